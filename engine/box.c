@@ -1,0 +1,176 @@
+/* box.c - see box.h.  Copies first merge dimensions that are contiguous in
+ * both views, so the common cases become a few large memcpy calls. */
+#include "box.h"
+
+#include <string.h>
+
+void zf_c_strides(int ndim, const uint64_t *shape, size_t itemsize,
+                  int64_t *stride)
+{
+    int64_t s = (int64_t)itemsize;
+    for (int d = ndim - 1; d >= 0; d--) {
+        stride[d] = s;
+        s *= (int64_t)shape[d];
+    }
+}
+
+zf_view zf_view_at(const zf_view *v, int ndim, const uint64_t *at)
+{
+    zf_view r = *v;
+    for (int d = 0; d < ndim; d++)
+        r.base += (int64_t)at[d] * v->stride[d];
+    return r;
+}
+
+/* A normalised copy: dims of count 1 dropped, contiguous dims merged. */
+typedef struct norm {
+    int n;
+    uint64_t count[ZF_MAX_DIMS];
+    int64_t ds[ZF_MAX_DIMS], ss[ZF_MAX_DIMS];
+} norm;
+
+static void normalise(int ndim, const uint64_t *count, const zf_view *dst,
+                      const int64_t *sstride, norm *o)
+{
+    o->n = 0;
+    for (int d = 0; d < ndim; d++) {
+        if (count[d] == 1)
+            continue;
+        if (o->n > 0) {
+            int k = o->n - 1;
+            /* dim k followed by d merges if k steps over exactly all of d */
+            if (o->ds[k] == dst->stride[d] * (int64_t)count[d] &&
+                (!sstride || o->ss[k] == sstride[d] * (int64_t)count[d])) {
+                o->count[k] *= count[d];
+                o->ds[k] = dst->stride[d];
+                if (sstride)
+                    o->ss[k] = sstride[d];
+                continue;
+            }
+        }
+        o->count[o->n] = count[d];
+        o->ds[o->n] = dst->stride[d];
+        o->ss[o->n] = sstride ? sstride[d] : 0;
+        o->n++;
+    }
+}
+
+static void copy_elems(uint8_t *d, int64_t ds, const uint8_t *s, int64_t ss,
+                       uint64_t n, size_t isz)
+{
+    if (ds == (int64_t)isz && ss == (int64_t)isz) {
+        memcpy(d, s, n * isz);
+        return;
+    }
+    switch (isz) {
+    case 1: for (uint64_t i = 0; i < n; i++, d += ds, s += ss) *d = *s; break;
+    case 2: for (uint64_t i = 0; i < n; i++, d += ds, s += ss) memcpy(d, s, 2); break;
+    case 4: for (uint64_t i = 0; i < n; i++, d += ds, s += ss) memcpy(d, s, 4); break;
+    case 8: for (uint64_t i = 0; i < n; i++, d += ds, s += ss) memcpy(d, s, 8); break;
+    default: for (uint64_t i = 0; i < n; i++, d += ds, s += ss) memcpy(d, s, isz);
+    }
+}
+
+static void copy_rec(const norm *o, int d, uint8_t *dp, const uint8_t *sp,
+                     size_t isz)
+{
+    if (d == o->n - 1) {
+        copy_elems(dp, o->ds[d], sp, o->ss[d], o->count[d], isz);
+        return;
+    }
+    for (uint64_t i = 0; i < o->count[d]; i++)
+        copy_rec(o, d + 1, dp + (int64_t)i * o->ds[d], sp + (int64_t)i * o->ss[d], isz);
+}
+
+void zf_box_copy(int ndim, const uint64_t *count, size_t itemsize,
+                 const zf_view *dst, const zf_view *src)
+{
+    for (int d = 0; d < ndim; d++)
+        if (count[d] == 0)
+            return;
+    norm o;
+    normalise(ndim, count, dst, src->stride, &o);
+    if (o.n == 0) {
+        memcpy(dst->base, src->base, itemsize);
+        return;
+    }
+    copy_rec(&o, 0, dst->base, src->base, itemsize);
+}
+
+static void fill_run(uint8_t *d, int64_t ds, uint64_t n, size_t isz,
+                     const uint8_t *v)
+{
+    int zero = 1;
+    for (size_t i = 0; i < isz; i++)
+        zero &= v[i] == 0;
+    if (ds == (int64_t)isz && zero) {
+        memset(d, 0, n * isz);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++, d += ds)
+        memcpy(d, v, isz);
+}
+
+static void fill_rec(const norm *o, int d, uint8_t *dp, size_t isz,
+                     const uint8_t *v)
+{
+    if (d == o->n - 1) {
+        fill_run(dp, o->ds[d], o->count[d], isz, v);
+        return;
+    }
+    for (uint64_t i = 0; i < o->count[d]; i++)
+        fill_rec(o, d + 1, dp + (int64_t)i * o->ds[d], isz, v);
+}
+
+void zf_box_fill(int ndim, const uint64_t *count, size_t itemsize,
+                 const zf_view *dst, const void *value)
+{
+    for (int d = 0; d < ndim; d++)
+        if (count[d] == 0)
+            return;
+    norm o;
+    normalise(ndim, count, dst, NULL, &o);
+    if (o.n == 0) {
+        memcpy(dst->base, value, itemsize);
+        return;
+    }
+    fill_rec(&o, 0, dst->base, itemsize, value);
+}
+
+int zf_flat_boxes(int ndim, const uint64_t *shape, uint64_t e0, uint64_t e1,
+                  int (*fn)(void *, const uint64_t *, const uint64_t *),
+                  void *arg)
+{
+    uint64_t block[ZF_MAX_DIMS + 1]; /* block[k] = elements per step of dim k */
+    block[ndim] = 1;
+    for (int d = ndim - 1; d >= 0; d--)
+        block[d] = (d == ndim - 1 ? 1 : block[d + 1] * shape[d + 1]);
+    if (ndim == 0)
+        return e0 < e1 ? fn(arg, NULL, NULL) : 0;
+    while (e0 < e1) {
+        uint64_t x[ZF_MAX_DIMS] = {0}, rest = e0;
+        for (int d = 0; d < ndim; d++) {
+            x[d] = rest / block[d];
+            rest %= block[d];
+        }
+        /* The outermost dim k such that x is at the start of a block of dim
+         * k (all later coordinates 0) and one such block still fits. */
+        int k = ndim - 1;
+        for (int d = ndim - 2; d >= 0; d--) {
+            if (x[d + 1] != 0 || e0 + block[d] > e1)
+                break;
+            k = d;
+        }
+        uint64_t n = (e1 - e0) / block[k];
+        if (n > shape[k] - x[k])
+            n = shape[k] - x[k];
+        uint64_t count[ZF_MAX_DIMS] = {0};
+        for (int d = 0; d < ndim; d++)
+            count[d] = d < k ? 1 : d == k ? n : shape[d];
+        int r = fn(arg, x, count);
+        if (r)
+            return r;
+        e0 += n * block[k];
+    }
+    return 0;
+}

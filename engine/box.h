@@ -1,0 +1,43 @@
+/*
+ * box.h - boxes (hyper-rectangles of elements) and strided copies between
+ * them.  A view describes where the elements of a box live in memory: the
+ * address of the box's first element and a byte stride per dimension, which
+ * may be anything (a transpose is a permutation of strides).  Pure functions:
+ * thread-safe, nothing allocated.
+ */
+#ifndef ZF_BOX_H
+#define ZF_BOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zarrfs/zarrfs.h"
+
+typedef struct zf_view {
+    uint8_t *base;
+    int64_t stride[ZF_MAX_DIMS];
+} zf_view;
+
+/* C-order byte strides of `shape` for elements of `itemsize` bytes. */
+void zf_c_strides(int ndim, const uint64_t *shape, size_t itemsize,
+                  int64_t *stride);
+
+/* The view of the element at `at` inside v (same strides). */
+zf_view zf_view_at(const zf_view *v, int ndim, const uint64_t *at);
+
+/* Copies a box of `count` elements per dimension from src to dst. */
+void zf_box_copy(int ndim, const uint64_t *count, size_t itemsize,
+                 const zf_view *dst, const zf_view *src);
+
+/* Writes the element `value` into every element of a box of dst. */
+void zf_box_fill(int ndim, const uint64_t *count, size_t itemsize,
+                 const zf_view *dst, const void *value);
+
+/* Splits the elements [e0, e1) of an array of `shape`, in C order, into at
+ * most 2 * ndim - 1 boxes; fn is called with each box's first element and
+ * its counts, in order.  Returns fn's first non-zero result, or 0. */
+int zf_flat_boxes(int ndim, const uint64_t *shape, uint64_t e0, uint64_t e1,
+                  int (*fn)(void *arg, const uint64_t *lo, const uint64_t *count),
+                  void *arg);
+
+#endif

@@ -1,0 +1,187 @@
+/* decode.c - see decode.h. */
+#include "decode.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_destroy(void *p)
+{
+    zf_scratch_free(p);
+    free(p);
+}
+
+static void scratch_init(void)
+{
+    pthread_key_create(&scratch_key, scratch_destroy);
+}
+
+zf_scratch *zf_scratch_get(void)
+{
+    pthread_once(&scratch_once, scratch_init);
+    zf_scratch *s = pthread_getspecific(scratch_key);
+    if (!s && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+void zf_scratch_free(zf_scratch *s)
+{
+    zf_buf_free(&s->in);
+    zf_buf_free(&s->a);
+    zf_buf_free(&s->b);
+    zf_buf_free(&s->c);
+}
+
+int zf_box_is_whole_contiguous(const zf_pipeline *p, const uint64_t *count,
+                               const zf_view *dst)
+{
+    int64_t st[ZF_MAX_DIMS];
+    zf_c_strides(p->ndim, p->shape, p->dt->size, st);
+    for (int d = 0; d < p->ndim; d++)
+        if (count[d] != p->shape[d] || (count[d] > 1 && dst->stride[d] != st[d]))
+            return 0;
+    return 1;
+}
+
+/* Runs the bytes->bytes codecs backwards.  The last stage must produce
+ * exactly p->nbytes and writes into `final`; earlier stages may produce any
+ * size up to a bound, into the scratch buffers. */
+static zf_code run_bb(const zf_pipeline *p, const uint8_t *in, size_t inlen,
+                      zf_buf *final, zf_scratch *s, zf_err *err)
+{
+    const uint8_t *cur = in;
+    size_t curlen = inlen;
+    zf_buf *tmp[2] = {&s->b, &s->c};
+    size_t limit = (size_t)p->nbytes * 2 + (1 << 20);
+    for (int i = p->nbb - 1; i >= 0; i--) {
+        zf_buf *out = i == 0 ? final : tmp[i & 1];
+        out->len = 0;
+        zf_code c = zf_bbcodec_decode(p->bb[i], cur, curlen, out,
+                                      i == 0 ? (size_t)p->nbytes : ZF_SIZE_ANY,
+                                      limit, err);
+        if (c != ZF_OK)
+            return c;
+        cur = out->p;
+        curlen = out->len;
+    }
+    if (p->nbb == 0) {
+        if (inlen != p->nbytes)
+            return zf_err_set(err, ZF_ECORRUPT, "chunk is %zu bytes, expected "
+                              "%llu", inlen, (unsigned long long)p->nbytes);
+        zf_code c = zf_buf_reserve(final, inlen, err);
+        if (c != ZF_OK)
+            return c;
+        if (final->p != in)
+            memcpy(final->p, in, inlen);
+        final->len = inlen;
+    }
+    return ZF_OK;
+}
+
+/* The running sum that undoes numcodecs.delta, in the element type
+ * (integers wrap, as numpy's do). */
+static void undo_delta(const zf_dtype *dt, uint8_t *data, uint64_t n)
+{
+#define ZF_CUMSUM(T)                                                    \
+    do {                                                                \
+        T acc = 0, v;                                                   \
+        for (uint64_t i = 0; i < n; i++) {                              \
+            memcpy(&v, data + i * sizeof(T), sizeof(T));                \
+            acc = (T)(acc + v);                                         \
+            memcpy(data + i * sizeof(T), &acc, sizeof(T));              \
+        }                                                               \
+    } while (0)
+    int f = dt->kind == ZF_KIND_FLOAT;
+    switch (dt->size) {
+    case 1: ZF_CUMSUM(uint8_t); break;
+    case 2: if (!f) ZF_CUMSUM(uint16_t); break; /* float16: refused at parse */
+    case 4: if (f) ZF_CUMSUM(float); else ZF_CUMSUM(uint32_t); break;
+    case 8: if (f) ZF_CUMSUM(double); else ZF_CUMSUM(uint64_t); break;
+    }
+#undef ZF_CUMSUM
+}
+
+/* Undoes the array->array codecs.  Transposes cost nothing: they only change
+ * the strides through which the decoded buffer is read.  A delta needs the
+ * elements in its own order, so pending transposes are materialised first. */
+static zf_code undo_aa(const zf_pipeline *p, zf_view *src, zf_scratch *s,
+                       zf_err *err)
+{
+    uint64_t shape[ZF_MAX_CODECS + 1][ZF_MAX_DIMS];
+    int nd = p->ndim;
+    memcpy(shape[0], p->shape, sizeof(uint64_t) * (size_t)nd);
+    for (int i = 0; i < p->naa; i++)
+        for (int d = 0; d < nd; d++)
+            shape[i + 1][d] = p->aa[i].kind == ZF_AA_TRANSPOSE
+                                  ? shape[i][p->aa[i].perm[d]] : shape[i][d];
+    zf_c_strides(nd, shape[p->naa], p->dt->size, src->stride);
+    for (int i = p->naa - 1; i >= 0; i--) {
+        const zf_aa_codec *c = &p->aa[i];
+        if (c->kind == ZF_AA_TRANSPOSE) {
+            int64_t st[ZF_MAX_DIMS];
+            for (int d = 0; d < nd; d++)
+                st[c->perm[d]] = src->stride[d];
+            memcpy(src->stride, st, sizeof st);
+            continue;
+        }
+        /* delta: make the layout C-contiguous for shape[i + 1] */
+        zf_view dense = {0};
+        zf_c_strides(nd, shape[i + 1], p->dt->size, dense.stride);
+        if (memcmp(dense.stride, src->stride, sizeof(int64_t) * (size_t)nd)) {
+            zf_code r = zf_buf_reserve(&s->b, p->nbytes, err);
+            if (r != ZF_OK)
+                return r;
+            dense.base = s->b.p;
+            zf_box_copy(nd, shape[i + 1], p->dt->size, &dense, src);
+            zf_buf_swap(&s->a, &s->b);
+            *src = dense;
+        }
+        undo_delta(p->dt, src->base, p->nbytes / p->dt->size);
+    }
+    return ZF_OK;
+}
+
+zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
+                      const uint64_t *lo, const uint64_t *count,
+                      const zf_view *dst, zf_scratch *s, int *in_place,
+                      zf_err *err)
+{
+    int direct = p->naa == 0 && zf_box_is_whole_contiguous(p, count, dst);
+    zf_buf window = zf_buf_wrap(dst->base, (size_t)p->nbytes);
+    zf_buf *final = direct ? &window : &s->a;
+    final->len = 0;
+    zf_code c = run_bb(p, in, inlen, final, s, err);
+    if (c != ZF_OK)
+        return c;
+    if (zf_pipeline_swaps(p))
+        zf_dtype_byteswap(p->dt, final->p, p->nbytes / p->dt->size);
+    if (in_place)
+        *in_place = direct;
+    if (direct)
+        return ZF_OK;
+    zf_view src = {final->p, {0}};
+    c = undo_aa(p, &src, s, err);
+    if (c != ZF_OK)
+        return c;
+    zf_view from = zf_view_at(&src, p->ndim, lo);
+    zf_box_copy(p->ndim, count, p->dt->size, dst, &from);
+    return ZF_OK;
+}
+
+zf_code zf_pipeline_decode_full(const zf_pipeline *p, const uint8_t *in,
+                                size_t inlen, void *out, zf_err *err)
+{
+    uint64_t lo[ZF_MAX_DIMS] = {0};
+    zf_view dst = {out, {0}};
+    zf_c_strides(p->ndim, p->shape, p->dt->size, dst.stride);
+    zf_scratch s = {0};
+    zf_code c = zf_decode_box(p, in, inlen, lo, p->shape, &dst, &s, NULL, err);
+    zf_scratch_free(&s);
+    return c;
+}

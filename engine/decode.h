@@ -1,0 +1,41 @@
+/*
+ * decode.h - decoding one chunk of a non-sharded pipeline and copying the
+ * box a read needs out of it.  Where the box is the whole chunk, lies
+ * contiguously in the destination and the codecs allow it, the last codec
+ * decodes straight into the destination (no scratch, no copy).
+ *
+ * Thread safety: reentrant; the scratch buffers belong to the calling thread.
+ * Errors: ZF_ECORRUPT / ZF_ELIMIT with the codec's reason; the caller
+ * prefixes the key.
+ */
+#ifndef ZF_DECODE_H
+#define ZF_DECODE_H
+
+#include "box.h"
+#include "pipeline.h"
+
+typedef struct zf_scratch {
+    zf_buf in;      /* encoded bytes as read from the store */
+    zf_buf a, b, c; /* decoding stages */
+} zf_scratch;
+
+void zf_scratch_free(zf_scratch *s);
+
+/* The calling thread's scratch buffers, created on first use and freed when
+ * the thread exits; NULL if out of memory. */
+zf_scratch *zf_scratch_get(void);
+
+/* Decodes the encoded chunk in[0..inlen) of p (which must not be sharded)
+ * and copies the box at `lo` of `count` elements (in p->shape coordinates)
+ * into dst.  *in_place (may be NULL) is set when no copy was needed. */
+zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
+                      const uint64_t *lo, const uint64_t *count,
+                      const zf_view *dst, zf_scratch *s, int *in_place,
+                      zf_err *err);
+
+/* 1 if a box is the whole chunk and dst holds it contiguously in C order:
+ * then the chunk's bytes can land in dst directly. */
+int zf_box_is_whole_contiguous(const zf_pipeline *p, const uint64_t *count,
+                               const zf_view *dst);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * engine.h - the engine's internal view of an opened store (struct zf_zarr)
+ * and of its arrays (struct zf_array), shared by zarr.c (opening, listing),
+ * meta.c (parsing metadata) and read.c / plan.c / decode.c (reading).
+ *
+ * A zf_zarr owns its store, its thread pool, its counters and every array.
+ * Arrays are immutable after zf_open, so reads need no lock; the counters are
+ * atomics.  Everything is freed by zf_close.
+ */
+#ifndef ZF_ENGINE_H
+#define ZF_ENGINE_H
+
+#include <stdatomic.h>
+
+#include "dtype.h"
+#include "pipeline.h"
+#include "pool.h"
+#include "store/store.h"
+
+typedef struct zf_counters {
+    atomic_uint_fast64_t store_reads, store_bytes_read, index_reads,
+        chunks_decoded, bytes_served, cache_hits, cache_misses;
+} zf_counters;
+
+struct zf_array {
+    zf_zarr *z;
+    zf_array_info info;
+    char *key_prefix;  /* "" or "path/": prepended to chunk keys */
+    int ndim;
+    uint64_t shape[ZF_MAX_DIMS];
+    uint64_t chunks[ZF_MAX_DIMS]; /* the chunk grid (shards when sharded) */
+    uint64_t grid[ZF_MAX_DIMS];   /* chunks per dimension */
+    const zf_dtype *dt;
+    uint8_t fill[16];
+    char separator;
+    int v2_keys;       /* chunk_key_encoding v2: "0.1", not "c/0/1" */
+    zf_pipeline *pipe;
+    char *metadata_json;
+};
+
+struct zf_zarr {
+    zf_store *store;
+    zf_pool *pool;
+    zf_counters counters;
+    zf_node *nodes;
+    size_t nnodes;
+    zf_array **arrays; /* one per node; NULL for groups and failed arrays */
+};
+
+/* Upper bound of a chunk's decoded size (ZF_ELIMIT above it). */
+#define ZF_MAX_CHUNK_BYTES ((uint64_t)4 << 30)
+/* Upper bound of a metadata document. */
+#define ZF_MAX_METADATA_BYTES ((size_t)16 << 20)
+
+void zf_array_free(zf_array *a);
+
+/* Finds every group and array of z->store and fills z->nodes / z->arrays
+ * (tree.c): from consolidated metadata when the root has it, else by walking
+ * the folders.  Problems with one node become that node's error; only
+ * ZF_ENOMEM is returned. */
+zf_code zf_tree_load(zf_zarr *z);
+
+/* Builds the store key of the chunk at grid coordinates idx into buf. */
+void zf_chunk_key(const zf_array *a, const uint64_t *idx, char *buf,
+                  size_t size);
+
+#endif

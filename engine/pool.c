@@ -1,0 +1,154 @@
+/* pool.c - see pool.h.  One lock guards both queues and every group's
+ * counter; jobs are few and coarse (a chunk each), so contention is low. */
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+typedef struct job {
+    void (*fn)(void *);
+    void *arg;
+    zf_group *group;
+    struct job *next;
+} job;
+
+typedef struct queue {
+    job *head, *tail;
+} queue;
+
+struct zf_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work; /* a job was queued, or the pool is stopping */
+    pthread_cond_t done; /* some group's counter reached zero */
+    queue q[2];          /* [ZF_JOB_TASK], [ZF_JOB_READ] */
+    int stopping;
+    int nthreads;
+    pthread_t *threads;
+};
+
+static void push(queue *q, job *j)
+{
+    j->next = NULL;
+    if (q->tail)
+        q->tail->next = j;
+    else
+        q->head = j;
+    q->tail = j;
+}
+
+static job *pop(queue *q)
+{
+    job *j = q->head;
+    if (j) {
+        q->head = j->next;
+        if (!q->head)
+            q->tail = NULL;
+    }
+    return j;
+}
+
+/* Runs j with the lock released; returns with it held again. */
+static void run_locked(zf_pool *p, job *j)
+{
+    pthread_mutex_unlock(&p->lock);
+    j->fn(j->arg);
+    zf_group *g = j->group;
+    free(j);
+    pthread_mutex_lock(&p->lock);
+    if (g && --g->pending == 0)
+        pthread_cond_broadcast(&p->done);
+}
+
+static void *worker(void *arg)
+{
+    zf_pool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        job *j = pop(&p->q[ZF_JOB_TASK]);
+        if (!j)
+            j = pop(&p->q[ZF_JOB_READ]);
+        if (j) {
+            run_locked(p, j);
+            continue;
+        }
+        if (p->stopping)
+            break;
+        pthread_cond_wait(&p->work, &p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+zf_code zf_pool_new(int threads, zf_pool **out, zf_err *err)
+{
+    zf_pool *p = calloc(1, sizeof *p);
+    if (!p || !(p->threads = calloc((size_t)threads, sizeof(pthread_t)))) {
+        free(p);
+        return zf_err_set(err, ZF_ENOMEM, "thread pool: out of memory");
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    for (; p->nthreads < threads; p->nthreads++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, worker, p) != 0)
+            break;
+    if (p->nthreads == 0) {
+        zf_pool_free(p);
+        return zf_err_set(err, ZF_ENOMEM, "thread pool: cannot start threads");
+    }
+    *out = p;
+    return ZF_OK;
+}
+
+void zf_pool_free(zf_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    free(p->threads);
+    free(p);
+}
+
+int zf_pool_threads(const zf_pool *p)
+{
+    return p->nthreads;
+}
+
+zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
+                       void (*fn)(void *), void *arg)
+{
+    job *j = malloc(sizeof *j);
+    if (!j)
+        return ZF_ENOMEM;
+    j->fn = fn;
+    j->arg = arg;
+    j->group = g;
+    pthread_mutex_lock(&p->lock);
+    if (g)
+        g->pending++;
+    push(&p->q[kind], j);
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    return ZF_OK;
+}
+
+void zf_group_wait(zf_pool *p, zf_group *g)
+{
+    pthread_mutex_lock(&p->lock);
+    while (g->pending > 0) {
+        job *j = pop(&p->q[ZF_JOB_TASK]);
+        if (j)
+            run_locked(p, j);
+        else
+            pthread_cond_wait(&p->done, &p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+}

@@ -1,0 +1,41 @@
+/*
+ * pool.h - a fixed set of worker threads running jobs from two queues.
+ *
+ * Decode jobs (ZF_JOB_TASK) belong to a group; zf_group_wait returns when all
+ * jobs of the group have run, and while it waits the calling thread runs
+ * queued decode jobs itself.  That is what makes nesting safe: a read running
+ * on a worker (a ZF_JOB_READ, the asynchronous API) can fan its chunks out to
+ * the same pool and wait without deadlock, because waiters help.  Workers
+ * prefer decode jobs, so a read that has started finishes before new reads
+ * start.
+ *
+ * Ownership: zf_pool_new/zf_pool_free; a group lives on the waiter's stack.
+ * Thread safety: everything may be called from any thread, including jobs.
+ * zf_pool_free waits for queued jobs to finish.
+ */
+#ifndef ZF_POOL_H
+#define ZF_POOL_H
+
+#include "err.h"
+
+typedef struct zf_pool zf_pool;
+
+typedef struct zf_group {
+    long pending; /* guarded by the pool's lock */
+} zf_group;
+
+typedef enum zf_job_kind { ZF_JOB_TASK, ZF_JOB_READ } zf_job_kind;
+
+zf_code zf_pool_new(int threads, zf_pool **out, zf_err *err);
+void zf_pool_free(zf_pool *p);
+int zf_pool_threads(const zf_pool *p);
+
+/* Queues fn(arg).  g may be NULL for jobs nobody waits for.  Returns
+ * ZF_ENOMEM if the job could not be queued (then fn was not run). */
+zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
+                       void (*fn)(void *), void *arg);
+
+/* Runs queued decode jobs until every job of g has finished. */
+void zf_group_wait(zf_pool *p, zf_group *g);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * store.h - where the bytes of a Zarr store come from.  A store maps keys
+ * ("a/b/zarr.json", "a/b/c/0/1") to byte strings and reads byte ranges of
+ * them.  This is an interface (a table of functions) so that the local folder
+ * store of store_local.c and an HTTP store later fit the same engine.
+ *
+ * Reads take a batch of ranges, possibly of several keys, so a backend can
+ * issue them at once.  Each request gets its own result: a missing key
+ * (ZF_ENOTFOUND) is distinct from an I/O error (ZF_EIO).
+ *
+ * Ownership: zf_store_open_* returns a store freed with zf_store_close.
+ * Thread safety: every function may be called from any number of threads.
+ */
+#ifndef ZF_STORE_H
+#define ZF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../err.h"
+
+typedef struct zf_store zf_store;
+
+typedef struct zf_store_stat {
+    uint64_t size;
+    time_t mtime;
+} zf_store_stat;
+
+/* One range read.  `offset` is from the start of the key; a negative offset
+ * means "the last -offset bytes" (a suffix range) and then len is ignored.
+ * `buf` must hold len bytes (or -offset bytes for a suffix).  On return
+ * `code` is ZF_OK and `got` the bytes read (less than len only at the end of
+ * the key), or an error described in `err`. */
+typedef struct zf_range_req {
+    const char *key;
+    int64_t offset;
+    size_t len;
+    void *buf;
+    size_t got;
+    zf_code code;
+    zf_err err;
+} zf_range_req;
+
+typedef struct zf_store_ops {
+    void (*read)(zf_store *s, zf_range_req *reqs, size_t n);
+    zf_code (*stat)(zf_store *s, const char *key, zf_store_stat *st,
+                    zf_err *err);
+    /* Calls fn for each immediate child name under prefix ("" = root, else a
+     * key ending in "/"); `is_dir` says whether the child has children. */
+    zf_code (*list)(zf_store *s, const char *prefix,
+                    void (*fn)(void *arg, const char *name, int is_dir),
+                    void *arg, zf_err *err);
+    void (*close)(zf_store *s);
+} zf_store_ops;
+
+struct zf_store {
+    const zf_store_ops *ops;
+    char *root; /* a description of where the store is, for messages */
+};
+
+/* A local folder.  `max_fds` bounds the descriptors kept open (0 = default).
+ * A missing or unreadable folder is an error here, not at the first read. */
+zf_code zf_store_open_local(const char *path, int max_fds, zf_store **out,
+                            zf_err *err);
+
+static inline void zf_store_read(zf_store *s, zf_range_req *reqs, size_t n)
+{
+    s->ops->read(s, reqs, n);
+}
+static inline zf_code zf_store_stat_key(zf_store *s, const char *key,
+                                        zf_store_stat *st, zf_err *err)
+{
+    return s->ops->stat(s, key, st, err);
+}
+static inline void zf_store_close(zf_store *s)
+{
+    if (s)
+        s->ops->close(s);
+}
+
+/* Reads a whole key into a new malloc'd buffer (NUL-terminated, for JSON);
+ * refuses keys larger than max_size with ZF_ELIMIT. */
+zf_code zf_store_get(zf_store *s, const char *key, size_t max_size,
+                     uint8_t **data, size_t *len, zf_err *err);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * store_local.c - a Zarr store in a local folder.
+ *
+ * Range reads use pread on descriptors kept open in a small table (bounded by
+ * max_fds, least recently used closed first), so a hot chunk costs one system
+ * call.  Keys are paths relative to the root folder and are opened with openat
+ * on the root's descriptor; keys with "." or ".." components or a leading "/"
+ * are refused, so a key can never name a file outside the folder through its
+ * spelling.  Thread-safe: the table has one mutex; a descriptor in use is
+ * never closed (reference counts).
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ZF_LOCAL_DEFAULT_FDS 128
+
+typedef struct fd_slot {
+    char *key; /* NULL when free */
+    int fd;
+    int refs;
+    uint64_t used; /* tick of last use, for LRU */
+} fd_slot;
+
+typedef struct local_store {
+    zf_store base;
+    int rootfd;
+    pthread_mutex_t lock;
+    fd_slot *slots;
+    int nslots;
+    uint64_t tick;
+} local_store;
+
+static int key_is_safe(const char *key)
+{
+    if (key[0] == '/' || key[0] == 0)
+        return 0;
+    for (const char *p = key; *p;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0 || (n == 1 && p[0] == '.') ||
+            (n == 2 && p[0] == '.' && p[1] == '.'))
+            return 0;
+        p += n + (e ? 1 : 0);
+    }
+    return 1;
+}
+
+static zf_code open_error(const char *key, int e, zf_err *err)
+{
+    if (e == ENOENT || e == ENOTDIR)
+        return zf_err_set(err, ZF_ENOTFOUND, "%s: no such key", key);
+    return zf_err_set(err, ZF_EIO, "%s: %s", key, strerror(e));
+}
+
+/* Finds or opens the descriptor of key; returns the slot index with a
+ * reference taken, or -1 with err set. */
+static int slot_acquire(local_store *s, const char *key, zf_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    int victim = -1;
+    for (int i = 0; i < s->nslots; i++) {
+        fd_slot *sl = &s->slots[i];
+        if (sl->key && strcmp(sl->key, key) == 0) {
+            sl->refs++;
+            sl->used = ++s->tick;
+            pthread_mutex_unlock(&s->lock);
+            return i;
+        }
+        if (sl->refs == 0 &&
+            (victim < 0 || !sl->key ||
+             (s->slots[victim].key && sl->used < s->slots[victim].used)))
+            victim = i;
+    }
+    pthread_mutex_unlock(&s->lock);
+
+    int fd = openat(s->rootfd, key, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        open_error(key, errno, err);
+        return -1;
+    }
+    pthread_mutex_lock(&s->lock);
+    /* The table may have changed while we opened; find a free victim again. */
+    victim = -1;
+    for (int i = 0; i < s->nslots; i++) {
+        fd_slot *sl = &s->slots[i];
+        if (sl->refs == 0 &&
+            (victim < 0 || !sl->key ||
+             (s->slots[victim].key && sl->used < s->slots[victim].used)))
+            victim = i;
+    }
+    char *dup = victim >= 0 ? strdup(key) : NULL;
+    if (victim < 0 || !dup) {
+        /* Every slot is busy (more concurrent reads than slots): read with
+         * this descriptor once and close it, signalled by a negative index. */
+        pthread_mutex_unlock(&s->lock);
+        free(dup);
+        return -2 - fd;
+    }
+    fd_slot *sl = &s->slots[victim];
+    if (sl->key) {
+        close(sl->fd);
+        free(sl->key);
+    }
+    sl->key = dup;
+    sl->fd = fd;
+    sl->refs = 1;
+    sl->used = ++s->tick;
+    pthread_mutex_unlock(&s->lock);
+    return victim;
+}
+
+static void slot_release(local_store *s, int idx)
+{
+    if (idx <= -2) {
+        close(-2 - idx);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->slots[idx].refs--;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int slot_fd(local_store *s, int idx)
+{
+    return idx <= -2 ? -2 - idx : s->slots[idx].fd;
+}
+
+static void read_one(local_store *s, zf_range_req *r)
+{
+    r->got = 0;
+    r->code = ZF_OK;
+    if (!key_is_safe(r->key)) {
+        r->code = zf_err_set(&r->err, ZF_EINVAL, "%s: not a valid key", r->key);
+        return;
+    }
+    int idx = slot_acquire(s, r->key, &r->err);
+    if (idx == -1) {
+        r->code = r->err.code;
+        return;
+    }
+    int fd = slot_fd(s, idx);
+    uint64_t off = (uint64_t)r->offset;
+    size_t len = r->len;
+    if (r->offset < 0) {
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+            r->code = zf_err_set(&r->err, ZF_EIO, "%s: %s", r->key, strerror(errno));
+            slot_release(s, idx);
+            return;
+        }
+        len = (size_t)-r->offset;
+        if ((uint64_t)st.st_size < len)
+            len = (size_t)st.st_size;
+        off = (uint64_t)st.st_size - len;
+    }
+    while (r->got < len) {
+        ssize_t n = pread(fd, (uint8_t *)r->buf + r->got, len - r->got,
+                          (off_t)(off + r->got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r->code = zf_err_set(&r->err, ZF_EIO, "%s: %s", r->key, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        r->got += (size_t)n;
+    }
+    slot_release(s, idx);
+}
+
+static void local_read(zf_store *base, zf_range_req *reqs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        read_one((local_store *)base, &reqs[i]);
+}
+
+static zf_code local_stat(zf_store *base, const char *key, zf_store_stat *out,
+                          zf_err *err)
+{
+    local_store *s = (local_store *)base;
+    struct stat st;
+    if (!key_is_safe(key))
+        return zf_err_set(err, ZF_EINVAL, "%s: not a valid key", key);
+    if (fstatat(s->rootfd, key, &st, 0) != 0)
+        return open_error(key, errno, err);
+    if (!S_ISREG(st.st_mode))
+        return zf_err_set(err, ZF_ENOTFOUND, "%s: not a file", key);
+    out->size = (uint64_t)st.st_size;
+    out->mtime = st.st_mtime;
+    return ZF_OK;
+}
+
+static zf_code local_list(zf_store *base, const char *prefix,
+                          void (*fn)(void *, const char *, int), void *arg,
+                          zf_err *err)
+{
+    local_store *s = (local_store *)base;
+    int fd;
+    if (prefix[0] == 0)
+        fd = openat(s->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    else if (!key_is_safe(prefix))
+        return zf_err_set(err, ZF_EINVAL, "%s: not a valid key", prefix);
+    else
+        fd = openat(s->rootfd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return open_error(prefix[0] ? prefix : s->base.root, errno, err);
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return open_error(prefix, errno, err);
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        int is_dir = e->d_type == DT_DIR;
+        if (e->d_type == DT_UNKNOWN) {
+            struct stat st;
+            is_dir = fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
+                     S_ISDIR(st.st_mode);
+        }
+        fn(arg, e->d_name, is_dir);
+    }
+    closedir(d);
+    return ZF_OK;
+}
+
+static void local_close(zf_store *base)
+{
+    local_store *s = (local_store *)base;
+    for (int i = 0; i < s->nslots; i++)
+        if (s->slots[i].key) {
+            close(s->slots[i].fd);
+            free(s->slots[i].key);
+        }
+    free(s->slots);
+    close(s->rootfd);
+    pthread_mutex_destroy(&s->lock);
+    free(s->base.root);
+    free(s);
+}
+
+static const zf_store_ops local_ops = {local_read, local_stat, local_list,
+                                       local_close};
+
+zf_code zf_store_open_local(const char *path, int max_fds, zf_store **out,
+                            zf_err *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT
+                   ? zf_err_set(err, ZF_ENOTFOUND, "%s: no such folder", path)
+                   : zf_err_set(err, ZF_EIO, "%s: %s", path, strerror(errno));
+    local_store *s = calloc(1, sizeof *s);
+    int n = max_fds > 0 ? max_fds : ZF_LOCAL_DEFAULT_FDS;
+    if (s)
+        s->slots = calloc((size_t)n, sizeof *s->slots);
+    if (s)
+        s->base.root = strdup(path);
+    if (!s || !s->slots || !s->base.root) {
+        if (s) {
+            free(s->slots);
+            free(s->base.root);
+        }
+        free(s);
+        close(fd);
+        return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", path);
+    }
+    s->base.ops = &local_ops;
+    s->rootfd = fd;
+    s->nslots = n;
+    pthread_mutex_init(&s->lock, NULL);
+    *out = &s->base;
+    return ZF_OK;
+}

@@ -1,0 +1,174 @@
+/*
+ * zarrfs.h - the public API of the zarrfs engine.
+ *
+ * The engine opens a Zarr store (a folder), lists its groups and arrays, and
+ * reads any byte range of an array's flat view: the whole array in C order,
+ * native byte order, so byte i * itemsize is element i.  Only the chunks (and,
+ * for sharded arrays, only the inner chunks) a read touches are read from the
+ * store, with byte-range reads, and they are decoded on the engine's threads.
+ *
+ * Contract, for every function below:
+ *  - Errors are values.  A function that can fail returns a zf_code and, when
+ *    `err` is not NULL, fills it with a message naming the array or key and the
+ *    reason.  Nothing here exits, aborts or prints.
+ *  - A zf_zarr is thread-safe: any number of threads may read arrays of it at
+ *    once.  zf_close must not race with any other call on the same zf_zarr.
+ *  - Pointers returned by the zf_zarr (node paths, array info) stay valid until
+ *    zf_close; the caller never frees them.
+ */
+#ifndef ZARRFS_ZARRFS_H
+#define ZARRFS_ZARRFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZF_VERSION "0.1.0"
+#define ZF_MAX_DIMS 32
+
+typedef enum zf_code {
+    ZF_OK = 0,
+    ZF_ENOMEM,       /* allocation failed */
+    ZF_EIO,          /* the store could not be read */
+    ZF_ENOTFOUND,    /* no such store, node or key */
+    ZF_EMETA,        /* metadata is malformed or inconsistent */
+    ZF_EUNSUPPORTED, /* a data type, codec or extension zarrfs does not know */
+    ZF_ECORRUPT,     /* chunk or shard bytes are damaged (crc, decode, size) */
+    ZF_EINVAL,       /* a bad argument from the caller */
+    ZF_ELIMIT        /* the input exceeds one of zarrfs's limits */
+} zf_code;
+
+typedef struct zf_err {
+    zf_code code;
+    char msg[512];
+} zf_err;
+
+/* A short name for a code ("corrupt data", ...); never NULL. */
+const char *zf_code_name(zf_code code);
+
+/* ---- opening a store ---------------------------------------------------- */
+
+typedef struct zf_zarr zf_zarr;
+typedef struct zf_array zf_array;
+
+typedef struct zf_options {
+    int threads;        /* decode threads; 0 = the number of cores */
+    size_t cache_bytes; /* decoded-chunk cache budget; 0 = default */
+} zf_options;
+
+/* Opens the store at `path` (a folder) and reads the metadata of every node.
+ * `opts` may be NULL for the defaults.  Arrays whose metadata cannot be used
+ * do not make this fail: they are listed with their error (zf_node.error). */
+zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
+                zf_err *err);
+void zf_close(zf_zarr *z);
+
+/* ---- the tree ----------------------------------------------------------- */
+
+typedef enum zf_node_kind { ZF_NODE_GROUP, ZF_NODE_ARRAY } zf_node_kind;
+
+typedef struct zf_node {
+    const char *path;  /* relative to the store root, "/"-separated; "" = root */
+    zf_node_kind kind;
+    int zarr_format;   /* 2 or 3 */
+    const char *error; /* NULL, or why this array cannot be read */
+    time_t mtime;      /* modification time of the node's metadata */
+} zf_node;
+
+/* Nodes in a stable order: parents before children, siblings by name. */
+size_t zf_node_count(const zf_zarr *z);
+const zf_node *zf_node_at(const zf_zarr *z, size_t i);
+
+/* ---- arrays ------------------------------------------------------------- */
+
+typedef struct zf_array_info {
+    const char *path;          /* as in zf_node */
+    int ndim;                  /* 0 for a scalar array (one element) */
+    const uint64_t *shape;     /* ndim entries */
+    const uint64_t *chunks;    /* ndim entries: the chunk (or shard) shape */
+    const uint64_t *inner;     /* ndim entries for sharded arrays, else NULL */
+    const char *dtype;         /* Zarr v3 name: "uint16", "float32", ... */
+    size_t itemsize;           /* bytes per element in the flat view */
+    uint64_t nbytes;           /* size of the flat view */
+    const char *codecs;        /* one-line description of the codec chain */
+    const char *metadata_json; /* the array's metadata document, as stored */
+    const void *fill_value;    /* itemsize bytes, native order */
+    time_t mtime;
+} zf_array_info;
+
+/* Looks up the array at `path`; the handle is owned by `z` (never freed by
+ * the caller) and is valid until zf_close. */
+zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out, zf_err *err);
+const zf_array_info *zf_array_get_info(const zf_array *a);
+
+/* Fills buf with bytes [offset, offset + length) of the flat view, clamped to
+ * the array's size; *nread (may be NULL) receives the number of bytes written.
+ * Offsets and lengths need not be multiples of the item size.  On error the
+ * content of buf is unspecified and must not be used. */
+zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
+                      size_t *nread, zf_err *err);
+
+/* The asynchronous form: returns at once; `done` is called exactly once, on
+ * an engine thread, when the read has finished (or failed).  `buf` must stay
+ * valid until then.  `err` passed to `done` is only valid during the call. */
+typedef void (*zf_read_done)(void *arg, zf_code code, size_t nread,
+                             const zf_err *err);
+void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
+                         void *buf, zf_read_done done, void *arg);
+
+/* ---- counters ------------------------------------------------------------ */
+
+typedef struct zf_stats {
+    uint64_t store_reads;      /* byte-range reads issued to the store */
+    uint64_t store_bytes_read; /* bytes those reads returned */
+    uint64_t index_reads;      /* shard indexes read */
+    uint64_t chunks_decoded;   /* chunks (inner chunks when sharded) decoded */
+    uint64_t bytes_served;     /* flat-view bytes returned by reads */
+    uint64_t cache_hits;       /* decoded chunks served from the cache */
+    uint64_t cache_misses;     /* decoded chunks that had to be decoded */
+} zf_stats;
+
+/* A snapshot of the counters since zf_open, summed over all arrays. */
+void zf_get_stats(const zf_zarr *z, zf_stats *out);
+
+/* Writes the counters as one JSON object (no newline) into buf; returns the
+ * length it needed, like snprintf. */
+int zf_stats_json(const zf_stats *s, char *buf, size_t size);
+
+/* ---- writing (zarrfs-pack) ---------------------------------------------- */
+
+typedef enum zf_pack_codec { ZF_PACK_NONE, ZF_PACK_ZSTD, ZF_PACK_GZIP } zf_pack_codec;
+
+typedef struct zf_pack_options {
+    int ndim;                      /* 0..ZF_MAX_DIMS */
+    uint64_t shape[ZF_MAX_DIMS];
+    uint64_t chunks[ZF_MAX_DIMS];  /* chunk shape; the inner chunks if sharded */
+    uint64_t shards[ZF_MAX_DIMS];  /* shard shape, used when sharded != 0 */
+    int sharded;
+    const char *dtype;             /* a Zarr v3 core data type name */
+    zf_pack_codec codec;
+    int level;                     /* compression level; -1 = the codec's default */
+    int crc32c;                    /* add crc32c after the compressor (and to the index) */
+    int index_at_start;            /* shard index location: start (1) or end (0) */
+    int big_endian;                /* the bytes codec's endian */
+    int threads;                   /* encoding threads; 0 = the number of cores */
+    /* Called from the calling thread as work completes; may be NULL. */
+    void (*progress)(void *arg, uint64_t done_bytes, uint64_t total_bytes);
+    void *progress_arg;
+} zf_pack_options;
+
+/* Reads the flat C-order little-endian content of the array from in_fd (a
+ * file or a pipe; exactly shape x itemsize bytes) and writes a new Zarr v3
+ * array to the folder out_dir (created; it must not exist or be empty).
+ * Memory use is bounded by one slab of shards, not by the array's size. */
+zf_code zf_pack(const zf_pack_options *opts, int in_fd, const char *out_dir,
+                zf_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

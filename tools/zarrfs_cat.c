@@ -1,0 +1,233 @@
+/*
+ * zarrfs-cat - writes a byte range of an array's flat view (C order, native
+ * byte order) to stdout.  The range is read in blocks aligned to rows of
+ * chunks, so no chunk is decoded twice; the next block is decoded on the
+ * engine's threads while the current one is written.
+ * Exit status: 0; 1 with the engine's message on any error; 2 for bad usage.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "zarrfs/zarrfs.h"
+
+#define MIN_BLOCK ((uint64_t)32 << 20)
+#define MAX_BLOCK ((uint64_t)512 << 20)
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: zarrfs-cat [--offset N] [--length N] [--threads N] [--stats]"
+            " STORE [ARRAY]\n"
+            "Writes bytes [N, N+length) of the array's flat view (C order, "
+            "native byte order)\nto stdout; by default the whole array.  ARRAY "
+            "is the array's path in the store;\nleave it out when the store's "
+            "root is an array.  --stats prints the engine's\ncounters as JSON "
+            "on stderr.\n");
+}
+
+typedef struct block {
+    uint8_t *buf;
+    uint64_t off;
+    size_t len, got;
+    int done;
+    zf_code code;
+    zf_err err;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+} block;
+
+static void block_done(void *arg, zf_code code, size_t nread, const zf_err *err)
+{
+    block *b = arg;
+    pthread_mutex_lock(&b->lock);
+    b->code = code;
+    b->got = nread;
+    if (err && code != ZF_OK)
+        b->err = *err;
+    b->done = 1;
+    pthread_cond_signal(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void block_start(zf_array *a, block *b, uint64_t off, size_t len)
+{
+    b->off = off;
+    b->len = len;
+    b->done = 0;
+    zf_array_read_async(a, off, len, b->buf, block_done, b);
+}
+
+static zf_code block_wait(block *b)
+{
+    pthread_mutex_lock(&b->lock);
+    while (!b->done)
+        pthread_cond_wait(&b->cond, &b->lock);
+    pthread_mutex_unlock(&b->lock);
+    return b->code;
+}
+
+static int write_all(const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* A block of whole rows of (inner) chunks along the first dimension. */
+static uint64_t block_size(const zf_array_info *i)
+{
+    if (i->ndim == 0)
+        return i->itemsize;
+    uint64_t row = i->itemsize;
+    for (int d = 1; d < i->ndim; d++)
+        row *= i->shape[d];
+    row *= i->inner ? i->inner[0] : i->chunks[0];
+    if (row == 0 || row > MAX_BLOCK)
+        return MIN_BLOCK;
+    return row * ((MIN_BLOCK + row - 1) / row);
+}
+
+static int cat(zf_array *a, uint64_t off, uint64_t len)
+{
+    const zf_array_info *info = zf_array_get_info(a);
+    uint64_t bs = block_size(info);
+    if (len < bs)
+        bs = len ? len : 1;
+    block blk[2];
+    memset(blk, 0, sizeof blk);
+    for (int k = 0; k < 2; k++) {
+        pthread_mutex_init(&blk[k].lock, NULL);
+        pthread_cond_init(&blk[k].cond, NULL);
+        blk[k].buf = malloc(bs);
+        if (!blk[k].buf) {
+            fprintf(stderr, "zarrfs-cat: out of memory\n");
+            return 1;
+        }
+    }
+    /* Align the first block so the later ones start on chunk rows. */
+    uint64_t end = off + len, pos = off;
+    uint64_t first = bs - off % bs;
+    int cur = 0, rc = 0;
+    if (pos < end)
+        block_start(a, &blk[cur], pos, (size_t)(first < end - pos ? first : end - pos));
+    while (pos < end) {
+        block *b = &blk[cur];
+        uint64_t next = b->off + b->len;
+        if (next < end)
+            block_start(a, &blk[!cur], next,
+                        (size_t)(bs < end - next ? bs : end - next));
+        if (block_wait(b) != ZF_OK) {
+            fprintf(stderr, "zarrfs-cat: %s\n", b->err.msg);
+            rc = 1;
+        } else if (write_all(b->buf, b->got) != 0) {
+            fprintf(stderr, "zarrfs-cat: write: %s\n", strerror(errno));
+            rc = 1;
+        }
+        pos = next;
+        cur = !cur;
+        if (rc) {
+            if (pos < end)
+                block_wait(&blk[cur]);
+            break;
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        free(blk[k].buf);
+    return rc;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *e;
+    errno = 0;
+    unsigned long long v = strtoull(s, &e, 10);
+    if (errno || e == s || *e || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t off = 0, len = UINT64_MAX, threads = 0;
+    int stats = 0;
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *val = NULL;
+        char name[32] = "";
+        const char *eq = strchr(arg, '=');
+        if (!strncmp(arg, "--", 2) && eq && eq - arg < (long)sizeof name) {
+            memcpy(name, arg, (size_t)(eq - arg));
+            val = eq + 1;
+        } else if (!strncmp(arg, "--", 2))
+            snprintf(name, sizeof name, "%s", arg);
+        int takes = !strcmp(name, "--offset") || !strcmp(name, "--length") ||
+                    !strcmp(name, "--threads");
+        if (takes && !val && i + 1 < argc)
+            val = argv[++i];
+        uint64_t v = 0;
+        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(arg, "--stats"))
+            stats = 1;
+        else if (takes && (!val || parse_u64(val, &v))) {
+            fprintf(stderr, "zarrfs-cat: %s needs a non-negative integer\n", name);
+            return 2;
+        } else if (takes)
+            *(!strcmp(name, "--offset") ? &off : !strcmp(name, "--length") ? &len
+                                                                           : &threads) = v;
+        else if (arg[0] == '-' || npos == 2) {
+            fprintf(stderr, "zarrfs-cat: unexpected argument '%s'\n", arg);
+            usage(stderr);
+            return 2;
+        } else
+            pos[npos++] = arg;
+    }
+    if (npos < 1) {
+        usage(stderr);
+        return 2;
+    }
+    zf_zarr *z;
+    zf_err err;
+    zf_options opts = {.threads = (int)threads};
+    if (zf_open(pos[0], &opts, &z, &err) != ZF_OK) {
+        fprintf(stderr, "zarrfs-cat: %s\n", err.msg);
+        return 1;
+    }
+    zf_array *a;
+    int rc = 1;
+    if (zf_array_get(z, pos[1] ? pos[1] : "", &a, &err) != ZF_OK)
+        fprintf(stderr, "zarrfs-cat: %s%s\n", err.msg,
+                pos[1] ? "" : " (name the array: zarrfs-cat STORE ARRAY)");
+    else {
+        uint64_t size = zf_array_get_info(a)->nbytes;
+        if (off > size)
+            off = size;
+        if (len > size - off)
+            len = size - off;
+        rc = cat(a, off, len);
+    }
+    if (stats) {
+        zf_stats s;
+        char buf[512];
+        zf_get_stats(z, &s);
+        zf_stats_json(&s, buf, sizeof buf);
+        fprintf(stderr, "%s\n", buf);
+    }
+    zf_close(z);
+    return rc;
+}
