@@ -1,0 +1,414 @@
+/*
+ * main.c - the zarrfs command: options, usage, start-up, signals and
+ * daemonizing.
+ *
+ *   zarrfs [options] STORE MOUNTPOINT
+ *
+ * Contract:
+ *  - Everything that can be wrong with the options or the store is reported
+ *    on stderr with a non-zero exit before the process daemonizes: the store
+ *    is opened (zf_open) and mounted first; without -f the command returns
+ *    once the mount is ready.
+ *  - Forked children keep only the forking thread, so the engine's threads
+ *    would not survive fuse_daemonize: the store is closed just before it and
+ *    reopened in the daemon, whose inode table is then rebound (tree.h).
+ *  - The mount is always read-only ("ro" is appended to the options).
+ *  - SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one
+ *    signal thread, which ends the session and unmounts, so the session loop
+ *    returns whichever thread the kernel would have picked; the process then
+ *    waits for the reads in flight and exits 0.
+ *  - All state lives in main's frame (struct zfs_cli, struct zfs_fs); the
+ *    session's userdata is the struct zfs_fs.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ops.h"
+#include "tree.h"
+
+#define ZFS_MAX_THREADS 1024
+
+/* What the command line asked for, beyond libfuse's own options. */
+struct zfs_cli {
+    char *store;        /* the first non-option argument */
+    zf_options engine;  /* threads=, cache_size= */
+    int show_help;
+    int show_version;
+};
+
+enum {
+    ZFS_KEY_HELP,
+    ZFS_KEY_VERSION,
+    ZFS_KEY_THREADS,
+    ZFS_KEY_CACHE,
+    ZFS_KEY_FSTAB, /* fstab-only options mount.fuse3 passes on: ignored */
+};
+
+static const struct fuse_opt zfs_cli_spec[] = {
+    FUSE_OPT_KEY("-h", ZFS_KEY_HELP),
+    FUSE_OPT_KEY("--help", ZFS_KEY_HELP),
+    FUSE_OPT_KEY("-V", ZFS_KEY_VERSION),
+    FUSE_OPT_KEY("--version", ZFS_KEY_VERSION),
+    FUSE_OPT_KEY("threads=", ZFS_KEY_THREADS),
+    FUSE_OPT_KEY("cache_size=", ZFS_KEY_CACHE),
+    FUSE_OPT_KEY("defaults", ZFS_KEY_FSTAB),
+    FUSE_OPT_KEY("comment=", ZFS_KEY_FSTAB),
+    FUSE_OPT_END,
+};
+
+static void zfs_usage(const char *prog)
+{
+    printf(
+        "usage: %s [options] STORE MOUNTPOINT\n"
+        "\n"
+        "Shows every array of the Zarr store STORE (a folder) as a read-only\n"
+        "file under MOUNTPOINT whose bytes are the array in C order, native\n"
+        "byte order: element i is at byte i * itemsize.  Groups are\n"
+        "directories; a store whose root is an array shows one file named\n"
+        "after the store's folder, without a trailing .zarr.\n"
+        "\n"
+        "Each array file has the extended attributes user.zarr.shape,\n"
+        "user.zarr.dtype, user.zarr.chunks and user.zarr.metadata; the\n"
+        "hidden file MOUNTPOINT/.zarrfs/stats holds the read counters.\n"
+        "Arrays zarrfs cannot read are left out and logged.\n"
+        "\n"
+        "zarrfs options:\n"
+        "    -h   --help            print this help, then libfuse's options\n"
+        "    -V   --version         print the zarrfs and libfuse versions\n"
+        "    -f                     stay in the foreground\n"
+        "    -d   -o debug          print debugging output (implies -f)\n"
+        "    -o threads=N           decode threads (default: the number of\n"
+        "                           cores)\n"
+        "    -o cache_size=SIZE     decoded-chunk cache budget in bytes, or\n"
+        "                           with a K, M or G suffix (default: the\n"
+        "                           engine's)\n"
+        "\n"
+        "The mount is always read-only.  Unmount with fusermount3 -u\n"
+        "MOUNTPOINT, or by sending SIGINT or SIGTERM to zarrfs.\n"
+        "\n"
+        "In /etc/fstab (mount.fuse3 runs \"zarrfs STORE MOUNTPOINT -o OPTS\"):\n"
+        "    /data/t2m.zarr  /mnt/t2m  fuse.zarrfs  allow_other,threads=8  0 0\n"
+        "\n"
+        "libfuse options:\n",
+        prog);
+    fflush(stdout);
+    fuse_cmdline_help();
+    fuse_lowlevel_help();
+}
+
+/* Parses "N" for threads=N. */
+static int zfs_parse_threads(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > ZFS_MAX_THREADS) {
+        fprintf(stderr, "zarrfs: bad threads=%s: give a number of threads "
+                        "from 0 (all cores) to %d\n", s, ZFS_MAX_THREADS);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Parses "SIZE" for cache_size=SIZE: bytes, or a K, M or G suffix. */
+static int zfs_parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = 0;
+    const char *units = "KMG";
+    if (*end && strchr(units, *end) && end[1] == '\0')
+        shift = 10 * (int)(strchr(units, *end++) - units + 1);
+    if (errno || end == s || *end || s[0] == '-' ||
+        v > (unsigned long long)SIZE_MAX >> shift) {
+        fprintf(stderr, "zarrfs: bad cache_size=%s: give a size in bytes, or "
+                        "with a K, M or G suffix (512M)\n", s);
+        return -1;
+    }
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+static int zfs_cli_proc(void *data, const char *arg, int key,
+                        struct fuse_args *outargs)
+{
+    (void)outargs;
+    struct zfs_cli *cli = data;
+    switch (key) {
+    case FUSE_OPT_KEY_NONOPT:
+        if (cli->store)
+            return 1; /* the mountpoint: libfuse's */
+        cli->store = strdup(arg);
+        return cli->store ? 0 : -1;
+    case ZFS_KEY_HELP:
+        cli->show_help = 1;
+        return 0;
+    case ZFS_KEY_VERSION:
+        cli->show_version = 1;
+        return 0;
+    case ZFS_KEY_THREADS:
+        return zfs_parse_threads(arg + strlen("threads="),
+                                 &cli->engine.threads);
+    case ZFS_KEY_CACHE:
+        return zfs_parse_size(arg + strlen("cache_size="),
+                              &cli->engine.cache_bytes);
+    case ZFS_KEY_FSTAB:
+        return 0;
+    default: /* "x-..." options are fstab's (x-systemd.*) */
+        return key == FUSE_OPT_KEY_OPT && strncmp(arg, "x-", 2) == 0 ? 0 : 1;
+    }
+}
+
+/* Adds fsname=STORE (first, so that the user's own wins) and ro (last, so
+ * that nothing overrides it). */
+static int zfs_add_mount_options(struct fuse_args *args, const char *store)
+{
+    char *fsname = NULL;
+    char *opt = NULL;
+    int rc = -1;
+    if (asprintf(&fsname, "fsname=%s", store) < 0)
+        return -1;
+    if (fuse_opt_add_opt_escaped(&opt, fsname) == 0 &&
+        fuse_opt_insert_arg(args, 1, "-o") == 0 &&
+        fuse_opt_insert_arg(args, 2, opt) == 0 &&
+        fuse_opt_add_arg(args, "-oro") == 0)
+        rc = 0;
+    free(opt);
+    free(fsname);
+    return rc;
+}
+
+/* Returns 0 to go on mounting, 1 when done (help, version), -1 on error. */
+static int zfs_parse_args(struct fuse_args *args, struct zfs_cli *cli,
+                          struct fuse_cmdline_opts *fo)
+{
+    const char *prog = args->argc > 0 ? args->argv[0] : "zarrfs";
+    if (fuse_opt_parse(args, cli, zfs_cli_spec, zfs_cli_proc) != 0)
+        return -1;
+    if (cli->show_help) {
+        zfs_usage(prog);
+        return 1;
+    }
+    if (cli->show_version) {
+        printf("zarrfs version %s\nlibfuse version %s\n", ZF_VERSION,
+               fuse_pkgversion());
+        return 1;
+    }
+    if (fuse_parse_cmdline(args, fo) != 0)
+        return -1;
+    if (!cli->store || !fo->mountpoint) {
+        fprintf(stderr, "zarrfs: no %s given\nusage: %s [options] STORE "
+                        "MOUNTPOINT (see %s --help)\n",
+                cli->store ? "MOUNTPOINT" : "STORE", prog, prog);
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens the store and builds its tree; messages go to stderr. */
+static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
+{
+    char *abs = realpath(cli->store, NULL);
+    if (!abs) {
+        fprintf(stderr, "zarrfs: cannot open the store %s: %s\n", cli->store,
+                strerror(errno));
+        return -1;
+    }
+    free(cli->store);
+    cli->store = abs; /* absolute: the daemon runs in "/" */
+    zf_zarr *z = NULL;
+    zf_err e = {0};
+    if (zf_open(cli->store, &cli->engine, &z, &e) != ZF_OK) {
+        if (e.msg[0])
+            fprintf(stderr, "zarrfs: cannot open the store: %s\n", e.msg);
+        else
+            fprintf(stderr, "zarrfs: cannot open the store %s: %s\n",
+                    cli->store, zf_code_name(e.code));
+        return -1;
+    }
+    zfs_tree *tree = zfs_tree_build(z, cli->store);
+    if (!tree || zfs_fs_init(fs, z, tree) != 0) {
+        fprintf(stderr, "zarrfs: out of memory\n");
+        zfs_tree_free(tree);
+        zf_close(z);
+        return -1;
+    }
+    zfs_log(LOG_DEBUG, "%s: %zu arrays shown, %zu left out", cli->store,
+            tree->narrays, tree->nskipped);
+    return 0;
+}
+
+/* Forks into the background; the store is reopened in the daemon (see the
+ * contract above).  The parent exits 0 inside fuse_daemonize. */
+static int zfs_daemonize(struct zfs_fs *fs, const struct zfs_cli *cli)
+{
+    zf_close(fs->z);
+    fs->z = NULL;
+    if (fuse_daemonize(0) != 0)
+        return -1;
+    zfs_log_to_syslog();
+    zf_err e = {0};
+    if (zf_open(cli->store, &cli->engine, &fs->z, &e) != ZF_OK) {
+        zfs_log(LOG_ERR, "cannot reopen the store %s: %s", cli->store,
+                e.msg[0] ? e.msg : zf_code_name(e.code));
+        return -1;
+    }
+    zfs_tree_bind(fs->tree, fs->z);
+    return 0;
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+struct zfs_signals {
+    sigset_t set;  /* SIGINT, SIGTERM, SIGHUP and SIGUSR1 ("stop waiting") */
+    struct fuse_session *se;
+    pthread_t thread;
+    atomic_int stopping; /* set by main before it sends SIGUSR1 */
+};
+
+/* Blocks the signals in the calling thread, and so in every thread it
+ * starts from now on. */
+static void zfs_signals_block(struct zfs_signals *s)
+{
+    sigemptyset(&s->set);
+    sigaddset(&s->set, SIGINT);
+    sigaddset(&s->set, SIGTERM);
+    sigaddset(&s->set, SIGHUP);
+    sigaddset(&s->set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &s->set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void *zfs_signal_thread(void *arg)
+{
+    struct zfs_signals *s = arg;
+    int sig = 0;
+    while (sigwait(&s->set, &sig) == 0) {
+        if (sig == SIGUSR1 && atomic_load(&s->stopping))
+            break;
+        if (sig == SIGUSR1)
+            continue; /* not ours: someone else sent it */
+        zfs_log(LOG_INFO, "%s: unmounting", strsignal(sig));
+        fuse_session_exit(s->se);
+        fuse_session_unmount(s->se); /* wakes the loop's threads */
+        break;
+    }
+    return NULL;
+}
+
+static int zfs_signals_start(struct zfs_signals *s, struct fuse_session *se)
+{
+    s->se = se;
+    atomic_init(&s->stopping, 0);
+    int rc = pthread_create(&s->thread, NULL, zfs_signal_thread, s);
+    if (rc != 0)
+        zfs_log(LOG_ERR, "cannot start the signal thread: %s", strerror(rc));
+    return rc == 0 ? 0 : -1;
+}
+
+static void zfs_signals_stop(struct zfs_signals *s)
+{
+    atomic_store(&s->stopping, 1);
+    pthread_kill(s->thread, SIGUSR1);
+    pthread_join(s->thread, NULL);
+}
+
+/* ---- the session ------------------------------------------------------------ */
+
+static int zfs_loop(struct fuse_session *se, const struct fuse_cmdline_opts *fo)
+{
+    if (fo->singlethread)
+        return fuse_session_loop(se);
+    struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+    if (!cfg) {
+        zfs_log(LOG_ERR, "out of memory");
+        return -ENOMEM;
+    }
+    fuse_loop_cfg_set_clone_fd(cfg, (unsigned)fo->clone_fd);
+    fuse_loop_cfg_set_max_threads(cfg, fo->max_threads);
+    if (fo->max_idle_threads != UINT_MAX)
+        fuse_loop_cfg_set_idle_threads(cfg, fo->max_idle_threads);
+    int rc = fuse_session_loop_mt(se, cfg);
+    fuse_loop_cfg_destroy(cfg);
+    return rc;
+}
+
+/* Mounts, daemonizes unless -f, serves until unmounted or signalled. */
+static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
+                     struct zfs_signals *sig, const struct zfs_cli *cli,
+                     const struct fuse_cmdline_opts *fo)
+{
+    if (fuse_session_mount(se, fo->mountpoint) != 0) {
+        fprintf(stderr, "zarrfs: cannot mount %s on %s\n", cli->store,
+                fo->mountpoint);
+        return -1;
+    }
+    int rc = -1;
+    if ((fo->foreground || zfs_daemonize(fs, cli) == 0) &&
+        zfs_signals_start(sig, se) == 0) {
+        rc = zfs_loop(se, fo);
+        zfs_signals_stop(sig);
+        if (rc < 0)
+            zfs_log(LOG_ERR, "the session ended: %s", strerror(-rc));
+        rc = rc < 0 ? -1 : 0; /* > 0: ended by a signal */
+    }
+    zfs_fs_wait_idle(fs);
+    fuse_session_unmount(se);
+    return rc;
+}
+
+static int zfs_run(struct fuse_args *args, struct zfs_cli *cli,
+                   const struct fuse_cmdline_opts *fo)
+{
+    struct zfs_fs fs;
+    struct zfs_signals sig;
+    memset(&fs, 0, sizeof fs);
+    zfs_log_init(fo->debug);
+    zfs_signals_block(&sig); /* before the engine starts any thread */
+    if (zfs_add_mount_options(args, cli->store) != 0) {
+        fprintf(stderr, "zarrfs: out of memory\n");
+        return -1;
+    }
+    struct fuse_session *se =
+        fuse_session_new(args, &zfs_ops, sizeof zfs_ops, &fs);
+    if (!se) {
+        fprintf(stderr, "zarrfs: bad options (see zarrfs --help)\n");
+        return -1;
+    }
+    int rc = zfs_open_store(cli, &fs);
+    if (rc == 0) {
+        rc = zfs_serve(se, &fs, &sig, cli, fo);
+        if (fs.z)
+            zf_close(fs.z);
+        zfs_tree_free(fs.tree);
+        zfs_fs_destroy(&fs);
+    }
+    fuse_session_destroy(se);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    struct zfs_cli cli;
+    struct fuse_cmdline_opts fo;
+    memset(&cli, 0, sizeof cli);
+    memset(&fo, 0, sizeof fo);
+    int rc = zfs_parse_args(&args, &cli, &fo);
+    if (rc == 0)
+        rc = zfs_run(&args, &cli, &fo);
+    free(fo.mountpoint);
+    free(cli.store);
+    fuse_opt_free_args(&args);
+    return rc < 0 ? 1 : 0;
+}

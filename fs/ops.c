@@ -1,0 +1,446 @@
+/*
+ * ops.c - the FUSE low-level operations over the static inode table (see
+ * ops.h for the contract).
+ */
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define ZFS_TIMEOUT 86400.0 /* the tree never changes while mounted */
+#define ZFS_BLKSIZE 131072  /* the I/O size st_blksize suggests */
+
+/* One asynchronous read in flight: freed by its completion. */
+struct zfs_read {
+    fuse_req_t req;
+    struct zfs_fs *fs;
+    const zfs_inode *node;
+    char *buf;
+};
+
+/* The .zarrfs/stats text of one open file. */
+struct zfs_stats_text {
+    size_t len;
+    char text[];
+};
+
+static const char *const zfs_xattr_names[] = {
+    "user.zarr.shape", "user.zarr.dtype", "user.zarr.chunks",
+    "user.zarr.metadata",
+};
+#define ZFS_NXATTRS (sizeof zfs_xattr_names / sizeof *zfs_xattr_names)
+
+static struct zfs_fs *zfs_fs_of(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z, zfs_tree *tree)
+{
+    memset(fs, 0, sizeof *fs);
+    fs->errors = zfs_errset_new();
+    if (!fs->errors)
+        return -1;
+    fs->z = z;
+    fs->tree = tree;
+    fs->uid = getuid();
+    fs->gid = getgid();
+    fs->timeout = ZFS_TIMEOUT;
+    pthread_mutex_init(&fs->lock, NULL);
+    pthread_cond_init(&fs->idle, NULL);
+    return 0;
+}
+
+void zfs_fs_wait_idle(struct zfs_fs *fs)
+{
+    pthread_mutex_lock(&fs->lock);
+    while (fs->inflight > 0)
+        pthread_cond_wait(&fs->idle, &fs->lock);
+    pthread_mutex_unlock(&fs->lock);
+}
+
+void zfs_fs_destroy(struct zfs_fs *fs)
+{
+    zfs_errset_free(fs->errors);
+    pthread_cond_destroy(&fs->idle);
+    pthread_mutex_destroy(&fs->lock);
+}
+
+static void zfs_inflight_begin(struct zfs_fs *fs)
+{
+    pthread_mutex_lock(&fs->lock);
+    fs->inflight++;
+    pthread_mutex_unlock(&fs->lock);
+}
+
+static void zfs_inflight_end(struct zfs_fs *fs)
+{
+    pthread_mutex_lock(&fs->lock);
+    if (--fs->inflight == 0)
+        pthread_cond_broadcast(&fs->idle);
+    pthread_mutex_unlock(&fs->lock);
+}
+
+/* ---- attributes ------------------------------------------------------------ */
+
+static void zfs_fill_stat(const struct zfs_fs *fs, const zfs_inode *n,
+                          struct stat *st)
+{
+    memset(st, 0, sizeof *st);
+    st->st_ino = n->ino;
+    st->st_uid = fs->uid;
+    st->st_gid = fs->gid;
+    st->st_blksize = ZFS_BLKSIZE;
+    st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
+    if (n->kind == ZFS_KIND_DIR) {
+        st->st_mode = S_IFDIR | 0555;
+        st->st_nlink = 2 + n->nsubdirs;
+        return;
+    }
+    st->st_mode = S_IFREG | 0444;
+    st->st_nlink = 1;
+    st->st_size = n->kind == ZFS_KIND_ARRAY ? (off_t)n->size : 0;
+    st->st_blocks = (st->st_size + 511) / 512;
+}
+
+/* The attribute timeout of a node: the stats file changes all the time. */
+static double zfs_attr_timeout(const struct zfs_fs *fs, const zfs_inode *n)
+{
+    return n->kind == ZFS_KIND_STATS ? 0.0 : fs->timeout;
+}
+
+static void zfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct zfs_fs *fs = zfs_fs_of(req);
+    const zfs_inode *dir = zfs_tree_get(fs->tree, parent);
+    if (!dir || dir->kind != ZFS_KIND_DIR) {
+        fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
+        return;
+    }
+    struct fuse_entry_param e;
+    memset(&e, 0, sizeof e);
+    e.entry_timeout = fs->timeout; /* a miss is cached too (ino 0) */
+    const zfs_inode *n = zfs_tree_lookup(fs->tree, parent, name);
+    if (n) {
+        e.ino = n->ino;
+        e.attr_timeout = zfs_attr_timeout(fs, n);
+        zfs_fill_stat(fs, n, &e.attr);
+    }
+    fuse_reply_entry(req, &e);
+}
+
+static void zfs_op_getattr(fuse_req_t req, fuse_ino_t ino,
+                           struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct zfs_fs *fs = zfs_fs_of(req);
+    const zfs_inode *n = zfs_tree_get(fs->tree, ino);
+    if (!n) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    struct stat st;
+    zfs_fill_stat(fs, n, &st);
+    fuse_reply_attr(req, &st, zfs_attr_timeout(fs, n));
+}
+
+static void zfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    (void)ino;
+    struct zfs_fs *fs = zfs_fs_of(req);
+    struct statvfs sv;
+    memset(&sv, 0, sizeof sv);
+    sv.f_bsize = sv.f_frsize = 4096;
+    sv.f_blocks = (fs->tree->total_bytes + 4095) / 4096;
+    sv.f_files = fs->tree->count;
+    sv.f_namemax = NAME_MAX;
+    sv.f_flag = ST_RDONLY;
+    fuse_reply_statfs(req, &sv);
+}
+
+/* ---- directories ------------------------------------------------------------ */
+
+static void zfs_op_opendir(fuse_req_t req, fuse_ino_t ino,
+                           struct fuse_file_info *fi)
+{
+    const zfs_inode *n = zfs_tree_get(zfs_fs_of(req)->tree, ino);
+    if (!n || n->kind != ZFS_KIND_DIR) {
+        fuse_reply_err(req, n ? ENOTDIR : ENOENT);
+        return;
+    }
+    fi->cache_readdir = 1;
+    fi->keep_cache = 1;
+    fuse_reply_open(req, fi);
+}
+
+/* Entry `i` of a directory listing: ".", "..", then the children.  Returns
+ * NULL for a hidden child (skipped, but it keeps its offset). */
+static const char *zfs_dirent_at(const zfs_tree *t, const zfs_inode *dir,
+                                 size_t i, struct stat *st)
+{
+    memset(st, 0, sizeof *st);
+    if (i < 2) {
+        st->st_ino = i == 0 ? dir->ino : dir->parent;
+        st->st_mode = S_IFDIR;
+        return i == 0 ? "." : "..";
+    }
+    const zfs_inode *c = zfs_tree_get(t, dir->children[i - 2]);
+    if (c->hidden)
+        return NULL;
+    st->st_ino = c->ino;
+    st->st_mode = c->kind == ZFS_KIND_DIR ? S_IFDIR : S_IFREG;
+    return c->name;
+}
+
+static void zfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+                           off_t off, struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct zfs_fs *fs = zfs_fs_of(req);
+    const zfs_inode *dir = zfs_tree_get(fs->tree, ino);
+    if (!dir || dir->kind != ZFS_KIND_DIR) {
+        fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
+        return;
+    }
+    char *buf = malloc(size);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    size_t used = 0;
+    for (size_t i = off < 0 ? 0 : (size_t)off; i < dir->nchildren + 2; i++) {
+        struct stat st;
+        const char *name = zfs_dirent_at(fs->tree, dir, i, &st);
+        if (!name)
+            continue;
+        size_t need = fuse_add_direntry(req, buf + used, size - used, name,
+                                        &st, (off_t)i + 1);
+        if (need > size - used)
+            break;
+        used += need;
+    }
+    fuse_reply_buf(req, buf, used);
+    free(buf);
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+/* Builds the stats text (one JSON object and a newline) for an open file. */
+static struct zfs_stats_text *zfs_stats_text_new(const struct zfs_fs *fs)
+{
+    zf_stats s;
+    zf_get_stats(fs->z, &s);
+    int len = zf_stats_json(&s, NULL, 0);
+    if (len < 0)
+        return NULL;
+    struct zfs_stats_text *st = malloc(sizeof *st + (size_t)len + 2);
+    if (!st)
+        return NULL;
+    zf_stats_json(&s, st->text, (size_t)len + 1);
+    st->text[len] = '\n';
+    st->len = (size_t)len + 1;
+    return st;
+}
+
+static void zfs_op_open(fuse_req_t req, fuse_ino_t ino,
+                        struct fuse_file_info *fi)
+{
+    struct zfs_fs *fs = zfs_fs_of(req);
+    const zfs_inode *n = zfs_tree_get(fs->tree, ino);
+    if (!n || n->kind == ZFS_KIND_DIR) {
+        fuse_reply_err(req, n ? EISDIR : ENOENT);
+        return;
+    }
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+        fuse_reply_err(req, EROFS);
+        return;
+    }
+    if (n->kind == ZFS_KIND_ARRAY) {
+        fi->keep_cache = 1;
+        fuse_reply_open(req, fi);
+        return;
+    }
+    struct zfs_stats_text *st = zfs_stats_text_new(fs);
+    if (!st) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    fi->fh = (uint64_t)(uintptr_t)st;
+    fi->direct_io = 1;
+    if (fuse_reply_open(req, fi) != 0)
+        free(st); /* the open was interrupted: no release will come */
+}
+
+static void zfs_op_release(fuse_req_t req, fuse_ino_t ino,
+                           struct fuse_file_info *fi)
+{
+    (void)ino;
+    free((struct zfs_stats_text *)(uintptr_t)fi->fh);
+    fuse_reply_err(req, 0);
+}
+
+static void zfs_read_stats(fuse_req_t req, size_t size, off_t off,
+                           const struct fuse_file_info *fi)
+{
+    const struct zfs_stats_text *st =
+        (const struct zfs_stats_text *)(uintptr_t)fi->fh;
+    if (!st || off < 0 || (size_t)off >= st->len) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    size_t len = st->len - (size_t)off;
+    fuse_reply_buf(req, st->text + off, len < size ? len : size);
+}
+
+/* The engine's completion of one read: reply, log a failure, free. */
+static void zfs_read_done(void *arg, zf_code code, size_t nread,
+                          const zf_err *err)
+{
+    struct zfs_read *r = arg;
+    struct zfs_fs *fs = r->fs;
+    if (code == ZF_OK) {
+        fuse_reply_buf(r->req, r->buf, nread);
+    } else {
+        const char *msg = err && err->msg[0] ? err->msg : zf_code_name(code);
+        zfs_log_once(fs->errors, LOG_ERR, zfs_inode_label(r->node), msg);
+        fuse_reply_err(r->req, EIO);
+    }
+    free(r->buf);
+    free(r);
+    zfs_inflight_end(fs);
+}
+
+static void zfs_read_array(fuse_req_t req, const zfs_inode *n, size_t size,
+                           off_t off)
+{
+    struct zfs_fs *fs = zfs_fs_of(req);
+    if (off < 0 || (uint64_t)off >= n->size || size == 0) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    if (!n->array) {
+        fuse_reply_err(req, EIO);
+        return;
+    }
+    uint64_t left = n->size - (uint64_t)off;
+    size_t len = left < size ? (size_t)left : size;
+    struct zfs_read *r = malloc(sizeof *r);
+    char *buf = malloc(len);
+    if (!r || !buf) {
+        free(r);
+        free(buf);
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    *r = (struct zfs_read){.req = req, .fs = fs, .node = n, .buf = buf};
+    zfs_inflight_begin(fs);
+    zf_array_read_async(n->array, (uint64_t)off, len, buf, zfs_read_done, r);
+}
+
+static void zfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
+                        off_t off, struct fuse_file_info *fi)
+{
+    const zfs_inode *n = zfs_tree_get(zfs_fs_of(req)->tree, ino);
+    if (!n || n->kind == ZFS_KIND_DIR)
+        fuse_reply_err(req, n ? EISDIR : ENOENT);
+    else if (n->kind == ZFS_KIND_STATS)
+        zfs_read_stats(req, size, off, fi);
+    else
+        zfs_read_array(req, n, size, off);
+}
+
+/* ---- extended attributes ---------------------------------------------------- */
+
+/* The value of xattr `name` of a node, or NULL when it has none. */
+static const char *zfs_xattr_value(const zfs_inode *n, const char *name)
+{
+    if (n->kind != ZFS_KIND_ARRAY)
+        return NULL;
+    const char *values[ZFS_NXATTRS] = {n->xattr_shape, n->xattr_dtype,
+                                       n->xattr_chunks, n->xattr_metadata};
+    for (size_t i = 0; i < ZFS_NXATTRS; i++)
+        if (strcmp(name, zfs_xattr_names[i]) == 0)
+            return values[i];
+    return NULL;
+}
+
+/* Replies with `len` bytes of `data` the way (get|list)xattr wants: the size
+ * alone when asked with size 0, ERANGE when the buffer is too small. */
+static void zfs_reply_xattr_data(fuse_req_t req, const char *data, size_t len,
+                                 size_t size)
+{
+    if (size == 0)
+        fuse_reply_xattr(req, len);
+    else if (len > size)
+        fuse_reply_err(req, ERANGE);
+    else
+        fuse_reply_buf(req, data, len);
+}
+
+static void zfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+                            size_t size)
+{
+    const zfs_inode *n = zfs_tree_get(zfs_fs_of(req)->tree, ino);
+    const char *value = n ? zfs_xattr_value(n, name) : NULL;
+    if (!value)
+        fuse_reply_err(req, n ? ENODATA : ENOENT);
+    else
+        zfs_reply_xattr_data(req, value, strlen(value), size);
+}
+
+static void zfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    const zfs_inode *n = zfs_tree_get(zfs_fs_of(req)->tree, ino);
+    if (!n) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    char list[256];
+    size_t len = 0;
+    for (size_t i = 0; n->kind == ZFS_KIND_ARRAY && i < ZFS_NXATTRS; i++) {
+        size_t l = strlen(zfs_xattr_names[i]) + 1;
+        memcpy(list + len, zfs_xattr_names[i], l);
+        len += l;
+    }
+    zfs_reply_xattr_data(req, list, len, size);
+}
+
+/* ---- the table ---------------------------------------------------------------- */
+
+static void zfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    (void)ino;
+    (void)nlookup;
+    fuse_reply_none(req); /* inodes are static: nothing to drop */
+}
+
+static void zfs_op_forget_multi(fuse_req_t req, size_t count,
+                                struct fuse_forget_data *forgets)
+{
+    (void)count;
+    (void)forgets;
+    fuse_reply_none(req);
+}
+
+const struct fuse_lowlevel_ops zfs_ops = {
+    .lookup = zfs_op_lookup,
+    .forget = zfs_op_forget,
+    .forget_multi = zfs_op_forget_multi,
+    .getattr = zfs_op_getattr,
+    .open = zfs_op_open,
+    .read = zfs_op_read,
+    .release = zfs_op_release,
+    .opendir = zfs_op_opendir,
+    .readdir = zfs_op_readdir,
+    .statfs = zfs_op_statfs,
+    .getxattr = zfs_op_getxattr,
+    .listxattr = zfs_op_listxattr,
+};

@@ -1,0 +1,57 @@
+/*
+ * ops.h - the FUSE low-level operations of zarrfs, and the state they share.
+ *
+ * Contract:
+ *  - struct zfs_fs is the session's userdata: it holds everything the
+ *    operations use (the open store, the inode table, the error set).  main
+ *    owns it and fills it with zfs_fs_init before the session loop starts.
+ *  - The file system is read-only: opening a file for writing gets EROFS.
+ *    Array files are page-cached (keep_cache, long timeouts, no direct_io);
+ *    .zarrfs/stats is generated at open and served with direct_io.
+ *  - Reads are answered asynchronously: the handler starts
+ *    zf_array_read_async and returns; the engine's completion replies and
+ *    frees the buffer.  zfs_fs_wait_idle blocks until every such read has
+ *    replied; call it after the session loop ends and before the session,
+ *    the store or the tree is torn down.
+ *  - A failed read replies EIO and is logged once per (array, message).
+ *  - All operations are thread-safe (the multi-threaded loop calls them at
+ *    once; the tree is immutable and the counters are mutex-protected).
+ */
+#ifndef ZARRFS_FS_OPS_H
+#define ZARRFS_FS_OPS_H
+
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <zarrfs/zarrfs.h>
+
+#include "log.h"
+#include "tree.h"
+
+struct zfs_fs {
+    zf_zarr *z;          /* the open store; owned by main */
+    zfs_tree *tree;      /* the inode table; owned by main */
+    zfs_errset *errors;  /* read errors already logged; owned here */
+    uid_t uid;           /* owner shown for every file */
+    gid_t gid;
+    double timeout;      /* entry and attribute timeout, seconds */
+    pthread_mutex_t lock;
+    pthread_cond_t idle; /* signalled when inflight drops to 0 */
+    unsigned long inflight; /* asynchronous reads not yet replied */
+};
+
+/* The operations table; its userdata must be a struct zfs_fs. */
+extern const struct fuse_lowlevel_ops zfs_ops;
+
+/* Sets up `fs` for a store and its tree; -1 when out of memory. */
+int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z, zfs_tree *tree);
+
+/* Waits until every asynchronous read has replied. */
+void zfs_fs_wait_idle(struct zfs_fs *fs);
+
+/* Frees what zfs_fs_init allocated (not the store nor the tree). */
+void zfs_fs_destroy(struct zfs_fs *fs);
+
+#endif

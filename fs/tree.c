@@ -1,0 +1,415 @@
+/*
+ * tree.c - builds the static inode table from the engine's node list (see
+ * tree.h for the contract).
+ *
+ * Directories are numbered first, in the order of their sorted paths (a
+ * parent sorts before its children), then the array files in node order.
+ */
+#include "tree.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* The sorted, unique paths of every directory the tree needs; [0] is "". */
+typedef struct zfs_dirset {
+    char **paths;
+    size_t count, cap;
+} zfs_dirset;
+
+static int zfs_str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int zfs_dirset_add(zfs_dirset *d, const char *path, size_t len)
+{
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 64;
+        char **p = realloc(d->paths, cap * sizeof *p);
+        if (!p)
+            return -1;
+        d->paths = p;
+        d->cap = cap;
+    }
+    char *copy = strndup(path, len);
+    if (!copy)
+        return -1;
+    d->paths[d->count++] = copy;
+    return 0;
+}
+
+static void zfs_dirset_free(zfs_dirset *d)
+{
+    for (size_t i = 0; i < d->count; i++)
+        free(d->paths[i]);
+    free(d->paths);
+}
+
+/* The index of `path` in the set, or -1. */
+static long zfs_dirset_find(const zfs_dirset *d, const char *path)
+{
+    char **hit = bsearch(&path, d->paths, d->count, sizeof *d->paths,
+                         zfs_str_cmp);
+    return hit ? (long)(hit - d->paths) : -1;
+}
+
+/* The inode number of directory `path` (which must be in the set). */
+static uint64_t zfs_dirset_ino(const zfs_dirset *d, const char *path)
+{
+    long k = zfs_dirset_find(d, path);
+    return k <= 0 ? ZFS_INO_ROOT : ZFS_INO_STATS + (uint64_t)k;
+}
+
+/* The inode number of the directory holding `path`. */
+static uint64_t zfs_dirset_parent(const zfs_dirset *d, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return ZFS_INO_ROOT;
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
+    return zfs_dirset_ino(d, parent);
+}
+
+/* Whether every component of a node's path can be a file name, and the path
+ * does not claim the reserved top-level name ".zarrfs". */
+static int zfs_path_usable(const char *path, const char **why)
+{
+    size_t first = strcspn(path, "/");
+    if (first == strlen(ZFS_META_DIR_NAME) &&
+        strncmp(path, ZFS_META_DIR_NAME, first) == 0) {
+        *why = "the name " ZFS_META_DIR_NAME " is reserved by zarrfs";
+        return 0;
+    }
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, "/");
+        if (len == 0 || len > NAME_MAX || (len == 1 && p[0] == '.') ||
+            (len == 2 && p[0] == '.' && p[1] == '.')) {
+            *why = "a path component cannot be a file name";
+            return 0;
+        }
+        p += len + (p[len] == '/');
+    }
+    return 1;
+}
+
+static int zfs_root_is_array(zf_zarr *z)
+{
+    for (size_t i = 0; i < zf_node_count(z); i++) {
+        const zf_node *nd = zf_node_at(z, i);
+        if (nd->path[0] == '\0')
+            return nd->kind == ZF_NODE_ARRAY;
+    }
+    return 0;
+}
+
+/* Adds every group and every ancestor folder of a node to the set. */
+static int zfs_dirset_collect(zfs_dirset *d, zf_zarr *z, int root_array)
+{
+    if (zfs_dirset_add(d, "", 0) != 0)
+        return -1;
+    for (size_t i = 0; !root_array && i < zf_node_count(z); i++) {
+        const zf_node *nd = zf_node_at(z, i);
+        const char *why;
+        if (nd->path[0] == '\0' || !zfs_path_usable(nd->path, &why))
+            continue;
+        for (const char *s = strchr(nd->path, '/'); s; s = strchr(s + 1, '/'))
+            if (zfs_dirset_add(d, nd->path, (size_t)(s - nd->path)) != 0)
+                return -1;
+        if (nd->kind == ZF_NODE_GROUP &&
+            zfs_dirset_add(d, nd->path, strlen(nd->path)) != 0)
+            return -1;
+    }
+    qsort(d->paths, d->count, sizeof *d->paths, zfs_str_cmp);
+    size_t out = 1;
+    for (size_t i = 1; i < d->count; i++) {
+        if (strcmp(d->paths[i], d->paths[out - 1]) == 0)
+            free(d->paths[i]);
+        else
+            d->paths[out++] = d->paths[i];
+    }
+    d->count = out;
+    return 0;
+}
+
+/* Appends an inode; returns it, or NULL when out of memory. */
+static zfs_inode *zfs_tree_add(zfs_tree *t, zfs_kind kind, uint64_t parent,
+                               const char *name, const char *path,
+                               time_t mtime)
+{
+    zfs_inode *n = &t->nodes[t->count];
+    memset(n, 0, sizeof *n);
+    n->name = strdup(name);
+    n->path = strdup(path);
+    if (!n->name || !n->path) {
+        free(n->name);
+        free(n->path);
+        return NULL;
+    }
+    n->ino = ++t->count;
+    n->parent = parent;
+    n->kind = kind;
+    n->mtime = mtime;
+    return n;
+}
+
+/* The last component of a path. */
+static const char *zfs_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* The file name of a root array: the store folder's name less ".zarr". */
+static void zfs_root_name(const char *store_path, char *out, size_t size)
+{
+    size_t len = strlen(store_path);
+    while (len > 1 && store_path[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && store_path[start - 1] != '/')
+        start--;
+    size_t n = len - start;
+    if (n > 5 && strncmp(store_path + len - 5, ".zarr", 5) == 0)
+        n -= 5;
+    snprintf(out, size, "%.*s", (int)n, store_path + start);
+    const char *why;
+    if (!out[0] || !zfs_path_usable(out, &why))
+        snprintf(out, size, "array");
+}
+
+/* "a,b,c" for a list of dimensions; "" for none. */
+static char *zfs_format_dims(int ndim, const uint64_t *v)
+{
+    size_t size = (size_t)ndim * 21 + 1;
+    char *s = malloc(size);
+    if (!s)
+        return NULL;
+    size_t used = 0;
+    s[0] = '\0';
+    for (int i = 0; v && i < ndim; i++)
+        used += (size_t)snprintf(s + used, size - used, "%s%llu",
+                                 i ? "," : "", (unsigned long long)v[i]);
+    return s;
+}
+
+/* Fills an array inode's size and extended attributes; -1 when out of
+ * memory. */
+static int zfs_inode_set_array(zfs_inode *n, zf_array *a)
+{
+    const zf_array_info *info = zf_array_get_info(a);
+    n->array = a;
+    n->size = info->nbytes;
+    n->xattr_shape = zfs_format_dims(info->ndim, info->shape);
+    n->xattr_chunks = zfs_format_dims(info->ndim, info->chunks);
+    n->xattr_dtype = strdup(info->dtype ? info->dtype : "");
+    n->xattr_metadata = strdup(info->metadata_json ? info->metadata_json : "");
+    if (!n->xattr_shape || !n->xattr_chunks || !n->xattr_dtype ||
+        !n->xattr_metadata)
+        return -1;
+    return 0;
+}
+
+/* Adds the file of one array node, unless the engine cannot read it (then
+ * it is logged and skipped).  Returns -1 only when out of memory. */
+static int zfs_tree_add_array(zfs_tree *t, zf_zarr *z, const zf_node *nd,
+                              const zfs_dirset *dirs, const char *root_name)
+{
+    const char *label = nd->path[0] ? nd->path : root_name;
+    const char *why = nd->error;
+    zf_array *a = NULL;
+    zf_err e = {0};
+    if (!why && nd->path[0] && zfs_dirset_find(dirs, nd->path) >= 0)
+        why = "other nodes lie inside this array's folder";
+    if (!why && zf_array_get(z, nd->path, &a, &e) != ZF_OK)
+        why = e.msg[0] ? e.msg : zf_code_name(e.code);
+    if (why) {
+        zfs_log(LOG_WARNING, "%s: array not shown: %s", label, why);
+        t->nskipped++;
+        return 0;
+    }
+    zfs_inode *n = zfs_tree_add(t, ZFS_KIND_ARRAY,
+                                zfs_dirset_parent(dirs, nd->path),
+                                nd->path[0] ? zfs_basename(nd->path)
+                                            : root_name,
+                                nd->path, nd->mtime);
+    if (!n || zfs_inode_set_array(n, a) != 0)
+        return -1;
+    t->narrays++;
+    t->total_bytes += n->size;
+    return 0;
+}
+
+/* Adds the root, the hidden ".zarrfs" folder, its stats file and every
+ * directory of the set. */
+static int zfs_tree_add_dirs(zfs_tree *t, const zfs_dirset *dirs)
+{
+    time_t now = time(NULL);
+    zfs_inode *meta;
+    if (!zfs_tree_add(t, ZFS_KIND_DIR, ZFS_INO_ROOT, "", "", now) ||
+        !(meta = zfs_tree_add(t, ZFS_KIND_DIR, ZFS_INO_ROOT,
+                              ZFS_META_DIR_NAME, "", now)) ||
+        !zfs_tree_add(t, ZFS_KIND_STATS, ZFS_INO_META_DIR, ZFS_STATS_NAME, "",
+                      now))
+        return -1;
+    meta->hidden = 1;
+    for (size_t k = 1; k < dirs->count; k++) {
+        const char *path = dirs->paths[k];
+        if (!zfs_tree_add(t, ZFS_KIND_DIR, zfs_dirset_parent(dirs, path),
+                          zfs_basename(path), path, now))
+            return -1;
+    }
+    return 0;
+}
+
+/* Adds the files of every node, and gives directories their group's mtime. */
+static int zfs_tree_add_nodes(zfs_tree *t, zf_zarr *z, const zfs_dirset *dirs,
+                              int root_array, const char *root_name)
+{
+    for (size_t i = 0; i < zf_node_count(z); i++) {
+        const zf_node *nd = zf_node_at(z, i);
+        const char *why = "it lies inside the root array";
+        if (nd->path[0] && (root_array || !zfs_path_usable(nd->path, &why))) {
+            zfs_log(LOG_WARNING, "%s: not shown: %s", nd->path, why);
+            t->nskipped += nd->kind == ZF_NODE_ARRAY;
+            continue;
+        }
+        if (nd->kind == ZF_NODE_GROUP) {
+            t->nodes[zfs_dirset_ino(dirs, nd->path) - 1].mtime = nd->mtime;
+            continue;
+        }
+        if (zfs_tree_add_array(t, z, nd, dirs, root_name) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int zfs_child_cmp(const void *a, const void *b, void *arg)
+{
+    const zfs_tree *t = arg;
+    return strcmp(t->nodes[*(const uint64_t *)a - 1].name,
+                  t->nodes[*(const uint64_t *)b - 1].name);
+}
+
+/* Fills every directory's sorted list of children. */
+static int zfs_tree_link(zfs_tree *t)
+{
+    for (size_t i = 1; i < t->count; i++) {
+        zfs_inode *p = &t->nodes[t->nodes[i].parent - 1];
+        p->nchildren++;
+        p->nsubdirs += t->nodes[i].kind == ZFS_KIND_DIR;
+    }
+    for (size_t i = 0; i < t->count; i++) {
+        zfs_inode *n = &t->nodes[i];
+        if (n->nchildren && !(n->children = calloc(n->nchildren, sizeof *n->children)))
+            return -1;
+        n->nchildren = 0;
+    }
+    for (size_t i = 1; i < t->count; i++) {
+        zfs_inode *p = &t->nodes[t->nodes[i].parent - 1];
+        p->children[p->nchildren++] = t->nodes[i].ino;
+    }
+    for (size_t i = 0; i < t->count; i++)
+        if (t->nodes[i].nchildren > 1)
+            qsort_r(t->nodes[i].children, t->nodes[i].nchildren,
+                    sizeof *t->nodes[i].children, zfs_child_cmp, t);
+    return 0;
+}
+
+zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path)
+{
+    int root_array = zfs_root_is_array(z);
+    char root_name[NAME_MAX + 1];
+    zfs_root_name(store_path, root_name, sizeof root_name);
+    zfs_dirset dirs = {0};
+    zfs_tree *t = calloc(1, sizeof *t);
+    int ok = t && zfs_dirset_collect(&dirs, z, root_array) == 0;
+    if (ok)
+        ok = (t->nodes = calloc(3 + dirs.count + zf_node_count(z),
+                                sizeof *t->nodes)) != NULL;
+    ok = ok && zfs_tree_add_dirs(t, &dirs) == 0 &&
+         zfs_tree_add_nodes(t, z, &dirs, root_array, root_name) == 0 &&
+         zfs_tree_link(t) == 0;
+    zfs_dirset_free(&dirs);
+    if (!ok) {
+        zfs_log(LOG_ERR, "out of memory building the file tree");
+        zfs_tree_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+size_t zfs_tree_bind(zfs_tree *t, zf_zarr *z)
+{
+    size_t unbound = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        zfs_inode *n = &t->nodes[i];
+        if (n->kind != ZFS_KIND_ARRAY)
+            continue;
+        zf_err e = {0};
+        n->array = NULL;
+        if (zf_array_get(z, n->path, &n->array, &e) != ZF_OK) {
+            zfs_log(LOG_ERR, "%s: cannot reopen the array: %s",
+                    zfs_inode_label(n), e.msg[0] ? e.msg : zf_code_name(e.code));
+        } else if (zf_array_get_info(n->array)->nbytes != n->size) {
+            zfs_log(LOG_ERR, "%s: the array changed size while mounting",
+                    zfs_inode_label(n));
+            n->array = NULL;
+        }
+        unbound += n->array == NULL;
+    }
+    return unbound;
+}
+
+const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino)
+{
+    return ino >= 1 && ino <= t->count ? &t->nodes[ino - 1] : NULL;
+}
+
+const zfs_inode *zfs_tree_lookup(const zfs_tree *t, uint64_t parent,
+                                 const char *name)
+{
+    const zfs_inode *dir = zfs_tree_get(t, parent);
+    if (!dir || dir->kind != ZFS_KIND_DIR)
+        return NULL;
+    size_t lo = 0, hi = dir->nchildren;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const zfs_inode *c = &t->nodes[dir->children[mid] - 1];
+        int cmp = strcmp(name, c->name);
+        if (cmp == 0)
+            return c;
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+const char *zfs_inode_label(const zfs_inode *n)
+{
+    return n->path[0] ? n->path : n->name;
+}
+
+void zfs_tree_free(zfs_tree *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; t->nodes && i < t->count; i++) {
+        zfs_inode *n = &t->nodes[i];
+        free(n->name);
+        free(n->path);
+        free(n->children);
+        free(n->xattr_shape);
+        free(n->xattr_dtype);
+        free(n->xattr_chunks);
+        free(n->xattr_metadata);
+    }
+    free(t->nodes);
+    free(t);
+}

@@ -1,0 +1,91 @@
+/*
+ * tree.h - the inode table of a zarrfs mount.
+ *
+ * Built once at mount from the engine's node list and never changed after,
+ * so inode numbers are stable for the mount's life and every lookup is
+ * lock-free.  Groups are directories; each readable array is a regular file
+ * at its path in the store.  A store whose root is an array shows one file
+ * named after the store's folder (a trailing ".zarr" dropped).  Arrays the
+ * engine cannot read (zf_node.error, or zf_array_get failing) are left out
+ * and logged with the reason.  Folders that hold nodes but no group metadata
+ * become plain directories.
+ *
+ * Inode 1 is the root; 2 is the hidden directory ".zarrfs" (not listed by
+ * readdir, but lookup finds it) and 3 its "stats" file.
+ *
+ * Contract:
+ *  - The tree copies every string it keeps (names, paths, xattr values), so
+ *    it outlives the zf_zarr it was built from; only the zf_array handles
+ *    belong to that zf_zarr.  zfs_tree_bind points them at another zf_zarr
+ *    of the same store (used when the store is reopened after daemonizing).
+ *  - Read-only after zfs_tree_build / zfs_tree_bind: any number of threads
+ *    may call the lookup functions at once.  zfs_tree_free frees it all.
+ */
+#ifndef ZARRFS_FS_TREE_H
+#define ZARRFS_FS_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <zarrfs/zarrfs.h>
+
+#define ZFS_INO_ROOT 1
+#define ZFS_INO_META_DIR 2
+#define ZFS_INO_STATS 3
+#define ZFS_META_DIR_NAME ".zarrfs"
+#define ZFS_STATS_NAME "stats"
+
+typedef enum zfs_kind { ZFS_KIND_DIR, ZFS_KIND_ARRAY, ZFS_KIND_STATS } zfs_kind;
+
+typedef struct zfs_inode {
+    uint64_t ino;    /* its index in the table + 1 */
+    uint64_t parent; /* the root is its own parent */
+    zfs_kind kind;
+    int hidden;      /* left out of readdir (".zarrfs") */
+    char *name;      /* the entry's name; "" for the root */
+    char *path;      /* the node's path in the store (arrays: for the engine) */
+    time_t mtime;
+    /* directories */
+    uint64_t *children; /* inode numbers, sorted by name */
+    size_t nchildren;
+    size_t nsubdirs;
+    /* arrays */
+    zf_array *array;    /* NULL when the array could not be (re)bound */
+    uint64_t size;      /* zf_array_info.nbytes */
+    char *xattr_shape;  /* "512,512,512"; "" for a 0-d array */
+    char *xattr_dtype;
+    char *xattr_chunks;
+    char *xattr_metadata;
+} zfs_inode;
+
+typedef struct zfs_tree {
+    zfs_inode *nodes; /* nodes[ino - 1] */
+    size_t count;
+    uint64_t total_bytes; /* sum of the arrays' sizes */
+    size_t narrays;
+    size_t nskipped;      /* arrays left out */
+} zfs_tree;
+
+/* Builds the table from `z`; `store_path` names the root array's file.
+ * Returns NULL (after logging why) only when out of memory. */
+zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path);
+
+/* Points every array file at the same-path array of `z`; an array that
+ * cannot be found is logged and left unbound (its reads fail with EIO).
+ * Returns the number of arrays left unbound. */
+size_t zfs_tree_bind(zfs_tree *t, zf_zarr *z);
+
+/* The inode numbered `ino`, or NULL. */
+const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino);
+
+/* The child `name` of directory `parent`, or NULL. */
+const zfs_inode *zfs_tree_lookup(const zfs_tree *t, uint64_t parent,
+                                 const char *name);
+
+/* A name for messages: the store path, or the file name for a root array. */
+const char *zfs_inode_label(const zfs_inode *n);
+
+void zfs_tree_free(zfs_tree *t);
+
+#endif
