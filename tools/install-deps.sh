@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what zarrfs needs to build and test on Debian 12 (run as root).
+# Packages already present are not fetched again, so repeated runs are fast.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config
+      libzstd-dev libjson-c-dev zlib1g-dev libblosc-dev liblz4-dev
+      libfuse3-dev fuse3 check libsubunit-dev
+      zstd gzip python3 attr bsdextrautils)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: run as root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds zarrfs twice (Release, and with
+# -fsanitize=address,undefined) and runs every test in both builds.
+# The conformance corpus is expected in ../shared/corpus (or $ZF_CORPUS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+corpus=${ZF_CORPUS:-$(cd .. && pwd)/shared/corpus}
+jobs=$(nproc)
+run() { # build-dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DZF_CORPUS_DIR="$corpus" "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900)
+}
+echo "== Release build and tests"
+run build -DCMAKE_BUILD_TYPE=Release
+echo "== Sanitizer build (address, undefined) and tests"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  run build-asan -DCMAKE_BUILD_TYPE=Debug -DZF_SANITIZE=ON
