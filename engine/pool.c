@@ -22,7 +22,8 @@ struct zf_pool {
     pthread_cond_t done; /* some group's counter reached zero */
     queue q[2];          /* [ZF_JOB_TASK], [ZF_JOB_READ] */
     int stopping;
-    int nthreads;
+    int wanted;   /* threads to start on first use */
+    int nthreads; /* threads started */
     pthread_t *threads;
 };
 
@@ -89,15 +90,23 @@ zf_code zf_pool_new(int threads, zf_pool **out, zf_err *err)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
-    for (; p->nthreads < threads; p->nthreads++)
-        if (pthread_create(&p->threads[p->nthreads], NULL, worker, p) != 0)
-            break;
-    if (p->nthreads == 0) {
-        zf_pool_free(p);
-        return zf_err_set(err, ZF_ENOMEM, "thread pool: cannot start threads");
-    }
+    p->wanted = threads;
     *out = p;
     return ZF_OK;
+}
+
+/* Threads start with the first job, not in zf_pool_new, so that a process
+ * may open a store and then fork (a daemon does) before any thread exists.
+ * Called with the lock held.  With no thread at all, jobs still run: the
+ * waiters of zf_group_wait run decode jobs, and zf_pool_submit runs others
+ * inline (see there). */
+static void start_threads(zf_pool *p)
+{
+    for (; p->nthreads < p->wanted; p->nthreads++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, worker, p) != 0) {
+            p->wanted = p->nthreads;
+            break;
+        }
 }
 
 void zf_pool_free(zf_pool *p)
@@ -119,7 +128,7 @@ void zf_pool_free(zf_pool *p)
 
 int zf_pool_threads(const zf_pool *p)
 {
-    return p->nthreads;
+    return p->wanted;
 }
 
 zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
@@ -132,6 +141,13 @@ zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
     j->arg = arg;
     j->group = g;
     pthread_mutex_lock(&p->lock);
+    start_threads(p);
+    if (p->nthreads == 0) { /* none could start: run it here */
+        pthread_mutex_unlock(&p->lock);
+        free(j);
+        fn(arg);
+        return ZF_OK;
+    }
     if (g)
         g->pending++;
     push(&p->q[kind], j);

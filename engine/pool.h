@@ -9,6 +9,9 @@
  * prefer decode jobs, so a read that has started finishes before new reads
  * start.
  *
+ * Threads start with the first submitted job, so a process may create a pool
+ * and fork before any thread exists (zarrfs daemonizes after opening).
+ *
  * Ownership: zf_pool_new/zf_pool_free; a group lives on the waiter's stack.
  * Thread safety: everything may be called from any thread, including jobs.
  * zf_pool_free waits for queued jobs to finish.

@@ -9,9 +9,9 @@
  *    on stderr with a non-zero exit before the process daemonizes: the store
  *    is opened (zf_open) and mounted first; without -f the command returns
  *    once the mount is ready.
- *  - Forked children keep only the forking thread, so the engine's threads
- *    would not survive fuse_daemonize: the store is closed just before it and
- *    reopened in the daemon, whose inode table is then rebound (tree.h).
+ *  - Forked children keep only the forking thread; the engine starts its
+ *    threads with the first read (pool.h), so the store opened before
+ *    fuse_daemonize is the one the daemon serves: it is opened once.
  *  - The mount is always read-only ("ro" is appended to the options).
  *  - SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one
  *    signal thread, which ends the session and unmounts, so the session loop
@@ -248,22 +248,13 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
     return 0;
 }
 
-/* Forks into the background; the store is reopened in the daemon (see the
- * contract above).  The parent exits 0 inside fuse_daemonize. */
-static int zfs_daemonize(struct zfs_fs *fs, const struct zfs_cli *cli)
+/* Forks into the background (see the contract above); the parent exits 0
+ * inside fuse_daemonize. */
+static int zfs_daemonize(void)
 {
-    zf_close(fs->z);
-    fs->z = NULL;
     if (fuse_daemonize(0) != 0)
         return -1;
     zfs_log_to_syslog();
-    zf_err e = {0};
-    if (zf_open(cli->store, &cli->engine, &fs->z, &e) != ZF_OK) {
-        zfs_log(LOG_ERR, "cannot reopen the store %s: %s", cli->store,
-                e.msg[0] ? e.msg : zf_code_name(e.code));
-        return -1;
-    }
-    zfs_tree_bind(fs->tree, fs->z);
     return 0;
 }
 
@@ -354,7 +345,7 @@ static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
         return -1;
     }
     int rc = -1;
-    if ((fo->foreground || zfs_daemonize(fs, cli) == 0) &&
+    if ((fo->foreground || zfs_daemonize() == 0) &&
         zfs_signals_start(sig, se) == 0) {
         rc = zfs_loop(se, fo);
         zfs_signals_stop(sig);

@@ -343,27 +343,6 @@ zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path)
     return t;
 }
 
-size_t zfs_tree_bind(zfs_tree *t, zf_zarr *z)
-{
-    size_t unbound = 0;
-    for (size_t i = 0; i < t->count; i++) {
-        zfs_inode *n = &t->nodes[i];
-        if (n->kind != ZFS_KIND_ARRAY)
-            continue;
-        zf_err e = {0};
-        n->array = NULL;
-        if (zf_array_get(z, n->path, &n->array, &e) != ZF_OK) {
-            zfs_log(LOG_ERR, "%s: cannot reopen the array: %s",
-                    zfs_inode_label(n), e.msg[0] ? e.msg : zf_code_name(e.code));
-        } else if (zf_array_get_info(n->array)->nbytes != n->size) {
-            zfs_log(LOG_ERR, "%s: the array changed size while mounting",
-                    zfs_inode_label(n));
-            n->array = NULL;
-        }
-        unbound += n->array == NULL;
-    }
-    return unbound;
-}
 
 const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino)
 {

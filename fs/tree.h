@@ -16,9 +16,8 @@
  * Contract:
  *  - The tree copies every string it keeps (names, paths, xattr values), so
  *    it outlives the zf_zarr it was built from; only the zf_array handles
- *    belong to that zf_zarr.  zfs_tree_bind points them at another zf_zarr
- *    of the same store (used when the store is reopened after daemonizing).
- *  - Read-only after zfs_tree_build / zfs_tree_bind: any number of threads
+ *    belong to that zf_zarr.
+ *  - Read-only after zfs_tree_build: any number of threads
  *    may call the lookup functions at once.  zfs_tree_free frees it all.
  */
 #ifndef ZARRFS_FS_TREE_H
@@ -70,11 +69,6 @@ typedef struct zfs_tree {
 /* Builds the table from `z`; `store_path` names the root array's file.
  * Returns NULL (after logging why) only when out of memory. */
 zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path);
-
-/* Points every array file at the same-path array of `z`; an array that
- * cannot be found is logged and left unbound (its reads fail with EIO).
- * Returns the number of arrays left unbound. */
-size_t zfs_tree_bind(zfs_tree *t, zf_zarr *z);
 
 /* The inode numbered `ino`, or NULL. */
 const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino);
