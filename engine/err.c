@@ -19,8 +19,8 @@ zf_code zf_err_set(zf_err *err, zf_code code, const char *fmt, ...)
 
 zf_code zf_err_prefix(zf_err *err, const char *fmt, ...)
 {
-    if (!err)
-        return ZF_OK;
+    if (!err) /* never reached from the public API, which always passes one */
+        return ZF_EINVAL;
     char head[256];
     va_list ap;
     va_start(ap, fmt);

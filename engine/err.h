@@ -14,7 +14,8 @@ zf_code zf_err_set(zf_err *err, zf_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prefixes err's message with "what: " (e.g. the key a codec was decoding);
- * returns err's code. */
+ * returns err's code.  err must not be NULL: the public entry points replace
+ * a NULL zf_err with their own, so engine code always has one. */
 zf_code zf_err_prefix(zf_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

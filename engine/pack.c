@@ -173,6 +173,9 @@ static zf_code pack_slabs(const zf_pack_plan *p, int in_fd, zf_err *err)
 zf_code zf_pack(const zf_pack_options *opts, int in_fd, const char *out_dir,
                 zf_err *err)
 {
+    zf_err local;
+    if (!err) /* engine code always has a zf_err to write */
+        err = &local;
     zf_pack_plan p;
     zf_code rc = check_options(opts, err);
     if (rc == ZF_OK)

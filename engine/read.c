@@ -107,6 +107,9 @@ static zf_code read_elements(zf_array *a, uint64_t e0, uint64_t e1, void *dst,
 zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
                       size_t *nread, zf_err *err)
 {
+    zf_err local;
+    if (!err) /* engine code always has a zf_err to write */
+        err = &local;
     uint64_t size = a->info.nbytes, isz = a->dt->size;
     if (nread)
         *nread = 0;

@@ -16,6 +16,9 @@
 zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
                 zf_err *err)
 {
+    zf_err local;
+    if (!err) /* engine code always has a zf_err to write */
+        err = &local;
     zf_zarr *z = calloc(1, sizeof *z);
     if (!z)
         return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", path);

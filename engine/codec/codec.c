@@ -44,6 +44,11 @@ static const zf_codec_entry REGISTRY[] = {
      zf_codec_shuffle_init},
     {ZF_DIALECT_NUMCODECS, "crc32c", ZF_STYLE_NUMCODECS,
      zf_codec_crc32c_init},
+    {ZF_DIALECT_NUMCODECS, "delta", ZF_STYLE_NUMCODECS, zf_codec_delta_init},
+    {ZF_DIALECT_NUMCODECS, "fixedscaleoffset", ZF_STYLE_NUMCODECS,
+     zf_codec_fixedscaleoffset_init},
+    {ZF_DIALECT_NUMCODECS, "bitround", ZF_STYLE_NUMCODECS,
+     zf_codec_bitround_init},
 };
 
 static const zf_codec_entry *lookup(zf_codec_dialect dialect, const char *name)

@@ -26,6 +26,14 @@
  * defaults for missing keys).  v3 names "numcodecs.*" use the latter. */
 typedef enum zf_codec_style { ZF_STYLE_V3, ZF_STYLE_NUMCODECS } zf_codec_style;
 
+/* A NumPy scalar type: kind 'b', 'i', 'u' or 'f', size in bytes, and
+ * whether it is stored big endian. */
+typedef struct zf_numtype {
+    char kind;
+    size_t size;
+    int big;
+} zf_numtype;
+
 typedef struct zf_bbcodec_ops {
     zf_code (*decode)(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                       zf_buf *out, size_t expect, size_t limit, zf_err *err);
@@ -50,6 +58,11 @@ struct zf_bbcodec {
     size_t blocksize;     /* blosc: 0 = automatic */
     size_t elementsize;   /* shuffle */
     int crc_at_start;     /* crc32c: checksum before the data (numcodecs) */
+    /* Zarr v2 numeric filters (filters.c): the array's type and the type
+     * stored, as NumPy typestrings describe them. */
+    zf_numtype dtype, astype;
+    double scale, offset; /* fixedscaleoffset */
+    int keepbits;         /* bitround */
 };
 
 /* A codec's constructor: reads c->name's parameters from cfg (NULL when the
@@ -72,6 +85,12 @@ zf_code zf_codec_shuffle_init(zf_bbcodec *c, struct json_object *cfg,
                               size_t typesize, zf_err *err);
 zf_code zf_codec_crc32c_init(zf_bbcodec *c, struct json_object *cfg,
                              size_t typesize, zf_err *err);
+zf_code zf_codec_delta_init(zf_bbcodec *c, struct json_object *cfg,
+                            size_t typesize, zf_err *err);
+zf_code zf_codec_fixedscaleoffset_init(zf_bbcodec *c, struct json_object *cfg,
+                                       size_t typesize, zf_err *err);
+zf_code zf_codec_bitround_init(zf_bbcodec *c, struct json_object *cfg,
+                               size_t typesize, zf_err *err);
 
 /* ---- parameters (params.c) ----------------------------------------------
  * Each reads cfg[key] (a JSON null counts as absent).  Absent: the default

@@ -1,0 +1,304 @@
+/*
+ * filters.c - the numeric filters of Zarr v2 (numcodecs ids "delta",
+ * "fixedscaleoffset", "bitround"), as bytes->bytes codecs over the chunk's
+ * elements in their stored byte order:
+ *  - delta: stored are differences of consecutive elements (as `astype`);
+ *    decoding is the running sum, in the array's type (integers wrap);
+ *  - fixedscaleoffset: stored is round((x - offset) * scale) as `astype`;
+ *    decoding is stored / scale + offset, computed in double and converted
+ *    to the array's type (truncating, as numpy's astype does);
+ *  - bitround: mantissa bits beyond `keepbits` rounded away on encoding;
+ *    decoding is the identity.
+ * Stateless and thread-safe.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "codec_impl.h"
+
+static zf_code parse_numtype(const zf_bbcodec *c, const char *key,
+                             const char *s, zf_numtype *t, zf_err *err)
+{
+    char order = s[0], kind = s[0] ? s[1] : 0;
+    unsigned size = 0;
+    char tail = 0;
+    if ((order != '<' && order != '>' && order != '|' && order != '=') ||
+        !strchr("biuf", kind) || !kind ||
+        sscanf(s + 2, "%u%c", &size, &tail) != 1 ||
+        (size != 1 && size != 2 && size != 4 && size != 8) ||
+        (kind == 'f' && size == 1) || (kind == 'b' && size != 1))
+        return zf_err_set(err, ZF_EUNSUPPORTED, "%s: %s '%s' is not a numeric "
+                          "type", c->name, key, s);
+    t->kind = kind;
+    t->size = size;
+    t->big = order == '>';
+    return ZF_OK;
+}
+
+static zf_code param_type(const zf_bbcodec *c, struct json_object *cfg,
+                          const char *key, const char *dflt, zf_numtype *t,
+                          zf_err *err)
+{
+    const char *s;
+    zf_code rc = zf_codec_param_str(c, cfg, key, dflt == NULL, dflt, &s, err);
+    return rc == ZF_OK ? parse_numtype(c, key, s, t, err) : rc;
+}
+
+/* Reads element i of type t as raw bits (integers, zero- or sign-extended
+ * later by the caller) in native order. */
+static uint64_t load_bits(const uint8_t *p, const zf_numtype *t)
+{
+    uint8_t b[8];
+    for (size_t k = 0; k < t->size; k++)
+        b[k] = p[t->big ? t->size - 1 - k : k]; /* b is little endian */
+    uint64_t v = 0;
+    for (size_t k = t->size; k-- > 0;)
+        v = v << 8 | b[k];
+    return v;
+}
+
+static void store_bits(uint8_t *p, const zf_numtype *t, uint64_t v)
+{
+    for (size_t k = 0; k < t->size; k++, v >>= 8)
+        p[t->big ? t->size - 1 - k : k] = (uint8_t)v;
+}
+
+static double load_num(const uint8_t *p, const zf_numtype *t)
+{
+    uint64_t v = load_bits(p, t);
+    if (t->kind == 'f') {
+        if (t->size == 4) {
+            float f;
+            uint32_t u = (uint32_t)v;
+            memcpy(&f, &u, 4);
+            return f;
+        }
+        if (t->size == 8) {
+            double d;
+            memcpy(&d, &v, 8);
+            return d;
+        }
+        return NAN; /* float16 is refused at init */
+    }
+    if (t->kind == 'i' && t->size < 8 && (v >> (t->size * 8 - 1)) & 1)
+        v |= ~(uint64_t)0 << (t->size * 8); /* sign-extend */
+    return t->kind == 'i' ? (double)(int64_t)v : (double)v;
+}
+
+static void store_num(uint8_t *p, const zf_numtype *t, double d)
+{
+    if (t->kind == 'f') {
+        if (t->size == 4) {
+            float f = (float)d;
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            store_bits(p, t, u);
+        } else {
+            uint64_t u;
+            memcpy(&u, &d, 8);
+            store_bits(p, t, u);
+        }
+        return;
+    }
+    /* numpy's float -> integer conversion truncates toward zero */
+    store_bits(p, t, t->kind == 'i' ? (uint64_t)(int64_t)d : (uint64_t)d);
+}
+
+/* Checks the stored size is whole elements and claims the decoded size. */
+static zf_code claim(const zf_bbcodec *c, size_t inlen, size_t from,
+                     size_t to, zf_buf *out, size_t expect, size_t limit,
+                     size_t *n, zf_err *err)
+{
+    if (inlen % from)
+        return zf_err_set(err, ZF_ECORRUPT, "%s: %zu bytes is not a whole "
+                          "number of %zu-byte elements", c->name, inlen, from);
+    *n = inlen / from;
+    return zf_codec_claim(c, *n * to, out, expect, limit, err);
+}
+
+static zf_code delta_decode(const zf_bbcodec *c, const uint8_t *in,
+                            size_t inlen, zf_buf *out, size_t expect,
+                            size_t limit, zf_err *err)
+{
+    size_t n = 0;
+    zf_code rc = claim(c, inlen, c->astype.size, c->dtype.size, out, expect,
+                       limit, &n, err);
+    if (rc != ZF_OK)
+        return rc;
+    if (c->dtype.kind == 'f') {
+        double acc = 0;
+        for (size_t i = 0; i < n; i++) {
+            acc += load_num(in + i * c->astype.size, &c->astype);
+            if (c->astype.size == 4)
+                acc = (float)acc; /* numpy sums float32 in float32 */
+            store_num(out->p + i * c->dtype.size, &c->dtype, acc);
+        }
+    } else {
+        uint64_t acc = 0; /* modular: wraps like the narrower types */
+        for (size_t i = 0; i < n; i++) {
+            acc += (uint64_t)(int64_t)load_num(in + i * c->astype.size, &c->astype);
+            store_bits(out->p + i * c->dtype.size, &c->dtype, acc);
+        }
+    }
+    out->len = n * c->dtype.size;
+    return ZF_OK;
+}
+
+static zf_code delta_encode(const zf_bbcodec *c, const uint8_t *in,
+                            size_t inlen, zf_buf *out, zf_err *err)
+{
+    size_t n = inlen / c->dtype.size;
+    if (inlen % c->dtype.size || zf_codec_reserve(out, n * c->astype.size, err))
+        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
+                          c->name, inlen);
+    double prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = load_num(in + i * c->dtype.size, &c->dtype);
+        if (c->astype.kind == 'f')
+            store_num(out->p + i * c->astype.size, &c->astype, v - prev);
+        else
+            store_bits(out->p + i * c->astype.size, &c->astype,
+                       (uint64_t)(int64_t)v - (uint64_t)(int64_t)prev);
+        prev = v;
+    }
+    out->len = n * c->astype.size;
+    return ZF_OK;
+}
+
+static zf_code fso_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
+                          zf_buf *out, size_t expect, size_t limit, zf_err *err)
+{
+    size_t n = 0;
+    zf_code rc = claim(c, inlen, c->astype.size, c->dtype.size, out, expect,
+                       limit, &n, err);
+    if (rc != ZF_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        double v = load_num(in + i * c->astype.size, &c->astype);
+        store_num(out->p + i * c->dtype.size, &c->dtype, v / c->scale + c->offset);
+    }
+    out->len = n * c->dtype.size;
+    return ZF_OK;
+}
+
+static zf_code fso_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
+                          zf_buf *out, zf_err *err)
+{
+    size_t n = inlen / c->dtype.size;
+    if (inlen % c->dtype.size || zf_codec_reserve(out, n * c->astype.size, err))
+        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
+                          c->name, inlen);
+    for (size_t i = 0; i < n; i++) {
+        double v = load_num(in + i * c->dtype.size, &c->dtype);
+        store_num(out->p + i * c->astype.size, &c->astype,
+                  nearbyint((v - c->offset) * c->scale));
+    }
+    out->len = n * c->astype.size;
+    return ZF_OK;
+}
+
+static zf_code bitround_decode(const zf_bbcodec *c, const uint8_t *in,
+                               size_t inlen, zf_buf *out, size_t expect,
+                               size_t limit, zf_err *err)
+{
+    zf_code rc = zf_codec_claim(c, inlen, out, expect, limit, err);
+    if (rc == ZF_OK && inlen)
+        memcpy(out->p, in, inlen);
+    out->len = rc == ZF_OK ? inlen : 0;
+    return rc;
+}
+
+/* Rounds each float's mantissa to keepbits bits, to nearest (ties away from
+ * the truncated value's parity, as numcodecs does). */
+static zf_code bitround_encode(const zf_bbcodec *c, const uint8_t *in,
+                               size_t inlen, zf_buf *out, zf_err *err)
+{
+    size_t es = c->dtype.size;
+    int mant = es == 2 ? 10 : es == 4 ? 23 : 52;
+    if (inlen % es || zf_codec_reserve(out, inlen, err) != ZF_OK)
+        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
+                          c->name, inlen);
+    int mask_bits = mant - c->keepbits;
+    for (size_t i = 0; i < inlen; i += es) {
+        uint64_t b = load_bits(in + i, &c->dtype);
+        if (mask_bits > 0) {
+            uint64_t mask = ~(((uint64_t)1 << mask_bits) - 1);
+            uint64_t half = ((uint64_t)1 << (mask_bits - 1)) - 1;
+            b += ((b >> mask_bits) & 1) + half;
+            b &= mask;
+        }
+        store_bits(out->p + i, &c->dtype, b);
+    }
+    out->len = inlen;
+    return ZF_OK;
+}
+
+static const zf_bbcodec_ops DELTA_OPS = {delta_decode, delta_encode};
+static const zf_bbcodec_ops FSO_OPS = {fso_decode, fso_encode};
+static const zf_bbcodec_ops BITROUND_OPS = {bitround_decode, bitround_encode};
+
+zf_code zf_codec_delta_init(zf_bbcodec *c, struct json_object *cfg,
+                            size_t typesize, zf_err *err)
+{
+    (void)typesize;
+    const char *dt;
+    zf_code rc = zf_codec_param_str(c, cfg, "dtype", 1, NULL, &dt, err);
+    if (rc == ZF_OK) rc = parse_numtype(c, "dtype", dt, &c->dtype, err);
+    if (rc == ZF_OK) rc = param_type(c, cfg, "astype", dt, &c->astype, err);
+    if (rc == ZF_OK && (c->dtype.kind == 'f') != (c->astype.kind == 'f'))
+        rc = zf_err_set(err, ZF_EUNSUPPORTED, "delta: dtype and astype must "
+                        "both be integers or both floats");
+    if (rc == ZF_OK && c->dtype.kind == 'f' && c->dtype.size == 2)
+        rc = zf_err_set(err, ZF_EUNSUPPORTED, "delta: float16");
+    if (rc != ZF_OK)
+        return rc;
+    c->ops = &DELTA_OPS;
+    snprintf(c->desc, sizeof c->desc, "delta(%c%zu)", c->astype.kind,
+             c->astype.size);
+    return ZF_OK;
+}
+
+zf_code zf_codec_fixedscaleoffset_init(zf_bbcodec *c, struct json_object *cfg,
+                                       size_t typesize, zf_err *err)
+{
+    (void)typesize;
+    const char *dt;
+    json_object *v;
+    zf_code rc = zf_codec_param_str(c, cfg, "dtype", 1, NULL, &dt, err);
+    if (rc == ZF_OK) rc = parse_numtype(c, "dtype", dt, &c->dtype, err);
+    if (rc == ZF_OK) rc = param_type(c, cfg, "astype", dt, &c->astype, err);
+    if (rc == ZF_OK && (c->dtype.size == 2 && c->dtype.kind == 'f'))
+        rc = zf_err_set(err, ZF_EUNSUPPORTED, "fixedscaleoffset: float16");
+    if (rc != ZF_OK)
+        return rc;
+    c->scale = json_object_object_get_ex(cfg, "scale", &v) ? json_object_get_double(v) : 1;
+    c->offset = json_object_object_get_ex(cfg, "offset", &v) ? json_object_get_double(v) : 0;
+    if (c->scale == 0 || !isfinite(c->scale) || !isfinite(c->offset))
+        return zf_err_set(err, ZF_EMETA, "fixedscaleoffset: scale and offset "
+                          "must be finite and scale non-zero");
+    c->ops = &FSO_OPS;
+    snprintf(c->desc, sizeof c->desc, "fixedscaleoffset(scale=%g,offset=%g,%c%zu)",
+             c->scale, c->offset, c->astype.kind, c->astype.size);
+    return ZF_OK;
+}
+
+zf_code zf_codec_bitround_init(zf_bbcodec *c, struct json_object *cfg,
+                               size_t typesize, zf_err *err)
+{
+    int64_t keep;
+    size_t es = typesize;
+    int mant = es == 2 ? 10 : es == 4 ? 23 : es == 8 ? 52 : -1;
+    if (mant < 0)
+        return zf_err_set(err, ZF_EUNSUPPORTED, "bitround: needs a float array");
+    zf_code rc = zf_codec_param_int(c, cfg, "keepbits", 1, 0, 0, mant, &keep, err);
+    if (rc != ZF_OK)
+        return rc;
+    c->keepbits = (int)keep;
+    c->dtype = (zf_numtype){'f', es, 0};
+    c->ops = &BITROUND_OPS;
+    snprintf(c->desc, sizeof c->desc, "bitround(keepbits=%d)", c->keepbits);
+    return ZF_OK;
+}
