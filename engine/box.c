@@ -17,6 +17,8 @@ void zf_c_strides(int ndim, const uint64_t *shape, size_t itemsize,
 zf_view zf_view_at(const zf_view *v, int ndim, const uint64_t *at)
 {
     zf_view r = *v;
+    if (!r.base) /* a prefetch plans without a destination */
+        return r;
     for (int d = 0; d < ndim; d++)
         r.base += (int64_t)at[d] * v->stride[d];
     return r;

@@ -12,6 +12,10 @@
 
 #include <stdatomic.h>
 
+#include <pthread.h>
+
+#include "bufpool.h"
+#include "cache.h"
 #include "dtype.h"
 #include "pipeline.h"
 #include "pool.h"
@@ -19,8 +23,17 @@
 
 typedef struct zf_counters {
     atomic_uint_fast64_t store_reads, store_bytes_read, index_reads,
-        chunks_decoded, bytes_served, cache_hits, cache_misses;
+        chunks_decoded, bytes_served, in_place_decodes;
+    zf_cache_counters cache; /* hits, misses, prefetch hits and waste */
 } zf_counters;
+
+/* Sequential-read detection of one array (read.c). */
+typedef struct zf_seq {
+    pthread_mutex_t lock;
+    uint64_t next;   /* where the next sequential read would start */
+    uint64_t window; /* bytes to keep decoded ahead; 0 = not sequential */
+    uint64_t ahead;  /* prefetch has been queued up to here */
+} zf_seq;
 
 struct zf_array {
     zf_zarr *z;
@@ -36,16 +49,26 @@ struct zf_array {
     int v2_keys;       /* chunk_key_encoding v2: "0.1", not "c/0/1" */
     zf_pipeline *pipe;
     char *metadata_json;
+    zf_seq seq;
 };
 
 struct zf_zarr {
     zf_store *store;
     zf_pool *pool;
+    zf_cache *chunks;  /* decoded chunks */
+    zf_cache *indexes; /* decoded shard indexes */
+    zf_bufpool fetch_bufs; /* for fetch runs (fetch.c) */
+    int prefetch;
+    uint64_t prefetch_cap; /* largest prefetch window, in flat bytes */
     zf_counters counters;
     zf_node *nodes;
     size_t nnodes;
     zf_array **arrays; /* one per node; NULL for groups and failed arrays */
+    zf_code *codes;    /* one per node: why an array failed, else ZF_OK */
 };
+
+#define ZF_DEFAULT_CACHE ((size_t)256 << 20)
+#define ZF_INDEX_CACHE ((size_t)32 << 20)
 
 /* Upper bound of a chunk's decoded size (ZF_ELIMIT above it). */
 #define ZF_MAX_CHUNK_BYTES ((uint64_t)4 << 30)

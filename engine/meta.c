@@ -231,6 +231,7 @@ zf_code zf_meta_alloc(zf_zarr *z, const char *path, const char *json,
     if (!a)
         return zf_err_set(err, ZF_ENOMEM, "out of memory");
     a->z = z;
+    pthread_mutex_init(&a->seq.lock, NULL);
     a->metadata_json = strdup(json);
     size_t pl = strlen(path);
     a->key_prefix = malloc(pl + 2);
@@ -266,6 +267,7 @@ void zf_array_free(zf_array *a)
     if (!a)
         return;
     zf_pipeline_free(a->pipe);
+    pthread_mutex_destroy(&a->seq.lock);
     free(a->metadata_json);
     free(a->key_prefix);
     free(a);

@@ -1,7 +1,5 @@
-/* plan.c - see plan.h. */
+/* plan.c - planning a read: chunks and shards into tasks; see plan.h. */
 #include "plan.h"
-
-#include "decode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,21 +48,27 @@ static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
     memcpy(t->count, count, sizeof(uint64_t) * (size_t)p->ndim);
     t->dst = *dst;
     t->array = pl->array;
+    t->prefetch = pl->prefetch;
     return ZF_OK;
 }
 
-/* Reads key[off, off+len) into buf; a short read is corruption (the index
- * or the chunk grid promised those bytes). */
-static zf_code read_range(zf_array *a, const char *key, uint64_t off,
-                          size_t len, void *buf, zf_err *err)
+/* Missing data reads as the fill value (nothing to do when prefetching). */
+static void fill(const zf_plan *pl, const zf_pipeline *p, const uint64_t *count,
+                 const zf_view *dst)
+{
+    if (!pl->prefetch)
+        zf_box_fill(p->ndim, count, p->dt->size, dst, p->fill);
+}
+
+zf_code zf_plan_read_range(zf_array *a, const char *key, uint64_t off,
+                           size_t len, void *buf, zf_err *err)
 {
     zf_range_req r = {.key = key, .offset = (int64_t)off, .len = len, .buf = buf};
     zf_store_read(a->z->store, &r, 1);
     atomic_fetch_add(&a->z->counters.store_reads, 1);
     atomic_fetch_add(&a->z->counters.store_bytes_read, r.got);
     if (r.code != ZF_OK) {
-        if (err)
-            *err = r.err;
+        *err = r.err;
         return r.code;
     }
     if (r.got != len)
@@ -75,50 +79,101 @@ static zf_code read_range(zf_array *a, const char *key, uint64_t off,
     return ZF_OK;
 }
 
-/* Reads and decodes the index of the shard at key[off, off+len); *index
- * receives 2 * ninner native uint64 (offset, nbytes), *shard_len the size of
- * the shard.  *missing is set (and nothing else) if the key does not exist. */
-static zf_code load_index(zf_array *a, const zf_pipeline *p, const char *key,
-                          uint64_t off, uint64_t len, uint64_t **index,
-                          uint64_t *shard_len, int *missing, zf_err *err)
+/* A decoded shard index: in the index cache, or (when it cannot be cached)
+ * in a buffer of our own. */
+typedef struct shard_index {
+    const uint64_t *v; /* 2 * ninner: offset, nbytes */
+    zf_centry *entry;
+    uint64_t *own;
+    uint64_t shard_len;
+    int missing;
+} shard_index;
+
+static void index_release(zf_array *a, shard_index *ix)
+{
+    if (ix->entry)
+        zf_cache_release(a->z->indexes, ix->entry);
+    free(ix->own);
+}
+
+static zf_code index_decode(zf_array *a, const zf_pipeline *p, const char *key,
+                            uint64_t off, uint64_t len, void *out, zf_err *err)
 {
     const zf_shard_conf *s = &p->shard;
-    *missing = 0;
+    uint8_t *raw = malloc(s->index_bytes);
+    if (!raw)
+        return zf_err_set(err, ZF_ENOMEM, "%s: out of memory for the shard "
+                          "index", key);
+    uint64_t at = s->index_at_start ? off : off + len - s->index_bytes;
+    zf_code c = zf_plan_read_range(a, key, at, s->index_bytes, raw, err);
+    atomic_fetch_add(&a->z->counters.index_reads, 1);
+    if (c == ZF_OK)
+        c = zf_pipeline_decode_full(s->index_pipe, raw, s->index_bytes, out, err);
+    free(raw);
+    if (c == ZF_ECORRUPT || c == ZF_ELIMIT)
+        zf_err_prefix(err, "%s: shard index", key);
+    return c;
+}
+
+/* Gets the index of the shard at key[off, off+len), through the index cache
+ * (an entry is valid while the shard's size and mtime stay the same). */
+static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
+                         uint64_t off, uint64_t len, shard_index *ix,
+                         zf_err *err)
+{
+    const zf_shard_conf *s = &p->shard;
+    uint64_t tag = len;
+    memset(ix, 0, sizeof *ix);
     if (len == ZF_WHOLE_KEY) {
         zf_store_stat st;
         zf_code c = zf_store_stat_key(a->z->store, key, &st, err);
         if (c == ZF_ENOTFOUND) {
-            *missing = 1;
+            ix->missing = 1;
             return ZF_OK;
         }
         if (c != ZF_OK)
             return c;
         len = st.size;
+        tag = st.size * 1000003u ^ (uint64_t)st.mtime;
     }
-    *shard_len = len;
+    ix->shard_len = len;
     if (len < s->index_bytes)
         return zf_err_set(err, ZF_ECORRUPT, "%s: shard of %llu bytes is smaller "
                           "than its %llu-byte index", key, (unsigned long long)len,
                           (unsigned long long)s->index_bytes);
-    uint8_t *raw = malloc(s->index_bytes);
-    uint64_t *idx = malloc(s->ninner * 16);
-    if (!raw || !idx) {
-        free(raw);
-        free(idx);
-        return zf_err_set(err, ZF_ENOMEM, "%s: out of memory for the shard "
-                          "index", key);
+    size_t size = (size_t)s->ninner * 16;
+    zf_centry *e;
+    switch (zf_cache_acquire(a->z->indexes, p, key, off, tag, size,
+                             ZF_CACHE_INSERT, &e)) {
+    case ZF_CACHE_HIT:
+        break;
+    case ZF_CACHE_BUSY:
+        if (zf_cache_wait(a->z->indexes, e))
+            break;
+        e = NULL; /* the other load failed: try ourselves */
+        __attribute__((fallthrough));
+    case ZF_CACHE_NONE:
+        if (!(ix->own = malloc(size)))
+            return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", key);
+        ix->v = ix->own;
+        zf_code c = index_decode(a, p, key, off, len, ix->own, err);
+        if (c != ZF_OK) {
+            free(ix->own);
+            ix->own = NULL;
+        }
+        return c;
+    case ZF_CACHE_LOAD: {
+        zf_code c = index_decode(a, p, key, off, len, e->data, err);
+        zf_cache_publish(a->z->indexes, e, c == ZF_OK);
+        if (c != ZF_OK) {
+            zf_cache_release(a->z->indexes, e);
+            return c;
+        }
+        break;
     }
-    uint64_t at = s->index_at_start ? off : off + len - s->index_bytes;
-    zf_code c = read_range(a, key, at, s->index_bytes, raw, err);
-    atomic_fetch_add(&a->z->counters.index_reads, 1);
-    if (c == ZF_OK)
-        c = zf_pipeline_decode_full(s->index_pipe, raw, s->index_bytes, idx, err);
-    free(raw);
-    if (c != ZF_OK) {
-        free(idx);
-        return c == ZF_ECORRUPT ? zf_err_prefix(err, "%s: shard index", key) : c;
     }
-    *index = idx;
+    ix->entry = e;
+    ix->v = (const uint64_t *)e->data;
     return ZF_OK;
 }
 
@@ -162,7 +217,7 @@ static zf_code fold_transposes(const zf_pipeline *p, uint64_t *lo,
 }
 
 static zf_code plan_inner(zf_plan *pl, const zf_pipeline *p, const char *key,
-                          uint64_t off, uint64_t shard_len, const uint64_t *idx,
+                          uint64_t off, const shard_index *ix,
                           const uint64_t *lo, const uint64_t *count,
                           const zf_view *dst, zf_err *err)
 {
@@ -185,11 +240,11 @@ static zf_code plan_inner(zf_plan *pl, const zf_pipeline *p, const char *key,
             lin = lin * s->grid[d] + at[d];
         }
         zf_view sub = zf_view_at(dst, nd, rel);
-        uint64_t eoff = idx[2 * lin], elen = idx[2 * lin + 1];
+        uint64_t eoff = ix->v[2 * lin], elen = ix->v[2 * lin + 1];
         zf_code c = ZF_OK;
         if (eoff == UINT64_MAX && elen == UINT64_MAX)
-            zf_box_fill(nd, sub_n, p->dt->size, &sub, p->fill);
-        else if ((c = check_entry(s, key, shard_len, eoff, elen, lin, err)) == ZF_OK)
+            fill(pl, p, sub_n, &sub);
+        else if ((c = check_entry(s, key, ix->shard_len, eoff, elen, lin, err)) == ZF_OK)
             c = zf_plan_chunk(pl, s->inner_pipe, key, off + eoff, elen, sub_lo,
                               sub_n, &sub, err);
         if (c != ZF_OK)
@@ -214,76 +269,46 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
     zf_view dst = *dst_in;
     memcpy(lo, lo_in, sizeof(uint64_t) * (size_t)p->ndim);
     memcpy(count, count_in, sizeof(uint64_t) * (size_t)p->ndim);
+    shard_index ix;
     zf_code c = fold_transposes(p, lo, count, &dst, err);
-    uint64_t *idx = NULL, shard_len = 0;
-    int missing = 0;
     if (c == ZF_OK)
-        c = load_index(pl->array, p, key, off, len, &idx, &shard_len, &missing, err);
+        c = index_get(pl->array, p, key, off, len, &ix, err);
     if (c != ZF_OK)
         return c;
-    if (missing) {
-        zf_box_fill(p->ndim, count, p->dt->size, &dst, p->fill);
-        return ZF_OK;
-    }
-    c = plan_inner(pl, p, key, off, shard_len, idx, lo, count, &dst, err);
-    free(idx);
-    return c;
-}
-
-/* The encoded bytes of a task: a range, or a whole key (missing = fill). */
-static zf_code fetch(zf_task *t, zf_buf *in, int *missing)
-{
-    zf_array *a = t->array;
-    uint64_t len = t->len;
-    *missing = 0;
-    if (len == ZF_WHOLE_KEY) {
-        zf_store_stat st;
-        zf_code c = zf_store_stat_key(a->z->store, t->key, &st, &t->err);
-        if (c == ZF_ENOTFOUND) {
-            *missing = 1;
-            return ZF_OK;
-        }
-        if (c != ZF_OK)
-            return c;
-        len = st.size;
-    }
-    /* No codec here expands data by more than this; a larger chunk is
-     * damage, refused before allocating for it. */
-    if (len > t->pipe->nbytes * 2 + (1 << 20))
-        return zf_err_set(&t->err, ZF_ECORRUPT, "%s: chunk of %llu bytes is too "
-                          "large for %llu decoded bytes", t->key,
-                          (unsigned long long)len,
-                          (unsigned long long)t->pipe->nbytes);
-    zf_code c = zf_buf_reserve(in, (size_t)len, &t->err);
-    if (c == ZF_OK)
-        c = read_range(a, t->key, t->off, (size_t)len, in->p, &t->err);
-    in->len = (size_t)len;
-    return c;
-}
-
-void zf_task_run(void *arg)
-{
-    zf_task *t = arg;
-    zf_scratch *s = zf_scratch_get();
-    int missing = 0;
-    if (!s) {
-        t->code = zf_err_set(&t->err, ZF_ENOMEM, "%s: out of memory", t->key);
-        return;
-    }
-    t->code = fetch(t, &s->in, &missing);
-    if (t->code != ZF_OK)
-        return;
-    if (missing) {
-        zf_box_fill(t->pipe->ndim, t->count, t->pipe->dt->size, &t->dst,
-                    t->pipe->fill);
-        return;
-    }
-    t->code = zf_decode_box(t->pipe, s->in.p, s->in.len, t->lo, t->count,
-                            &t->dst, s, NULL, &t->err);
-    if (t->code != ZF_OK)
-        zf_err_prefix(&t->err, "%s", t->key);
+    if (ix.missing)
+        fill(pl, p, count, &dst);
     else
-        atomic_fetch_add(&t->array->z->counters.chunks_decoded, 1);
+        c = plan_inner(pl, p, key, off, &ix, lo, count, &dst, err);
+    index_release(pl->array, &ix);
+    return c;
+}
+
+void zf_plan_lookup(zf_plan *pl)
+{
+    zf_cache *cache = pl->array->z->chunks;
+    for (size_t i = 0; i < pl->ntasks; i++) {
+        zf_task *t = &pl->tasks[i];
+        int whole = 1;
+        for (int d = 0; d < t->pipe->ndim; d++)
+            whole &= t->count[d] == t->pipe->shape[d];
+        /* A chunk a read uses only part of is likely to be read again (the
+         * rest of it, by the next reads): keep it.  Whole chunks are not
+         * cached unless they are being prefetched. */
+        zf_cache_mode mode = pl->prefetch ? ZF_CACHE_PREFETCH
+                             : whole      ? ZF_CACHE_LOOKUP
+                                          : ZF_CACHE_INSERT;
+        switch (zf_cache_acquire(cache, t->pipe, t->key, t->off, 0,
+                                 (size_t)t->pipe->nbytes, mode, &t->entry)) {
+        case ZF_CACHE_HIT: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_HIT; break;
+        case ZF_CACHE_BUSY: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_WAIT; break;
+        case ZF_CACHE_LOAD: t->mode = ZF_TASK_LOAD; break;
+        case ZF_CACHE_NONE: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_DIRECT; break;
+        }
+        if (t->mode == ZF_TASK_DONE && t->entry) {
+            zf_cache_release(cache, t->entry);
+            t->entry = NULL;
+        }
+    }
 }
 
 void zf_plan_free(zf_plan *pl)

@@ -1,14 +1,21 @@
 /*
- * plan.h - turning a box of one chunk into decode tasks.  For a plain chunk
- * that is one task; for a shard it means reading the shard index and making
- * one task per inner chunk the box touches (recursively for nested shards),
- * so a read never fetches chunk bytes it does not decode.  Empty inner
- * chunks and missing keys are filled with the fill value right here.
+ * plan.h - one read, as a list of decode tasks, and their execution.
  *
- * A zf_plan belongs to one read on one thread; tasks may then run on any
- * thread (each writes only its own result fields and its own part of the
- * destination).  Errors: the first planning error is kept in the plan,
- * prefixed with the key.
+ * Planning (plan.c) turns a box of one chunk into tasks: a plain chunk is
+ * one task; for a shard the index is read (through the index cache) and
+ * each inner chunk the box touches becomes a task (recursively for nested
+ * shards), so a read never fetches chunk bytes it does not decode.  Empty
+ * inner chunks and missing keys are filled right there.
+ *
+ * Then (read.c) each task is matched with the decoded-chunk cache, the bytes
+ * of the tasks that must decode are fetched in coalesced range reads
+ * (fetch.h), and the tasks run on the pool (task.c): copy from the cache,
+ * decode into a cache entry and copy, or decode straight into the
+ * destination.
+ *
+ * A zf_plan belongs to one read; tasks run on any thread, each writing only
+ * its own fields and its own part of the destination.  Errors: a task's
+ * error names its key; the read reports the first.
  */
 #ifndef ZF_PLAN_H
 #define ZF_PLAN_H
@@ -18,22 +25,38 @@
 
 #define ZF_WHOLE_KEY UINT64_MAX
 
+typedef enum zf_task_mode {
+    ZF_TASK_DIRECT, /* decode into dst (no cache entry) */
+    ZF_TASK_HIT,    /* copy from a ready cache entry */
+    ZF_TASK_LOAD,   /* decode into a claimed cache entry, then copy */
+    ZF_TASK_WAIT,   /* another read is loading the entry: wait, then copy */
+    ZF_TASK_DONE    /* nothing left to do (a prefetch that was not needed) */
+} zf_task_mode;
+
 typedef struct zf_task {
     const zf_pipeline *pipe; /* not sharded */
     const char *key;
     uint64_t off, len;       /* byte range in key; len ZF_WHOLE_KEY = all */
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
-    zf_view dst;
+    zf_view dst;             /* unused when prefetching */
     zf_array *array;
+    int prefetch;            /* fill the cache only */
+    zf_task_mode mode;
+    zf_centry *entry;
+    const uint8_t *src;      /* fetched encoded bytes, or NULL: fetch */
+    size_t srclen;
+    int missing;             /* the key does not exist: fill value */
+    struct zf_fetch_run *run; /* its bytes come with this fetch run */
     zf_code code;
     zf_err err;
 } zf_task;
 
 typedef struct zf_plan {
     zf_array *array;
+    int prefetch;
     zf_task *tasks;
     size_t ntasks, cap;
-    char **keys; /* owned copies of the keys the tasks name */
+    char **keys;  /* owned copies of the keys the tasks name */
     size_t nkeys, capkeys;
 } zf_plan;
 
@@ -43,9 +66,18 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, const uint64_t *lo,
                       const uint64_t *count, const zf_view *dst, zf_err *err);
 
-/* Runs one task: reads its bytes, decodes, copies; sets task->code/err. */
+/* Reads key[off, off+len) into buf, counting it; a short read is
+ * corruption (the index or the chunk grid promised those bytes). */
+zf_code zf_plan_read_range(zf_array *a, const char *key, uint64_t off,
+                           size_t len, void *buf, zf_err *err);
+
+/* Matches each task with the cache (sets mode and entry). */
+void zf_plan_lookup(zf_plan *pl);
+
+/* Runs one task (a pool job); sets task->code/err. */
 void zf_task_run(void *task);
 
+/* Releases what a task still holds after a failure elsewhere. */
 void zf_plan_free(zf_plan *pl);
 
 #endif

@@ -20,7 +20,7 @@ struct zf_pool {
     pthread_mutex_t lock;
     pthread_cond_t work; /* a job was queued, or the pool is stopping */
     pthread_cond_t done; /* some group's counter reached zero */
-    queue q[2];          /* [ZF_JOB_TASK], [ZF_JOB_READ] */
+    queue q[ZF_JOB_KINDS];
     int stopping;
     int wanted;   /* threads to start on first use */
     int nthreads; /* threads started */
@@ -65,9 +65,9 @@ static void *worker(void *arg)
     zf_pool *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        job *j = pop(&p->q[ZF_JOB_TASK]);
-        if (!j)
-            j = pop(&p->q[ZF_JOB_READ]);
+        job *j = NULL;
+        for (int k = 0; k < ZF_JOB_KINDS && !j; k++)
+            j = pop(&p->q[k]);
         if (j) {
             run_locked(p, j);
             continue;
@@ -166,5 +166,20 @@ void zf_group_wait(zf_pool *p, zf_group *g)
         else
             pthread_cond_wait(&p->done, &p->lock);
     }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void zf_group_add(zf_pool *p, zf_group *g, long n)
+{
+    pthread_mutex_lock(&p->lock);
+    g->pending += n;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void zf_group_done(zf_pool *p, zf_group *g)
+{
+    pthread_mutex_lock(&p->lock);
+    if (--g->pending == 0)
+        pthread_cond_broadcast(&p->done);
     pthread_mutex_unlock(&p->lock);
 }

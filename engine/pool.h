@@ -27,7 +27,14 @@ typedef struct zf_group {
     long pending; /* guarded by the pool's lock */
 } zf_group;
 
-typedef enum zf_job_kind { ZF_JOB_TASK, ZF_JOB_READ } zf_job_kind;
+/* Decode jobs first, then whole reads, then prefetches (which only use
+ * threads that have nothing else to do). */
+typedef enum zf_job_kind {
+    ZF_JOB_TASK,
+    ZF_JOB_READ,
+    ZF_JOB_PREFETCH,
+    ZF_JOB_KINDS
+} zf_job_kind;
 
 zf_code zf_pool_new(int threads, zf_pool **out, zf_err *err);
 void zf_pool_free(zf_pool *p);
@@ -40,5 +47,10 @@ zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
 
 /* Runs queued decode jobs until every job of g has finished. */
 void zf_group_wait(zf_pool *p, zf_group *g);
+
+/* For groups that count something other than submitted jobs (a cache entry
+ * being loaded): add n to the count, or mark one unit done. */
+void zf_group_add(zf_pool *p, zf_group *g, long n);
+void zf_group_done(zf_pool *p, zf_group *g);
 
 #endif

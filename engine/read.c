@@ -1,11 +1,17 @@
 /*
  * read.c - zf_array_read: a byte range of the flat view -> an element range
- * -> boxes of the array (box.h) -> the chunks each box touches -> decode tasks
- * (plan.h), run on the pool while the caller helps.  Bytes of partial
- * elements at either end go through a one-element bounce buffer.
- * Thread-safe: all state is per read.
+ * -> boxes of the array (box.h) -> the chunks each box touches -> tasks
+ * (plan.h), matched with the cache, fetched, and run on the pool while the
+ * caller helps.  Bytes of partial elements at either end go through a
+ * one-element bounce buffer.
+ *
+ * Sequential reads of an array (tolerating the reordering of concurrent
+ * kernel readahead) are followed by prefetch jobs that decode the chunks
+ * ahead of them into the cache, with a window that doubles while reads stay
+ * sequential, up to half the cache budget; a read elsewhere resets it.
+ * Thread-safe: per-read state is local; the detector has its own lock.
  */
-#include "plan.h"
+#include "fetch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +19,7 @@
 typedef struct box_ctx {
     zf_array *a;
     zf_plan *plan;
-    uint8_t *base; /* destination of element e0 */
+    uint8_t *base; /* destination of element e0; NULL when prefetching */
     uint64_t e0;
     int64_t stride[ZF_MAX_DIMS]; /* C strides of the whole array */
     zf_err *err;
@@ -32,7 +38,7 @@ static int plan_box(void *arg, const uint64_t *lo, const uint64_t *count)
         last[d] = (lo[d] + count[d] - 1) / a->chunks[d];
         flat += lo[d] * (uint64_t)(b->stride[d] / (int64_t)a->dt->size);
     }
-    zf_view box = {b->base + (flat - b->e0) * a->dt->size, {0}};
+    zf_view box = {b->base ? b->base + (flat - b->e0) * a->dt->size : NULL, {0}};
     memcpy(box.stride, b->stride, sizeof box.stride);
     char key[4096];
     for (;;) {
@@ -60,25 +66,81 @@ static int plan_box(void *arg, const uint64_t *lo, const uint64_t *count)
     }
 }
 
-static zf_code run_tasks(zf_array *a, zf_plan *pl, zf_err *err)
+/* Plans the elements [e0, e1) into dst (NULL when prefetching). */
+static zf_code plan_elements(zf_plan *plan, uint64_t e0, uint64_t e1,
+                             void *dst, zf_err *err)
 {
+    zf_array *a = plan->array;
+    box_ctx b = {.a = a, .plan = plan, .base = dst, .e0 = e0, .err = err};
+    zf_c_strides(a->ndim, a->shape, a->dt->size, b.stride);
+    if (a->ndim == 0) {
+        /* A scalar array is one chunk of one element. */
+        zf_view v = {dst, {0}};
+        uint64_t none[1] = {0};
+        char key[4096];
+        zf_chunk_key(a, none, key, sizeof key);
+        return zf_plan_chunk(plan, a->pipe, key, 0, ZF_WHOLE_KEY, none, none, &v, err);
+    }
+    return zf_flat_boxes(a->ndim, a->shape, e0, e1, plan_box, &b) ? b.code : ZF_OK;
+}
+
+typedef struct run_job {
+    zf_fetch_run *run;
+    zf_pool *pool;
+    zf_group *group;
+} run_job;
+
+/* Runs tasks on the pool, the last one on this thread. */
+static void spread(zf_pool *pool, zf_group *g, zf_task **tasks, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if (zf_pool_submit(pool, ZF_JOB_TASK, g, zf_task_run, tasks[i]) != ZF_OK)
+            zf_task_run(tasks[i]);
+    if (n)
+        zf_task_run(tasks[n - 1]);
+}
+
+/* Fetches one run, then decodes its tasks in parallel. */
+static void run_fetch(void *arg)
+{
+    run_job *j = arg;
+    zf_fetch_read(j->run);
+    spread(j->pool, j->group, j->run->tasks, j->run->ntasks);
+}
+
+/* Looks up, fetches and runs the planned tasks; the first error wins. */
+static zf_code run_plan(zf_plan *pl, zf_err *err)
+{
+    zf_pool *pool = pl->array->z->pool;
+    zf_plan_lookup(pl);
+    zf_fetch *f = zf_fetch_new(pl);
+    size_t nruns = zf_fetch_count(f), nrest = 0;
+    run_job *jobs = malloc((nruns + 1) * sizeof *jobs);
+    zf_task **rest = malloc((pl->ntasks + 1) * sizeof *rest);
     zf_group g = {0};
-    size_t i = 0;
-    /* The last task runs here, so a one-chunk read never changes thread. */
-    for (; pl->ntasks > 1 && i < pl->ntasks - 1; i++)
-        if (zf_pool_submit(a->z->pool, ZF_JOB_TASK, &g, zf_task_run,
-                           &pl->tasks[i]) != ZF_OK)
-            break;
-    for (size_t j = i; j < pl->ntasks; j++)
-        zf_task_run(&pl->tasks[j]);
-    zf_group_wait(a->z->pool, &g);
-    for (size_t j = 0; j < pl->ntasks; j++)
-        if (pl->tasks[j].code != ZF_OK) {
-            if (err)
-                *err = pl->tasks[j].err;
-            return pl->tasks[j].code;
-        }
-    return ZF_OK;
+    for (size_t i = 0; i < pl->ntasks; i++)
+        if (!pl->tasks[i].run || !jobs)
+            rest[nrest++] = &pl->tasks[i];
+    for (size_t i = 0; jobs && i < nruns; i++) {
+        jobs[i] = (run_job){zf_fetch_get(f, i), pool, &g};
+        if (zf_pool_submit(pool, ZF_JOB_TASK, &g, run_fetch, &jobs[i]) != ZF_OK)
+            run_fetch(&jobs[i]);
+    }
+    if (rest)
+        spread(pool, &g, rest, nrest);
+    else /* out of memory for the list: run them here, one by one */
+        for (size_t i = 0; i < pl->ntasks; i++)
+            if (!pl->tasks[i].run || !jobs)
+                zf_task_run(&pl->tasks[i]);
+    zf_group_wait(pool, &g);
+    zf_code c = ZF_OK;
+    for (size_t j = 0; j < pl->ntasks && c == ZF_OK; j++)
+        if ((c = pl->tasks[j].code) != ZF_OK)
+            *err = pl->tasks[j].err;
+    zf_fetch_free(f);
+    free(jobs);
+    free(rest);
+    return c;
 }
 
 /* Reads the elements [e0, e1) into dst. */
@@ -86,23 +148,79 @@ static zf_code read_elements(zf_array *a, uint64_t e0, uint64_t e1, void *dst,
                              zf_err *err)
 {
     zf_plan plan = {.array = a};
-    box_ctx b = {.a = a, .plan = &plan, .base = dst, .e0 = e0, .err = err};
-    zf_c_strides(a->ndim, a->shape, a->dt->size, b.stride);
-    zf_code c = ZF_OK;
-    if (a->ndim == 0) {
-        /* A scalar array is one chunk of one element. */
-        zf_view v = {dst, {0}};
-        uint64_t none[1] = {0};
-        char key[4096];
-        zf_chunk_key(a, none, key, sizeof key);
-        c = zf_plan_chunk(&plan, a->pipe, key, 0, ZF_WHOLE_KEY, none, none, &v, err);
-    } else if (zf_flat_boxes(a->ndim, a->shape, e0, e1, plan_box, &b))
-        c = b.code;
-    if (c == ZF_OK)
-        c = run_tasks(a, &plan, err);
+    zf_code c = plan_elements(&plan, e0, e1, dst, err);
+    if (c == ZF_OK) /* (a failed plan has claimed no cache entry yet) */
+        c = run_plan(&plan, err);
     zf_plan_free(&plan);
     return c;
 }
+
+/* ---- prefetch -------------------------------------------------------------- */
+
+typedef struct prefetch_job {
+    zf_array *a;
+    uint64_t e0, e1;
+} prefetch_job;
+
+/* Decodes the chunks of [e0, e1) into the cache.  Runs as a prefetch job:
+ * only on threads with nothing else to do; errors are left for the reads
+ * that will need those chunks to report. */
+static void prefetch_run(void *arg)
+{
+    prefetch_job *j = arg;
+    zf_plan plan = {.array = j->a, .prefetch = 1};
+    zf_err err;
+    if (plan_elements(&plan, j->e0, j->e1, NULL, &err) == ZF_OK) {
+        zf_plan_lookup(&plan);
+        zf_fetch *f = zf_fetch_new(&plan);
+        for (size_t i = 0; i < zf_fetch_count(f); i++)
+            zf_fetch_read(zf_fetch_get(f, i));
+        for (size_t i = 0; i < plan.ntasks; i++)
+            zf_task_run(&plan.tasks[i]);
+        zf_fetch_free(f);
+    }
+    zf_plan_free(&plan);
+    free(j);
+}
+
+/* Notes a read of [off, end) and queues the prefetch it calls for. */
+static void follow(zf_array *a, uint64_t off, uint64_t end)
+{
+    zf_zarr *z = a->z;
+    zf_seq *s = &a->seq;
+    uint64_t len = end - off, tol = len * 4 > (2u << 20) ? len * 4 : 2u << 20;
+    uint64_t from = 0, to = 0;
+    pthread_mutex_lock(&s->lock);
+    int seq = s->next && off <= s->next + tol && end + tol >= s->next;
+    if (!seq) {
+        s->window = 0;
+        s->ahead = 0;
+    } else {
+        s->window = s->window ? s->window * 2 : len * 2;
+        if (s->window > z->prefetch_cap)
+            s->window = z->prefetch_cap;
+        from = end > s->ahead ? end : s->ahead;
+        to = end + s->window;
+        if (to > a->info.nbytes)
+            to = a->info.nbytes;
+        if (to > from)
+            s->ahead = to;
+    }
+    if (end > s->next || !seq)
+        s->next = end;
+    pthread_mutex_unlock(&s->lock);
+    if (to <= from)
+        return;
+    prefetch_job *j = malloc(sizeof *j);
+    if (!j)
+        return;
+    size_t isz = a->dt->size;
+    *j = (prefetch_job){a, from / isz, (to + isz - 1) / isz};
+    if (zf_pool_submit(z->pool, ZF_JOB_PREFETCH, NULL, prefetch_run, j) != ZF_OK)
+        free(j);
+}
+
+/* ---- the public read ------------------------------------------------------- */
 
 zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
                       size_t *nread, zf_err *err)
@@ -118,6 +236,8 @@ zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
     if (length > size - offset)
         length = (size_t)(size - offset);
     uint64_t end = offset + length;
+    if (a->z->prefetch && a->ndim > 0)
+        follow(a, offset, end);
     uint64_t e0 = (offset + isz - 1) / isz, e1 = end / isz; /* whole elements */
     uint8_t *out = buf;
     uint8_t one[16];

@@ -23,9 +23,10 @@ static json_object *get(json_object *o, const char *key)
     return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+/* Adds a node; `error` (with its code) says why an array cannot be read. */
 static zf_code add_node(zf_zarr *z, const char *path, zf_node_kind kind,
-                        int format, time_t mtime, const char *error,
-                        zf_array *a)
+                        int format, time_t mtime, zf_code code,
+                        const char *error, zf_array *a)
 {
     zf_node *n = realloc(z->nodes, (z->nnodes + 1) * sizeof *n);
     if (n)
@@ -33,8 +34,11 @@ static zf_code add_node(zf_zarr *z, const char *path, zf_node_kind kind,
     zf_array **arr = n ? realloc(z->arrays, (z->nnodes + 1) * sizeof *arr) : NULL;
     if (arr)
         z->arrays = arr;
+    zf_code *codes = arr ? realloc(z->codes, (z->nnodes + 1) * sizeof *codes) : NULL;
+    if (codes)
+        z->codes = codes;
     char *p = strdup(path), *e = error ? strdup(error) : NULL;
-    if (!n || !arr || !p || (error && !e)) {
+    if (!n || !arr || !codes || !p || (error && !e)) {
         free(p);
         free(e);
         zf_array_free(a);
@@ -42,6 +46,7 @@ static zf_code add_node(zf_zarr *z, const char *path, zf_node_kind kind,
     }
     z->nodes[z->nnodes] = (zf_node){p, kind, format, e, mtime};
     z->arrays[z->nnodes] = a;
+    z->codes[z->nnodes] = code;
     if (a) {
         a->info.path = p;
         a->info.mtime = mtime;
@@ -64,7 +69,7 @@ static zf_code add_array(zf_zarr *z, const char *path, int format,
         return c;
     if (c != ZF_OK)
         zf_err_prefix(&err, "%s", key);
-    return add_node(z, path, ZF_NODE_ARRAY, format, mtime,
+    return add_node(z, path, ZF_NODE_ARRAY, format, mtime, c,
                     c == ZF_OK ? NULL : err.msg, a);
 }
 
@@ -169,9 +174,9 @@ static int try_node(zf_zarr *z, const char *path, const char *file,
     if (c == ZF_ENOMEM)
         *res = c;
     else if (c != ZF_OK)
-        *res = add_node(z, path, ZF_NODE_ARRAY, format, mtime, err.msg, NULL);
+        *res = add_node(z, path, ZF_NODE_ARRAY, format, mtime, c, err.msg, NULL);
     else if (group) {
-        *res = add_node(z, path, ZF_NODE_GROUP, format, mtime, NULL, NULL);
+        *res = add_node(z, path, ZF_NODE_GROUP, format, mtime, ZF_OK, NULL, NULL);
         if (*res == ZF_OK)
             *res = walk_children(z, path, depth);
     } else
@@ -267,7 +272,8 @@ static zf_code add_consolidated(zf_zarr *z, json_object *meta, int format,
         snprintf(key, sizeof key, "%s%s (consolidated)", es[i].path,
                  format == 3 ? "/zarr.json" : es[i].group ? "/.zgroup" : "/.zarray");
         if (es[i].group)
-            c = add_node(z, es[i].path, ZF_NODE_GROUP, format, mtime, NULL, NULL);
+            c = add_node(z, es[i].path, ZF_NODE_GROUP, format, mtime, ZF_OK, NULL,
+                         NULL);
         else
             c = add_array(z, es[i].path, format, es[i].doc,
                           json_object_to_json_string_ext(es[i].doc,
@@ -305,7 +311,7 @@ static int try_consolidated(zf_zarr *z, zf_code *res)
                                  : nt && !strcmp(json_object_get_string(nt), "group");
     if (meta && json_object_is_type(meta, json_type_object) && root_group) {
         used = 1;
-        *res = add_node(z, "", ZF_NODE_GROUP, format, mtime, NULL, NULL);
+        *res = add_node(z, "", ZF_NODE_GROUP, format, mtime, ZF_OK, NULL, NULL);
         if (*res == ZF_OK)
             *res = add_consolidated(z, meta, format, mtime);
     }

@@ -27,6 +27,16 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
                                             : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (c == ZF_OK)
         c = zf_pool_new(threads > 0 ? threads : 1, &z->pool, err);
+    size_t budget = opts && opts->cache_bytes ? opts->cache_bytes : ZF_DEFAULT_CACHE;
+    if (c == ZF_OK)
+        c = zf_cache_new(budget, z->pool, &z->counters.cache, &z->chunks, err);
+    if (c == ZF_OK)
+        c = zf_cache_new(ZF_INDEX_CACHE, z->pool, NULL, &z->indexes, err);
+    z->prefetch = !(opts && opts->no_prefetch);
+    zf_bufpool_init(&z->fetch_bufs, (size_t)64 << 20);
+    /* Half the budget at most, so what is ahead never pushes out what a
+     * read is using now. */
+    z->prefetch_cap = budget / 2;
     if (c == ZF_OK && zf_tree_load(z) != ZF_OK)
         c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory", path);
     if (c == ZF_OK && z->nnodes == 0)
@@ -45,12 +55,16 @@ void zf_close(zf_zarr *z)
     if (!z)
         return;
     zf_pool_free(z->pool);
+    zf_cache_free(z->chunks);
+    zf_cache_free(z->indexes);
+    zf_bufpool_destroy(&z->fetch_bufs);
     for (size_t i = 0; i < z->nnodes; i++) {
         zf_array_free(z->arrays[i]);
         free((char *)z->nodes[i].path);
         free((char *)z->nodes[i].error);
     }
     free(z->arrays);
+    free(z->codes);
     free(z->nodes);
     zf_store_close(z->store);
     free(z);
@@ -76,7 +90,7 @@ zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out, zf_err *err)
         if (z->nodes[i].kind != ZF_NODE_ARRAY)
             return zf_err_set(err, ZF_EINVAL, "'%s' is a group, not an array", path);
         if (!z->arrays[i])
-            return zf_err_set(err, ZF_EUNSUPPORTED, "%s", z->nodes[i].error);
+            return zf_err_set(err, z->codes[i], "%s", z->nodes[i].error);
         *out = z->arrays[i];
         return ZF_OK;
     }
@@ -96,8 +110,11 @@ void zf_get_stats(const zf_zarr *z, zf_stats *s)
     s->index_reads = atomic_load(&c->index_reads);
     s->chunks_decoded = atomic_load(&c->chunks_decoded);
     s->bytes_served = atomic_load(&c->bytes_served);
-    s->cache_hits = atomic_load(&c->cache_hits);
-    s->cache_misses = atomic_load(&c->cache_misses);
+    s->cache_hits = atomic_load(&c->cache.hits);
+    s->cache_misses = atomic_load(&c->cache.misses);
+    s->prefetch_hits = atomic_load(&c->cache.prefetch_hits);
+    s->prefetch_wasted_bytes = atomic_load(&c->cache.prefetch_wasted_bytes);
+    s->in_place_decodes = atomic_load(&c->in_place_decodes);
 }
 
 int zf_stats_json(const zf_stats *s, char *buf, size_t size)
@@ -106,8 +123,11 @@ int zf_stats_json(const zf_stats *s, char *buf, size_t size)
                     "{\"store_reads\": %" PRIu64 ", \"store_bytes_read\": %" PRIu64
                     ", \"index_reads\": %" PRIu64 ", \"chunks_decoded\": %" PRIu64
                     ", \"bytes_served\": %" PRIu64 ", \"cache_hits\": %" PRIu64
-                    ", \"cache_misses\": %" PRIu64 "}",
+                    ", \"cache_misses\": %" PRIu64 ", \"prefetch_hits\": %" PRIu64
+                    ", \"prefetch_wasted_bytes\": %" PRIu64
+                    ", \"in_place_decodes\": %" PRIu64 "}",
                     s->store_reads, s->store_bytes_read, s->index_reads,
                     s->chunks_decoded, s->bytes_served, s->cache_hits,
-                    s->cache_misses);
+                    s->cache_misses, s->prefetch_hits, s->prefetch_wasted_bytes,
+                    s->in_place_decodes);
 }

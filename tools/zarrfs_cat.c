@@ -203,7 +203,8 @@ int main(int argc, char **argv)
     }
     zf_zarr *z;
     zf_err err;
-    zf_options opts = {.threads = (int)threads};
+    /* Blocks are large and double-buffered: prefetch would only add work. */
+    zf_options opts = {.threads = (int)threads, .no_prefetch = 1};
     if (zf_open(pos[0], &opts, &z, &err) != ZF_OK) {
         fprintf(stderr, "zarrfs-cat: %s\n", err.msg);
         return 1;

@@ -66,6 +66,16 @@ static void store_bits(uint8_t *p, const zf_numtype *t, uint64_t v)
         p[t->big ? t->size - 1 - k : k] = (uint8_t)v;
 }
 
+/* An integer element as a 64-bit pattern (sign-extended for 'i'), exact
+ * where a double would round. */
+static uint64_t load_int(const uint8_t *p, const zf_numtype *t)
+{
+    uint64_t v = load_bits(p, t);
+    if (t->kind == 'i' && t->size < 8 && (v >> (t->size * 8 - 1)) & 1)
+        v |= ~(uint64_t)0 << (t->size * 8);
+    return v;
+}
+
 static double load_num(const uint8_t *p, const zf_numtype *t)
 {
     uint64_t v = load_bits(p, t);
@@ -83,8 +93,7 @@ static double load_num(const uint8_t *p, const zf_numtype *t)
         }
         return NAN; /* float16 is refused at init */
     }
-    if (t->kind == 'i' && t->size < 8 && (v >> (t->size * 8 - 1)) & 1)
-        v |= ~(uint64_t)0 << (t->size * 8); /* sign-extend */
+    v = load_int(p, t);
     return t->kind == 'i' ? (double)(int64_t)v : (double)v;
 }
 
@@ -139,7 +148,7 @@ static zf_code delta_decode(const zf_bbcodec *c, const uint8_t *in,
     } else {
         uint64_t acc = 0; /* modular: wraps like the narrower types */
         for (size_t i = 0; i < n; i++) {
-            acc += (uint64_t)(int64_t)load_num(in + i * c->astype.size, &c->astype);
+            acc += load_int(in + i * c->astype.size, &c->astype);
             store_bits(out->p + i * c->dtype.size, &c->dtype, acc);
         }
     }
@@ -155,14 +164,19 @@ static zf_code delta_encode(const zf_bbcodec *c, const uint8_t *in,
         return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
                           c->name, inlen);
     double prev = 0;
+    uint64_t iprev = 0;
     for (size_t i = 0; i < n; i++) {
-        double v = load_num(in + i * c->dtype.size, &c->dtype);
-        if (c->astype.kind == 'f')
-            store_num(out->p + i * c->astype.size, &c->astype, v - prev);
-        else
-            store_bits(out->p + i * c->astype.size, &c->astype,
-                       (uint64_t)(int64_t)v - (uint64_t)(int64_t)prev);
-        prev = v;
+        uint8_t *o = out->p + i * c->astype.size;
+        const uint8_t *x = in + i * c->dtype.size;
+        if (c->astype.kind == 'f') {
+            double v = load_num(x, &c->dtype);
+            store_num(o, &c->astype, v - prev);
+            prev = v;
+        } else {
+            uint64_t v = load_int(x, &c->dtype);
+            store_bits(o, &c->astype, v - iprev);
+            iprev = v;
+        }
     }
     out->len = n * c->astype.size;
     return ZF_OK;

@@ -57,6 +57,11 @@ typedef struct zf_store_ops {
 struct zf_store {
     const zf_store_ops *ops;
     char *root; /* a description of where the store is, for messages */
+    /* How reads of nearby ranges are merged (fetch.h): ranges closer than
+     * coalesce_gap join one request of at most coalesce_max bytes.  Large
+     * requests pay off where each costs a round trip; a local file gains
+     * little beyond fewer system calls, and big buffers cost page faults. */
+    uint64_t coalesce_gap, coalesce_max;
 };
 
 /* A local folder.  `max_fds` bounds the descriptors kept open (0 = default).

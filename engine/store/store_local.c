@@ -81,9 +81,17 @@ static int slot_acquire(local_store *s, const char *key, zf_err *err)
     }
     pthread_mutex_unlock(&s->lock);
 
-    int fd = openat(s->rootfd, key, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        open_error(key, errno, err);
+    /* O_NONBLOCK: a FIFO at a key must not block the open; anything but a
+     * regular file is refused. */
+    int fd = openat(s->rootfd, key, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            zf_err_set(err, ZF_EIO, "%s: not a regular file", key);
+        } else
+            open_error(key, e, err);
         return -1;
     }
     pthread_mutex_lock(&s->lock);
@@ -193,7 +201,7 @@ static zf_code local_stat(zf_store *base, const char *key, zf_store_stat *out,
     if (fstatat(s->rootfd, key, &st, 0) != 0)
         return open_error(key, errno, err);
     if (!S_ISREG(st.st_mode))
-        return zf_err_set(err, ZF_ENOTFOUND, "%s: not a file", key);
+        return zf_err_set(err, ZF_EIO, "%s: not a regular file", key);
     out->size = (uint64_t)st.st_size;
     out->mtime = st.st_mtime;
     return ZF_OK;
@@ -276,6 +284,8 @@ zf_code zf_store_open_local(const char *path, int max_fds, zf_store **out,
         return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", path);
     }
     s->base.ops = &local_ops;
+    s->base.coalesce_gap = (uint64_t)64 << 10;
+    s->base.coalesce_max = (uint64_t)256 << 10;
     s->rootfd = fd;
     s->nslots = n;
     pthread_mutex_init(&s->lock, NULL);

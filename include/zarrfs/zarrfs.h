@@ -57,7 +57,8 @@ typedef struct zf_array zf_array;
 
 typedef struct zf_options {
     int threads;        /* decode threads; 0 = the number of cores */
-    size_t cache_bytes; /* decoded-chunk cache budget; 0 = default */
+    size_t cache_bytes; /* decoded-chunk cache budget; 0 = 256 MiB */
+    int no_prefetch;    /* 1: never decode ahead of sequential reads */
 } zf_options;
 
 /* Opens the store at `path` (a folder) and reads the metadata of every node.
@@ -120,6 +121,38 @@ typedef void (*zf_read_done)(void *arg, zf_code code, size_t nread,
 void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
                          void *buf, zf_read_done done, void *arg);
 
+/* ---- header views -------------------------------------------------------- */
+
+/* File formats whose header lets a tool open an array's flat view without
+ * being told its shape and type: the header sits beside the flat file NAME
+ * (or, for npy, in front of its bytes in NAME.npy). */
+typedef enum zf_view_format {
+    ZF_VIEW_NPY,  /* NAME.npy: NumPy format header, then the flat bytes */
+    ZF_VIEW_ENVI, /* NAME.hdr: ENVI header for NAME (1 to 3 dimensions) */
+    ZF_VIEW_NRRD, /* NAME.nhdr: NRRD detached header naming NAME */
+    ZF_VIEW_MHD,  /* NAME.mhd: MetaImage header naming NAME */
+    ZF_VIEW_COUNT
+} zf_view_format;
+
+/* The format's short name ("npy", "envi", "nrrd", "mhd") and the suffix its
+ * file adds to NAME (".npy", ".hdr", ".nhdr", ".mhd"); NULL when `fmt` is
+ * out of range. */
+const char *zf_view_name(zf_view_format fmt);
+const char *zf_view_suffix(zf_view_format fmt);
+
+/* Builds the header of format `fmt` for array `a`, whose flat file is named
+ * `data_file` (a file name without folders; NRRD and MetaImage headers name
+ * it, npy and ENVI ignore it).  On success *text is a NUL-terminated header
+ * the caller frees with free(), and *len its length (the NUL not counted):
+ * for npy the flat bytes follow it at offset *len, for the others they are
+ * all of data_file.  The header depends only on the array's metadata.
+ * ZF_EUNSUPPORTED, with the reason, when the format cannot express the
+ * array (a type it lacks, too many dimensions, a size too large, a
+ * data_file it cannot name); ZF_ENOMEM; ZF_EINVAL for bad arguments. */
+zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
+                       const char *data_file, char **text, size_t *len,
+                       zf_err *err);
+
 /* ---- counters ------------------------------------------------------------ */
 
 typedef struct zf_stats {
@@ -129,7 +162,10 @@ typedef struct zf_stats {
     uint64_t chunks_decoded;   /* chunks (inner chunks when sharded) decoded */
     uint64_t bytes_served;     /* flat-view bytes returned by reads */
     uint64_t cache_hits;       /* decoded chunks served from the cache */
-    uint64_t cache_misses;     /* decoded chunks that had to be decoded */
+    uint64_t cache_misses;     /* chunks looked up and not found there */
+    uint64_t prefetch_hits;    /* prefetched chunks a read then used */
+    uint64_t prefetch_wasted_bytes; /* prefetched bytes evicted unused */
+    uint64_t in_place_decodes; /* chunks decoded straight into the reply */
 } zf_stats;
 
 /* A snapshot of the counters since zf_open, summed over all arrays. */

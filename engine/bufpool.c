@@ -1,0 +1,73 @@
+/* bufpool.c - see bufpool.h. */
+#include "bufpool.h"
+
+#include <stdlib.h>
+
+void zf_bufpool_init(zf_bufpool *p, size_t keep)
+{
+    pthread_mutex_init(&p->lock, NULL);
+    p->keep = keep;
+    p->kept = 0;
+    p->n = 0;
+}
+
+void zf_bufpool_destroy(zf_bufpool *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->buf[i]);
+    p->n = 0;
+    pthread_mutex_destroy(&p->lock);
+}
+
+void *zf_bufpool_get(zf_bufpool *p, size_t size, size_t *cap)
+{
+    if (size == 0)
+        size = 1;
+    pthread_mutex_lock(&p->lock);
+    int best = -1; /* the smallest kept buffer that is large enough */
+    for (int i = 0; i < p->n; i++)
+        if (p->cap[i] >= size && (best < 0 || p->cap[i] < p->cap[best]))
+            best = i;
+    if (best >= 0) {
+        void *b = p->buf[best];
+        *cap = p->cap[best];
+        p->kept -= p->cap[best];
+        p->n--;
+        p->buf[best] = p->buf[p->n];
+        p->cap[best] = p->cap[p->n];
+        pthread_mutex_unlock(&p->lock);
+        return b;
+    }
+    pthread_mutex_unlock(&p->lock);
+    *cap = size;
+    return malloc(size);
+}
+
+void zf_bufpool_put(zf_bufpool *p, void *buf, size_t cap)
+{
+    if (!buf)
+        return;
+    pthread_mutex_lock(&p->lock);
+    /* Make room by dropping the smallest kept buffers first. */
+    while (p->n > 0 && (p->n == ZF_BUFPOOL_SLOTS || p->kept + cap > p->keep)) {
+        int s = 0;
+        for (int i = 1; i < p->n; i++)
+            if (p->cap[i] < p->cap[s])
+                s = i;
+        if (p->cap[s] >= cap)
+            break;
+        free(p->buf[s]);
+        p->kept -= p->cap[s];
+        p->n--;
+        p->buf[s] = p->buf[p->n];
+        p->cap[s] = p->cap[p->n];
+    }
+    if (p->n < ZF_BUFPOOL_SLOTS && p->kept + cap <= p->keep) {
+        p->buf[p->n] = buf;
+        p->cap[p->n++] = cap;
+        p->kept += cap;
+        buf = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    free(buf);
+}

@@ -1,0 +1,228 @@
+/* cache.c - see cache.h.  A chained hash table for lookups and a doubly
+ * linked list in recency order (head = most recent) for eviction. */
+#include "cache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS 4096
+
+enum { LOADING, READY };
+
+struct zf_cache {
+    pthread_mutex_t lock;
+    zf_pool *pool;
+    zf_cache_counters *counters;
+    size_t budget, bytes;
+    zf_centry *buckets[NBUCKETS];
+    zf_centry *head, *tail; /* in the table, by recency */
+};
+
+static size_t hash(const void *owner, const char *key, uint64_t off)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)owner ^ off * 31;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 1099511628211ull;
+    return (size_t)(h ^ h >> 29) % NBUCKETS;
+}
+
+static void lru_unlink(zf_cache *c, zf_centry *e)
+{
+    if (e->prev) e->prev->next = e->next; else c->head = e->next;
+    if (e->next) e->next->prev = e->prev; else c->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push(zf_cache *c, zf_centry *e)
+{
+    e->prev = NULL;
+    e->next = c->head;
+    if (c->head) c->head->prev = e; else c->tail = e;
+    c->head = e;
+}
+
+static void entry_free(zf_centry *e)
+{
+    free(e->data);
+    free(e->key);
+    free(e);
+}
+
+/* Takes e out of the table (it stays alive while referenced). */
+static void unlink_entry(zf_cache *c, zf_centry *e)
+{
+    zf_centry **pp = &c->buckets[hash(e->owner, e->key, e->off)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = e->hnext;
+    lru_unlink(c, e);
+    c->bytes -= e->size;
+    e->owner = NULL; /* marks "not in the table" */
+    if (e->prefetched && c->counters)
+        atomic_fetch_add(&c->counters->prefetch_wasted_bytes, e->size);
+}
+
+/* Evicts unreferenced ready entries from the cold end until `need` more
+ * bytes fit; returns 0 if they cannot. */
+static int make_room(zf_cache *c, size_t need)
+{
+    zf_centry *e = c->tail;
+    while (c->bytes + need > c->budget && e) {
+        zf_centry *prev = e->prev;
+        if (e->refs == 0 && e->state == READY) {
+            unlink_entry(c, e);
+            entry_free(e);
+        }
+        e = prev;
+    }
+    return c->bytes + need <= c->budget;
+}
+
+zf_code zf_cache_new(size_t budget, zf_pool *pool, zf_cache_counters *counters,
+                     zf_cache **out, zf_err *err)
+{
+    zf_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return zf_err_set(err, ZF_ENOMEM, "cache: out of memory");
+    pthread_mutex_init(&c->lock, NULL);
+    c->pool = pool;
+    c->counters = counters;
+    c->budget = budget;
+    *out = c;
+    return ZF_OK;
+}
+
+void zf_cache_free(zf_cache *c)
+{
+    if (!c)
+        return;
+    for (zf_centry *e = c->head, *n; e; e = n) {
+        n = e->next;
+        entry_free(e);
+    }
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static zf_centry *find(zf_cache *c, const void *owner, const char *key,
+                       uint64_t off)
+{
+    for (zf_centry *e = c->buckets[hash(owner, key, off)]; e; e = e->hnext)
+        if (e->owner == owner && e->off == off && strcmp(e->key, key) == 0)
+            return e;
+    return NULL;
+}
+
+static zf_centry *insert(zf_cache *c, const void *owner, const char *key,
+                         uint64_t off, uint64_t tag, size_t size, int prefetch)
+{
+    zf_centry *e = calloc(1, sizeof *e);
+    if (!e || !(e->key = strdup(key)) || !(e->data = malloc(size ? size : 1))) {
+        if (e)
+            free(e->key);
+        free(e);
+        return NULL;
+    }
+    e->size = size;
+    e->owner = owner;
+    e->off = off;
+    e->tag = tag;
+    e->state = LOADING;
+    e->refs = 1;
+    e->prefetched = prefetch;
+    e->ready.pending = 1;
+    size_t b = hash(owner, key, off);
+    e->hnext = c->buckets[b];
+    c->buckets[b] = e;
+    lru_push(c, e);
+    c->bytes += size;
+    return e;
+}
+
+zf_cache_result zf_cache_acquire(zf_cache *c, const void *owner,
+                                 const char *key, uint64_t off, uint64_t tag,
+                                 size_t size, zf_cache_mode mode,
+                                 zf_centry **out)
+{
+    int prefetch = mode == ZF_CACHE_PREFETCH;
+    *out = NULL;
+    pthread_mutex_lock(&c->lock);
+    zf_centry *e = find(c, owner, key, off);
+    if (e && (e->tag != tag || e->size != size) && e->state == READY) {
+        unlink_entry(c, e); /* stale: the shard changed under us */
+        if (e->refs == 0)
+            entry_free(e);
+        e = NULL;
+    }
+    if (e) {
+        e->refs++;
+        lru_unlink(c, e);
+        lru_push(c, e);
+        int hit = e->state == READY;
+        if (hit && !prefetch && c->counters) {
+            atomic_fetch_add(&c->counters->hits, 1);
+            if (e->prefetched)
+                atomic_fetch_add(&c->counters->prefetch_hits, 1);
+        }
+        if (!prefetch)
+            e->prefetched = 0;
+        pthread_mutex_unlock(&c->lock);
+        *out = e;
+        return hit ? ZF_CACHE_HIT : ZF_CACHE_BUSY;
+    }
+    int room = mode != ZF_CACHE_LOOKUP && size <= c->budget &&
+               (prefetch ? c->bytes + size <= c->budget : make_room(c, size));
+    if (room)
+        e = insert(c, owner, key, off, tag, size, prefetch);
+    if (!prefetch && c->counters)
+        atomic_fetch_add(&c->counters->misses, 1);
+    pthread_mutex_unlock(&c->lock);
+    *out = e;
+    return e ? ZF_CACHE_LOAD : ZF_CACHE_NONE;
+}
+
+int zf_cache_wait(zf_cache *c, zf_centry *e)
+{
+    zf_group_wait(c->pool, &e->ready);
+    pthread_mutex_lock(&c->lock);
+    int ok = e->state == READY;
+    pthread_mutex_unlock(&c->lock);
+    if (!ok)
+        zf_cache_release(c, e);
+    return ok;
+}
+
+void zf_cache_publish(zf_cache *c, zf_centry *e, int ok)
+{
+    pthread_mutex_lock(&c->lock);
+    if (ok)
+        e->state = READY;
+    else if (e->owner) {
+        e->prefetched = 0;
+        unlink_entry(c, e);
+    }
+    pthread_mutex_unlock(&c->lock);
+    zf_group_done(c->pool, &e->ready);
+}
+
+void zf_cache_release(zf_cache *c, zf_centry *e)
+{
+    pthread_mutex_lock(&c->lock);
+    int dead = --e->refs == 0 && !e->owner;
+    /* Over budget (entries pinned while we read them): trim now. */
+    if (!dead && c->bytes > c->budget)
+        make_room(c, 0);
+    pthread_mutex_unlock(&c->lock);
+    if (dead)
+        entry_free(e);
+}
+
+size_t zf_cache_bytes(zf_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t b = c->bytes;
+    pthread_mutex_unlock(&c->lock);
+    return b;
+}

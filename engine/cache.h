@@ -1,0 +1,85 @@
+/*
+ * cache.h - a bounded, single-flight LRU cache of byte buffers: decoded
+ * chunks (and, in a second instance, shard indexes).
+ *
+ * An entry is named by (owner, key, offset) — owner tells arrays and
+ * pipelines apart — and carries a validity tag (e.g. a shard file's size and
+ * mtime): an entry whose tag differs is stale and is replaced.  Lookups never
+ * decode: zf_cache_acquire returns either a ready entry, an entry another
+ * thread is loading (wait for it with zf_cache_wait), or a new entry the
+ * caller must load and then zf_cache_publish.  So one chunk is never decoded
+ * twice at once.
+ *
+ * Waiting uses the pool's helping wait (pool.h): a waiter runs queued decode
+ * jobs meanwhile, so it cannot deadlock against a loader still in the queue.
+ * Loaders never wait, which keeps waits acyclic.
+ *
+ * Memory: entries' bytes are bounded by the budget; least recently used
+ * unreferenced ready entries are evicted to make room.  An entry larger than
+ * the budget is not cached (ZF_CACHE_NONE).  Thread-safe: one mutex.
+ * Ownership: every acquired entry is released once with zf_cache_release.
+ */
+#ifndef ZF_CACHE_H
+#define ZF_CACHE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool.h"
+
+typedef struct zf_cache zf_cache;
+
+typedef struct zf_centry {
+    uint8_t *data;   /* size bytes; written by the loader only */
+    size_t size;
+    /* private to cache.c */
+    const void *owner;
+    char *key;
+    uint64_t off, tag;
+    int state, refs, prefetched;
+    zf_group ready;
+    struct zf_centry *hnext, *prev, *next;
+} zf_centry;
+
+typedef enum zf_cache_result {
+    ZF_CACHE_HIT,  /* ready: read data, then release */
+    ZF_CACHE_BUSY, /* being loaded by another: zf_cache_wait, then see */
+    ZF_CACHE_LOAD, /* yours to load into data, then zf_cache_publish */
+    ZF_CACHE_NONE  /* not cacheable (too large, or no room for a prefetch) */
+} zf_cache_result;
+
+typedef struct zf_cache_counters {
+    atomic_uint_fast64_t hits, misses, prefetch_hits, prefetch_wasted_bytes;
+} zf_cache_counters;
+
+zf_code zf_cache_new(size_t budget, zf_pool *pool, zf_cache_counters *counters,
+                     zf_cache **out, zf_err *err);
+void zf_cache_free(zf_cache *c);
+
+typedef enum zf_cache_mode {
+    ZF_CACHE_LOOKUP,  /* use an entry if there is one; never claim */
+    ZF_CACHE_INSERT,  /* claim a missing entry, evicting as needed */
+    ZF_CACHE_PREFETCH /* claim only into free room; counted as prefetch */
+} zf_cache_mode;
+
+/* Looks up or claims an entry of `size` bytes.  Prefetched entries never
+ * evict anything and count as prefetch hits (or wasted bytes) later. */
+zf_cache_result zf_cache_acquire(zf_cache *c, const void *owner,
+                                 const char *key, uint64_t off, uint64_t tag,
+                                 size_t size, zf_cache_mode mode,
+                                 zf_centry **out);
+
+/* Waits for a BUSY entry; returns 1 if it is now ready, 0 if its load failed
+ * (the entry is then released by this call). */
+int zf_cache_wait(zf_cache *c, zf_centry *e);
+
+/* Ends a load: ok = the data is valid.  A failed entry is dropped. */
+void zf_cache_publish(zf_cache *c, zf_centry *e, int ok);
+
+void zf_cache_release(zf_cache *c, zf_centry *e);
+
+/* Bytes held now (for tests and stats). */
+size_t zf_cache_bytes(zf_cache *c);
+
+#endif

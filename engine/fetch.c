@@ -1,0 +1,192 @@
+/* fetch.c - coalesced reads of a plan's encoded bytes; see fetch.h. */
+#include "fetch.h"
+
+#include "decode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct zf_fetch {
+    zf_plan *plan;
+    zf_task **order; /* the tasks in runs, sorted by key and offset */
+    zf_fetch_run *runs;
+    size_t nruns;
+};
+
+static int cmp_tasks(const void *x, const void *y)
+{
+    const zf_task *a = *(zf_task *const *)x, *b = *(zf_task *const *)y;
+    int c = a->key == b->key ? 0 : strcmp(a->key, b->key);
+    return c ? c : (a->off > b->off) - (a->off < b->off);
+}
+
+/* 1 if the task decodes from fetched bytes.  Whole keys (plain chunks) get
+ * their length from the store here. */
+static int needs_bytes(zf_task *t)
+{
+    if (t->code != ZF_OK || (t->mode != ZF_TASK_DIRECT && t->mode != ZF_TASK_LOAD))
+        return 0;
+    if (t->len == ZF_WHOLE_KEY) {
+        zf_store_stat st;
+        zf_code c = zf_store_stat_key(t->array->z->store, t->key, &st, &t->err);
+        if (c == ZF_ENOTFOUND) {
+            t->missing = 1;
+            return 0;
+        }
+        if (c != ZF_OK) {
+            t->code = c;
+            return 0;
+        }
+        t->off = 0;
+        t->len = st.size;
+    }
+    if (t->len > t->pipe->nbytes * 2 + (1 << 20)) {
+        t->code = zf_err_set(&t->err, ZF_ECORRUPT, "%s: chunk of %llu bytes is "
+                             "too large for %llu decoded bytes", t->key,
+                             (unsigned long long)t->len,
+                             (unsigned long long)t->pipe->nbytes);
+        return 0;
+    }
+    /* Raw chunks that land whole in the reply are read there directly. */
+    const zf_pipeline *p = t->pipe;
+    return !(t->mode == ZF_TASK_DIRECT && p->nbb == 0 && p->naa == 0 &&
+             t->len == p->nbytes && zf_box_is_whole_contiguous(p, t->count, &t->dst));
+}
+
+static size_t make_runs(zf_fetch *f, size_t n)
+{
+    const zf_store *st = f->plan->array->z->store;
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        zf_task *t = f->order[i];
+        zf_fetch_run *r = nr ? &f->runs[nr - 1] : NULL;
+        uint64_t end = t->off + t->len;
+        if (r && (r->key == t->key || !strcmp(r->key, t->key)) &&
+            t->off <= r->end + st->coalesce_gap &&
+            (end > r->end ? end : r->end) - r->off <= st->coalesce_max) {
+            if (end > r->end)
+                r->end = end;
+            r->ntasks++;
+            continue;
+        }
+        r = &f->runs[nr++];
+        memset(r, 0, sizeof *r);
+        r->fetch = f;
+        r->key = t->key;
+        r->off = t->off;
+        r->end = end;
+        r->tasks = &f->order[i];
+        r->ntasks = 1;
+    }
+    return nr;
+}
+
+zf_fetch *zf_fetch_new(zf_plan *pl)
+{
+    zf_fetch *f = calloc(1, sizeof *f);
+    if (f) {
+        f->order = malloc((pl->ntasks + 1) * sizeof *f->order);
+        f->runs = malloc((pl->ntasks + 1) * sizeof *f->runs);
+    }
+    if (!f || !f->order || !f->runs) {
+        zf_fetch_free(f);
+        return NULL;
+    }
+    f->plan = pl;
+    size_t n = 0;
+    for (size_t i = 0; i < pl->ntasks; i++)
+        if (needs_bytes(&pl->tasks[i])) {
+            f->order[n++] = &pl->tasks[i];
+        }
+    if (n > 1)
+        qsort(f->order, n, sizeof *f->order, cmp_tasks);
+    size_t nr = make_runs(f, n);
+    /* A run of one task gains nothing: that task reads its own bytes into
+     * its thread's reused scratch buffer instead. */
+    for (size_t i = 0; i < nr; i++) {
+        zf_fetch_run *r = &f->runs[i];
+        if (r->ntasks < 2)
+            continue;
+        f->runs[f->nruns] = *r;
+        r = &f->runs[f->nruns++];
+        atomic_init(&r->pending, r->ntasks);
+        for (size_t k = 0; k < r->ntasks; k++)
+            r->tasks[k]->run = r;
+    }
+    return f;
+}
+
+size_t zf_fetch_count(const zf_fetch *f)
+{
+    return f ? f->nruns : 0;
+}
+
+zf_fetch_run *zf_fetch_get(zf_fetch *f, size_t i)
+{
+    return &f->runs[i];
+}
+
+static void give_back(zf_fetch_run *r)
+{
+    zf_bufpool_put(&r->fetch->plan->array->z->fetch_bufs, r->buf, r->cap);
+    r->buf = NULL;
+}
+
+void zf_fetch_task_done(zf_fetch_run *r)
+{
+    if (atomic_fetch_sub(&r->pending, 1) == 1)
+        give_back(r);
+}
+
+static void fail(zf_fetch_run *r, size_t from, zf_code code, const zf_err *err)
+{
+    for (size_t k = from; k < r->ntasks; k++) {
+        r->tasks[k]->code = code;
+        r->tasks[k]->err = *err;
+    }
+}
+
+void zf_fetch_read(zf_fetch_run *r)
+{
+    zf_array *a = r->fetch->plan->array;
+    size_t len = (size_t)(r->end - r->off);
+    zf_err err;
+    if (!(r->buf = zf_bufpool_get(&a->z->fetch_bufs, len, &r->cap))) {
+        zf_err_set(&err, ZF_ENOMEM, "%s: out of memory for %zu bytes", r->key, len);
+        fail(r, 0, ZF_ENOMEM, &err);
+        return;
+    }
+    zf_range_req q = {.key = r->key, .offset = (int64_t)r->off, .len = len,
+                      .buf = r->buf};
+    zf_store_read(a->z->store, &q, 1);
+    atomic_fetch_add(&a->z->counters.store_reads, 1);
+    atomic_fetch_add(&a->z->counters.store_bytes_read, q.got);
+    if (q.code != ZF_OK) {
+        fail(r, 0, q.code, &q.err);
+        return;
+    }
+    for (size_t k = 0; k < r->ntasks; k++) {
+        zf_task *t = r->tasks[k];
+        if (t->off + t->len > r->off + q.got) {
+            t->code = zf_err_set(&t->err, ZF_ECORRUPT, "%s: ends at byte %llu, "
+                                 "expected %llu bytes at offset %llu", t->key,
+                                 (unsigned long long)(r->off + q.got),
+                                 (unsigned long long)t->len,
+                                 (unsigned long long)t->off);
+            continue;
+        }
+        t->src = r->buf + (t->off - r->off);
+        t->srclen = (size_t)t->len;
+    }
+}
+
+void zf_fetch_free(zf_fetch *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; f->runs && i < f->nruns; i++)
+        give_back(&f->runs[i]);
+    free(f->runs);
+    free(f->order);
+    free(f);
+}

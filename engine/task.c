@@ -1,0 +1,168 @@
+/*
+ * task.c - running one decode task (see plan.h for the modes).  Runs on any
+ * thread; uses that thread's scratch buffers (decode.h).  A task always
+ * settles its cache entry (publishes what it claimed, releases what it
+ * holds), even when it fails, so waiters never hang.
+ */
+#include "decode.h"
+#include "fetch.h"
+
+#include <string.h>
+
+/* The whole chunk's C-order view inside a cache entry. */
+static zf_view entry_view(const zf_pipeline *p, zf_centry *e)
+{
+    zf_view v = {e->data, {0}};
+    zf_c_strides(p->ndim, p->shape, p->dt->size, v.stride);
+    return v;
+}
+
+static void copy_from_entry(zf_task *t)
+{
+    zf_view src = entry_view(t->pipe, t->entry);
+    zf_view from = zf_view_at(&src, t->pipe->ndim, t->lo);
+    zf_box_copy(t->pipe->ndim, t->count, t->pipe->dt->size, &t->dst, &from);
+}
+
+/* The task's encoded bytes when fetch.c did not bring them: a whole key or
+ * a range, into the thread's scratch. */
+static zf_code fetch_self(zf_task *t, zf_scratch *s)
+{
+    uint64_t len = t->len;
+    if (len == ZF_WHOLE_KEY) {
+        zf_store_stat st;
+        zf_code c = zf_store_stat_key(t->array->z->store, t->key, &st, &t->err);
+        if (c == ZF_ENOTFOUND) {
+            t->missing = 1;
+            return ZF_OK;
+        }
+        if (c != ZF_OK)
+            return c;
+        len = st.size;
+    }
+    if (len > t->pipe->nbytes * 2 + (1 << 20))
+        return zf_err_set(&t->err, ZF_ECORRUPT, "%s: chunk of %llu bytes is too "
+                          "large for %llu decoded bytes", t->key,
+                          (unsigned long long)len,
+                          (unsigned long long)t->pipe->nbytes);
+    zf_code c = zf_buf_reserve(&s->in, (size_t)len, &t->err);
+    if (c == ZF_OK)
+        c = zf_plan_read_range(t->array, t->key, t->off, (size_t)len, s->in.p,
+                               &t->err);
+    t->src = s->in.p;
+    t->srclen = (size_t)len;
+    return c;
+}
+
+/* A raw chunk (bytes codec alone) that lands whole and contiguous in the
+ * destination is read straight into it: no scratch, no copy. */
+static int raw_in_place(const zf_task *t)
+{
+    const zf_pipeline *p = t->pipe;
+    return t->mode == ZF_TASK_DIRECT && !t->src && p->nbb == 0 && p->naa == 0 &&
+           t->len != ZF_WHOLE_KEY && t->len == p->nbytes &&
+           zf_box_is_whole_contiguous(p, t->count, &t->dst);
+}
+
+static zf_code read_raw_in_place(zf_task *t)
+{
+    zf_code c = zf_plan_read_range(t->array, t->key, t->off, (size_t)t->len,
+                                   t->dst.base, &t->err);
+    if (c == ZF_OK && zf_pipeline_swaps(t->pipe))
+        zf_dtype_byteswap(t->pipe->dt, t->dst.base, t->pipe->nbytes / t->pipe->dt->size);
+    return c;
+}
+
+static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
+{
+    const zf_pipeline *p = t->pipe;
+    *in_place = 0;
+    if (t->mode == ZF_TASK_LOAD) {
+        uint64_t zero[ZF_MAX_DIMS] = {0};
+        zf_view v = entry_view(p, t->entry);
+        if (t->missing) {
+            zf_box_fill(p->ndim, p->shape, p->dt->size, &v, p->fill);
+            return ZF_OK;
+        }
+        return zf_decode_box(p, t->src, t->srclen, zero, p->shape, &v, s, NULL,
+                             &t->err);
+    }
+    if (t->missing) {
+        zf_box_fill(p->ndim, t->count, p->dt->size, &t->dst, p->fill);
+        return ZF_OK;
+    }
+    return zf_decode_box(p, t->src, t->srclen, t->lo, t->count, &t->dst, s,
+                         in_place, &t->err);
+}
+
+/* Fetches (if needed), decodes and copies; returns the task's code. */
+static zf_code run(zf_task *t)
+{
+    zf_counters *ctr = &t->array->z->counters;
+    if (raw_in_place(t)) {
+        zf_code c = read_raw_in_place(t);
+        if (c == ZF_OK) {
+            atomic_fetch_add(&ctr->chunks_decoded, 1);
+            atomic_fetch_add(&ctr->in_place_decodes, 1);
+        }
+        return c;
+    }
+    zf_scratch *s = zf_scratch_get();
+    if (!s)
+        return zf_err_set(&t->err, ZF_ENOMEM, "%s: out of memory", t->key);
+    zf_code c = t->src || t->missing ? ZF_OK : fetch_self(t, s);
+    int in_place = 0;
+    if (c == ZF_OK)
+        c = decode(t, s, &in_place);
+    if (c != ZF_OK)
+        return c;
+    if (!t->missing) {
+        atomic_fetch_add(&ctr->chunks_decoded, 1);
+        if (in_place)
+            atomic_fetch_add(&ctr->in_place_decodes, 1);
+    }
+    return ZF_OK;
+}
+
+static void settle(zf_task *t);
+
+void zf_task_run(void *arg)
+{
+    zf_task *t = arg;
+    settle(t);
+    if (t->run) /* (its slice is no longer needed) */
+        zf_fetch_task_done(t->run);
+}
+
+/* Does the task's work; see plan.h for the modes. */
+static void settle(zf_task *t)
+{
+    zf_cache *cache = t->array->z->chunks;
+    if (t->mode == ZF_TASK_WAIT) {
+        if (zf_cache_wait(cache, t->entry))
+            t->mode = ZF_TASK_HIT;
+        else {
+            t->entry = NULL; /* its load failed: decode it ourselves */
+            t->mode = ZF_TASK_DIRECT;
+        }
+    }
+    if (t->mode == ZF_TASK_HIT) {
+        copy_from_entry(t);
+        zf_cache_release(cache, t->entry);
+        t->entry = NULL;
+        return;
+    }
+    if (t->mode == ZF_TASK_DONE)
+        return;
+    if (t->code == ZF_OK)
+        t->code = run(t);
+    if (t->mode == ZF_TASK_LOAD) {
+        zf_cache_publish(cache, t->entry, t->code == ZF_OK);
+        if (t->code == ZF_OK && !t->prefetch)
+            copy_from_entry(t);
+        zf_cache_release(cache, t->entry);
+        t->entry = NULL;
+    }
+    if (t->code != ZF_OK && strncmp(t->err.msg, t->key, strlen(t->key)) != 0)
+        zf_err_prefix(&t->err, "%s", t->key);
+}
