@@ -17,11 +17,13 @@
  *    types refused by name;
  *  - the node list: parents before children, siblings by name, kinds and
  *    formats, folders without zarr.json left out;
- *  - zf_array_info (shape, chunks, inner, dtype, itemsize, nbytes, ...).
+ *  - zf_array_info (shape, chunks, inner, dtype, itemsize, nbytes, ...);
+ *  - two layouts built byte by byte: a sharded array whose edge shards and
+ *    inner chunks stick out of the array (with empty and missing inner
+ *    chunks), read whole and in every sub-range, and a transposed big-endian
+ *    chunk; reads clamped to the array's end.
  */
 #include "testutil.h"
-
-#include <math.h>
 
 static char *g_dir;
 
@@ -554,6 +556,111 @@ START_TEST(test_string_dtypes_refused)
 }
 END_TEST
 
+/* ---- layouts written by hand ------------------------------------------- */
+
+/* A sharded array whose edge shards and edge inner chunks stick out of the
+ * array: shape [5, 3], shards [4, 4], inner chunks [2, 2] of uint8, index at
+ * the end without checksum.  Inner chunks hold r * 3 + c + 1 inside the
+ * array and 0xEE outside it; inner chunk (1, 1) of shard (0, 0) is empty and
+ * shard (1, 0) is missing its second row of inner chunks. */
+START_TEST(test_sharded_edges)
+{
+    tu_write_group(g_dir, "");
+    tu_write_array(g_dir, "s", &(tu_array){
+        .shape = "[5, 3]", .chunks = "[4, 4]", .fill = "200",
+        .codecs = "[{\"name\": \"sharding_indexed\", \"configuration\": {"
+                  "\"chunk_shape\": [2, 2], \"codecs\": [{\"name\": \"bytes\"}], "
+                  "\"index_codecs\": [{\"name\": \"bytes\", \"configuration\": "
+                  "{\"endian\": \"little\"}}]}}]"});
+    for (int sr = 0; sr < 2; sr++) {
+        uint8_t file[256], data[64];
+        size_t dlen = 0;
+        uint64_t idx[4][2];
+        for (int ir = 0; ir < 2; ir++)
+            for (int ic = 0; ic < 2; ic++) {
+                int k = ir * 2 + ic;
+                int empty = (sr == 0 && k == 3) || (sr == 1 && ir == 1);
+                if (empty) {
+                    idx[k][0] = idx[k][1] = UINT64_MAX;
+                    continue;
+                }
+                idx[k][0] = dlen;
+                idx[k][1] = 4;
+                for (int y = 0; y < 2; y++)
+                    for (int x = 0; x < 2; x++) {
+                        int r = sr * 4 + ir * 2 + y, c = ic * 2 + x;
+                        data[dlen++] = r < 5 && c < 3 ? (uint8_t)(r * 3 + c + 1) : 0xee;
+                    }
+            }
+        memcpy(file, data, dlen);
+        for (int k = 0; k < 4; k++) {
+            tu_le64(file + dlen + 16 * k, idx[k][0]);
+            tu_le64(file + dlen + 16 * k + 8, idx[k][1]);
+        }
+        char key[32];
+        snprintf(key, sizeof key, "s/c/%d/0", sr);
+        tu_write(g_dir, key, file, dlen + 64);
+    }
+    zf_zarr *z = tu_open(g_dir, 2);
+    ck_assert_ptr_null(tu_node(z, "s")->error);
+    size_t len;
+    uint8_t *v = read_all(z, "s", &len);
+    ck_assert_uint_eq(len, 15);
+    for (int r = 0; r < 5; r++)
+        for (int c = 0; c < 3; c++) {
+            int empty = r >= 2 && r < 4 && c >= 2; /* inner (1, 1) of shard 0 */
+            ck_assert_uint_eq(v[r * 3 + c], empty ? 200 : r * 3 + c + 1);
+        }
+    /* every sub-range, element by element */
+    zf_array *a = tu_array_get(z, "s");
+    for (size_t off = 0; off < 15; off++)
+        for (size_t n = 1; off + n <= 15; n++) {
+            uint8_t part[15];
+            size_t got = 0;
+            zf_err err = {0};
+            ck_assert_int_eq(zf_array_read(a, off, n, part, &got, &err), ZF_OK);
+            ck_assert_uint_eq(got, n);
+            ck_assert_mem_eq(part, v + off, n);
+        }
+    free(v);
+    zf_close(z);
+}
+END_TEST
+
+/* transpose(order [1, 0]): a 2 x 3 chunk is stored as its 3 x 2 transpose. */
+START_TEST(test_transpose_chunk)
+{
+    tu_write_group(g_dir, "");
+    tu_write_array(g_dir, "t", &(tu_array){
+        .dtype = "\"uint16\"", .shape = "[3, 3]", .chunks = "[2, 3]",
+        .codecs = "[{\"name\": \"transpose\", \"configuration\": {\"order\": [1, 0]}}, "
+                  "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"big\"}}]"});
+    /* chunk (0, 0): rows 0-1; chunk (1, 0): row 2 and a row outside */
+    for (int ch = 0; ch < 2; ch++) {
+        uint8_t b[12];
+        for (int j = 0; j < 3; j++)
+            for (int i = 0; i < 2; i++) {
+                int r = ch * 2 + i;
+                uint16_t v = (uint16_t)(r < 3 ? 0x100 * r + j : 0xdead);
+                b[2 * (j * 2 + i)] = (uint8_t)(v >> 8);
+                b[2 * (j * 2 + i) + 1] = (uint8_t)v;
+            }
+        char key[32];
+        snprintf(key, sizeof key, "t/c/%d/0", ch);
+        tu_write(g_dir, key, b, 12);
+    }
+    zf_zarr *z = tu_open(g_dir, 2);
+    size_t len;
+    uint16_t *v = (uint16_t *)read_all(z, "t", &len);
+    ck_assert_uint_eq(len, 18);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++)
+            ck_assert_uint_eq(v[r * 3 + c], 0x100 * r + c);
+    free(v);
+    zf_close(z);
+}
+END_TEST
+
 /* ---- the node tree ----------------------------------------------------------- */
 
 static const char *parent_of(const char *p, char *buf, size_t size)
@@ -778,6 +885,7 @@ int main(void)
 {
     Suite *s = suite_create("meta");
     TCase *t = tcase_create("meta");
+    tcase_add_unchecked_fixture(t, tu_base_setup, tu_base_teardown);
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, test_every_dtype);
     tcase_add_test(t, test_dtype_known_values);
@@ -795,6 +903,8 @@ int main(void)
     tcase_add_test(t, test_unknown_codec_optional_skipped);
     tcase_add_test(t, test_extension_fields);
     tcase_add_test(t, test_string_dtypes_refused);
+    tcase_add_test(t, test_sharded_edges);
+    tcase_add_test(t, test_transpose_chunk);
     tcase_add_test(t, test_tree_order);
     tcase_add_test(t, test_empty_group);
     tcase_add_test(t, test_root_array);

@@ -1,0 +1,567 @@
+/*
+ * test_store.c - the local folder store (engine/store/store.h) on folders
+ * written here: range reads against the file contents, suffix reads
+ * (negative offsets), short reads at and past the end of a key, a missing key
+ * (ZF_ENOTFOUND) kept apart from I/O errors (a folder where a file is
+ * expected, an unreadable file), keys that try to leave the folder ("..",
+ * ".", empty components, a leading "/") refused without reading anything,
+ * batches of requests with one result each, many more keys than the
+ * descriptor bound (max_fds = 4, 50 files, 8 threads) all read correctly with
+ * the descriptors kept bounded, zf_store_get's size limit, stat and list;
+ * a FIFO at a key is an error, not a read that blocks forever.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <time.h>
+
+#include "store/store.h"
+
+static char *g_dir;  /* holds secret.txt and the store folder root/ */
+static char g_root[4200];
+
+static uint8_t byte_at(size_t i)
+{
+    return (uint8_t)(i * 31 + 7);
+}
+
+static void setup(void)
+{
+    g_dir = tu_mkdtemp();
+    snprintf(g_root, sizeof g_root, "%s/root", g_dir);
+    uint8_t data[1000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = byte_at(i);
+    tu_write(g_root, "data.bin", data, sizeof data);
+    tu_write(g_root, "empty", "", 0);
+    tu_write(g_root, "sub/nested.bin", "nested", 6);
+    tu_write(g_root, "a/b/c", "abc", 3);
+    tu_mkdir(g_root, "folder");
+    tu_write(g_dir, "secret.txt", "SECRET", 6);
+}
+
+static void teardown(void)
+{
+    tu_rmtree(g_dir);
+    free(g_dir);
+    g_dir = NULL;
+}
+
+static zf_store *open_store(int max_fds)
+{
+    zf_store *s = NULL;
+    zf_err err = {0};
+    zf_code c = zf_store_open_local(g_root, max_fds, &s, &err);
+    ck_assert_msg(c == ZF_OK, "open: %s", err.msg);
+    return s;
+}
+
+static zf_range_req req(const char *key, int64_t off, size_t len, void *buf)
+{
+    zf_range_req r;
+    memset(&r, 0, sizeof r);
+    r.key = key;
+    r.offset = off;
+    r.len = len;
+    r.buf = buf;
+    r.got = 777;
+    r.code = ZF_EINVAL;
+    return r;
+}
+
+START_TEST(test_range_reads)
+{
+    zf_store *s = open_store(0);
+    tu_rng rng = {1};
+    uint8_t buf[400];
+    for (int it = 0; it < 500; it++) {
+        size_t off = (size_t)tu_range(&rng, 0, 1100);
+        size_t len = (size_t)tu_range(&rng, 0, 300);
+        memset(buf, 0xaa, sizeof buf);
+        zf_range_req r = req("data.bin", (int64_t)off, len, buf);
+        zf_store_read(s, &r, 1);
+        ck_assert_msg(r.code == ZF_OK, "%s", r.err.msg);
+        size_t want = off >= 1000 ? 0 : (1000 - off < len ? 1000 - off : len);
+        ck_assert_uint_eq(r.got, want);
+        for (size_t i = 0; i < want; i++)
+            ck_assert_uint_eq(buf[i], byte_at(off + i));
+        for (size_t i = want; i < sizeof buf; i++)
+            ck_assert_uint_eq(buf[i], 0xaa); /* nothing past what was got */
+    }
+    zf_store_close(s);
+}
+END_TEST
+
+START_TEST(test_short_reads_at_end)
+{
+    zf_store *s = open_store(0);
+    uint8_t buf[200];
+    zf_range_req r = req("data.bin", 990, 100, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 10);
+    for (size_t i = 0; i < 10; i++)
+        ck_assert_uint_eq(buf[i], byte_at(990 + i));
+    r = req("data.bin", 1000, 10, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 0);
+    r = req("data.bin", 1 << 30, 10, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 0);
+    r = req("empty", 0, 10, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 0);
+    r = req("data.bin", 5, 0, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 0);
+    zf_store_close(s);
+}
+END_TEST
+
+START_TEST(test_suffix_reads)
+{
+    zf_store *s = open_store(0);
+    static uint8_t buf[5000];
+    zf_range_req r = req("data.bin", -10, 0, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 10);
+    for (size_t i = 0; i < 10; i++)
+        ck_assert_uint_eq(buf[i], byte_at(990 + i));
+    /* len is ignored for a suffix */
+    r = req("data.bin", -3, 999, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 3);
+    ck_assert_uint_eq(buf[0], byte_at(997));
+    r = req("data.bin", -1000, 0, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_uint_eq(r.got, 1000);
+    for (size_t i = 0; i < 1000; i++)
+        ck_assert_uint_eq(buf[i], byte_at(i));
+    /* a suffix longer than the key is the whole key */
+    r = req("data.bin", -5000, 0, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 1000);
+    for (size_t i = 0; i < 1000; i++)
+        ck_assert_uint_eq(buf[i], byte_at(i));
+    r = req("empty", -4, 0, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 0);
+    r = req("missing", -4, 0, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_ENOTFOUND);
+    zf_store_close(s);
+}
+END_TEST
+
+START_TEST(test_missing_keys)
+{
+    zf_store *s = open_store(0);
+    static const char *const keys[] = {"nope", "sub/nope", "nope/deeper",
+                                       "data.bin/inside", "a/b/c/d"};
+    uint8_t buf[8];
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        zf_range_req r = req(keys[k], 0, 8, buf);
+        zf_store_read(s, &r, 1);
+        ck_assert_msg(r.code == ZF_ENOTFOUND, "%s: %s", keys[k],
+                      zf_code_name(r.code));
+        ck_assert_int_eq(r.err.code, ZF_ENOTFOUND);
+        ck_assert_uint_eq(r.got, 0);
+        tu_assert_has(r.err.msg, keys[k]);
+        zf_store_stat st;
+        zf_err err = {0};
+        ck_assert_int_eq(zf_store_stat_key(s, keys[k], &st, &err), ZF_ENOTFOUND);
+        tu_assert_has(err.msg, keys[k]);
+        uint8_t *data = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(zf_store_get(s, keys[k], 100, &data, &len, &err),
+                         ZF_ENOTFOUND);
+        ck_assert_ptr_null(data);
+    }
+    zf_store_close(s);
+}
+END_TEST
+
+/* A folder where a file is expected is an error, not data and not a crash. */
+START_TEST(test_folder_as_key)
+{
+    zf_store *s = open_store(0);
+    static const char *const keys[] = {"folder", "sub", "a/b"};
+    uint8_t buf[8];
+    for (size_t k = 0; k < 3; k++) {
+        zf_range_req r = req(keys[k], 0, 8, buf);
+        zf_store_read(s, &r, 1);
+        ck_assert_msg(r.code != ZF_OK, "%s read as a file", keys[k]);
+        ck_assert_uint_eq(r.got, 0);
+        r = req(keys[k], -8, 0, buf);
+        zf_store_read(s, &r, 1);
+        ck_assert_int_ne(r.code, ZF_OK);
+        zf_store_stat st;
+        zf_err err = {0};
+        ck_assert_int_ne(zf_store_stat_key(s, keys[k], &st, &err), ZF_OK);
+        uint8_t *data = NULL;
+        size_t len = 0;
+        ck_assert_int_ne(zf_store_get(s, keys[k], 100, &data, &len, &err), ZF_OK);
+        ck_assert_ptr_null(data);
+    }
+    zf_store_close(s);
+}
+END_TEST
+
+/* An unreadable file is an I/O error, distinct from a missing key (only
+ * testable when not running as root, which ignores permissions). */
+START_TEST(test_unreadable_is_io_error)
+{
+    if (geteuid() == 0)
+        return;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/data.bin", g_root);
+    ck_assert_int_eq(chmod(path, 0), 0);
+    zf_store *s = open_store(0);
+    uint8_t buf[8];
+    zf_range_req r = req("data.bin", 0, 8, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_eq(r.code, ZF_EIO);
+    tu_assert_has(r.err.msg, "data.bin");
+    zf_store_close(s);
+    chmod(path, 0644);
+}
+END_TEST
+
+START_TEST(test_unsafe_keys_refused)
+{
+    zf_store *s = open_store(0);
+    static const char *const keys[] = {
+        "../secret.txt", "sub/../../secret.txt", "sub/../data.bin", "..",
+        "/etc/passwd", "/data.bin", "./data.bin", "sub/./nested.bin", ".",
+        "sub//nested.bin", "", "//data.bin"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        uint8_t buf[16];
+        memset(buf, 0x55, sizeof buf);
+        zf_range_req r = req(keys[k], 0, 16, buf);
+        zf_store_read(s, &r, 1);
+        ck_assert_msg(r.code != ZF_OK, "key \"%s\" was read", keys[k]);
+        ck_assert_uint_eq(r.got, 0);
+        for (size_t i = 0; i < sizeof buf; i++)
+            ck_assert_uint_eq(buf[i], 0x55);
+        r = req(keys[k], -6, 0, buf);
+        zf_store_read(s, &r, 1);
+        ck_assert_int_ne(r.code, ZF_OK);
+        zf_store_stat st;
+        zf_err err = {0};
+        ck_assert_msg(zf_store_stat_key(s, keys[k], &st, &err) != ZF_OK,
+                      "key \"%s\" was stat'ed", keys[k]);
+        uint8_t *data = NULL;
+        size_t len = 0;
+        ck_assert_int_ne(zf_store_get(s, keys[k], 100, &data, &len, &err), ZF_OK);
+        ck_assert_ptr_null(data);
+    }
+    /* those with ".." or a leading "/" are refused as bad keys */
+    for (size_t k = 0; k < 6; k++) {
+        uint8_t buf[16];
+        zf_range_req r = req(keys[k], 0, 16, buf);
+        zf_store_read(s, &r, 1);
+        ck_assert_msg(r.code == ZF_EINVAL, "key \"%s\": %s", keys[k],
+                      zf_code_name(r.code));
+    }
+    zf_store_close(s);
+}
+END_TEST
+
+static void collect(void *arg, const char *name, int is_dir)
+{
+    char *out = arg;
+    char item[300];
+    snprintf(item, sizeof item, "%s%s;", name, is_dir ? "/" : "");
+    strcat(out, item);
+}
+
+static int has_item(const char *list, const char *item)
+{
+    char want[300];
+    snprintf(want, sizeof want, ";%s;", item);
+    char buf[4200];
+    snprintf(buf, sizeof buf, ";%s", list);
+    return strstr(buf, want) != NULL;
+}
+
+START_TEST(test_list_and_stat)
+{
+    zf_store *s = open_store(0);
+    char out[4096] = "";
+    zf_err err = {0};
+    ck_assert_int_eq(s->ops->list(s, "", collect, out, &err), ZF_OK);
+    static const char *const want[] = {"data.bin", "empty", "sub/", "a/", "folder/"};
+    for (size_t k = 0; k < 5; k++)
+        ck_assert_msg(has_item(out, want[k]), "list lacks %s: %s", want[k], out);
+    ck_assert(!strstr(out, "secret"));
+    ck_assert(!has_item(out, ".") && !has_item(out, "..") && !has_item(out, "./"));
+    out[0] = 0;
+    ck_assert_int_eq(s->ops->list(s, "a/b/", collect, out, &err), ZF_OK);
+    ck_assert_str_eq(out, "c;");
+    ck_assert_int_ne(s->ops->list(s, "nope/", collect, out, &err), ZF_OK);
+    ck_assert_int_ne(s->ops->list(s, "../", collect, out, &err), ZF_OK);
+
+    zf_store_stat st = {0};
+    ck_assert_int_eq(zf_store_stat_key(s, "data.bin", &st, &err), ZF_OK);
+    ck_assert_uint_eq(st.size, 1000);
+    time_t now = time(NULL);
+    ck_assert(st.mtime > now - 3600 && st.mtime <= now + 60);
+    ck_assert_int_eq(zf_store_stat_key(s, "sub/nested.bin", &st, &err), ZF_OK);
+    ck_assert_uint_eq(st.size, 6);
+    ck_assert_int_eq(zf_store_stat_key(s, "empty", &st, &err), ZF_OK);
+    ck_assert_uint_eq(st.size, 0);
+    zf_store_close(s);
+}
+END_TEST
+
+START_TEST(test_batch_results)
+{
+    zf_store *s = open_store(2);
+    uint8_t b0[8], b1[8], b2[8], b3[8], b4[8];
+    zf_range_req r[5] = {req("data.bin", 100, 8, b0), req("nope", 0, 8, b1),
+                         req("../secret.txt", 0, 6, b2),
+                         req("sub/nested.bin", -3, 0, b3),
+                         req("a/b/c", 1, 8, b4)};
+    zf_store_read(s, r, 5);
+    ck_assert_int_eq(r[0].code, ZF_OK);
+    ck_assert_uint_eq(r[0].got, 8);
+    for (size_t i = 0; i < 8; i++)
+        ck_assert_uint_eq(b0[i], byte_at(100 + i));
+    ck_assert_int_eq(r[1].code, ZF_ENOTFOUND);
+    ck_assert_int_ne(r[2].code, ZF_OK);
+    ck_assert_uint_eq(r[2].got, 0);
+    ck_assert_int_eq(r[3].code, ZF_OK);
+    ck_assert_uint_eq(r[3].got, 3);
+    ck_assert_mem_eq(b3, "ted", 3);
+    ck_assert_int_eq(r[4].code, ZF_OK);
+    ck_assert_uint_eq(r[4].got, 2);
+    ck_assert_mem_eq(b4, "bc", 2);
+    zf_store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_get_limit)
+{
+    uint8_t data[100];
+    for (int i = 0; i < 100; i++)
+        data[i] = (uint8_t)('A' + i % 26);
+    tu_write(g_root, "hundred", data, 100);
+    zf_store *s = open_store(0);
+    uint8_t *p = NULL;
+    size_t len = 0;
+    zf_err err = {0};
+    ck_assert_int_eq(zf_store_get(s, "hundred", 99, &p, &len, &err), ZF_ELIMIT);
+    ck_assert_ptr_null(p);
+    tu_assert_has(err.msg, "hundred");
+    ck_assert_int_eq(zf_store_get(s, "hundred", 100, &p, &len, &err), ZF_OK);
+    ck_assert_uint_eq(len, 100);
+    ck_assert_mem_eq(p, data, 100);
+    ck_assert_uint_eq(p[100], 0); /* NUL-terminated for JSON */
+    free(p);
+    p = NULL;
+    ck_assert_int_eq(zf_store_get(s, "empty", 0, &p, &len, &err), ZF_OK);
+    ck_assert_uint_eq(len, 0);
+    ck_assert_uint_eq(p[0], 0);
+    free(p);
+    p = NULL;
+    ck_assert_int_eq(zf_store_get(s, "data.bin", 1 << 20, &p, &len, &err), ZF_OK);
+    ck_assert_uint_eq(len, 1000);
+    for (size_t i = 0; i < 1000; i++)
+        ck_assert_uint_eq(p[i], byte_at(i));
+    free(p);
+    zf_store_close(s);
+}
+END_TEST
+
+START_TEST(test_open_errors)
+{
+    zf_store *s = NULL;
+    zf_err err = {0};
+    char path[4300];
+    snprintf(path, sizeof path, "%s/no_such_folder", g_dir);
+    ck_assert_int_eq(zf_store_open_local(path, 0, &s, &err), ZF_ENOTFOUND);
+    tu_assert_has(err.msg, "no_such_folder");
+    snprintf(path, sizeof path, "%s/secret.txt", g_dir);
+    ck_assert_int_ne(zf_store_open_local(path, 0, &s, &err), ZF_OK);
+}
+END_TEST
+
+/* ---- many keys, few descriptors ------------------------------------------ */
+
+#define NFILES 50
+#define NTHREADS 8
+
+static uint8_t file_byte(int f, size_t i)
+{
+    return (uint8_t)(f * 17 + i * 5 + 3);
+}
+
+static size_t file_size(int f)
+{
+    return 100 + (size_t)f * 3;
+}
+
+typedef struct worker_arg {
+    zf_store *s;
+    int seed;
+    int bad;
+} worker_arg;
+
+static void *worker(void *p)
+{
+    worker_arg *w = p;
+    tu_rng r = {(uint64_t)w->seed * 7919 + 1};
+    for (int it = 0; it < 400; it++) {
+        enum { BATCH = 6 };
+        zf_range_req rq[BATCH];
+        uint8_t buf[BATCH][256];
+        int f[BATCH];
+        size_t off[BATCH];
+        char keys[BATCH][32];
+        int n = (int)tu_range(&r, 1, BATCH);
+        for (int k = 0; k < n; k++) {
+            f[k] = (int)tu_range(&r, 0, NFILES - 1);
+            snprintf(keys[k], sizeof keys[k], "many/f%02d", f[k]);
+            off[k] = (size_t)tu_range(&r, 0, file_size(f[k]) - 1);
+            rq[k] = req(keys[k], (int64_t)off[k], 64, buf[k]);
+        }
+        zf_store_read(w->s, rq, (size_t)n);
+        for (int k = 0; k < n; k++) {
+            size_t want = file_size(f[k]) - off[k];
+            if (want > 64)
+                want = 64;
+            if (rq[k].code != ZF_OK || rq[k].got != want) {
+                w->bad++;
+                continue;
+            }
+            for (size_t i = 0; i < want; i++)
+                if (buf[k][i] != file_byte(f[k], off[k] + i)) {
+                    w->bad++;
+                    break;
+                }
+        }
+    }
+    return NULL;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+START_TEST(test_many_keys_few_descriptors)
+{
+    for (int f = 0; f < NFILES; f++) {
+        uint8_t data[300];
+        char key[32];
+        for (size_t i = 0; i < file_size(f); i++)
+            data[i] = file_byte(f, i);
+        snprintf(key, sizeof key, "many/f%02d", f);
+        tu_write(g_root, key, data, file_size(f));
+    }
+    int before = count_fds();
+    zf_store *s = open_store(4);
+    /* one thread, every key in turn, twice: the table must recycle */
+    for (int round = 0; round < 2; round++)
+        for (int f = 0; f < NFILES; f++) {
+            char key[32];
+            uint8_t buf[300];
+            snprintf(key, sizeof key, "many/f%02d", f);
+            zf_range_req r = req(key, 0, sizeof buf, buf);
+            zf_store_read(s, &r, 1);
+            ck_assert_int_eq(r.code, ZF_OK);
+            ck_assert_uint_eq(r.got, file_size(f));
+            for (size_t i = 0; i < r.got; i++)
+                ck_assert_uint_eq(buf[i], file_byte(f, i));
+        }
+    pthread_t t[NTHREADS];
+    worker_arg w[NTHREADS];
+    for (int k = 0; k < NTHREADS; k++) {
+        w[k] = (worker_arg){s, k + 1, 0};
+        ck_assert_int_eq(pthread_create(&t[k], NULL, worker, &w[k]), 0);
+    }
+    for (int k = 0; k < NTHREADS; k++) {
+        pthread_join(t[k], NULL);
+        ck_assert_int_eq(w[k].bad, 0);
+    }
+    /* at rest, the store holds its root and at most max_fds descriptors */
+    if (before >= 0)
+        ck_assert_int_le(count_fds(), before + 1 + 4);
+    zf_store_close(s);
+    if (before >= 0)
+        ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
+/* A key that is a FIFO (or other non-file) is an error at once: the read
+ * must neither block waiting for a writer nor return data.  Run in its own
+ * test case with a short timeout, so a hang fails instead of stalling. */
+START_TEST(test_fifo_key_does_not_hang)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/pipe", g_root);
+    ck_assert_int_eq(mkfifo(path, 0644), 0);
+    zf_store *s = open_store(0);
+    uint8_t buf[8];
+    zf_range_req r = req("pipe", 0, 8, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_ne(r.code, ZF_OK);
+    ck_assert_uint_eq(r.got, 0);
+    r = req("pipe", -8, 0, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_int_ne(r.code, ZF_OK);
+    zf_store_stat st;
+    zf_err err = {0};
+    ck_assert_int_ne(zf_store_stat_key(s, "pipe", &st, &err), ZF_OK);
+    zf_store_close(s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store");
+    TCase *t = tcase_create("local");
+    tcase_add_unchecked_fixture(t, tu_base_setup, tu_base_teardown);
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, test_range_reads);
+    tcase_add_test(t, test_short_reads_at_end);
+    tcase_add_test(t, test_suffix_reads);
+    tcase_add_test(t, test_missing_keys);
+    tcase_add_test(t, test_folder_as_key);
+    tcase_add_test(t, test_unreadable_is_io_error);
+    tcase_add_test(t, test_unsafe_keys_refused);
+    tcase_add_test(t, test_list_and_stat);
+    tcase_add_test(t, test_batch_results);
+    tcase_add_test(t, test_store_get_limit);
+    tcase_add_test(t, test_open_errors);
+    tcase_add_test(t, test_many_keys_few_descriptors);
+    suite_add_tcase(s, t);
+    t = tcase_create("special_files");
+    tcase_add_unchecked_fixture(t, tu_base_setup, tu_base_teardown);
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 10);
+    tcase_add_test(t, test_fifo_key_does_not_hang);
+    suite_add_tcase(s, t);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
