@@ -40,6 +40,9 @@
 struct zfs_cli {
     char *store;        /* the first non-option argument */
     zf_options engine;  /* threads=, cache_size= */
+    unsigned views;     /* views=: a mask of 1 << zf_view_format */
+    int views_open;     /* the last option was views=: libfuse split its
+                           list at commas, so bare view names go on it */
     int show_help;
     int show_version;
 };
@@ -49,6 +52,7 @@ enum {
     ZFS_KEY_VERSION,
     ZFS_KEY_THREADS,
     ZFS_KEY_CACHE,
+    ZFS_KEY_VIEWS,
     ZFS_KEY_FSTAB, /* fstab-only options mount.fuse3 passes on: ignored */
 };
 
@@ -59,6 +63,7 @@ static const struct fuse_opt zfs_cli_spec[] = {
     FUSE_OPT_KEY("--version", ZFS_KEY_VERSION),
     FUSE_OPT_KEY("threads=", ZFS_KEY_THREADS),
     FUSE_OPT_KEY("cache_size=", ZFS_KEY_CACHE),
+    FUSE_OPT_KEY("views=", ZFS_KEY_VIEWS),
     FUSE_OPT_KEY("defaults", ZFS_KEY_FSTAB),
     FUSE_OPT_KEY("comment=", ZFS_KEY_FSTAB),
     FUSE_OPT_END,
@@ -90,6 +95,10 @@ static void zfs_usage(const char *prog)
         "    -o cache_size=SIZE     decoded-chunk cache budget in bytes, or\n"
         "                           with a K, M or G suffix (default: the\n"
         "                           engine's)\n"
+        "    -o views=LIST          header views beside each array file NAME:\n"
+        "                           npy (NAME.npy), envi (NAME.hdr), nrrd\n"
+        "                           (NAME.nhdr), mhd (NAME.mhd), or all;\n"
+        "                           e.g. views=npy,nrrd (default: none)\n"
         "\n"
         "The mount is always read-only.  Unmount with fusermount3 -u\n"
         "MOUNTPOINT, or by sending SIGINT or SIGTERM to zarrfs.\n"
@@ -139,11 +148,51 @@ static int zfs_parse_size(const char *s, size_t *out)
     return 0;
 }
 
+/* Adds the view named `word` ("all": every view) to *mask; -1 if unknown. */
+static int zfs_add_view(const char *word, size_t len, unsigned *mask)
+{
+    if (len == 3 && strncmp(word, "all", 3) == 0) {
+        *mask |= ZFS_VIEWS_ALL;
+        return 0;
+    }
+    for (int f = 0; f < ZF_VIEW_COUNT; f++) {
+        const char *name = zf_view_name((zf_view_format)f);
+        if (strlen(name) == len && strncmp(word, name, len) == 0) {
+            *mask |= 1u << f;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Parses "LIST" for views=LIST: view names separated by commas, or "none"
+ * (or nothing). */
+static int zfs_parse_views(const char *s, unsigned *out)
+{
+    *out = 0;
+    if (!*s || strcmp(s, "none") == 0)
+        return 0;
+    for (const char *p = s;; p++) {
+        size_t len = strcspn(p, ",");
+        if (zfs_add_view(p, len, out) != 0) {
+            fprintf(stderr, "zarrfs: unknown view '%.*s' in views=%s: give "
+                            "npy, envi, nrrd, mhd or all, separated by "
+                            "commas\n", (int)len, p, s);
+            return -1;
+        }
+        p += len;
+        if (!*p)
+            return 0;
+    }
+}
+
 static int zfs_cli_proc(void *data, const char *arg, int key,
                         struct fuse_args *outargs)
 {
     (void)outargs;
     struct zfs_cli *cli = data;
+    int views_open = cli->views_open;
+    cli->views_open = 0;
     switch (key) {
     case FUSE_OPT_KEY_NONOPT:
         if (cli->store)
@@ -162,9 +211,18 @@ static int zfs_cli_proc(void *data, const char *arg, int key,
     case ZFS_KEY_CACHE:
         return zfs_parse_size(arg + strlen("cache_size="),
                               &cli->engine.cache_bytes);
+    case ZFS_KEY_VIEWS:
+        cli->views_open = 1;
+        return zfs_parse_views(arg + strlen("views="), &cli->views);
     case ZFS_KEY_FSTAB:
         return 0;
-    default: /* "x-..." options are fstab's (x-systemd.*) */
+    default: /* "views=npy,nrrd" arrives as "views=npy", "nrrd" */
+        if (key == FUSE_OPT_KEY_OPT && views_open &&
+            zfs_add_view(arg, strlen(arg), &cli->views) == 0) {
+            cli->views_open = 1;
+            return 0;
+        }
+        /* "x-..." options are fstab's (x-systemd.*) */
         return key == FUSE_OPT_KEY_OPT && strncmp(arg, "x-", 2) == 0 ? 0 : 1;
     }
 }
@@ -236,7 +294,7 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
                     cli->store, zf_code_name(e.code));
         return -1;
     }
-    zfs_tree *tree = zfs_tree_build(z, cli->store);
+    zfs_tree *tree = zfs_tree_build(z, cli->store, cli->views);
     if (!tree || zfs_fs_init(fs, z, tree) != 0) {
         fprintf(stderr, "zarrfs: out of memory\n");
         zfs_tree_free(tree);

@@ -16,12 +16,14 @@
 #define ZFS_TIMEOUT 86400.0 /* the tree never changes while mounted */
 #define ZFS_BLKSIZE 131072  /* the I/O size st_blksize suggests */
 
-/* One asynchronous read in flight: freed by its completion. */
+/* One asynchronous read in flight: freed by its completion.  buf holds
+ * `head` bytes already filled (an npy header), then the engine's bytes. */
 struct zfs_read {
     fuse_req_t req;
     struct zfs_fs *fs;
     const zfs_inode *node;
     char *buf;
+    size_t head;
 };
 
 /* The .zarrfs/stats text of one open file. */
@@ -107,7 +109,7 @@ static void zfs_fill_stat(const struct zfs_fs *fs, const zfs_inode *n,
     }
     st->st_mode = S_IFREG | 0444;
     st->st_nlink = 1;
-    st->st_size = n->kind == ZFS_KIND_ARRAY ? (off_t)n->size : 0;
+    st->st_size = n->kind == ZFS_KIND_STATS ? 0 : (off_t)n->size;
     st->st_blocks = (st->st_size + 511) / 512;
 }
 
@@ -263,7 +265,7 @@ static void zfs_op_open(fuse_req_t req, fuse_ino_t ino,
         fuse_reply_err(req, EROFS);
         return;
     }
-    if (n->kind == ZFS_KIND_ARRAY) {
+    if (n->kind == ZFS_KIND_ARRAY || n->kind == ZFS_KIND_VIEW) {
         fi->keep_cache = 1;
         fuse_reply_open(req, fi);
         return;
@@ -307,7 +309,7 @@ static void zfs_read_done(void *arg, zf_code code, size_t nread,
     struct zfs_read *r = arg;
     struct zfs_fs *fs = r->fs;
     if (code == ZF_OK) {
-        fuse_reply_buf(r->req, r->buf, nread);
+        fuse_reply_buf(r->req, r->buf, r->head + nread);
     } else {
         const char *msg = err && err->msg[0] ? err->msg : zf_code_name(code);
         zfs_log_once(fs->errors, LOG_ERR, zfs_inode_label(r->node), msg);
@@ -318,31 +320,53 @@ static void zfs_read_done(void *arg, zf_code code, size_t nread,
     zfs_inflight_end(fs);
 }
 
-static void zfs_read_array(fuse_req_t req, const zfs_inode *n, size_t size,
-                           off_t off)
+/* Replies with `head_len` bytes of `head` followed by bytes [data_off,
+ * data_off + data_len) of node n's array, read asynchronously. */
+static void zfs_read_start(fuse_req_t req, const zfs_inode *n,
+                           const char *head, size_t head_len,
+                           uint64_t data_off, size_t data_len)
 {
     struct zfs_fs *fs = zfs_fs_of(req);
-    if (off < 0 || (uint64_t)off >= n->size || size == 0) {
-        fuse_reply_buf(req, NULL, 0);
-        return;
-    }
     if (!n->array) {
         fuse_reply_err(req, EIO);
         return;
     }
-    uint64_t left = n->size - (uint64_t)off;
-    size_t len = left < size ? (size_t)left : size;
     struct zfs_read *r = malloc(sizeof *r);
-    char *buf = malloc(len);
+    char *buf = malloc(head_len + data_len);
     if (!r || !buf) {
         free(r);
         free(buf);
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    *r = (struct zfs_read){.req = req, .fs = fs, .node = n, .buf = buf};
+    if (head_len)
+        memcpy(buf, head, head_len);
+    *r = (struct zfs_read){
+        .req = req, .fs = fs, .node = n, .buf = buf, .head = head_len};
     zfs_inflight_begin(fs);
-    zf_array_read_async(n->array, (uint64_t)off, len, buf, zfs_read_done, r);
+    zf_array_read_async(n->array, data_off, data_len, buf + head_len,
+                        zfs_read_done, r);
+}
+
+/* Reads an array file, or a header view: the header from memory, then (npy)
+ * the array's bytes at offsets shifted by the header's length. */
+static void zfs_read_file(fuse_req_t req, const zfs_inode *n, size_t size,
+                          off_t off)
+{
+    if (off < 0 || (uint64_t)off >= n->size || size == 0) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    uint64_t left = n->size - (uint64_t)off;
+    size_t len = left < size ? (size_t)left : size;
+    size_t hlen = n->kind == ZFS_KIND_VIEW ? n->header_len : 0;
+    if ((uint64_t)off + len <= hlen) {
+        fuse_reply_buf(req, n->header + off, len);
+        return;
+    }
+    size_t head = (uint64_t)off < hlen ? hlen - (size_t)off : 0;
+    zfs_read_start(req, n, head ? n->header + off : NULL, head,
+                   (uint64_t)off + head - hlen, len - head);
 }
 
 static void zfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -354,7 +378,7 @@ static void zfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
     else if (n->kind == ZFS_KIND_STATS)
         zfs_read_stats(req, size, off, fi);
     else
-        zfs_read_array(req, n, size, off);
+        zfs_read_file(req, n, size, off);
 }
 
 /* ---- extended attributes ---------------------------------------------------- */

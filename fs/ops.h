@@ -6,9 +6,13 @@
  *    operations use (the open store, the inode table, the error set).  main
  *    owns it and fills it with zfs_fs_init before the session loop starts.
  *  - The file system is read-only: opening a file for writing gets EROFS.
- *    Array files are page-cached (keep_cache, long timeouts, no direct_io);
+ *    Array files and header views are page-cached (keep_cache, long
+ *    timeouts, no direct_io);
  *    .zarrfs/stats is generated at open and served with direct_io.
- *  - Reads are answered asynchronously: the handler starts
+ *  - A header view's bytes come from its header in memory; an npy view's
+ *    bytes past the header are its array's, read at offsets shifted by the
+ *    header's length (a read across the boundary takes both).
+ *  - Reads of array bytes are answered asynchronously: the handler starts
  *    zf_array_read_async and returns; the engine's completion replies and
  *    frees the buffer.  zfs_fs_wait_idle blocks until every such read has
  *    replied; call it after the session loop ends and before the session,

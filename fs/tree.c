@@ -3,7 +3,8 @@
  * tree.h for the contract).
  *
  * Directories are numbered first, in the order of their sorted paths (a
- * parent sorts before its children), then the array files in node order.
+ * parent sorts before its children), then the array files in node order,
+ * then the header views, array by array.
  */
 #include "tree.h"
 
@@ -288,6 +289,113 @@ static int zfs_tree_add_nodes(zfs_tree *t, zf_zarr *z, const zfs_dirset *dirs,
     return 0;
 }
 
+/* ---- header views ------------------------------------------------------------ */
+
+/* A (directory, name) pair of the table, to find names already taken. */
+typedef struct zfs_entry {
+    uint64_t parent;
+    const char *name;
+} zfs_entry;
+
+static int zfs_entry_cmp(const void *a, const void *b)
+{
+    const zfs_entry *x = a, *y = b;
+    if (x->parent != y->parent)
+        return x->parent < y->parent ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Adds the views of format `fmt` of array inode `n`, unless its name is
+ * taken (in `taken`, sorted) or the format cannot express the array (both
+ * logged).  Returns -1 only when out of memory. */
+static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
+                             zf_view_format fmt, const zfs_entry *taken,
+                             size_t ntaken)
+{
+    char name[NAME_MAX + 2];
+    int len = snprintf(name, sizeof name, "%s%s", n->name, zf_view_suffix(fmt));
+    if (len < 0 || len > NAME_MAX) {
+        zfs_log(LOG_WARNING, "%s: no %s view: the name %s%s is too long",
+                zfs_inode_label(n), zf_view_name(fmt), n->name,
+                zf_view_suffix(fmt));
+        return 0;
+    }
+    zfs_entry key = {n->parent, name};
+    if (bsearch(&key, taken, ntaken, sizeof *taken, zfs_entry_cmp)) {
+        zfs_log(LOG_WARNING, "%s: no %s view: the name %s is taken by another "
+                "entry", zfs_inode_label(n), zf_view_name(fmt), name);
+        return 0;
+    }
+    char *text = NULL;
+    size_t tlen = 0;
+    zf_err e = {0};
+    zf_code c = zf_view_header(n->array, fmt, n->name, &text, &tlen, &e);
+    if (c == ZF_ENOMEM)
+        return -1;
+    if (c != ZF_OK) {
+        zfs_log(LOG_INFO, "%s; %s not shown",
+                e.msg[0] ? e.msg : zf_code_name(c), name);
+        return 0;
+    }
+    zfs_inode *v = zfs_tree_add(t, ZFS_KIND_VIEW, n->parent, name, n->path,
+                                n->mtime);
+    if (!v) {
+        free(text);
+        return -1;
+    }
+    v->array = n->array;
+    v->view = fmt;
+    v->header = text;
+    v->header_len = tlen;
+    v->size = tlen + (fmt == ZF_VIEW_NPY ? n->size : 0);
+    return 0;
+}
+
+/* Adds the views asked for beside every array file.  View names cannot
+ * collide with each other (each suffix starts with its own dot and they
+ * differ in their last four characters), only with what is already there. */
+static int zfs_tree_add_views(zfs_tree *t, unsigned views)
+{
+    size_t count = t->count;
+    zfs_entry *taken = malloc(count * sizeof *taken);
+    if (!taken)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        taken[i] = (zfs_entry){t->nodes[i].parent, t->nodes[i].name};
+    qsort(taken, count, sizeof *taken, zfs_entry_cmp);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        if (t->nodes[i].kind != ZFS_KIND_ARRAY)
+            continue;
+        for (int f = 0; rc == 0 && f < ZF_VIEW_COUNT; f++)
+            if (views & (1u << f))
+                rc = zfs_tree_add_view(t, &t->nodes[i], (zf_view_format)f,
+                                       taken, count);
+    }
+    free(taken);
+    return rc;
+}
+
+/* GDAL looks for the ENVI header of "stem.ext" at "stem.hdr" first: warns
+ * when such an entry would shadow the "stem.ext.hdr" view. */
+static void zfs_tree_check_envi(const zfs_tree *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        const zfs_inode *v = &t->nodes[i];
+        if (v->kind != ZFS_KIND_VIEW || v->view != ZF_VIEW_ENVI)
+            continue;
+        size_t len = strlen(v->name) - strlen(".hdr"); /* the array's name */
+        const char *dot = memrchr(v->name, '.', len);
+        if (!dot || dot == v->name)
+            continue;
+        char stem[NAME_MAX + 1];
+        snprintf(stem, sizeof stem, "%.*s.hdr", (int)(dot - v->name), v->name);
+        if (zfs_tree_lookup(t, v->parent, stem))
+            zfs_log(LOG_WARNING, "%s: GDAL opening %.*s finds %s before %s",
+                    zfs_inode_label(v), (int)len, v->name, stem, v->name);
+    }
+}
+
 static int zfs_child_cmp(const void *a, const void *b, void *arg)
 {
     const zfs_tree *t = arg;
@@ -320,7 +428,7 @@ static int zfs_tree_link(zfs_tree *t)
     return 0;
 }
 
-zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path)
+zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views)
 {
     int root_array = zfs_root_is_array(z);
     char root_name[NAME_MAX + 1];
@@ -328,12 +436,17 @@ zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path)
     zfs_dirset dirs = {0};
     zfs_tree *t = calloc(1, sizeof *t);
     int ok = t && zfs_dirset_collect(&dirs, z, root_array) == 0;
+    views &= ZFS_VIEWS_ALL;
     if (ok)
-        ok = (t->nodes = calloc(3 + dirs.count + zf_node_count(z),
+        ok = (t->nodes = calloc(3 + dirs.count + zf_node_count(z) *
+                                (1 + (size_t)__builtin_popcount(views)),
                                 sizeof *t->nodes)) != NULL;
     ok = ok && zfs_tree_add_dirs(t, &dirs) == 0 &&
          zfs_tree_add_nodes(t, z, &dirs, root_array, root_name) == 0 &&
+         (!views || zfs_tree_add_views(t, views) == 0) &&
          zfs_tree_link(t) == 0;
+    if (ok && (views & (1u << ZF_VIEW_ENVI)))
+        zfs_tree_check_envi(t);
     zfs_dirset_free(&dirs);
     if (!ok) {
         zfs_log(LOG_ERR, "out of memory building the file tree");
@@ -388,6 +501,7 @@ void zfs_tree_free(zfs_tree *t)
         free(n->xattr_dtype);
         free(n->xattr_chunks);
         free(n->xattr_metadata);
+        free(n->header);
     }
     free(t->nodes);
     free(t);

@@ -13,6 +13,13 @@
  * Inode 1 is the root; 2 is the hidden directory ".zarrfs" (not listed by
  * readdir, but lookup finds it) and 3 its "stats" file.
  *
+ * Header views (zfs_tree_build's `views`, a mask of 1 << zf_view_format):
+ * beside each array file NAME, one file NAME + zf_view_suffix per format
+ * asked for, holding the header zf_view_header builds (for npy, the header
+ * then the array's bytes).  A view is left out, and logged, when the format
+ * cannot express the array or when its name is already taken by another
+ * entry of the directory (arrays and directories come first).
+ *
  * Contract:
  *  - The tree copies every string it keeps (names, paths, xattr values), so
  *    it outlives the zf_zarr it was built from; only the zf_array handles
@@ -35,7 +42,15 @@
 #define ZFS_META_DIR_NAME ".zarrfs"
 #define ZFS_STATS_NAME "stats"
 
-typedef enum zfs_kind { ZFS_KIND_DIR, ZFS_KIND_ARRAY, ZFS_KIND_STATS } zfs_kind;
+typedef enum zfs_kind {
+    ZFS_KIND_DIR,
+    ZFS_KIND_ARRAY,
+    ZFS_KIND_STATS,
+    ZFS_KIND_VIEW
+} zfs_kind;
+
+/* Every header view format, for zfs_tree_build's `views`. */
+#define ZFS_VIEWS_ALL ((1u << ZF_VIEW_COUNT) - 1)
 
 typedef struct zfs_inode {
     uint64_t ino;    /* its index in the table + 1 */
@@ -49,9 +64,13 @@ typedef struct zfs_inode {
     uint64_t *children; /* inode numbers, sorted by name */
     size_t nchildren;
     size_t nsubdirs;
-    /* arrays */
+    /* arrays and views */
     zf_array *array;    /* NULL when the array could not be (re)bound */
-    uint64_t size;      /* zf_array_info.nbytes */
+    uint64_t size;      /* arrays: zf_array_info.nbytes; views: the file's */
+    /* views */
+    zf_view_format view;
+    char *header;       /* the header: all of the file, or npy's first bytes */
+    size_t header_len;
     char *xattr_shape;  /* "512,512,512"; "" for a 0-d array */
     char *xattr_dtype;
     char *xattr_chunks;
@@ -66,9 +85,10 @@ typedef struct zfs_tree {
     size_t nskipped;      /* arrays left out */
 } zfs_tree;
 
-/* Builds the table from `z`; `store_path` names the root array's file.
- * Returns NULL (after logging why) only when out of memory. */
-zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path);
+/* Builds the table from `z`; `store_path` names the root array's file;
+ * `views` is the set of header views to add (0: none).  Returns NULL (after
+ * logging why) only when out of memory. */
+zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views);
 
 /* The inode numbered `ino`, or NULL. */
 const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino);

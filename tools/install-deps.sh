@@ -5,7 +5,9 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libzstd-dev libjson-c-dev zlib1g-dev libblosc-dev liblz4-dev
       libfuse3-dev fuse3 check libsubunit-dev
-      zstd gzip python3 attr bsdextrautils)
+      zstd gzip python3 attr bsdextrautils
+      python3-numpy python3-zarr python3-numcodecs
+      gdal-bin python3-gdal teem-apps python3-vtk9)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

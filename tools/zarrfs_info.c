@@ -1,11 +1,14 @@
 /*
  * zarrfs-info - lists the groups and arrays of a Zarr store with shape,
  * dtype, chunk and inner-chunk shapes, codecs and flat size; arrays that
- * cannot be read are listed with the reason.  `--json` prints one JSON
- * document instead.  Exit status: 0, or 1 if the store cannot be opened,
+ * cannot be read are listed with the reason, and each array's header views
+ * (zf_view_header: the files `zarrfs -o views=...` adds beside it) with the
+ * file name, or the reason the format cannot express the array.  `--json`
+ * prints one JSON document instead.  Exit status: 0, or 1 if the store cannot be opened,
  * 2 for bad usage.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "zarrfs/zarrfs.h"
@@ -38,7 +41,62 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void text_node(zf_zarr *z, const zf_node *n)
+/* The file name zarrfs gives an array: its last path component, or for a
+ * root array the store folder's name less ".zarr". */
+static void data_file_name(const char *store, const char *path, char *out,
+                           size_t size)
+{
+    const char *src = path[0] ? path : store;
+    size_t len = strlen(src);
+    while (len > 1 && src[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && src[start - 1] != '/')
+        start--;
+    size_t n = len - start;
+    if (!path[0] && n > 5 && strncmp(src + len - 5, ".zarr", 5) == 0)
+        n -= 5;
+    snprintf(out, size, "%.*s", (int)n, src + start);
+}
+
+/* Header view `f` of array `a`: 1 with the file name in `file`, or 0 with
+ * the reason in `why` (the array's path, which the message starts with,
+ * left out). */
+static int view_of(const zf_array *a, zf_view_format f, const char *name,
+                   char *file, size_t fsize, const char **why, zf_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (zf_view_header(a, f, name, &text, &len, err) == ZF_OK) {
+        free(text);
+        snprintf(file, fsize, "%s%s", name, zf_view_suffix(f));
+        return 1;
+    }
+    const char *path = zf_array_get_info(a)->path;
+    size_t plen = strlen(path[0] ? path : "/");
+    *why = err->msg;
+    if (strncmp(err->msg, path[0] ? path : "/", plen) == 0 &&
+        strncmp(err->msg + plen, ": ", 2) == 0)
+        *why += plen + 2;
+    return 0;
+}
+
+static void text_views(const zf_array *a, const char *name)
+{
+    for (int f = 0; f < ZF_VIEW_COUNT; f++) {
+        char file[4200];
+        const char *why;
+        zf_err err;
+        printf("    %s%-5s ", f ? "        " : "views   ",
+               zf_view_name((zf_view_format)f));
+        if (view_of(a, (zf_view_format)f, name, file, sizeof file, &why, &err))
+            printf("%s\n", file);
+        else
+            printf("none: %s\n", why);
+    }
+}
+
+static void text_node(zf_zarr *z, const char *store, const zf_node *n)
 {
     printf("/%s", n->path);
     if (n->kind == ZF_NODE_GROUP) {
@@ -63,6 +121,9 @@ static void text_node(zf_zarr *z, const zf_node *n)
     }
     printf("\n    codecs  %s\n    size    %llu bytes\n", i->codecs,
            (unsigned long long)i->nbytes);
+    char name[4096];
+    data_file_name(store, n->path, name, sizeof name);
+    text_views(a, name);
 }
 
 static void json_dims(const char *name, int n, const uint64_t *v)
@@ -72,7 +133,28 @@ static void json_dims(const char *name, int n, const uint64_t *v)
     printf("]");
 }
 
-static void json_node(zf_zarr *z, const zf_node *n)
+static void json_views(const zf_array *a, const char *name)
+{
+    printf(", \"views\": [");
+    for (int f = 0; f < ZF_VIEW_COUNT; f++) {
+        char file[4200];
+        const char *why;
+        zf_err err;
+        printf("%s{\"format\": \"%s\", ", f ? ", " : "",
+               zf_view_name((zf_view_format)f));
+        if (view_of(a, (zf_view_format)f, name, file, sizeof file, &why, &err)) {
+            printf("\"file\": ");
+            json_string(stdout, file);
+        } else {
+            printf("\"file\": null, \"reason\": ");
+            json_string(stdout, why);
+        }
+        printf("}");
+    }
+    printf("]");
+}
+
+static void json_node(zf_zarr *z, const char *store, const zf_node *n)
 {
     printf("{\"path\": ");
     json_string(stdout, n->path);
@@ -93,6 +175,9 @@ static void json_node(zf_zarr *z, const zf_node *n)
         printf(", \"codecs\": ");
         json_string(stdout, i->codecs);
         printf(", \"nbytes\": %llu", (unsigned long long)i->nbytes);
+        char name[4096];
+        data_file_name(store, n->path, name, sizeof name);
+        json_views(a, name);
     }
     printf("}");
 }
@@ -133,7 +218,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < zf_node_count(z); k++) {
         if (json && k)
             printf(", ");
-        (json ? json_node : text_node)(z, zf_node_at(z, k));
+        (json ? json_node : text_node)(z, store, zf_node_at(z, k));
     }
     if (json)
         printf("]}\n");
