@@ -27,12 +27,20 @@ typedef struct zf_counters {
     zf_cache_counters cache; /* hits, misses, prefetch hits and waste */
 } zf_counters;
 
-/* Sequential-read detection of one array (read.c). */
-typedef struct zf_seq {
-    pthread_mutex_t lock;
+/* Sequential-read detection of one array (read.c): a few streams, so that
+ * readers going through different parts of a file at once each keep theirs. */
+#define ZF_SEQ_STREAMS 4
+typedef struct zf_stream {
     uint64_t next;   /* where the next sequential read would start */
     uint64_t window; /* bytes to keep decoded ahead; 0 = not sequential */
     uint64_t ahead;  /* prefetch has been queued up to here */
+    uint64_t used;   /* tick of the last read, to replace the oldest */
+} zf_stream;
+
+typedef struct zf_seq {
+    pthread_mutex_t lock;
+    uint64_t tick;
+    zf_stream s[ZF_SEQ_STREAMS];
 } zf_seq;
 
 struct zf_array {

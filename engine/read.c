@@ -6,9 +6,10 @@
  * one-element bounce buffer.
  *
  * Sequential reads of an array (tolerating the reordering of concurrent
- * kernel readahead) are followed by prefetch jobs that decode the chunks
- * ahead of them into the cache, with a window that doubles while reads stay
- * sequential, up to half the cache budget; a read elsewhere resets it.
+ * kernel readahead; a few readers at once, each its own stream) are followed
+ * by prefetch jobs that decode the chunks ahead of them into the cache, with
+ * a window that doubles while reads stay sequential, up to half the cache
+ * budget; a read elsewhere starts a new stream.
  * Thread-safe: per-read state is local; the detector has its own lock.
  */
 #include "fetch.h"
@@ -183,19 +184,37 @@ static void prefetch_run(void *arg)
     free(j);
 }
 
+/* The stream a read at off continues (within tol of where it expects the
+ * next read), or the least recently used one, restarted. */
+static zf_stream *stream_for(zf_seq *q, uint64_t off, uint64_t end,
+                             uint64_t tol, int *seq)
+{
+    zf_stream *old = &q->s[0];
+    for (int i = 0; i < ZF_SEQ_STREAMS; i++) {
+        zf_stream *s = &q->s[i];
+        if (s->next && off <= s->next + tol && end + tol >= s->next) {
+            *seq = 1;
+            return s;
+        }
+        if (s->used < old->used)
+            old = s;
+    }
+    *seq = 0;
+    memset(old, 0, sizeof *old);
+    return old;
+}
+
 /* Notes a read of [off, end) and queues the prefetch it calls for. */
 static void follow(zf_array *a, uint64_t off, uint64_t end)
 {
     zf_zarr *z = a->z;
-    zf_seq *s = &a->seq;
     uint64_t len = end - off, tol = len * 4 > (2u << 20) ? len * 4 : 2u << 20;
     uint64_t from = 0, to = 0;
-    pthread_mutex_lock(&s->lock);
-    int seq = s->next && off <= s->next + tol && end + tol >= s->next;
-    if (!seq) {
-        s->window = 0;
-        s->ahead = 0;
-    } else {
+    int seq;
+    pthread_mutex_lock(&a->seq.lock);
+    zf_stream *s = stream_for(&a->seq, off, end, tol, &seq);
+    s->used = ++a->seq.tick;
+    if (seq) {
         s->window = s->window ? s->window * 2 : len * 2;
         if (s->window > z->prefetch_cap)
             s->window = z->prefetch_cap;
@@ -206,9 +225,9 @@ static void follow(zf_array *a, uint64_t off, uint64_t end)
         if (to > from)
             s->ahead = to;
     }
-    if (end > s->next || !seq)
+    if (end > s->next)
         s->next = end;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&a->seq.lock);
     if (to <= from)
         return;
     prefetch_job *j = malloc(sizeof *j);

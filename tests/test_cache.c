@@ -1,0 +1,277 @@
+/*
+ * test_cache.c - the decoded-chunk cache, shard-index cache, coalesced
+ * fetches and prefetch, by themselves and under concurrency:
+ *  - the cache module: single flight (a second acquirer waits and then sees
+ *    the loader's bytes), eviction within the budget, prefetch never
+ *    evicting, stale tags replaced, failed loads dropped;
+ *  - reads through them: a sharded and an unsharded array packed from known
+ *    data (zf_pack), read by many threads at random offsets and by
+ *    sequential small reads (which trigger prefetch), with a cache of a few
+ *    chunks, a big cache and no cache room at all, prefetch on and off, on
+ *    1 and 8 threads: every byte equal to the input.
+ */
+#include "testutil.h"
+
+#include <pthread.h>
+
+#include "cache.h"
+#include "pool.h"
+
+/* ---- the cache module ---------------------------------------------------- */
+
+START_TEST(test_single_flight)
+{
+    zf_pool *pool;
+    zf_cache *c;
+    zf_cache_counters ctr = {0};
+    ck_assert_int_eq(zf_pool_new(2, &pool, NULL), ZF_OK);
+    ck_assert_int_eq(zf_cache_new(1 << 20, pool, &ctr, &c, NULL), ZF_OK);
+    zf_centry *a, *b;
+    ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 7, 100, ZF_CACHE_INSERT, &a),
+                     ZF_CACHE_LOAD);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 7, 100, ZF_CACHE_INSERT, &b),
+                     ZF_CACHE_BUSY);
+    ck_assert_ptr_eq(a, b);
+    memset(a->data, 0x5a, 100);
+    zf_cache_publish(c, a, 1);
+    zf_cache_release(c, a);
+    ck_assert_int_eq(zf_cache_wait(c, b), 1);
+    ck_assert_int_eq(b->data[99], 0x5a);
+    zf_cache_release(c, b);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 7, 100, ZF_CACHE_LOOKUP, &a),
+                     ZF_CACHE_HIT);
+    zf_cache_release(c, a);
+    ck_assert_uint_eq(atomic_load(&ctr.hits), 1);
+    /* another tag: the entry is stale and is loaded again */
+    ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 8, 100, ZF_CACHE_INSERT, &a),
+                     ZF_CACHE_LOAD);
+    zf_cache_publish(c, a, 0); /* failed: dropped */
+    zf_cache_release(c, a);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 8, 100, ZF_CACHE_LOOKUP, &a),
+                     ZF_CACHE_NONE);
+    ck_assert_uint_eq(zf_cache_bytes(c), 0);
+    zf_cache_free(c);
+    zf_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_budget_and_prefetch)
+{
+    zf_pool *pool;
+    zf_cache *c;
+    zf_cache_counters ctr = {0};
+    ck_assert_int_eq(zf_pool_new(1, &pool, NULL), ZF_OK);
+    ck_assert_int_eq(zf_cache_new(1000, pool, &ctr, &c, NULL), ZF_OK);
+    char key[16];
+    for (int i = 0; i < 10; i++) { /* 10 x 300 bytes through 1000 */
+        zf_centry *e;
+        snprintf(key, sizeof key, "c/%d", i);
+        ck_assert_int_eq(zf_cache_acquire(c, c, key, 0, 0, 300, ZF_CACHE_INSERT, &e),
+                         ZF_CACHE_LOAD);
+        zf_cache_publish(c, e, 1);
+        zf_cache_release(c, e);
+        ck_assert_uint_le(zf_cache_bytes(c), 1000);
+    }
+    zf_centry *e;
+    /* the three most recent stay; the oldest went */
+    ck_assert_int_eq(zf_cache_acquire(c, c, "c/9", 0, 0, 300, ZF_CACHE_LOOKUP, &e),
+                     ZF_CACHE_HIT);
+    zf_cache_release(c, e);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "c/0", 0, 0, 300, ZF_CACHE_LOOKUP, &e),
+                     ZF_CACHE_NONE);
+    /* a full cache takes no prefetch; a too large entry is never cached */
+    ck_assert_int_eq(zf_cache_acquire(c, c, "p", 0, 0, 300, ZF_CACHE_PREFETCH, &e),
+                     ZF_CACHE_NONE);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "big", 0, 0, 1001, ZF_CACHE_INSERT, &e),
+                     ZF_CACHE_NONE);
+    zf_cache_free(c);
+    zf_pool_free(pool);
+}
+END_TEST
+
+/* ---- reads through the machinery ------------------------------------------ */
+
+#define N0 96
+#define N1 80
+#define N2 40
+static uint8_t *g_data; /* uint16 [N0][N1][N2], little endian */
+static size_t g_size = (size_t)N0 * N1 * N2 * 2;
+static char *g_dir;
+
+static void make_data(void)
+{
+    g_data = malloc(g_size);
+    tu_rng r = {42};
+    for (size_t i = 0; i < g_size / 2; i++)
+        tu_le16(g_data + 2 * i, (uint16_t)(i * 7 + (tu_next(&r) & 0xff)));
+}
+
+static void pack(const char *name, int sharded)
+{
+    char in[4096], out[4096];
+    snprintf(in, sizeof in, "%s/in.raw", g_dir);
+    snprintf(out, sizeof out, "%s/%s", g_dir, name);
+    FILE *f = fopen(in, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(g_data, 1, g_size, f), g_size);
+    fclose(f);
+    zf_pack_options o = {.ndim = 3, .shape = {N0, N1, N2}, .chunks = {16, 16, 8},
+                         .shards = {32, 32, 40}, .sharded = sharded,
+                         .dtype = "uint16", .codec = ZF_PACK_ZSTD, .level = 1,
+                         .crc32c = sharded, .threads = 2};
+    int fd = open(in, O_RDONLY);
+    zf_err err;
+    ck_assert_msg(zf_pack(&o, fd, out, &err) == ZF_OK, "%s", err.msg);
+    close(fd);
+}
+
+static void setup(void)
+{
+    g_dir = tu_mkdtemp();
+    make_data();
+    pack("sharded.zarr", 1);
+    pack("plain.zarr", 0);
+}
+
+static void teardown(void)
+{
+    tu_rmtree(g_dir);
+    free(g_dir);
+    free(g_data);
+}
+
+typedef struct reader {
+    zf_array *a;
+    int seed, sequential, failures;
+} reader;
+
+static void *read_loop(void *p)
+{
+    reader *rd = p;
+    tu_rng r = {(uint64_t)rd->seed * 7919 + 1};
+    uint8_t buf[40000];
+    uint64_t pos = tu_range(&r, 0, g_size / 2);
+    for (int it = 0; it < 150; it++) {
+        uint64_t off = rd->sequential ? pos : tu_range(&r, 0, g_size - 1);
+        size_t len = (size_t)tu_range(&r, 1, sizeof buf);
+        size_t want = off + len > g_size ? g_size - off : len, got = 0;
+        zf_err err;
+        if (zf_array_read(rd->a, off, len, buf, &got, &err) != ZF_OK ||
+            got != want || memcmp(buf, g_data + off, want) != 0)
+            rd->failures++;
+        pos = off + want >= g_size ? 0 : off + want;
+    }
+    return NULL;
+}
+
+/* 8 readers (half sequential) against one array under one configuration. */
+static void hammer(const char *store, int threads, size_t cache, int prefetch)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", g_dir, store);
+    zf_options o = {.threads = threads, .cache_bytes = cache,
+                    .no_prefetch = !prefetch};
+    zf_zarr *z;
+    zf_array *a;
+    zf_err err;
+    ck_assert_msg(zf_open(path, &o, &z, &err) == ZF_OK, "%s", err.msg);
+    ck_assert_msg(zf_array_get(z, "", &a, &err) == ZF_OK, "%s", err.msg);
+    pthread_t t[8];
+    reader rd[8];
+    for (int k = 0; k < 8; k++) {
+        rd[k] = (reader){a, k, k % 2, 0};
+        ck_assert_int_eq(pthread_create(&t[k], NULL, read_loop, &rd[k]), 0);
+    }
+    int failures = 0;
+    for (int k = 0; k < 8; k++) {
+        pthread_join(t[k], NULL);
+        failures += rd[k].failures;
+    }
+    /* one whole read at the end, after all that churn */
+    uint8_t *all = malloc(g_size);
+    size_t got;
+    ck_assert_int_eq(zf_array_read(a, 0, g_size, all, &got, &err), ZF_OK);
+    ck_assert(got == g_size && memcmp(all, g_data, g_size) == 0);
+    free(all);
+    zf_stats s;
+    zf_get_stats(z, &s);
+    if (cache >= ((size_t)1 << 20))
+        ck_assert_msg(s.cache_hits > 0, "%s: no cache hit", store);
+    zf_close(z);
+    ck_assert_msg(failures == 0, "%s threads=%d cache=%zu prefetch=%d: %d reads "
+                  "wrong", store, threads, cache, prefetch, failures);
+}
+
+static const size_t caches[] = {1, 16 << 10, 64 << 10, 64 << 20};
+
+START_TEST(test_sharded_configs)
+{
+    /* _i: cache size x threads x prefetch */
+    hammer("sharded.zarr", _i & 1 ? 8 : 1, caches[(_i >> 1) & 3], _i >> 3);
+}
+END_TEST
+
+START_TEST(test_plain_configs)
+{
+    hammer("plain.zarr", _i & 1 ? 8 : 1, caches[(_i >> 1) & 3], _i >> 3);
+}
+END_TEST
+
+/* One reader going through the array in small steps, pausing between reads
+ * as a program processing its input does: the chunks ahead are decoded
+ * while it pauses, and its reads then find them ready. */
+static void sequential(const char *store, int prefetch)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", g_dir, store);
+    zf_options o = {.threads = 2, .no_prefetch = !prefetch};
+    zf_zarr *z;
+    zf_array *a;
+    zf_err err;
+    ck_assert_msg(zf_open(path, &o, &z, &err) == ZF_OK, "%s", err.msg);
+    ck_assert_msg(zf_array_get(z, "", &a, &err) == ZF_OK, "%s", err.msg);
+    uint8_t buf[8192];
+    for (size_t off = 0; off < g_size; off += sizeof buf) {
+        size_t got;
+        ck_assert_int_eq(zf_array_read(a, off, sizeof buf, buf, &got, &err), ZF_OK);
+        ck_assert(memcmp(buf, g_data + off, got) == 0);
+        usleep(300);
+    }
+    zf_stats s;
+    zf_get_stats(z, &s);
+    zf_close(z);
+    if (prefetch)
+        ck_assert_msg(s.prefetch_hits > 0, "%s: no prefetched chunk was used "
+                      "(%llu chunks decoded)", store,
+                      (unsigned long long)s.chunks_decoded);
+    else
+        ck_assert_uint_eq(s.prefetch_hits, 0);
+}
+
+START_TEST(test_sequential_prefetch)
+{
+    sequential(_i & 1 ? "sharded.zarr" : "plain.zarr", _i >> 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cache");
+    TCase *unit = tcase_create("unit");
+    tcase_add_test(unit, test_single_flight);
+    tcase_add_test(unit, test_budget_and_prefetch);
+    suite_add_tcase(s, unit);
+    TCase *reads = tcase_create("reads");
+    tcase_set_timeout(reads, 300);
+    tcase_add_unchecked_fixture(reads, tu_base_setup, tu_base_teardown);
+    tcase_add_checked_fixture(reads, setup, teardown);
+    tcase_add_loop_test(reads, test_sharded_configs, 0, 16);
+    tcase_add_loop_test(reads, test_plain_configs, 0, 16);
+    tcase_add_loop_test(reads, test_sequential_prefetch, 0, 4);
+    suite_add_tcase(s, reads);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
