@@ -20,26 +20,11 @@ static int cmp_tasks(const void *x, const void *y)
     return c ? c : (a->off > b->off) - (a->off < b->off);
 }
 
-/* 1 if the task decodes from fetched bytes.  Whole keys (plain chunks) get
- * their length from the store here. */
+/* 1 if the task decodes from fetched bytes. */
 static int needs_bytes(zf_task *t)
 {
     if (t->code != ZF_OK || (t->mode != ZF_TASK_DIRECT && t->mode != ZF_TASK_LOAD))
         return 0;
-    if (t->len == ZF_WHOLE_KEY) {
-        zf_store_stat st;
-        zf_code c = zf_store_stat_key(t->array->z->store, t->key, &st, &t->err);
-        if (c == ZF_ENOTFOUND) {
-            t->missing = 1;
-            return 0;
-        }
-        if (c != ZF_OK) {
-            t->code = c;
-            return 0;
-        }
-        t->off = 0;
-        t->len = st.size;
-    }
     if (t->len > t->pipe->nbytes * 2 + (1 << 20)) {
         t->code = zf_err_set(&t->err, ZF_ECORRUPT, "%s: chunk of %llu bytes is "
                              "too large for %llu decoded bytes", t->key,

@@ -24,8 +24,9 @@ static const char *keep_key(zf_plan *pl, const char *key, zf_err *err)
 }
 
 static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
-                        uint64_t off, uint64_t len, const uint64_t *lo,
-                        const uint64_t *count, const zf_view *dst, zf_err *err)
+                        uint64_t off, uint64_t len, uint64_t tag,
+                        const uint64_t *lo, const uint64_t *count,
+                        const zf_view *dst, zf_err *err)
 {
     if (pl->ntasks == pl->cap) {
         size_t cap = pl->cap ? pl->cap * 2 : 16;
@@ -44,6 +45,7 @@ static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
     t->key = k;
     t->off = off;
     t->len = len;
+    t->tag = tag;
     memcpy(t->lo, lo, sizeof(uint64_t) * (size_t)p->ndim);
     memcpy(t->count, count, sizeof(uint64_t) * (size_t)p->ndim);
     t->dst = *dst;
@@ -85,9 +87,22 @@ typedef struct shard_index {
     const uint64_t *v; /* 2 * ninner: offset, nbytes */
     zf_centry *entry;
     uint64_t *own;
-    uint64_t shard_len;
-    int missing;
+    uint64_t shard_len, tag;
 } shard_index;
+
+/* The size and version of a whole key (which tells versions apart), or
+ * ZF_ENOTFOUND. */
+static zf_code key_version(zf_array *a, const char *key, uint64_t *len,
+                           uint64_t *tag, zf_err *err)
+{
+    zf_store_stat st;
+    zf_code c = zf_store_stat_key(a->z->store, key, &st, err);
+    if (c == ZF_OK) {
+        *len = st.size;
+        *tag = st.version | 1; /* never 0 */
+    }
+    return c;
+}
 
 static void index_release(zf_array *a, shard_index *ix)
 {
@@ -116,26 +131,14 @@ static zf_code index_decode(zf_array *a, const zf_pipeline *p, const char *key,
 }
 
 /* Gets the index of the shard at key[off, off+len), through the index cache
- * (an entry is valid while the shard's size and mtime stay the same). */
+ * (an entry is valid while the shard keeps its version: see zf_store_stat). */
 static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
-                         uint64_t off, uint64_t len, shard_index *ix,
-                         zf_err *err)
+                         uint64_t off, uint64_t len, uint64_t tag,
+                         shard_index *ix, zf_err *err)
 {
     const zf_shard_conf *s = &p->shard;
-    uint64_t tag = len;
     memset(ix, 0, sizeof *ix);
-    if (len == ZF_WHOLE_KEY) {
-        zf_store_stat st;
-        zf_code c = zf_store_stat_key(a->z->store, key, &st, err);
-        if (c == ZF_ENOTFOUND) {
-            ix->missing = 1;
-            return ZF_OK;
-        }
-        if (c != ZF_OK)
-            return c;
-        len = st.size;
-        tag = st.size * 1000003u ^ (uint64_t)st.mtime;
-    }
+    ix->tag = tag;
     ix->shard_len = len;
     if (len < s->index_bytes)
         return zf_err_set(err, ZF_ECORRUPT, "%s: shard of %llu bytes is smaller "
@@ -245,8 +248,8 @@ static zf_code plan_inner(zf_plan *pl, const zf_pipeline *p, const char *key,
         if (eoff == UINT64_MAX && elen == UINT64_MAX)
             fill(pl, p, sub_n, &sub);
         else if ((c = check_entry(s, key, ix->shard_len, eoff, elen, lin, err)) == ZF_OK)
-            c = zf_plan_chunk(pl, s->inner_pipe, key, off + eoff, elen, sub_lo,
-                              sub_n, &sub, err);
+            c = zf_plan_chunk(pl, s->inner_pipe, key, off + eoff, elen,
+                              ix->tag, sub_lo, sub_n, &sub, err);
         if (c != ZF_OK)
             return c;
         int d = nd - 1;
@@ -259,12 +262,21 @@ static zf_code plan_inner(zf_plan *pl, const zf_pipeline *p, const char *key,
 }
 
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
-                      uint64_t off, uint64_t len, const uint64_t *lo_in,
-                      const uint64_t *count_in, const zf_view *dst_in,
-                      zf_err *err)
+                      uint64_t off, uint64_t len, uint64_t tag,
+                      const uint64_t *lo_in, const uint64_t *count_in,
+                      const zf_view *dst_in, zf_err *err)
 {
+    if (len == ZF_WHOLE_KEY) {
+        zf_code c = key_version(pl->array, key, &len, &tag, err);
+        if (c == ZF_ENOTFOUND) { /* never written: the fill value */
+            fill(pl, p, count_in, dst_in);
+            return ZF_OK;
+        }
+        if (c != ZF_OK)
+            return c;
+    }
     if (!p->sharded)
-        return add_task(pl, p, key, off, len, lo_in, count_in, dst_in, err);
+        return add_task(pl, p, key, off, len, tag, lo_in, count_in, dst_in, err);
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
     zf_view dst = *dst_in;
     memcpy(lo, lo_in, sizeof(uint64_t) * (size_t)p->ndim);
@@ -272,13 +284,10 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
     shard_index ix;
     zf_code c = fold_transposes(p, lo, count, &dst, err);
     if (c == ZF_OK)
-        c = index_get(pl->array, p, key, off, len, &ix, err);
+        c = index_get(pl->array, p, key, off, len, tag, &ix, err);
     if (c != ZF_OK)
         return c;
-    if (ix.missing)
-        fill(pl, p, count, &dst);
-    else
-        c = plan_inner(pl, p, key, off, &ix, lo, count, &dst, err);
+    c = plan_inner(pl, p, key, off, &ix, lo, count, &dst, err);
     index_release(pl->array, &ix);
     return c;
 }
@@ -297,7 +306,7 @@ void zf_plan_lookup(zf_plan *pl)
         zf_cache_mode mode = pl->prefetch ? ZF_CACHE_PREFETCH
                              : whole      ? ZF_CACHE_LOOKUP
                                           : ZF_CACHE_INSERT;
-        switch (zf_cache_acquire(cache, t->pipe, t->key, t->off, 0,
+        switch (zf_cache_acquire(cache, t->pipe, t->key, t->off, t->tag,
                                  (size_t)t->pipe->nbytes, mode, &t->entry)) {
         case ZF_CACHE_HIT: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_HIT; break;
         case ZF_CACHE_BUSY: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_WAIT; break;

@@ -36,7 +36,8 @@ typedef enum zf_task_mode {
 typedef struct zf_task {
     const zf_pipeline *pipe; /* not sharded */
     const char *key;
-    uint64_t off, len;       /* byte range in key; len ZF_WHOLE_KEY = all */
+    uint64_t off, len;       /* byte range in key */
+    uint64_t tag;            /* the key's size and mtime: cache validity */
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
     zf_view dst;             /* unused when prefetching */
     zf_array *array;
@@ -45,7 +46,6 @@ typedef struct zf_task {
     zf_centry *entry;
     const uint8_t *src;      /* fetched encoded bytes, or NULL: fetch */
     size_t srclen;
-    int missing;             /* the key does not exist: fill value */
     struct zf_fetch_run *run; /* its bytes come with this fetch run */
     zf_code code;
     zf_err err;
@@ -61,10 +61,14 @@ typedef struct zf_plan {
 } zf_plan;
 
 /* Plans the box (lo, count) of the chunk stored at key[off, off+len) decoded
- * by p into dst. */
+ * by p into dst; len ZF_WHOLE_KEY means the whole key, whatever its size.
+ * `tag` identifies the version of the key's content (0 for a whole key:
+ * its size and mtime are read here); cached decodes of another version are
+ * not used. */
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
-                      uint64_t off, uint64_t len, const uint64_t *lo,
-                      const uint64_t *count, const zf_view *dst, zf_err *err);
+                      uint64_t off, uint64_t len, uint64_t tag,
+                      const uint64_t *lo, const uint64_t *count,
+                      const zf_view *dst, zf_err *err);
 
 /* Reads key[off, off+len) into buf, counting it; a short read is
  * corruption (the index or the chunk grid promised those bytes). */

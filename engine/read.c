@@ -54,8 +54,8 @@ static int plan_box(void *arg, const uint64_t *lo, const uint64_t *count)
         }
         zf_view dst = zf_view_at(&box, nd, rel);
         zf_chunk_key(a, at, key, sizeof key);
-        b->code = zf_plan_chunk(b->plan, a->pipe, key, 0, ZF_WHOLE_KEY, sub_lo,
-                                sub_n, &dst, b->err);
+        b->code = zf_plan_chunk(b->plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0,
+                                sub_lo, sub_n, &dst, b->err);
         if (b->code != ZF_OK)
             return 1;
         int d = nd - 1;
@@ -80,7 +80,8 @@ static zf_code plan_elements(zf_plan *plan, uint64_t e0, uint64_t e1,
         uint64_t none[1] = {0};
         char key[4096];
         zf_chunk_key(a, none, key, sizeof key);
-        return zf_plan_chunk(plan, a->pipe, key, 0, ZF_WHOLE_KEY, none, none, &v, err);
+        return zf_plan_chunk(plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0, none, none,
+                             &v, err);
     }
     return zf_flat_boxes(a->ndim, a->shape, e0, e1, plan_box, &b) ? b.code : ZF_OK;
 }

@@ -24,22 +24,11 @@ static void copy_from_entry(zf_task *t)
     zf_box_copy(t->pipe->ndim, t->count, t->pipe->dt->size, &t->dst, &from);
 }
 
-/* The task's encoded bytes when fetch.c did not bring them: a whole key or
- * a range, into the thread's scratch. */
+/* The task's encoded bytes when fetch.c did not bring them, into the
+ * thread's scratch. */
 static zf_code fetch_self(zf_task *t, zf_scratch *s)
 {
     uint64_t len = t->len;
-    if (len == ZF_WHOLE_KEY) {
-        zf_store_stat st;
-        zf_code c = zf_store_stat_key(t->array->z->store, t->key, &st, &t->err);
-        if (c == ZF_ENOTFOUND) {
-            t->missing = 1;
-            return ZF_OK;
-        }
-        if (c != ZF_OK)
-            return c;
-        len = st.size;
-    }
     if (len > t->pipe->nbytes * 2 + (1 << 20))
         return zf_err_set(&t->err, ZF_ECORRUPT, "%s: chunk of %llu bytes is too "
                           "large for %llu decoded bytes", t->key,
@@ -60,7 +49,7 @@ static int raw_in_place(const zf_task *t)
 {
     const zf_pipeline *p = t->pipe;
     return t->mode == ZF_TASK_DIRECT && !t->src && p->nbb == 0 && p->naa == 0 &&
-           t->len != ZF_WHOLE_KEY && t->len == p->nbytes &&
+           t->len == p->nbytes &&
            zf_box_is_whole_contiguous(p, t->count, &t->dst);
 }
 
@@ -80,16 +69,8 @@ static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
     if (t->mode == ZF_TASK_LOAD) {
         uint64_t zero[ZF_MAX_DIMS] = {0};
         zf_view v = entry_view(p, t->entry);
-        if (t->missing) {
-            zf_box_fill(p->ndim, p->shape, p->dt->size, &v, p->fill);
-            return ZF_OK;
-        }
         return zf_decode_box(p, t->src, t->srclen, zero, p->shape, &v, s, NULL,
                              &t->err);
-    }
-    if (t->missing) {
-        zf_box_fill(p->ndim, t->count, p->dt->size, &t->dst, p->fill);
-        return ZF_OK;
     }
     return zf_decode_box(p, t->src, t->srclen, t->lo, t->count, &t->dst, s,
                          in_place, &t->err);
@@ -110,17 +91,15 @@ static zf_code run(zf_task *t)
     zf_scratch *s = zf_scratch_get();
     if (!s)
         return zf_err_set(&t->err, ZF_ENOMEM, "%s: out of memory", t->key);
-    zf_code c = t->src || t->missing ? ZF_OK : fetch_self(t, s);
+    zf_code c = t->src ? ZF_OK : fetch_self(t, s);
     int in_place = 0;
     if (c == ZF_OK)
         c = decode(t, s, &in_place);
     if (c != ZF_OK)
         return c;
-    if (!t->missing) {
-        atomic_fetch_add(&ctr->chunks_decoded, 1);
-        if (in_place)
-            atomic_fetch_add(&ctr->in_place_decodes, 1);
-    }
+    atomic_fetch_add(&ctr->chunks_decoded, 1);
+    if (in_place)
+        atomic_fetch_add(&ctr->in_place_decodes, 1);
     return ZF_OK;
 }
 

@@ -254,6 +254,38 @@ START_TEST(test_sequential_prefetch)
 }
 END_TEST
 
+/* A shard replaced by another valid one while the store is open: later
+ * reads give the new bytes, never cached bytes of the old shard. */
+START_TEST(test_replaced_shard)
+{
+    char path[2048], shard[4096], keep[4096];
+    snprintf(path, sizeof path, "%s/sharded.zarr", g_dir);
+    snprintf(shard, sizeof shard, "%s/c/0/0/0", path);
+    snprintf(keep, sizeof keep, "%s/old-shard", g_dir);
+    zf_zarr *z;
+    zf_array *a;
+    zf_err err;
+    ck_assert_msg(zf_open(path, NULL, &z, &err) == ZF_OK, "%s", err.msg);
+    ck_assert_msg(zf_array_get(z, "", &a, &err) == ZF_OK, "%s", err.msg);
+    uint8_t buf[100];
+    size_t got;
+    ck_assert_int_eq(zf_array_read(a, 1000, sizeof buf, buf, &got, &err), ZF_OK);
+    ck_assert(memcmp(buf, g_data + 1000, sizeof buf) == 0);
+    /* pack other data over the same array, then swap its first shard in */
+    for (size_t i = 0; i < g_size; i++)
+        g_data[i] ^= 0xA5;
+    pack("other.zarr", 1);
+    char fresh[8192];
+    snprintf(fresh, sizeof fresh, "%s/other.zarr/c/0/0/0", g_dir);
+    ck_assert_int_eq(rename(shard, keep), 0);
+    ck_assert_int_eq(rename(fresh, shard), 0);
+    ck_assert_int_eq(zf_array_read(a, 1000, sizeof buf, buf, &got, &err), ZF_OK);
+    ck_assert_msg(memcmp(buf, g_data + 1000, sizeof buf) == 0,
+                  "a read after the shard was replaced gave the old bytes");
+    zf_close(z);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -268,6 +300,7 @@ int main(void)
     tcase_add_loop_test(reads, test_sharded_configs, 0, 16);
     tcase_add_loop_test(reads, test_plain_configs, 0, 16);
     tcase_add_loop_test(reads, test_sequential_prefetch, 0, 4);
+    tcase_add_test(reads, test_replaced_shard);
     suite_add_tcase(s, reads);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

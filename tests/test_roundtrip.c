@@ -44,6 +44,12 @@ static const spec specs[] = {
     {"uint32", 4, 4, 2, {5, 3}, {2, 2}, {8, 6}, 1, ZF_PACK_ZSTD, 1, 0, 1},
     {"float64", 8, 8, 0, {0}, {0}, {0}, 0, ZF_PACK_ZSTD, 1, 0, 1},
     {"int32", 4, 4, 0, {0}, {0}, {0}, 1, ZF_PACK_GZIP, 0, 1, 0},
+    {"int8", 1, 1, 3, {7, 9, 10}, {3, 4, 4}, {6, 8, 8}, 1, ZF_PACK_GZIP, 1, 1, 0},
+    {"uint64", 8, 8, 2, {11, 13}, {4, 5}, {0}, 0, ZF_PACK_ZSTD, 1, 0, 1},
+    {"float16", 2, 2, 4, {3, 4, 5, 6}, {2, 2, 2, 4}, {2, 4, 4, 8}, 1,
+     ZF_PACK_NONE, 1, 0, 1},
+    {"uint16", 2, 2, 3, {9, 10, 11}, {4, 4, 4}, {8, 8, 8}, 1, ZF_PACK_ZSTD,
+     0, 1, 1},
 };
 
 static zf_pack_options options_of(const spec *s)

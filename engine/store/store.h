@@ -25,6 +25,8 @@ typedef struct zf_store zf_store;
 typedef struct zf_store_stat {
     uint64_t size;
     time_t mtime;
+    uint64_t version; /* differs when the key's content may have changed
+                         (local: inode, size, mtime and ctime in ns) */
 } zf_store_stat;
 
 /* One range read.  `offset` is from the start of the key; a negative offset

@@ -27,6 +27,9 @@ typedef struct fd_slot {
     int fd;
     int refs;
     uint64_t used; /* tick of last use, for LRU */
+    ino_t ino;     /* of the file the descriptor has open */
+    dev_t dev;
+    int stale;     /* key forgotten while in use: close at last release */
 } fd_slot;
 
 typedef struct local_store {
@@ -119,6 +122,8 @@ static int slot_acquire(local_store *s, const char *key, zf_err *err)
     }
     sl->key = dup;
     sl->fd = fd;
+    sl->ino = st.st_ino;
+    sl->dev = st.st_dev;
     sl->refs = 1;
     sl->used = ++s->tick;
     pthread_mutex_unlock(&s->lock);
@@ -132,7 +137,11 @@ static void slot_release(local_store *s, int idx)
         return;
     }
     pthread_mutex_lock(&s->lock);
-    s->slots[idx].refs--;
+    fd_slot *sl = &s->slots[idx];
+    if (--sl->refs == 0 && sl->stale) {
+        close(sl->fd);
+        sl->stale = 0;
+    }
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -191,6 +200,28 @@ static void local_read(zf_store *base, zf_range_req *reqs, size_t n)
         read_one((local_store *)base, &reqs[i]);
 }
 
+/* A key replaced by another file (a rename over it) must not be read
+ * through the descriptor of the old one: forget that descriptor (it is
+ * closed when its last reader is done with it). */
+static void forget_stale(local_store *s, const char *key, const struct stat *st)
+{
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->nslots; i++) {
+        fd_slot *sl = &s->slots[i];
+        if (!sl->key || strcmp(sl->key, key) != 0)
+            continue;
+        if (sl->ino != st->st_ino || sl->dev != st->st_dev) {
+            free(sl->key);
+            sl->key = NULL; /* no longer found; reused once refs is 0 */
+            if (sl->refs == 0)
+                close(sl->fd);
+            else
+                sl->stale = 1;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 static zf_code local_stat(zf_store *base, const char *key, zf_store_stat *out,
                           zf_err *err)
 {
@@ -202,8 +233,15 @@ static zf_code local_stat(zf_store *base, const char *key, zf_store_stat *out,
         return open_error(key, errno, err);
     if (!S_ISREG(st.st_mode))
         return zf_err_set(err, ZF_EIO, "%s: not a regular file", key);
+    forget_stale(s, key, &st);
     out->size = (uint64_t)st.st_size;
     out->mtime = st.st_mtime;
+    /* A rewrite changes mtime or ctime; a replacement by rename, the inode. */
+    uint64_t v = (uint64_t)st.st_ino * 0x9e3779b97f4a7c15ull;
+    v ^= (uint64_t)st.st_size * 1000003u;
+    v ^= ((uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec) * 31;
+    v ^= ((uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec) * 131;
+    out->version = v;
     return ZF_OK;
 }
 
