@@ -176,3 +176,36 @@ int zf_flat_boxes(int ndim, const uint64_t *shape, uint64_t e0, uint64_t e1,
     }
     return 0;
 }
+
+int zf_grid_each(int ndim, const uint64_t *chunk, const uint64_t *lo,
+                 const uint64_t *count,
+                 int (*fn)(void *arg, const zf_grid_cell *cell), void *arg)
+{
+    uint64_t first[ZF_MAX_DIMS], last[ZF_MAX_DIMS];
+    zf_grid_cell c;
+    for (int d = 0; d < ndim; d++) {
+        if (count[d] == 0)
+            return 0;
+        first[d] = c.at[d] = lo[d] / chunk[d];
+        last[d] = (lo[d] + count[d] - 1) / chunk[d];
+    }
+    for (;;) {
+        for (int d = 0; d < ndim; d++) {
+            uint64_t c0 = c.at[d] * chunk[d], c1 = c0 + chunk[d];
+            uint64_t b0 = lo[d] > c0 ? lo[d] : c0;
+            uint64_t b1 = lo[d] + count[d] < c1 ? lo[d] + count[d] : c1;
+            c.lo[d] = b0 - c0;
+            c.count[d] = b1 - b0;
+            c.rel[d] = b0 - lo[d];
+        }
+        int r = fn(arg, &c);
+        if (r)
+            return r;
+        int d = ndim - 1;
+        for (; d >= 0 && c.at[d] == last[d]; d--)
+            c.at[d] = first[d];
+        if (d < 0)
+            return 0;
+        c.at[d]++;
+    }
+}

@@ -40,4 +40,19 @@ int zf_flat_boxes(int ndim, const uint64_t *shape, uint64_t e0, uint64_t e1,
                   int (*fn)(void *arg, const uint64_t *lo, const uint64_t *count),
                   void *arg);
 
+/* One chunk of a regular grid that a box touches: its grid coordinates, the
+ * part of the box inside it (lo and count, relative to the chunk) and where
+ * that part starts, relative to the box (rel). */
+typedef struct zf_grid_cell {
+    uint64_t at[ZF_MAX_DIMS], lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS],
+        rel[ZF_MAX_DIMS];
+} zf_grid_cell;
+
+/* Calls fn for each chunk of shape `chunk` that the box (lo, count) touches,
+ * in C order (one cell when ndim is 0).  Returns fn's first non-zero result,
+ * or 0. */
+int zf_grid_each(int ndim, const uint64_t *chunk, const uint64_t *lo,
+                 const uint64_t *count,
+                 int (*fn)(void *arg, const zf_grid_cell *cell), void *arg);
+
 #endif

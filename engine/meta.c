@@ -209,7 +209,7 @@ static zf_code parse_array(zf_array *a, json_object *doc, zf_err *err)
     return c;
 }
 
-void zf_meta_fill_info(zf_array *a, const char *path)
+static void fill_info(zf_array *a, const char *path)
 {
     zf_array_info *i = &a->info;
     i->path = path;
@@ -224,8 +224,8 @@ void zf_meta_fill_info(zf_array *a, const char *path)
     i->fill_value = a->fill;
 }
 
-zf_code zf_meta_alloc(zf_zarr *z, const char *path, const char *json,
-                      zf_array **out, zf_err *err)
+static zf_code meta_alloc(zf_zarr *z, const char *path, const char *json,
+                          zf_array **out, zf_err *err)
 {
     zf_array *a = calloc(1, sizeof *a);
     if (!a)
@@ -245,19 +245,20 @@ zf_code zf_meta_alloc(zf_zarr *z, const char *path, const char *json,
     return ZF_OK;
 }
 
-zf_code zf_meta_parse_v3_array(zf_zarr *z, const char *path, json_object *doc,
-                               const char *json, zf_array **out, zf_err *err)
+zf_code zf_meta_parse_array(zf_zarr *z, const char *path, int format,
+                            json_object *doc, const char *json, zf_array **out,
+                            zf_err *err)
 {
-    zf_array *a;
-    zf_code c = zf_meta_alloc(z, path, json, &a, err);
+    zf_array *a = NULL;
+    zf_code c = meta_alloc(z, path, json, &a, err);
     if (c != ZF_OK)
         return c;
-    c = parse_array(a, doc, err);
+    c = format == 3 ? parse_array(a, doc, err) : zf_meta_v2_fields(a, doc, err);
     if (c != ZF_OK) {
         zf_array_free(a);
         return c;
     }
-    zf_meta_fill_info(a, path);
+    fill_info(a, path);
     *out = a;
     return ZF_OK;
 }

@@ -17,24 +17,21 @@ struct json_object;
 zf_code zf_json_parse(const char *text, size_t len, const char *what,
                       struct json_object **out, zf_err *err);
 
-/* A zarr.json of an array (v3) or a .zarray (v2) into a new zf_array. */
-zf_code zf_meta_parse_v3_array(zf_zarr *z, const char *path,
-                               struct json_object *doc, const char *json,
-                               zf_array **out, zf_err *err);
-zf_code zf_meta_parse_v2_array(zf_zarr *z, const char *path,
-                               struct json_object *doc, const char *json,
-                               zf_array **out, zf_err *err);
+/* A zarr.json of an array (format 3) or a .zarray (format 2) into a new
+ * zf_array; `json` is the document's text, kept for the array's info. */
+zf_code zf_meta_parse_array(zf_zarr *z, const char *path, int format,
+                            struct json_object *doc, const char *json,
+                            zf_array **out, zf_err *err);
+
+/* The fields of a .zarray (meta_v2.c). */
+zf_code zf_meta_v2_fields(zf_array *a, struct json_object *doc, zf_err *err);
 
 /* Shared steps. */
-zf_code zf_meta_alloc(zf_zarr *z, const char *path, const char *json,
-                      zf_array **out, zf_err *err);
 /* Reads a JSON array of ndim integers >= min (ndim < 0: any length). */
 zf_code zf_meta_dims(struct json_object *arr, int ndim, uint64_t min,
                      uint64_t *out, const char *what, zf_err *err);
 zf_code zf_meta_shape(zf_array *a, struct json_object *doc, zf_err *err);
 /* Needs shape, chunks and dt; sets grid and info.nbytes. */
 zf_code zf_meta_check_sizes(zf_array *a, zf_err *err);
-/* Fills a->info from the parsed fields. */
-void zf_meta_fill_info(zf_array *a, const char *path);
 
 #endif

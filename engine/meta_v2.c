@@ -132,7 +132,7 @@ static zf_code codec_list(zf_array *a, json_object *doc, int big,
     return ZF_OK;
 }
 
-static zf_code parse_array(zf_array *a, json_object *doc, zf_err *err)
+zf_code zf_meta_v2_fields(zf_array *a, json_object *doc, zf_err *err)
 {
     json_object *fmt = get(doc, "zarr_format");
     int big = 0;
@@ -152,21 +152,4 @@ static zf_code parse_array(zf_array *a, json_object *doc, zf_err *err)
                             &a->pipe, err);
     json_object_put(codecs);
     return c;
-}
-
-zf_code zf_meta_parse_v2_array(zf_zarr *z, const char *path, json_object *doc,
-                               const char *json, zf_array **out, zf_err *err)
-{
-    zf_array *a;
-    zf_code c = zf_meta_alloc(z, path, json, &a, err);
-    if (c != ZF_OK)
-        return c;
-    c = parse_array(a, doc, err);
-    if (c != ZF_OK) {
-        zf_array_free(a);
-        return c;
-    }
-    zf_meta_fill_info(a, path);
-    *out = a;
-    return ZF_OK;
 }

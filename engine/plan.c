@@ -219,46 +219,37 @@ static zf_code fold_transposes(const zf_pipeline *p, uint64_t *lo,
     return ZF_OK;
 }
 
-static zf_code plan_inner(zf_plan *pl, const zf_pipeline *p, const char *key,
-                          uint64_t off, const shard_index *ix,
-                          const uint64_t *lo, const uint64_t *count,
-                          const zf_view *dst, zf_err *err)
+typedef struct inner_ctx {
+    zf_plan *pl;
+    const zf_pipeline *p;
+    const char *key;
+    uint64_t off;
+    const shard_index *ix;
+    const zf_view *dst;
+    zf_err *err;
+    zf_code code;
+} inner_ctx;
+
+/* Plans one inner chunk of a shard: the fill value for an empty entry, else
+ * (after checking the entry) the chunk at its range of the shard. */
+static int plan_inner(void *arg, const zf_grid_cell *cell)
 {
-    const zf_shard_conf *s = &p->shard;
-    int nd = p->ndim;
-    uint64_t first[ZF_MAX_DIMS], last[ZF_MAX_DIMS], at[ZF_MAX_DIMS];
-    for (int d = 0; d < nd; d++) {
-        first[d] = at[d] = lo[d] / s->inner[d];
-        last[d] = (lo[d] + count[d] - 1) / s->inner[d];
+    inner_ctx *x = arg;
+    const zf_shard_conf *s = &x->p->shard;
+    uint64_t lin = 0;
+    for (int d = 0; d < x->p->ndim; d++)
+        lin = lin * s->grid[d] + cell->at[d];
+    zf_view sub = zf_view_at(x->dst, x->p->ndim, cell->rel);
+    uint64_t eoff = x->ix->v[2 * lin], elen = x->ix->v[2 * lin + 1];
+    if (eoff == UINT64_MAX && elen == UINT64_MAX) {
+        fill(x->pl, x->p, cell->count, &sub);
+        return 0;
     }
-    for (;;) {
-        uint64_t lin = 0, sub_lo[ZF_MAX_DIMS], sub_n[ZF_MAX_DIMS], rel[ZF_MAX_DIMS];
-        for (int d = 0; d < nd; d++) {
-            uint64_t c0 = at[d] * s->inner[d], c1 = c0 + s->inner[d];
-            uint64_t b0 = lo[d] > c0 ? lo[d] : c0;
-            uint64_t b1 = lo[d] + count[d] < c1 ? lo[d] + count[d] : c1;
-            sub_lo[d] = b0 - c0;
-            sub_n[d] = b1 - b0;
-            rel[d] = b0 - lo[d];
-            lin = lin * s->grid[d] + at[d];
-        }
-        zf_view sub = zf_view_at(dst, nd, rel);
-        uint64_t eoff = ix->v[2 * lin], elen = ix->v[2 * lin + 1];
-        zf_code c = ZF_OK;
-        if (eoff == UINT64_MAX && elen == UINT64_MAX)
-            fill(pl, p, sub_n, &sub);
-        else if ((c = check_entry(s, key, ix->shard_len, eoff, elen, lin, err)) == ZF_OK)
-            c = zf_plan_chunk(pl, s->inner_pipe, key, off + eoff, elen,
-                              ix->tag, sub_lo, sub_n, &sub, err);
-        if (c != ZF_OK)
-            return c;
-        int d = nd - 1;
-        for (; d >= 0 && at[d] == last[d]; d--)
-            at[d] = first[d];
-        if (d < 0)
-            return ZF_OK;
-        at[d]++;
-    }
+    x->code = check_entry(s, x->key, x->ix->shard_len, eoff, elen, lin, x->err);
+    if (x->code == ZF_OK)
+        x->code = zf_plan_chunk(x->pl, s->inner_pipe, x->key, x->off + eoff, elen,
+                                x->ix->tag, cell->lo, cell->count, &sub, x->err);
+    return x->code != ZF_OK;
 }
 
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
@@ -287,9 +278,10 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
         c = index_get(pl->array, p, key, off, len, tag, &ix, err);
     if (c != ZF_OK)
         return c;
-    c = plan_inner(pl, p, key, off, &ix, lo, count, &dst, err);
+    inner_ctx x = {pl, p, key, off, &ix, &dst, err, ZF_OK};
+    zf_grid_each(p->ndim, p->shard.inner, lo, count, plan_inner, &x);
     index_release(pl->array, &ix);
-    return c;
+    return x.code;
 }
 
 void zf_plan_lookup(zf_plan *pl)

@@ -23,48 +23,35 @@ typedef struct box_ctx {
     uint8_t *base; /* destination of element e0; NULL when prefetching */
     uint64_t e0;
     int64_t stride[ZF_MAX_DIMS]; /* C strides of the whole array */
+    zf_view box; /* the destination of the box being planned */
     zf_err *err;
     zf_code code;
 } box_ctx;
+
+/* Plans one chunk of the box being planned. */
+static int plan_cell(void *arg, const zf_grid_cell *cell)
+{
+    box_ctx *b = arg;
+    zf_array *a = b->a;
+    char key[4096];
+    zf_view dst = zf_view_at(&b->box, a->ndim, cell->rel);
+    zf_chunk_key(a, cell->at, key, sizeof key);
+    b->code = zf_plan_chunk(b->plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0, cell->lo,
+                            cell->count, &dst, b->err);
+    return b->code != ZF_OK;
+}
 
 /* Plans every chunk the box (lo, count) of the array touches. */
 static int plan_box(void *arg, const uint64_t *lo, const uint64_t *count)
 {
     box_ctx *b = arg;
     zf_array *a = b->a;
-    int nd = a->ndim;
-    uint64_t first[ZF_MAX_DIMS], last[ZF_MAX_DIMS], at[ZF_MAX_DIMS], flat = 0;
-    for (int d = 0; d < nd; d++) {
-        first[d] = at[d] = lo[d] / a->chunks[d];
-        last[d] = (lo[d] + count[d] - 1) / a->chunks[d];
+    uint64_t flat = 0;
+    for (int d = 0; d < a->ndim; d++)
         flat += lo[d] * (uint64_t)(b->stride[d] / (int64_t)a->dt->size);
-    }
-    zf_view box = {b->base ? b->base + (flat - b->e0) * a->dt->size : NULL, {0}};
-    memcpy(box.stride, b->stride, sizeof box.stride);
-    char key[4096];
-    for (;;) {
-        uint64_t sub_lo[ZF_MAX_DIMS], sub_n[ZF_MAX_DIMS], rel[ZF_MAX_DIMS];
-        for (int d = 0; d < nd; d++) {
-            uint64_t c0 = at[d] * a->chunks[d], c1 = c0 + a->chunks[d];
-            uint64_t b0 = lo[d] > c0 ? lo[d] : c0;
-            uint64_t b1 = lo[d] + count[d] < c1 ? lo[d] + count[d] : c1;
-            sub_lo[d] = b0 - c0;
-            sub_n[d] = b1 - b0;
-            rel[d] = b0 - lo[d];
-        }
-        zf_view dst = zf_view_at(&box, nd, rel);
-        zf_chunk_key(a, at, key, sizeof key);
-        b->code = zf_plan_chunk(b->plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0,
-                                sub_lo, sub_n, &dst, b->err);
-        if (b->code != ZF_OK)
-            return 1;
-        int d = nd - 1;
-        for (; d >= 0 && at[d] == last[d]; d--)
-            at[d] = first[d];
-        if (d < 0)
-            return 0;
-        at[d]++;
-    }
+    b->box.base = b->base ? b->base + (flat - b->e0) * a->dt->size : NULL;
+    memcpy(b->box.stride, b->stride, sizeof b->box.stride);
+    return zf_grid_each(a->ndim, a->chunks, lo, count, plan_cell, b);
 }
 
 /* Plans the elements [e0, e1) into dst (NULL when prefetching). */

@@ -63,8 +63,7 @@ static zf_code add_array(zf_zarr *z, const char *path, int format,
 {
     zf_err err = {0};
     zf_array *a = NULL;
-    zf_code c = format == 3 ? zf_meta_parse_v3_array(z, path, doc, text, &a, &err)
-                            : zf_meta_parse_v2_array(z, path, doc, text, &a, &err);
+    zf_code c = zf_meta_parse_array(z, path, format, doc, text, &a, &err);
     if (c == ZF_ENOMEM)
         return c;
     if (c != ZF_OK)

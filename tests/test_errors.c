@@ -539,7 +539,8 @@ START_TEST(test_meta_error_codes_parser)
         zf_code c = zf_json_parse(text, len, meta_cases[k].path, &doc, &err);
         zf_array *a = NULL;
         if (c == ZF_OK) {
-            c = zf_meta_parse_v3_array(g_z, meta_cases[k].path, doc, text, &a, &err);
+            c = zf_meta_parse_array(g_z, meta_cases[k].path, 3, doc, text, &a,
+                                    &err);
             json_object_put(doc);
             zf_array_free(a);
         }
