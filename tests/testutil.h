@@ -121,7 +121,8 @@ static TU_UNUSED void tu_write(const char *dir, const char *rel,
                                const void *data, size_t len)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    int n = snprintf(path, sizeof path, "%s/%s", dir, rel);
+    ck_assert_msg(n > 0 && (size_t)n < sizeof path, "path too long: %s", rel);
     tu_mkparents(path);
     FILE *f = fopen(path, "wb");
     ck_assert_msg(f != NULL, "open %s: %s", path, strerror(errno));
@@ -150,7 +151,8 @@ static TU_UNUSED void tu_writef(const char *dir, const char *rel,
 static TU_UNUSED void tu_mkdir(const char *dir, const char *rel)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s/x", dir, rel);
+    int n = snprintf(path, sizeof path, "%s/%s/x", dir, rel);
+    ck_assert_msg(n > 0 && (size_t)n < sizeof path, "path too long: %s", rel);
     tu_mkparents(path);
 }
 
