@@ -172,8 +172,13 @@ zf_cache_result zf_cache_acquire(zf_cache *c, const void *owner,
         *out = e;
         return hit ? ZF_CACHE_HIT : ZF_CACHE_BUSY;
     }
+    /* A read's entry is inserted even when the entries in use leave no
+     * room: decoding a chunk it uses a slice of without keeping it would
+     * decode it again for every slice.  The budget is then exceeded by
+     * what readers hold, and restored as they release it. */
     int room = mode != ZF_CACHE_LOOKUP && size <= c->budget &&
-               (prefetch ? c->bytes + size <= c->budget : make_room(c, size));
+               (prefetch ? c->bytes + size <= c->budget
+                         : (make_room(c, size), 1));
     if (room)
         e = insert(c, owner, key, off, tag, size, prefetch);
     if (!prefetch && c->counters)

@@ -14,9 +14,12 @@
  * jobs meanwhile, so it cannot deadlock against a loader still in the queue.
  * Loaders never wait, which keeps waits acyclic.
  *
- * Memory: entries' bytes are bounded by the budget; least recently used
- * unreferenced ready entries are evicted to make room.  An entry larger than
- * the budget is not cached (ZF_CACHE_NONE).  Thread-safe: one mutex.
+ * Memory: least recently used unreferenced ready entries are evicted to
+ * keep the entries' bytes within the budget.  Entries that readers hold
+ * cannot be evicted; a read's new entry is inserted anyway, so the budget
+ * may be exceeded by what is held at the moment, and is restored as holders
+ * release.  An entry larger than the budget is not cached (ZF_CACHE_NONE).
+ * Thread-safe: one mutex.
  * Ownership: every acquired entry is released once with zf_cache_release.
  */
 #ifndef ZF_CACHE_H
