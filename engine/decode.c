@@ -60,6 +60,19 @@ static zf_code run_bb(const zf_pipeline *p, const uint8_t *in, size_t inlen,
     zf_buf *tmp[2] = {&s->b, &s->c};
     size_t limit = (size_t)p->nbytes * 2 + (1 << 20);
     for (int i = p->nbb - 1; i >= 0; i--) {
+        size_t off, len;
+        /* A checksum is verified where the bytes are; only the last stage
+         * must copy them into its destination. */
+        if (i > 0) {
+            zf_code c = zf_bbcodec_peel(p->bb[i], cur, curlen, &off, &len, err);
+            if (c == ZF_OK) {
+                cur += off;
+                curlen = len;
+                continue;
+            }
+            if (c != ZF_EUNSUPPORTED)
+                return c;
+        }
         zf_buf *out = i == 0 ? final : tmp[i & 1];
         out->len = 0;
         zf_code c = zf_bbcodec_decode(p->bb[i], cur, curlen, out,

@@ -99,7 +99,8 @@ static zf_code blosc_encode(const zf_bbcodec *c, const uint8_t *in,
 
 /* ---- configuration ------------------------------------------------------- */
 
-static const zf_bbcodec_ops BLOSC_OPS = {blosc_decode, blosc_encode};
+static const zf_bbcodec_ops BLOSC_OPS = {.decode = blosc_decode,
+                                         .encode = blosc_encode};
 
 static int index_of(const char *s, const char *const *list, size_t n)
 {

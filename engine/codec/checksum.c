@@ -3,7 +3,8 @@
  * CRC-32C of the data.  v3 "crc32c" puts it after the data; numcodecs'
  * CRC32C (v2 "crc32c", v3 "numcodecs.crc32c") defaults to the same but takes
  * "location": "start" to put it before.  Decoding verifies the checksum and
- * copies the data alone into out.  Stateless and thread-safe.
+ * copies the data alone into out; peeling verifies it and points at the
+ * data in place (no copy).  Stateless and thread-safe.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,9 +29,9 @@ static void store_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static zf_code crc_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
-                          zf_buf *out, size_t expect, size_t limit,
-                          zf_err *err)
+/* Verifies the checksum; the data is in[*off .. *off + *len). */
+static zf_code crc_peel(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
+                        size_t *off, size_t *len, zf_err *err)
 {
     if (inlen < CRC_SIZE)
         return zf_err_set(err, ZF_ECORRUPT,
@@ -44,7 +45,21 @@ static zf_code crc_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
         return zf_err_set(err, ZF_ECORRUPT,
                           "crc32c mismatch: stored 0x%08x, computed 0x%08x",
                           stored, computed);
-    zf_code rc = zf_codec_claim(c, n, out, expect, limit, err);
+    *off = (size_t)(data - in);
+    *len = n;
+    return ZF_OK;
+}
+
+static zf_code crc_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
+                          zf_buf *out, size_t expect, size_t limit,
+                          zf_err *err)
+{
+    size_t off = 0, n = 0;
+    zf_code rc = crc_peel(c, in, inlen, &off, &n, err);
+    if (rc != ZF_OK)
+        return rc;
+    const uint8_t *data = in + off;
+    rc = zf_codec_claim(c, n, out, expect, limit, err);
     if (rc != ZF_OK)
         return rc;
     if (n)
@@ -69,7 +84,8 @@ static zf_code crc_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
     return ZF_OK;
 }
 
-static const zf_bbcodec_ops CRC_OPS = {crc_decode, crc_encode};
+static const zf_bbcodec_ops CRC_OPS = {.decode = crc_decode, .encode = crc_encode,
+                                       .peel = crc_peel};
 
 zf_code zf_codec_crc32c_init(zf_bbcodec *c, struct json_object *cfg,
                              size_t typesize, zf_err *err)

@@ -122,3 +122,11 @@ zf_code zf_bbcodec_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
     out->len = 0;
     return c->ops->encode(c, in, inlen, out, err);
 }
+
+zf_code zf_bbcodec_peel(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
+                        size_t *off, size_t *len, zf_err *err)
+{
+    if (!c->ops->peel)
+        return ZF_EUNSUPPORTED;
+    return c->ops->peel(c, in, inlen, off, len, err);
+}

@@ -58,6 +58,13 @@ zf_code zf_bbcodec_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                           zf_buf *out, size_t expect, size_t limit,
                           zf_err *err);
 
+/* For codecs whose decoding only verifies and strips bytes (crc32c): checks
+ * in[0..inlen) and sets the decoded data to in[*off .. *off + *len), so that
+ * nothing is copied.  ZF_EUNSUPPORTED (err untouched) for codecs that
+ * transform their input: use zf_bbcodec_decode. */
+zf_code zf_bbcodec_peel(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
+                        size_t *off, size_t *len, zf_err *err);
+
 /* Encodes in[0..inlen) into out (a growable buffer); used by zarrfs-pack and
  * the tests. */
 zf_code zf_bbcodec_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,

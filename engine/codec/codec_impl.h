@@ -39,6 +39,10 @@ typedef struct zf_bbcodec_ops {
                       zf_buf *out, size_t expect, size_t limit, zf_err *err);
     zf_code (*encode)(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                       zf_buf *out, zf_err *err);
+    /* Optional (NULL): for codecs whose decoding only checks and strips
+     * bytes, the decoded data as a part of the input (zf_bbcodec_peel). */
+    zf_code (*peel)(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
+                    size_t *off, size_t *len, zf_err *err);
 } zf_bbcodec_ops;
 
 struct zf_bbcodec {

@@ -200,7 +200,8 @@ static zf_code deflate_encode(const zf_bbcodec *c, const uint8_t *in,
 
 /* ---- configuration ------------------------------------------------------- */
 
-static const zf_bbcodec_ops DEFLATE_OPS = {deflate_decode, deflate_encode};
+static const zf_bbcodec_ops DEFLATE_OPS = {.decode = deflate_decode,
+                                           .encode = deflate_encode};
 
 /* The v3 gzip spec requires a level in 0..9; numcodecs defaults to 1 and
  * also takes zlib's -1 (its default level). */

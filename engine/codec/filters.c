@@ -250,9 +250,12 @@ static zf_code bitround_encode(const zf_bbcodec *c, const uint8_t *in,
     return ZF_OK;
 }
 
-static const zf_bbcodec_ops DELTA_OPS = {delta_decode, delta_encode};
-static const zf_bbcodec_ops FSO_OPS = {fso_decode, fso_encode};
-static const zf_bbcodec_ops BITROUND_OPS = {bitround_decode, bitround_encode};
+static const zf_bbcodec_ops DELTA_OPS = {.decode = delta_decode,
+                                         .encode = delta_encode};
+static const zf_bbcodec_ops FSO_OPS = {.decode = fso_decode,
+                                       .encode = fso_encode};
+static const zf_bbcodec_ops BITROUND_OPS = {.decode = bitround_decode,
+                                            .encode = bitround_encode};
 
 zf_code zf_codec_delta_init(zf_bbcodec *c, struct json_object *cfg,
                             size_t typesize, zf_err *err)

@@ -80,7 +80,8 @@ static zf_code lz4_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
     return ZF_OK;
 }
 
-static const zf_bbcodec_ops LZ4_OPS = {lz4_decode, lz4_encode};
+static const zf_bbcodec_ops LZ4_OPS = {.decode = lz4_decode,
+                                       .encode = lz4_encode};
 
 zf_code zf_codec_lz4_init(zf_bbcodec *c, struct json_object *cfg,
                           size_t typesize, zf_err *err)

@@ -81,7 +81,8 @@ static zf_code shuffle_encode(const zf_bbcodec *c, const uint8_t *in,
     return ZF_OK;
 }
 
-static const zf_bbcodec_ops SHUFFLE_OPS = {shuffle_decode, shuffle_encode};
+static const zf_bbcodec_ops SHUFFLE_OPS = {.decode = shuffle_decode,
+                                           .encode = shuffle_encode};
 
 zf_code zf_codec_shuffle_init(zf_bbcodec *c, struct json_object *cfg,
                               size_t typesize, zf_err *err)

@@ -183,7 +183,8 @@ static zf_code zstd_encode(const zf_bbcodec *c, const uint8_t *in,
 
 /* ---- configuration ------------------------------------------------------- */
 
-static const zf_bbcodec_ops ZSTD_OPS = {zstd_decode, zstd_encode};
+static const zf_bbcodec_ops ZSTD_OPS = {.decode = zstd_decode,
+                                        .encode = zstd_encode};
 
 zf_code zf_codec_zstd_init(zf_bbcodec *c, struct json_object *cfg,
                            size_t typesize, zf_err *err)
