@@ -149,27 +149,85 @@ static zf_code read_elements(zf_array *a, uint64_t e0, uint64_t e1, void *dst,
 typedef struct prefetch_job {
     zf_array *a;
     uint64_t e0, e1;
+    zf_plan plan;
+    zf_fetch *fetch;
+    struct prefetch_part *parts;
+    atomic_size_t pending; /* parts still queued or running */
 } prefetch_job;
 
-/* Decodes the chunks of [e0, e1) into the cache.  Runs as a prefetch job:
- * only on threads with nothing else to do; errors are left for the reads
- * that will need those chunks to report. */
+/* One part of a prefetch: a fetch run and its tasks, or a lone task. */
+typedef struct prefetch_part {
+    prefetch_job *job;
+    zf_fetch_run *run;
+    zf_task *task;
+} prefetch_part;
+
+static void prefetch_done(prefetch_job *j)
+{
+    if (atomic_fetch_sub(&j->pending, 1) != 1)
+        return;
+    zf_fetch_free(j->fetch);
+    zf_plan_free(&j->plan);
+    free(j->parts);
+    free(j);
+}
+
+static void prefetch_part_run(void *arg)
+{
+    prefetch_part *p = arg;
+    if (p->run) {
+        zf_fetch_read(p->run);
+        for (size_t i = 0; i < p->run->ntasks; i++)
+            zf_task_run(p->run->tasks[i]);
+    } else
+        zf_task_run(p->task);
+    prefetch_done(p->job);
+}
+
+/* Decodes the chunks of [e0, e1) into the cache.  Runs as a prefetch job,
+ * only on threads with nothing else to do, and hands its parts (fetch runs,
+ * lone chunks) to the pool as more prefetch jobs, so idle cores share them.
+ * Errors are left for the reads that will need those chunks to report. */
 static void prefetch_run(void *arg)
 {
     prefetch_job *j = arg;
-    zf_plan plan = {.array = j->a, .prefetch = 1};
+    zf_pool *pool = j->a->z->pool;
     zf_err err;
-    if (plan_elements(&plan, j->e0, j->e1, NULL, &err) == ZF_OK) {
-        zf_plan_lookup(&plan);
-        zf_fetch *f = zf_fetch_new(&plan);
-        for (size_t i = 0; i < zf_fetch_count(f); i++)
-            zf_fetch_read(zf_fetch_get(f, i));
-        for (size_t i = 0; i < plan.ntasks; i++)
-            zf_task_run(&plan.tasks[i]);
-        zf_fetch_free(f);
+    atomic_init(&j->pending, 1);
+    j->plan = (zf_plan){.array = j->a, .prefetch = 1};
+    if (plan_elements(&j->plan, j->e0, j->e1, NULL, &err) != ZF_OK) {
+        prefetch_done(j); /* (nothing was claimed from the cache yet) */
+        return;
     }
-    zf_plan_free(&plan);
-    free(j);
+    zf_plan_lookup(&j->plan);
+    j->fetch = zf_fetch_new(&j->plan);
+    size_t nruns = zf_fetch_count(j->fetch), n = nruns;
+    for (size_t i = 0; i < j->plan.ntasks; i++)
+        n += !j->plan.tasks[i].run;
+    prefetch_part *parts = calloc(n + 1, sizeof *parts);
+    for (size_t i = 0, k = 0; parts && i < j->plan.ntasks + nruns; i++) {
+        prefetch_part *p = &parts[k];
+        *p = (prefetch_part){j, NULL, NULL};
+        if (i < nruns)
+            p->run = zf_fetch_get(j->fetch, i);
+        else if (!j->plan.tasks[i - nruns].run)
+            p->task = &j->plan.tasks[i - nruns];
+        else
+            continue;
+        k++;
+        atomic_fetch_add(&j->pending, 1);
+        if (zf_pool_submit(pool, ZF_JOB_PREFETCH, NULL, prefetch_part_run, p) != ZF_OK)
+            prefetch_part_run(p);
+    }
+    if (!parts) /* out of memory: do it all here */
+        for (size_t i = 0; i < j->plan.ntasks; i++) {
+            if (j->plan.tasks[i].run && !j->plan.tasks[i].src)
+                zf_fetch_read(j->plan.tasks[i].run);
+            zf_task_run(&j->plan.tasks[i]);
+        }
+    /* The parts free their array with the job: keep it until then. */
+    j->parts = parts;
+    prefetch_done(j);
 }
 
 /* The stream a read at off continues (within tol of where it expects the
@@ -222,7 +280,10 @@ static void follow(zf_array *a, uint64_t off, uint64_t end)
     if (!j)
         return;
     size_t isz = a->dt->size;
-    *j = (prefetch_job){a, from / isz, (to + isz - 1) / isz};
+    memset(j, 0, sizeof *j);
+    j->a = a;
+    j->e0 = from / isz;
+    j->e1 = (to + isz - 1) / isz;
     if (zf_pool_submit(z->pool, ZF_JOB_PREFETCH, NULL, prefetch_run, j) != ZF_OK)
         free(j);
 }
