@@ -11,8 +11,8 @@
  * twice at once.
  *
  * Waiting uses the pool's helping wait (pool.h): a waiter runs queued decode
- * jobs meanwhile, so it cannot deadlock against a loader still in the queue.
- * Loaders never wait, which keeps waits acyclic.
+ * and prefetch jobs meanwhile, so it cannot deadlock against a loader still
+ * in a queue.  Loaders never wait, which keeps waits acyclic.
  *
  * Memory: least recently used unreferenced ready entries are evicted to
  * keep the entries' bytes within the budget.  Entries that readers hold

@@ -91,8 +91,9 @@ void zf_array_free(zf_array *a);
  * ZF_ENOMEM is returned. */
 zf_code zf_tree_load(zf_zarr *z);
 
-/* Builds the store key of the chunk at grid coordinates idx into buf. */
-void zf_chunk_key(const zf_array *a, const uint64_t *idx, char *buf,
-                  size_t size);
+/* Builds the store key of the chunk at grid coordinates idx into buf;
+ * ZF_ELIMIT if it does not fit. */
+zf_code zf_chunk_key(const zf_array *a, const uint64_t *idx, char *buf,
+                     size_t size, zf_err *err);
 
 #endif

@@ -274,8 +274,8 @@ void zf_array_free(zf_array *a)
     free(a);
 }
 
-void zf_chunk_key(const zf_array *a, const uint64_t *idx, char *buf,
-                  size_t size)
+zf_code zf_chunk_key(const zf_array *a, const uint64_t *idx, char *buf,
+                     size_t size, zf_err *err)
 {
     size_t n = (size_t)snprintf(buf, size, "%s%s", a->key_prefix,
                                 a->v2_keys ? "" : "c");
@@ -286,5 +286,10 @@ void zf_chunk_key(const zf_array *a, const uint64_t *idx, char *buf,
                               (unsigned long long)idx[d]);
     }
     if (a->v2_keys && a->ndim == 0 && n < size)
-        snprintf(buf + n, size - n, "0");
+        n += (size_t)snprintf(buf + n, size - n, "0");
+    /* A cut key would name another chunk. */
+    if (n >= size)
+        return zf_err_set(err, ZF_ELIMIT, "chunk key of array '%s' is longer "
+                          "than %zu bytes", a->info.path, size - 1);
+    return ZF_OK;
 }

@@ -61,8 +61,11 @@ static zf_code parse_fill(zf_array *a, json_object *doc, zf_err *err)
     if ((a->dt->kind == ZF_KIND_INT || a->dt->kind == ZF_KIND_UINT) &&
         json_object_is_type(f, json_type_double)) {
         double d = json_object_get_double(f);
-        if (d != (double)(int64_t)d)
-            return zf_err_set(err, ZF_EMETA, "fill_value %g is not an integer", d);
+        /* (range first: converting a double outside int64 is undefined) */
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) ||
+            d != (double)(int64_t)d)
+            return zf_err_set(err, ZF_EMETA, "fill_value %g is not an integer "
+                              "of %s", d, a->dt->name);
         json_object *i = json_object_new_int64((int64_t)d);
         zf_code c = zf_dtype_parse_fill(a->dt, i, a->fill, err);
         json_object_put(i);

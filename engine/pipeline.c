@@ -158,6 +158,10 @@ static zf_code parse_shard(zf_pipeline *p, json_object *conf,
     if (depth >= ZF_MAX_SHARD_NESTING)
         return zf_err_set(err, ZF_ELIMIT, "sharding_indexed nested more than "
                           "%d deep", ZF_MAX_SHARD_NESTING);
+    /* The index is an array of one more dimension than the chunk. */
+    if (p->ndim >= ZF_MAX_DIMS)
+        return zf_err_set(err, ZF_ELIMIT, "sharding_indexed on %d dimensions "
+                          "(at most %d)", p->ndim, ZF_MAX_DIMS - 1);
     zf_code c = read_shape(conf_get(conf, "chunk_shape"), p->ndim, s->inner,
                            "sharding_indexed: chunk_shape", err);
     if (c != ZF_OK)
@@ -175,9 +179,12 @@ static zf_code parse_shard(zf_pipeline *p, json_object *conf,
         ishape[d] = s->grid[d];
         s->ninner *= s->grid[d];
     }
-    if (s->ninner > ((uint64_t)1 << 32))
+    /* Each inner chunk has 16 bytes of index, read whole for every shard a
+     * read touches: 2^20 of them make a 16 MiB index. */
+    if (s->ninner > ((uint64_t)1 << 20))
         return zf_err_set(err, ZF_ELIMIT, "sharding_indexed: %llu inner chunks "
-                          "per shard", (unsigned long long)s->ninner);
+                          "per shard (at most %llu)", (unsigned long long)s->ninner,
+                          (unsigned long long)1 << 20);
     json_object *loc = conf_get(conf, "index_location");
     const char *l = loc ? json_object_get_string(loc) : "end";
     if (strcmp(l, "start") != 0 && strcmp(l, "end") != 0)

@@ -160,7 +160,11 @@ void zf_group_wait(zf_pool *p, zf_group *g)
 {
     pthread_mutex_lock(&p->lock);
     while (g->pending > 0) {
+        /* Prefetch jobs load cache entries that a waiter may be waiting for
+         * (cache.h): help with them too, after the decode jobs. */
         job *j = pop(&p->q[ZF_JOB_TASK]);
+        if (!j)
+            j = pop(&p->q[ZF_JOB_PREFETCH]);
         if (j)
             run_locked(p, j);
         else

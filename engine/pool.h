@@ -3,7 +3,8 @@
  *
  * Decode jobs (ZF_JOB_TASK) belong to a group; zf_group_wait returns when all
  * jobs of the group have run, and while it waits the calling thread runs
- * queued decode jobs itself.  That is what makes nesting safe: a read running
+ * queued decode jobs (and then prefetch jobs, which may be loading what it
+ * waits for) itself.  That is what makes nesting safe: a read running
  * on a worker (a ZF_JOB_READ, the asynchronous API) can fan its chunks out to
  * the same pool and wait without deadlock, because waiters help.  Workers
  * prefer decode jobs, so a read that has started finishes before new reads

@@ -35,9 +35,10 @@ static int plan_cell(void *arg, const zf_grid_cell *cell)
     zf_array *a = b->a;
     char key[4096];
     zf_view dst = zf_view_at(&b->box, a->ndim, cell->rel);
-    zf_chunk_key(a, cell->at, key, sizeof key);
-    b->code = zf_plan_chunk(b->plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0, cell->lo,
-                            cell->count, &dst, b->err);
+    b->code = zf_chunk_key(a, cell->at, key, sizeof key, b->err);
+    if (b->code == ZF_OK)
+        b->code = zf_plan_chunk(b->plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0,
+                                cell->lo, cell->count, &dst, b->err);
     return b->code != ZF_OK;
 }
 
@@ -66,7 +67,9 @@ static zf_code plan_elements(zf_plan *plan, uint64_t e0, uint64_t e1,
         zf_view v = {dst, {0}};
         uint64_t none[1] = {0};
         char key[4096];
-        zf_chunk_key(a, none, key, sizeof key);
+        zf_code c = zf_chunk_key(a, none, key, sizeof key, err);
+        if (c != ZF_OK)
+            return c;
         return zf_plan_chunk(plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0, none, none,
                              &v, err);
     }

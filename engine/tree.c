@@ -16,6 +16,9 @@
 #include <string.h>
 
 #define ZF_MAX_TREE_DEPTH 64
+/* Node paths are kept short enough that every key built from them (the
+ * metadata files, chunk keys of up to 32 dimensions) fits in 4 KiB. */
+#define ZF_MAX_NODE_PATH 3000
 
 static json_object *get(json_object *o, const char *key)
 {
@@ -140,8 +143,9 @@ static zf_code walk_children(zf_zarr *z, const char *path, int depth)
             qsort(ns.v, ns.n, sizeof *ns.v, cmp_names);
         for (size_t i = 0; i < ns.n && c != ZF_ENOMEM; i++) {
             char child[4096];
-            snprintf(child, sizeof child, "%s%s", prefix, ns.v[i]);
-            c = walk(z, child, depth + 1);
+            int n = snprintf(child, sizeof child, "%s%s", prefix, ns.v[i]);
+            if (n > 0 && n <= ZF_MAX_NODE_PATH) /* (longer ones: not served) */
+                c = walk(z, child, depth + 1);
         }
     }
     for (size_t i = 0; i < ns.n; i++)
@@ -229,7 +233,8 @@ static size_t collect(json_object *meta, int format, entry *out, size_t cap)
 {
     size_t n = 0;
     json_object_object_foreach(meta, key, doc) {
-        if (n == cap || !json_object_is_type(doc, json_type_object))
+        if (n == cap || !json_object_is_type(doc, json_type_object) ||
+            strlen(key) > ZF_MAX_NODE_PATH)
             continue;
         entry e = {key, doc, format, 0};
         if (format == 2) {

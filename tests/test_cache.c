@@ -286,6 +286,79 @@ START_TEST(test_replaced_shard)
 }
 END_TEST
 
+/* Readers following each other through the same part of the array with
+ * asynchronous reads, as the mount's concurrent readahead of one file does:
+ * the reads run on the engine's own threads and wait on chunks that prefetch
+ * jobs have claimed, which must not deadlock the pool (waiters help with
+ * prefetch jobs), even with one worker thread. */
+typedef struct pending_read {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int left, failures;
+} pending_read;
+
+static void async_done(void *arg, zf_code code, size_t nread, const zf_err *err)
+{
+    pending_read *p = arg;
+    (void)err;
+    pthread_mutex_lock(&p->lock);
+    p->failures += code != ZF_OK || nread == 0;
+    if (--p->left == 0)
+        pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void *follow_loop(void *p)
+{
+    reader *rd = p;
+    enum { STEP = 8192, AHEAD = 8 };
+    uint8_t *buf = malloc(STEP * AHEAD);
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t off = 0; off < g_size; off += STEP * AHEAD) {
+            pending_read pr = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                               AHEAD, 0};
+            for (int k = 0; k < AHEAD; k++) /* like readahead: several at once */
+                zf_array_read_async(rd->a, off + (size_t)k * STEP, STEP,
+                                    buf + k * STEP, async_done, &pr);
+            pthread_mutex_lock(&pr.lock);
+            while (pr.left > 0)
+                pthread_cond_wait(&pr.cond, &pr.lock);
+            pthread_mutex_unlock(&pr.lock);
+            size_t n = off + STEP * AHEAD > g_size ? g_size - off : STEP * AHEAD;
+            rd->failures += memcmp(buf, g_data + off, n) != 0;
+            /* reads past the end answer 0 bytes: only count real failures */
+            rd->failures += pr.failures > (int)((STEP * AHEAD - n) / STEP);
+        }
+    free(buf);
+    return NULL;
+}
+
+START_TEST(test_followers_with_prefetch)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", g_dir, _i ? "sharded.zarr" : "plain.zarr");
+    zf_options o = {.threads = 1, .cache_bytes = 64 << 20};
+    zf_zarr *z;
+    zf_array *a;
+    zf_err err;
+    ck_assert_msg(zf_open(path, &o, &z, &err) == ZF_OK, "%s", err.msg);
+    ck_assert_msg(zf_array_get(z, "", &a, &err) == ZF_OK, "%s", err.msg);
+    pthread_t t[3];
+    reader rd[3];
+    for (int k = 0; k < 3; k++) {
+        rd[k] = (reader){a, k, 1, 0};
+        ck_assert_int_eq(pthread_create(&t[k], NULL, follow_loop, &rd[k]), 0);
+    }
+    int failures = 0;
+    for (int k = 0; k < 3; k++) {
+        pthread_join(t[k], NULL);
+        failures += rd[k].failures;
+    }
+    zf_close(z);
+    ck_assert_int_eq(failures, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -301,6 +374,7 @@ int main(void)
     tcase_add_loop_test(reads, test_plain_configs, 0, 16);
     tcase_add_loop_test(reads, test_sequential_prefetch, 0, 4);
     tcase_add_test(reads, test_replaced_shard);
+    tcase_add_loop_test(reads, test_followers_with_prefetch, 0, 2);
     suite_add_tcase(s, reads);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

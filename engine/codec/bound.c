@@ -165,7 +165,9 @@ zf_code zf_codec_stream(const zf_bbcodec *c, zf_codec_step_fn step,
     zf_code rc = first_room(out, bound, inlen, expect, err);
     if (rc != ZF_OK)
         return zf_err_prefix(err, "%s", c->name);
-    zf_codec_io io = {in, inlen, 0, NULL, 0, 0};
+    static const uint8_t none[1];
+    /* An empty input may come as NULL; the step functions index into it. */
+    zf_codec_io io = {in ? in : none, inlen, 0, NULL, 0, 0};
     int done = 0, extra = 0;
     while (!done && rc == ZF_OK && !extra)
         rc = turn(c, step, state, &io, out, bound, &done, &extra, err);

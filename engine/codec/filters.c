@@ -12,6 +12,7 @@
  * Stateless and thread-safe.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,8 +113,23 @@ static void store_num(uint8_t *p, const zf_numtype *t, double d)
         }
         return;
     }
-    /* numpy's float -> integer conversion truncates toward zero */
-    store_bits(p, t, t->kind == 'i' ? (uint64_t)(int64_t)d : (uint64_t)d);
+    /* numpy's float -> integer conversion truncates toward zero; values it
+     * cannot represent (NaN, out of range: damaged data) become 0 or the
+     * nearest end, and the bits are then cut to the type's size. */
+    int64_t v;
+    if (t->kind == 'u' && d >= 9223372036854775808.0 && d < 18446744073709551616.0) {
+        store_bits(p, t, (uint64_t)d);
+        return;
+    }
+    if (d != d)
+        v = 0;
+    else if (d >= 9223372036854775807.0)
+        v = INT64_MAX;
+    else if (d <= -9223372036854775808.0)
+        v = INT64_MIN;
+    else
+        v = (int64_t)d;
+    store_bits(p, t, (uint64_t)v);
 }
 
 /* Checks the stored size is whole elements and claims the decoded size. */
