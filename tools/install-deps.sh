@@ -5,9 +5,11 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libzstd-dev libjson-c-dev zlib1g-dev libblosc-dev liblz4-dev
       libfuse3-dev fuse3 check libsubunit-dev
+      libcurl4-openssl-dev libssl-dev nginx openssl
       zstd gzip python3 attr bsdextrautils
       python3-numpy python3-zarr python3-numcodecs
-      gdal-bin python3-gdal teem-apps python3-vtk9)
+      gdal-bin python3-gdal teem-apps python3-vtk9
+      clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

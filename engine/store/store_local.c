@@ -8,6 +8,17 @@
  * are refused, so a key can never name a file outside the folder through its
  * spelling.  Thread-safe: the table has one mutex; a descriptor in use is
  * never closed (reference counts).
+ *
+ * Containment: nothing outside the root folder is ever opened, read, stat'ed
+ * or listed, whatever symbolic links the store holds.  Keys are resolved with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), which follows links that
+ * stay inside the root and refuses (EXDEV) any that lead out of it.  Where
+ * the kernel (before 5.6) or a seccomp filter lacks openat2, or when the
+ * environment has ZF_STORE_NO_OPENAT2=1 (for the tests), keys are walked one
+ * component at a time with O_NOFOLLOW, and then no symbolic link is followed
+ * at all.  Either way a refused link is ZF_EIO with a message saying so,
+ * never "no such key" (which would read as fill values).  The listing never
+ * reports a symbolic link as a folder, so the tree walk never enters one.
  */
 #include "store.h"
 
@@ -18,7 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#ifdef SYS_openat2
+#include <linux/openat2.h>
+#endif
 
 #define ZF_LOCAL_DEFAULT_FDS 128
 
@@ -35,6 +50,7 @@ typedef struct fd_slot {
 typedef struct local_store {
     zf_store base;
     int rootfd;
+    int beneath; /* 1: openat2 with RESOLVE_BENEATH; 0: the component walk */
     pthread_mutex_t lock;
     fd_slot *slots;
     int nslots;
@@ -56,11 +72,99 @@ static int key_is_safe(const char *key)
     return 1;
 }
 
+/* errno of a symbolic link the fallback walk does not follow. */
+#define ZF_ELINK ELOOP
+
 static zf_code open_error(const char *key, int e, zf_err *err)
 {
     if (e == ENOENT || e == ENOTDIR)
         return zf_err_set(err, ZF_ENOTFOUND, "%s: no such key", key);
+    if (e == EXDEV || e == ELOOP)
+        return zf_err_set(err, ZF_EIO, "%s: a symbolic link on the way leads "
+                          "outside the store's folder (or loops); it is not "
+                          "followed", key);
     return zf_err_set(err, ZF_EIO, "%s: %s", key, strerror(e));
+}
+
+/* openat2 with RESOLVE_BENEATH; -1 with errno ENOSYS where there is none. */
+static int openat2_beneath(int dirfd, const char *path, int flags)
+{
+#ifdef SYS_openat2
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)flags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+#else
+    (void)dirfd, (void)path, (void)flags;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* The fallback: walks key from dirfd one component at a time, refusing
+ * every symbolic link (errno ZF_ELINK).  flags are those of the last
+ * component's open. */
+static int open_walk(int dirfd, const char *key, int flags)
+{
+    char *path = strdup(key);
+    if (!path) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = 0; /* a folder prefix "a/b/" */
+    int dfd = dirfd, fd = -1;
+    char *comp = path;
+    for (;;) {
+        char *slash = strchr(comp, '/');
+        if (slash)
+            *slash = 0;
+        int last = slash == NULL;
+        int f = last ? flags | O_NOFOLLOW
+                     : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        fd = openat(dfd, comp, f);
+        int e = errno;
+        if (fd < 0 && (e == ENOTDIR || e == ELOOP)) {
+            /* A symbolic link where a folder or file was due? */
+            struct stat st;
+            if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(st.st_mode))
+                e = ZF_ELINK;
+        } else if (fd >= 0 && (flags & O_PATH)) {
+            /* O_PATH | O_NOFOLLOW opens a link itself: refuse it here. */
+            struct stat st;
+            if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+                close(fd);
+                fd = -1;
+                e = ZF_ELINK;
+            }
+        }
+        if (dfd != dirfd)
+            close(dfd);
+        if (fd < 0 || last) {
+            free(path);
+            errno = e;
+            return fd;
+        }
+        dfd = fd;
+        comp = slash + 1;
+    }
+}
+
+/* Opens key (a file, or a folder given O_DIRECTORY) beneath the root. */
+static int open_beneath(local_store *s, const char *key, int flags)
+{
+    flags |= O_CLOEXEC;
+    if (s->beneath) {
+        int fd;
+        do
+            fd = openat2_beneath(s->rootfd, key, flags);
+        while (fd < 0 && errno == EAGAIN);
+        return fd;
+    }
+    return open_walk(s->rootfd, key, flags);
 }
 
 /* Finds or opens the descriptor of key; returns the slot index with a
@@ -86,7 +190,7 @@ static int slot_acquire(local_store *s, const char *key, zf_err *err)
 
     /* O_NONBLOCK: a FIFO at a key must not block the open; anything but a
      * regular file is refused. */
-    int fd = openat(s->rootfd, key, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open_beneath(s, key, O_RDONLY | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         int e = errno;
@@ -229,8 +333,13 @@ static zf_code local_stat(zf_store *base, const char *key, zf_store_stat *out,
     struct stat st;
     if (!key_is_safe(key))
         return zf_err_set(err, ZF_EINVAL, "%s: not a valid key", key);
-    if (fstatat(s->rootfd, key, &st, 0) != 0)
+    int fd = open_beneath(s, key, O_PATH);
+    if (fd < 0)
         return open_error(key, errno, err);
+    int sr = fstat(fd, &st), e = errno;
+    close(fd);
+    if (sr != 0)
+        return open_error(key, e, err);
     if (!S_ISREG(st.st_mode))
         return zf_err_set(err, ZF_EIO, "%s: not a regular file", key);
     forget_stale(s, key, &st);
@@ -256,7 +365,7 @@ static zf_code local_list(zf_store *base, const char *prefix,
     else if (!key_is_safe(prefix))
         return zf_err_set(err, ZF_EINVAL, "%s: not a valid key", prefix);
     else
-        fd = openat(s->rootfd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fd = open_beneath(s, prefix, O_RDONLY | O_DIRECTORY);
     if (fd < 0)
         return open_error(prefix[0] ? prefix : s->base.root, errno, err);
     DIR *d = fdopendir(fd);
@@ -271,7 +380,9 @@ static zf_code local_list(zf_store *base, const char *prefix,
         int is_dir = e->d_type == DT_DIR;
         if (e->d_type == DT_UNKNOWN) {
             struct stat st;
-            is_dir = fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
+            /* never through a symbolic link (see the top) */
+            is_dir = fstatat(dirfd(d), e->d_name, &st,
+                             AT_SYMLINK_NOFOLLOW) == 0 &&
                      S_ISDIR(st.st_mode);
         }
         fn(arg, e->d_name, is_dir);
@@ -326,6 +437,15 @@ zf_code zf_store_open_local(const char *path, int max_fds, zf_store **out,
     s->base.coalesce_max = (uint64_t)256 << 10;
     s->rootfd = fd;
     s->nslots = n;
+    /* openat2 where the kernel (and any seccomp filter) allows it. */
+    const char *no = getenv("ZF_STORE_NO_OPENAT2");
+    if (!(no && no[0] == '1')) {
+        int probe = openat2_beneath(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (probe >= 0) {
+            close(probe);
+            s->beneath = 1;
+        }
+    }
     pthread_mutex_init(&s->lock, NULL);
     *out = &s->base;
     return ZF_OK;
