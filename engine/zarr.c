@@ -5,6 +5,7 @@
  * no lock.
  */
 #include "meta.h"
+#include "store/store_http.h"
 
 #include <json-c/json.h>
 #include <inttypes.h>
@@ -22,9 +23,17 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     zf_zarr *z = calloc(1, sizeof *z);
     if (!z)
         return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", path);
-    zf_code c = zf_store_open_local(path, 0, &z->store, err);
+    /* The store, by the URL's scheme; a remote store waits on the network,
+     * so by default it gets at least a thread per connection. */
+    int remote = zf_store_is_remote(path);
+    zf_code c = remote ? zf_store_open_remote(path, opts ? opts->remote : NULL,
+                                              &z->store, err)
+                       : zf_store_open_local(path, 0, &z->store, err);
     int threads = opts && opts->threads > 0 ? opts->threads
                                             : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int conns = opts && opts->remote ? opts->remote->connections : 16;
+    if (remote && !(opts && opts->threads > 0) && threads < conns)
+        threads = conns;
     if (c == ZF_OK)
         c = zf_pool_new(threads > 0 ? threads : 1, &z->pool, err);
     size_t budget = opts && opts->cache_bytes ? opts->cache_bytes : ZF_DEFAULT_CACHE;

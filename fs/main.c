@@ -30,19 +30,26 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bdi.h"
 #include "log.h"
 #include "ops.h"
 #include "tree.h"
 
 #define ZFS_MAX_THREADS 1024
+#define ZFS_READAHEAD_DEFAULT ((size_t)1 << 20) /* readahead= */
+#define ZFS_READAHEAD_MAX ((size_t)1 << 30)
 
 /* What the command line asked for, beyond libfuse's own options. */
 struct zfs_cli {
     char *store;        /* the first non-option argument */
-    zf_options engine;  /* threads=, cache_size= */
+    zf_options engine;  /* threads=, cache_size=, prefetch= */
+    size_t readahead;   /* readahead=: bytes, the kernel's window */
+    int readahead_set;  /* readahead= was given */
     unsigned views;     /* views=: a mask of 1 << zf_view_format */
     int views_open;     /* the last option was views=: libfuse split its
                            list at commas, so bare view names go on it */
+    zf_remote_options remote; /* connections=, s3_region=, ... (URLs) */
+    int arrays_open;    /* the same for arrays=a,b/c */
     int show_help;
     int show_version;
 };
@@ -53,6 +60,8 @@ enum {
     ZFS_KEY_THREADS,
     ZFS_KEY_CACHE,
     ZFS_KEY_VIEWS,
+    ZFS_KEY_READAHEAD,
+    ZFS_KEY_PREFETCH,
     ZFS_KEY_FSTAB, /* fstab-only options mount.fuse3 passes on: ignored */
 };
 
@@ -64,6 +73,8 @@ static const struct fuse_opt zfs_cli_spec[] = {
     FUSE_OPT_KEY("threads=", ZFS_KEY_THREADS),
     FUSE_OPT_KEY("cache_size=", ZFS_KEY_CACHE),
     FUSE_OPT_KEY("views=", ZFS_KEY_VIEWS),
+    FUSE_OPT_KEY("readahead=", ZFS_KEY_READAHEAD),
+    FUSE_OPT_KEY("prefetch=", ZFS_KEY_PREFETCH),
     FUSE_OPT_KEY("defaults", ZFS_KEY_FSTAB),
     FUSE_OPT_KEY("comment=", ZFS_KEY_FSTAB),
     FUSE_OPT_END,
@@ -95,10 +106,44 @@ static void zfs_usage(const char *prog)
         "    -o cache_size=SIZE     decoded-chunk cache budget in bytes, or\n"
         "                           with a K, M or G suffix (default: the\n"
         "                           engine's)\n"
+        "    -o readahead=SIZE      the kernel's readahead window for the\n"
+        "                           mount (its read_ahead_kb, set when\n"
+        "                           run as root; K, M or G suffix; up to\n"
+        "                           1G; 0 = none; default: 1M); sequential\n"
+        "                           reads then reach zarrfs as requests of\n"
+        "                           up to 1 MiB\n"
+        "    -o prefetch=0|1        decode the chunks ahead of sequential\n"
+        "                           reads into the cache (default: 1)\n"
         "    -o views=LIST          header views beside each array file NAME:\n"
         "                           npy (NAME.npy), envi (NAME.hdr), nrrd\n"
         "                           (NAME.nhdr), mhd (NAME.mhd), or all;\n"
         "                           e.g. views=npy,nrrd (default: none)\n"
+        "\n"
+        "Remote stores (STORE is an http://, https:// or s3://bucket/prefix\n"
+        "URL; only byte ranges of the objects are fetched):\n"
+        "    -o connections=N       requests in flight at most (default: 16)\n"
+        "    -o retries=N           retries of a failed request, with\n"
+        "                           backoff (default: 5)\n"
+        "    -o timeout=SEC         seconds one request may take (default: 30)\n"
+        "    -o coalesce_gap=SIZE   read ranges closer than this as one\n"
+        "                           request (default: 64K)\n"
+        "    -o coalesce_max=SIZE   ... of at most this size (default: 16M)\n"
+        "    -o cafile=PATH         trust the certificates in PATH (default:\n"
+        "                           $CURL_CA_BUNDLE, else the system's)\n"
+        "    -o insecure            do not verify TLS certificates (warned)\n"
+        "    -o arrays=A:B/C        HTTP without consolidated metadata: the\n"
+        "                           groups and arrays to look for (HTTP\n"
+        "                           cannot list folders); ':' or ','\n"
+        "    -o s3_region=R         (default: $AWS_REGION, else us-east-1)\n"
+        "    -o s3_endpoint=URL     an S3-compatible server (default:\n"
+        "                           $AWS_ENDPOINT_URL, else AWS's)\n"
+        "    -o s3_addressing=path|virtual  (default: virtual for AWS, path\n"
+        "                           for an endpoint)\n"
+        "    -o s3_profile=NAME     credentials from ~/.aws/credentials\n"
+        "                           (default: $AWS_ACCESS_KEY_ID,\n"
+        "                           $AWS_SECRET_ACCESS_KEY, $AWS_SESSION_TOKEN,\n"
+        "                           else anonymous)\n"
+        "    -o s3_anonymous        never sign requests\n"
         "\n"
         "The mount is always read-only.  Unmount with fusermount3 -u\n"
         "MOUNTPOINT, or by sending SIGINT or SIGTERM to zarrfs.\n"
@@ -128,8 +173,9 @@ static int zfs_parse_threads(const char *s, int *out)
     return 0;
 }
 
-/* Parses "SIZE" for cache_size=SIZE: bytes, or a K, M or G suffix. */
-static int zfs_parse_size(const char *s, size_t *out)
+/* Parses "SIZE" for NAME=SIZE (cache_size=, readahead=): bytes, or a K, M
+ * or G suffix. */
+static int zfs_parse_size(const char *name, const char *s, size_t *out)
 {
     char *end;
     errno = 0;
@@ -140,8 +186,8 @@ static int zfs_parse_size(const char *s, size_t *out)
         shift = 10 * (int)(strchr(units, *end++) - units + 1);
     if (errno || end == s || *end || s[0] == '-' ||
         v > (unsigned long long)SIZE_MAX >> shift) {
-        fprintf(stderr, "zarrfs: bad cache_size=%s: give a size in bytes, or "
-                        "with a K, M or G suffix (512M)\n", s);
+        fprintf(stderr, "zarrfs: bad %s=%s: give a size in bytes, or "
+                        "with a K, M or G suffix (512M)\n", name, s);
         return -1;
     }
     *out = (size_t)(v << shift);
@@ -186,13 +232,48 @@ static int zfs_parse_views(const char *s, unsigned *out)
     }
 }
 
+/* Options of remote stores (zf_remote_option_set), and fstab's "x-..."
+ * (x-systemd.*): 0 taken, 1 not ours (libfuse's), -1 bad.  Bare words after
+ * arrays= (libfuse splits "arrays=a,b/c" at the comma) are more arrays,
+ * unless they look like a mount flag. */
+static int zfs_remote_opt(struct zfs_cli *cli, const char *arg, int arrays_open)
+{
+    static const char *const flags[] = {
+        "ro", "rw", "allow_other", "allow_root", "auto_unmount",
+        "default_permissions", "debug", "nonempty", "dev", "nodev", "suid",
+        "nosuid", "exec", "noexec", "atime", "noatime", "async_read",
+        "sync_read", "user", "users", "nofail", "auto", "noauto", "_netdev",
+        "insecure", "s3_anonymous", NULL};
+    if (strncmp(arg, "x-", 2) == 0)
+        return 0;
+    zf_err e = {0};
+    char *more = NULL;
+    int word = arrays_open && !strchr(arg, '=');
+    for (int i = 0; word && flags[i]; i++)
+        word = strcmp(arg, flags[i]) != 0;
+    if (word && asprintf(&more, "arrays=%s", arg) < 0)
+        return -1;
+    zf_code c = zf_remote_option_set(&cli->remote, more ? more : arg, &e);
+    free(more);
+    if (c == ZF_ENOTFOUND)
+        return 1;
+    if (c != ZF_OK) {
+        fprintf(stderr, "zarrfs: %s\n", e.msg[0] ? e.msg : zf_code_name(c));
+        return -1;
+    }
+    cli->arrays_open = word || strncmp(arg, "arrays=", 7) == 0;
+    return 0;
+}
+
 static int zfs_cli_proc(void *data, const char *arg, int key,
                         struct fuse_args *outargs)
 {
     (void)outargs;
     struct zfs_cli *cli = data;
     int views_open = cli->views_open;
+    int arrays_open = cli->arrays_open;
     cli->views_open = 0;
+    cli->arrays_open = 0;
     switch (key) {
     case FUSE_OPT_KEY_NONOPT:
         if (cli->store)
@@ -209,8 +290,26 @@ static int zfs_cli_proc(void *data, const char *arg, int key,
         return zfs_parse_threads(arg + strlen("threads="),
                                  &cli->engine.threads);
     case ZFS_KEY_CACHE:
-        return zfs_parse_size(arg + strlen("cache_size="),
+        return zfs_parse_size("cache_size", arg + strlen("cache_size="),
                               &cli->engine.cache_bytes);
+    case ZFS_KEY_READAHEAD:
+        cli->readahead_set = 1;
+        if (zfs_parse_size("readahead", arg + strlen("readahead="),
+                           &cli->readahead) != 0)
+            return -1;
+        if (cli->readahead > ZFS_READAHEAD_MAX) {
+            fprintf(stderr, "zarrfs: bad %s: at most 1G\n", arg);
+            return -1;
+        }
+        return 0;
+    case ZFS_KEY_PREFETCH:
+        if (strcmp(arg, "prefetch=0") && strcmp(arg, "prefetch=1")) {
+            fprintf(stderr, "zarrfs: bad %s: give prefetch=0 or prefetch=1\n",
+                    arg);
+            return -1;
+        }
+        cli->engine.no_prefetch = arg[strlen("prefetch=")] == '0';
+        return 0;
     case ZFS_KEY_VIEWS:
         cli->views_open = 1;
         return zfs_parse_views(arg + strlen("views="), &cli->views);
@@ -222,8 +321,9 @@ static int zfs_cli_proc(void *data, const char *arg, int key,
             cli->views_open = 1;
             return 0;
         }
-        /* "x-..." options are fstab's (x-systemd.*) */
-        return key == FUSE_OPT_KEY_OPT && strncmp(arg, "x-", 2) == 0 ? 0 : 1;
+        if (key == FUSE_OPT_KEY_OPT)
+            return zfs_remote_opt(cli, arg, arrays_open);
+        return 1;
     }
 }
 
@@ -251,6 +351,8 @@ static int zfs_parse_args(struct fuse_args *args, struct zfs_cli *cli,
                           struct fuse_cmdline_opts *fo)
 {
     const char *prog = args->argc > 0 ? args->argv[0] : "zarrfs";
+    cli->readahead = ZFS_READAHEAD_DEFAULT;
+    zf_remote_options_init(&cli->remote);
     if (fuse_opt_parse(args, cli, zfs_cli_spec, zfs_cli_proc) != 0)
         return -1;
     if (cli->show_help) {
@@ -276,7 +378,8 @@ static int zfs_parse_args(struct fuse_args *args, struct zfs_cli *cli,
 /* Opens the store and builds its tree; messages go to stderr. */
 static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
 {
-    char *abs = realpath(cli->store, NULL);
+    int url = strstr(cli->store, "://") != NULL; /* http(s)://, s3:// */
+    char *abs = url ? strdup(cli->store) : realpath(cli->store, NULL);
     if (!abs) {
         fprintf(stderr, "zarrfs: cannot open the store %s: %s\n", cli->store,
                 strerror(errno));
@@ -286,6 +389,11 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
     cli->store = abs; /* absolute: the daemon runs in "/" */
     zf_zarr *z = NULL;
     zf_err e = {0};
+    cli->engine.remote = &cli->remote;
+    if (url && cli->remote.insecure)
+        zfs_log(LOG_WARNING, "WARNING: -o insecure: the TLS certificates of "
+                "%s are not verified; anyone on the path can change the data",
+                cli->store);
     if (zf_open(cli->store, &cli->engine, &z, &e) != ZF_OK) {
         if (e.msg[0])
             fprintf(stderr, "zarrfs: cannot open the store: %s\n", e.msg);
@@ -301,9 +409,24 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
         zf_close(z);
         return -1;
     }
+    fs->readahead = (unsigned)cli->readahead;
     zfs_log(LOG_DEBUG, "%s: %zu arrays shown, %zu left out", cli->store,
             tree->narrays, tree->nskipped);
     return 0;
+}
+
+/* Sets the mount's read_ahead_kb to readahead=; a failure is a warning
+ * (only a debug message when readahead= was not given and we are not root:
+ * an ordinary user cannot write it). */
+static void zfs_set_readahead(const struct zfs_cli *cli, const char *mnt)
+{
+    char why[512];
+    unsigned long kb = (unsigned long)(cli->readahead >> 10);
+    if (zfs_bdi_set_readahead(mnt, kb, why, sizeof why) == 0)
+        zfs_log(LOG_DEBUG, "%s: read_ahead_kb = %lu", mnt, kb);
+    else
+        zfs_log(cli->readahead_set || geteuid() == 0 ? LOG_WARNING : LOG_DEBUG,
+                "readahead=%zuK not set: %s", cli->readahead >> 10, why);
 }
 
 /* Forks into the background (see the contract above); the parent exits 0
@@ -402,6 +525,7 @@ static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
                 fo->mountpoint);
         return -1;
     }
+    zfs_set_readahead(cli, fo->mountpoint);
     int rc = -1;
     if ((fo->foreground || zfs_daemonize() == 0) &&
         zfs_signals_start(sig, se) == 0) {
@@ -458,6 +582,7 @@ int main(int argc, char **argv)
         rc = zfs_run(&args, &cli, &fo);
     free(fo.mountpoint);
     free(cli.store);
+    zf_remote_options_clear(&cli.remote);
     fuse_opt_free_args(&args);
     return rc < 0 ? 1 : 0;
 }

@@ -91,6 +91,22 @@ static void zfs_inflight_end(struct zfs_fs *fs)
     pthread_mutex_unlock(&fs->lock);
 }
 
+/* ---- the connection --------------------------------------------------------- */
+
+/* Asks for large reads (see ops.h).  The kernel offered its bdi's readahead
+ * (128 KiB); it keeps the smaller of read_ahead_kb and max_readahead, so
+ * this must be at least what main writes to read_ahead_kb. */
+static void zfs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+    struct zfs_fs *fs = userdata;
+    conn->max_readahead = fs->readahead;
+    conn->max_background = ZFS_MAX_BACKGROUND;
+    conn->congestion_threshold = ZFS_MAX_BACKGROUND * 3 / 4;
+    zfs_log(LOG_DEBUG, "init: max_readahead %u, max_write %u, max_read %u, "
+                       "max_background %u", conn->max_readahead,
+            conn->max_write, conn->max_read, conn->max_background);
+}
+
 /* ---- attributes ------------------------------------------------------------ */
 
 static void zfs_fill_stat(const struct zfs_fs *fs, const zfs_inode *n,
@@ -455,6 +471,7 @@ static void zfs_op_forget_multi(fuse_req_t req, size_t count,
 }
 
 const struct fuse_lowlevel_ops zfs_ops = {
+    .init = zfs_op_init,
     .lookup = zfs_op_lookup,
     .forget = zfs_op_forget,
     .forget_multi = zfs_op_forget_multi,

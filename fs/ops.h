@@ -18,6 +18,11 @@
  *    replied; call it after the session loop ends and before the session,
  *    the store or the tree is torn down.
  *  - A failed read replies EIO and is logged once per (array, message).
+ *  - The init operation asks the kernel for large reads: max_readahead is
+ *    fs->readahead (set by main after zfs_fs_init), up to ZFS_MAX_BACKGROUND
+ *    requests in flight; max_read stays 0 (no limit, as the mount option
+ *    has it), so a request is bounded by the kernel's max_pages, which
+ *    libfuse derives from max_write (1 MiB in libfuse 3.14).
  *  - All operations are thread-safe (the multi-threaded loop calls them at
  *    once; the tree is immutable and the counters are mutex-protected).
  */
@@ -44,7 +49,12 @@ struct zfs_fs {
     pthread_mutex_t lock;
     pthread_cond_t idle; /* signalled when inflight drops to 0 */
     unsigned long inflight; /* asynchronous reads not yet replied */
+    unsigned readahead;  /* bytes: conn->max_readahead (readahead=) */
 };
+
+/* Asynchronous (readahead) requests the kernel may have in flight, and
+ * the number past which it counts the mount as congested (3/4 of it). */
+#define ZFS_MAX_BACKGROUND 64
 
 /* The operations table; its userdata must be a struct zfs_fs. */
 extern const struct fuse_lowlevel_ops zfs_ops;

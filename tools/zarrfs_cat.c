@@ -22,12 +22,14 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: zarrfs-cat [--offset N] [--length N] [--threads N] [--stats]"
-            " STORE [ARRAY]\n"
+            " [-o OPTS] STORE [ARRAY]\n"
             "Writes bytes [N, N+length) of the array's flat view (C order, "
             "native byte order)\nto stdout; by default the whole array.  ARRAY "
             "is the array's path in the store;\nleave it out when the store's "
             "root is an array.  --stats prints the engine's\ncounters as JSON "
-            "on stderr.\n");
+            "on stderr.\nSTORE is a folder or an http://, https:// or s3:// URL; "
+            "-o takes zarrfs's\nremote options, comma-separated "
+            "(-o s3_endpoint=URL,retries=2).\n");
 }
 
 typedef struct block {
@@ -159,11 +161,25 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* -o OPTS: remote options separated by commas; 0, or -1 with a message
+ * (and r cleared). */
+static int parse_remote_opts(zf_remote_options *r, const char *list)
+{
+    zf_err e = {0};
+    if (zf_remote_options_parse(r, list, &e) == ZF_OK)
+        return 0;
+    fprintf(stderr, "zarrfs-cat: -o: %s\n", e.msg);
+    zf_remote_options_clear(r);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t off = 0, len = UINT64_MAX, threads = 0;
     int stats = 0;
     const char *pos[2] = {NULL, NULL};
+    zf_remote_options remote;
+    zf_remote_options_init(&remote);
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = NULL;
@@ -184,6 +200,10 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(arg, "--stats"))
             stats = 1;
+        else if (!strcmp(arg, "-o") && i + 1 < argc) {
+            if (parse_remote_opts(&remote, argv[++i]) != 0)
+                return 2;
+        }
         else if (takes && (!val || parse_u64(val, &v))) {
             fprintf(stderr, "zarrfs-cat: %s needs a non-negative integer\n", name);
             return 2;
@@ -204,8 +224,11 @@ int main(int argc, char **argv)
     zf_zarr *z;
     zf_err err;
     /* Blocks are large and double-buffered: prefetch would only add work. */
-    zf_options opts = {.threads = (int)threads, .no_prefetch = 1};
-    if (zf_open(pos[0], &opts, &z, &err) != ZF_OK) {
+    zf_options opts = {.threads = (int)threads, .no_prefetch = 1,
+                       .remote = &remote};
+    zf_code oc = zf_open(pos[0], &opts, &z, &err);
+    zf_remote_options_clear(&remote); /* the store keeps copies */
+    if (oc != ZF_OK) {
         fprintf(stderr, "zarrfs-cat: %s\n", err.msg);
         return 1;
     }

@@ -15,9 +15,11 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: zarrfs-info [--json] STORE\n"
+    fprintf(f, "usage: zarrfs-info [--json] [-o OPTS] STORE\n"
                "Lists the groups and arrays of the Zarr store in the folder "
-               "STORE.\n");
+               "STORE,\nor at an http://, https:// or s3:// URL; -o takes "
+               "zarrfs's remote options,\ncomma-separated (-o "
+               "s3_endpoint=URL,retries=2).\n");
 }
 
 static void print_dims(FILE *f, int n, const uint64_t *v, const char *sep)
@@ -182,13 +184,31 @@ static void json_node(zf_zarr *z, const char *store, const zf_node *n)
     printf("}");
 }
 
+/* -o OPTS: remote options separated by commas; 0, or -1 with a message
+ * (and r cleared). */
+static int parse_remote_opts(zf_remote_options *r, const char *list)
+{
+    zf_err e = {0};
+    if (zf_remote_options_parse(r, list, &e) == ZF_OK)
+        return 0;
+    fprintf(stderr, "zarrfs-info: -o: %s\n", e.msg);
+    zf_remote_options_clear(r);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     int json = 0;
     const char *store = NULL;
+    zf_remote_options remote;
+    zf_remote_options_init(&remote);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+            if (parse_remote_opts(&remote, argv[++i]) != 0)
+                return 2;
+        }
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -205,8 +225,10 @@ int main(int argc, char **argv)
     }
     zf_zarr *z;
     zf_err err;
-    zf_options opts = {.threads = 1};
-    if (zf_open(store, &opts, &z, &err) != ZF_OK) {
+    zf_options opts = {.threads = 1, .remote = &remote};
+    zf_code oc = zf_open(store, &opts, &z, &err);
+    zf_remote_options_clear(&remote); /* the store keeps copies */
+    if (oc != ZF_OK) {
         fprintf(stderr, "zarrfs-info: %s\n", err.msg);
         return 1;
     }

@@ -1,11 +1,12 @@
 /*
  * zarrfs.h - the public API of the zarrfs engine.
  *
- * The engine opens a Zarr store (a folder), lists its groups and arrays, and
- * reads any byte range of an array's flat view: the whole array in C order,
- * native byte order, so byte i * itemsize is element i.  Only the chunks (and,
- * for sharded arrays, only the inner chunks) a read touches are read from the
- * store, with byte-range reads, and they are decoded on the engine's threads.
+ * The engine opens a Zarr store (a folder, or an http(s):// or s3:// URL),
+ * lists its groups and arrays, and reads any byte range of an array's flat
+ * view: the whole array in C order, native byte order, so byte i * itemsize
+ * is element i.  Only the chunks (and, for sharded arrays, only the inner
+ * chunks) a read touches are read from the store, with byte-range reads, and
+ * they are decoded on the engine's threads.
  *
  * Contract, for every function below:
  *  - Errors are values.  A function that can fail returns a zf_code and, when
@@ -55,15 +56,60 @@ const char *zf_code_name(zf_code code);
 typedef struct zf_zarr zf_zarr;
 typedef struct zf_array zf_array;
 
+/* How a remote store (an http://, https:// or s3:// URL) is read.  Set it up
+ * with zf_remote_options_init (the defaults) and zf_remote_option_set; free
+ * its strings with zf_remote_options_clear. */
+typedef enum zf_s3_addressing {
+    ZF_S3_DEFAULT, /* virtual-host style for AWS, path style for an endpoint */
+    ZF_S3_PATH,    /* ENDPOINT/BUCKET/KEY */
+    ZF_S3_VIRTUAL  /* BUCKET.HOST/KEY */
+} zf_s3_addressing;
+
+typedef struct zf_remote_options {
+    int connections;       /* requests in flight at most (16) */
+    int retries;           /* retries of a failed request (5) */
+    double timeout;        /* seconds one request may take (30) */
+    int insecure;          /* 1: TLS certificates are not verified */
+    char *cafile;          /* CA bundle; NULL: $CURL_CA_BUNDLE, else curl's */
+    uint64_t coalesce_gap; /* ranges closer than this are read as one (64 KiB) */
+    uint64_t coalesce_max; /* ... into requests of at most this (16 MiB) */
+    char *arrays;          /* HTTP without consolidated metadata: the nodes to
+                              look for, "a:b/c" (',' or ':' separated) */
+    char *s3_endpoint;     /* NULL: $AWS_ENDPOINT_URL, else AWS's for region */
+    char *s3_region;       /* NULL: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1 */
+    char *s3_profile;      /* NULL: $AWS_PROFILE, else environment credentials */
+    zf_s3_addressing s3_addressing;
+    int s3_anonymous;      /* 1: never sign, even with credentials around */
+} zf_remote_options;
+
+void zf_remote_options_init(zf_remote_options *r);
+/* Applies one "name=value" (or "name" for the flags insecure and
+ * s3_anonymous): connections, retries, timeout (seconds), insecure, cafile,
+ * coalesce_gap, coalesce_max (bytes, or K/M/G suffixed), arrays, s3_endpoint,
+ * s3_region, s3_profile, s3_addressing (path|virtual), s3_anonymous.
+ * ZF_ENOTFOUND (no message) when `opt` names none of them, ZF_EINVAL with a
+ * message for a bad value, ZF_ENOMEM. */
+zf_code zf_remote_option_set(zf_remote_options *r, const char *opt,
+                             zf_err *err);
+/* Sets every option of a comma-separated list ("retries=2,insecure"), as
+ * the tools' -o takes them; stops at the first bad one (an unknown name is
+ * ZF_ENOTFOUND, with the name in err). */
+zf_code zf_remote_options_parse(zf_remote_options *r, const char *list,
+                                zf_err *err);
+void zf_remote_options_clear(zf_remote_options *r);
+
 typedef struct zf_options {
-    int threads;        /* decode threads; 0 = the number of cores */
+    int threads;        /* decode threads; 0 = the number of cores (for a
+                           remote store, at least its connections) */
     size_t cache_bytes; /* decoded-chunk cache budget; 0 = 256 MiB */
     int no_prefetch;    /* 1: never decode ahead of sequential reads */
+    const zf_remote_options *remote; /* NULL = the defaults */
 } zf_options;
 
-/* Opens the store at `path` (a folder) and reads the metadata of every node.
- * `opts` may be NULL for the defaults.  Arrays whose metadata cannot be used
- * do not make this fail: they are listed with their error (zf_node.error). */
+/* Opens the store at `path` (a folder, or an http://, https:// or s3:// URL)
+ * and reads the metadata of every node.  `opts` may be NULL for the
+ * defaults.  Arrays whose metadata cannot be used do not make this fail:
+ * they are listed with their error (zf_node.error). */
 zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
                 zf_err *err);
 void zf_close(zf_zarr *z);

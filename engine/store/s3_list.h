@@ -1,0 +1,45 @@
+/*
+ * s3_list.h - the body of an S3 ListObjectsV2 response (GET
+ * /bucket?list-type=2...), read with a small XML scanner of its own (no XML
+ * library).
+ *
+ * The scanner takes well-formed XML 1.0 elements, attributes, character and
+ * entity references (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;), CDATA,
+ * comments and processing instructions; a DOCTYPE (and so any entity it could
+ * define) is refused.  The whole body is checked before fn is first called:
+ * a malformed body calls fn never.  Work is linear in len, nesting is bounded
+ * (64 levels), each value kept is bounded (64 KiB): hostile bodies are errors,
+ * not crashes or unbounded memory.  Namespace prefixes on names are ignored.
+ *
+ * Thread-safe (no state outside the call).
+ */
+#ifndef ZF_S3_LIST_H
+#define ZF_S3_LIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../err.h"
+
+/* Parses one ListObjectsV2 response body xml[0..len) (not NUL-terminated).
+ * Calls fn(arg, key, size, 0) for each <Contents> (its <Key> and <Size>) and
+ * fn(arg, prefix, 0, 1) for each <CommonPrefixes><Prefix>, in document order,
+ * with XML entities decoded (and, when the body says
+ * <EncodingType>url</EncodingType>, the URL encoding of keys and prefixes
+ * too).  The strings passed to fn live only during the call.
+ * *truncated (if not NULL) is 1 when <IsTruncated>true</IsTruncated>;
+ * *next_token (if not NULL) is a malloc'd copy of <NextContinuationToken>, or
+ * NULL when there is none.  A truncated listing without a continuation token
+ * is an error (the caller could not go on).
+ * Errors: ZF_EIO with a message for a malformed body (truncated XML, a
+ * mismatched tag, an unknown entity, a <Contents> without <Key> or <Size>, a
+ * bad <Size>, an empty key, a NUL in a value, a root other than
+ * <ListBucketResult>) and for an S3 <Error> body ("S3 error CODE: MESSAGE");
+ * ZF_ENOMEM.  On error *truncated is 0 and *next_token NULL. */
+zf_code zf_s3_list_parse(const char *xml, size_t len,
+                         void (*fn)(void *arg, const char *key, uint64_t size,
+                                    int is_prefix),
+                         void *arg, int *truncated, char **next_token,
+                         zf_err *err);
+
+#endif

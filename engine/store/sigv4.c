@@ -1,0 +1,602 @@
+/*
+ * sigv4.c - AWS Signature Version 4 header signing; see sigv4.h.
+ *
+ * SHA-256 and HMAC-SHA256 come from OpenSSL's libcrypto.  The canonical
+ * request is assembled in a growable string; headers are parsed into a table,
+ * sorted by name (stably, so repeated names keep their order) and merged.
+ */
+#include "sigv4.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#define ZF_SHA256_EMPTY \
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* ---- a growable string ----------------------------------------------- */
+
+typedef struct sb {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sb;
+
+static void sb_add(sb *s, const char *p, size_t n)
+{
+    if (s->oom)
+        return;
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 256;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *q = realloc(s->p, cap);
+        if (!q) {
+            s->oom = 1;
+            return;
+        }
+        s->p = q;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->len, p, n);
+    s->len += n;
+    s->p[s->len] = 0;
+}
+
+static void sb_adds(sb *s, const char *z)
+{
+    sb_add(s, z, strlen(z));
+}
+
+static void sb_addc(sb *s, char c)
+{
+    sb_add(s, &c, 1);
+}
+
+/* ---- encoding helpers ------------------------------------------------- */
+
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static void sb_enc_byte(sb *s, unsigned char c)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    if (is_unreserved(c)) {
+        sb_addc(s, (char)c);
+    } else {
+        char e[3] = {'%', hx[c >> 4], hx[c & 15]};
+        sb_add(s, e, 3);
+    }
+}
+
+/* Decodes %XX escapes of p[0..n) (an invalid escape is a literal '%') and
+ * encodes the result again.  A literal '/' is kept when keep_slash; one that
+ * came from "%2F" is always encoded. */
+static void sb_reencode(sb *s, const char *p, size_t n, int keep_slash)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '%' && n - i >= 3) {
+            int h = hexval((unsigned char)p[i + 1]);
+            int l = hexval((unsigned char)p[i + 2]);
+            if (h >= 0 && l >= 0) {
+                sb_enc_byte(s, (unsigned char)(h * 16 + l));
+                i += 2;
+                continue;
+            }
+        }
+        if (c == '/' && keep_slash)
+            sb_addc(s, '/');
+        else
+            sb_enc_byte(s, c);
+    }
+}
+
+char *zf_sigv4_uri_encode(const char *s, size_t len, int keep_slash)
+{
+    sb o = {0};
+    sb_add(&o, "", 0);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '/' && keep_slash)
+            sb_addc(&o, '/');
+        else
+            sb_enc_byte(&o, c);
+    }
+    if (o.oom) {
+        free(o.p);
+        return NULL;
+    }
+    return o.p;
+}
+
+static void hex32(const unsigned char *md, char out[65])
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[md[i] >> 4];
+        out[2 * i + 1] = hx[md[i] & 15];
+    }
+    out[64] = 0;
+}
+
+static int sha256_hex(const char *p, size_t n, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+        return -1;
+    hex32(md, out);
+    return 0;
+}
+
+static int hmac256(const void *key, size_t klen, const char *msg,
+                   unsigned char out[32])
+{
+    unsigned int mdlen = 0;
+    if (!HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg,
+              strlen(msg), out, &mdlen) ||
+        mdlen != 32)
+        return -1;
+    return 0;
+}
+
+/* ---- argument checks --------------------------------------------------- */
+
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int is_token(const char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_tchar((unsigned char)p[i]))
+            return 0;
+    return 1;
+}
+
+/* No control characters (tab allowed when `tab`), no DEL. */
+static int is_clean(const char *p, int tab)
+{
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c < 0x20 && !(tab && c == '\t')) || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+/* Printable ASCII without spaces (a request target). */
+static int is_target(const char *p)
+{
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- headers ----------------------------------------------------------- */
+
+typedef struct hdr {
+    char *name;  /* lower case */
+    char *value; /* trimmed, blanks collapsed */
+    size_t idx;  /* order given, for a stable sort */
+} hdr;
+
+static int hdr_cmp(const void *a, const void *b)
+{
+    const hdr *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Adds name (n bytes, lower-cased) and value (normalised) to h[*nh]. */
+static int hdr_push(hdr *h, size_t *nh, const char *name, size_t n,
+                    const char *value)
+{
+    char *nm = malloc(n + 1);
+    char *v = malloc(strlen(value) + 1);
+    if (!nm || !v) {
+        free(nm);
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        nm[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    nm[n] = 0;
+    size_t o = 0;
+    int blank = 0;
+    for (const char *p = value; *p; p++) {
+        if (*p == ' ' || *p == '\t') {
+            blank = 1;
+            continue;
+        }
+        if (blank && o)
+            v[o++] = ' ';
+        blank = 0;
+        v[o++] = *p;
+    }
+    v[o] = 0;
+    h[*nh].name = nm;
+    h[*nh].value = v;
+    h[*nh].idx = *nh;
+    (*nh)++;
+    return 0;
+}
+
+static void hdrs_free(hdr *h, size_t nh)
+{
+    for (size_t i = 0; i < nh; i++) {
+        free(h[i].name);
+        free(h[i].value);
+    }
+    free(h);
+}
+
+/* ---- query ------------------------------------------------------------- */
+
+typedef struct qparam {
+    char *name, *value; /* encoded */
+} qparam;
+
+static int q_cmp(const void *a, const void *b)
+{
+    const qparam *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->value, y->value);
+}
+
+static char *reencode(const char *p, size_t n)
+{
+    sb s = {0};
+    sb_add(&s, "", 0);
+    sb_reencode(&s, p, n, 0);
+    if (s.oom) {
+        free(s.p);
+        return NULL;
+    }
+    return s.p;
+}
+
+/* Appends the canonical query string of q to s; -1 when out of memory. */
+static int canonical_query(sb *s, const char *q)
+{
+    size_t n = 1;
+    for (const char *p = q; *p; p++)
+        n += *p == '&';
+    qparam *v = calloc(n, sizeof *v);
+    if (!v)
+        return -1;
+    size_t nv = 0;
+    int rc = 0;
+    const char *p = q;
+    while (*p) {
+        const char *e = strchr(p, '&');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len) {
+            const char *eq = memchr(p, '=', len);
+            size_t nl = eq ? (size_t)(eq - p) : len;
+            v[nv].name = reencode(p, nl);
+            v[nv].value = eq ? reencode(eq + 1, len - nl - 1) : reencode("", 0);
+            nv++;
+            if (!v[nv - 1].name || !v[nv - 1].value) {
+                rc = -1;
+                break;
+            }
+        }
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+    if (rc == 0) {
+        qsort(v, nv, sizeof *v, q_cmp);
+        for (size_t i = 0; i < nv; i++) {
+            if (i)
+                sb_addc(s, '&');
+            sb_adds(s, v[i].name);
+            sb_addc(s, '=');
+            sb_adds(s, v[i].value);
+        }
+    }
+    for (size_t i = 0; i < nv; i++) {
+        free(v[i].name);
+        free(v[i].value);
+    }
+    free(v);
+    return rc;
+}
+
+/* ---- signing ----------------------------------------------------------- */
+
+static char *line(const char *name, const char *value)
+{
+    size_t n = strlen(name) + 2 + strlen(value) + 1;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s: %s", name, value);
+    return p;
+}
+
+static int is_name(const char *h, size_t n, const char *name)
+{
+    return strlen(name) == n && strncasecmp(h, name, n) == 0;
+}
+
+zf_code zf_sigv4_sign_ex(const zf_sigv4_key *k, unsigned flags,
+                         const char *method, const char *path,
+                         const char *query, const char *const *headers,
+                         size_t nheaders, time_t now, char **out, size_t *nout,
+                         char **canonical, zf_err *err)
+{
+    if (nout)
+        *nout = 0;
+    if (canonical)
+        *canonical = NULL;
+    if (!k || !out || !nout || !method || (nheaders && !headers))
+        return zf_err_set(err, ZF_EINVAL, "sigv4: missing argument");
+    if (!k->access_key || !k->secret_key || !k->region || !k->service ||
+        !*k->access_key || !*k->region || !*k->service)
+        return zf_err_set(err, ZF_EINVAL,
+                          "sigv4: the key needs an access key, a secret key, "
+                          "a region and a service");
+    if (!is_clean(k->access_key, 0) || !is_clean(k->region, 0) ||
+        !is_clean(k->service, 0) || strchr(k->access_key, '/') ||
+        strchr(k->region, '/') || strchr(k->service, '/') ||
+        (k->session_token && !is_clean(k->session_token, 0)))
+        return zf_err_set(err, ZF_EINVAL,
+                          "sigv4: a control character or '/' in the access "
+                          "key, region, service or session token");
+    if (!is_token(method, strlen(method)))
+        return zf_err_set(err, ZF_EINVAL, "sigv4: bad method \"%.40s\"",
+                          method);
+    if (!path)
+        path = "";
+    if (!query)
+        query = "";
+    if ((*path && *path != '/') || !is_target(path) || !is_target(query))
+        return zf_err_set(err, ZF_EINVAL,
+                          "sigv4: bad request path or query \"%.80s\"", path);
+
+    struct tm tm;
+    char amzdate[32], day[16];
+    if (!gmtime_r(&now, &tm) || tm.tm_year + 1900 < 1000 ||
+        tm.tm_year + 1900 > 9999)
+        return zf_err_set(err, ZF_EINVAL, "sigv4: bad signing time");
+    if (strftime(amzdate, sizeof amzdate, "%Y%m%dT%H%M%SZ", &tm) != 16)
+        return zf_err_set(err, ZF_EINVAL, "sigv4: bad signing time");
+    memcpy(day, amzdate, 8);
+    day[8] = 0;
+
+    zf_code rc = ZF_OK;
+    hdr *h = calloc(nheaders + 3, sizeof *h);
+    size_t nh = 0;
+    sb can = {0}, sts = {0}, auth = {0}, scope = {0}, secret = {0};
+    unsigned char k1[32], k2[32], k3[32], k4[32], ms[32];
+    char hash[65], sig[65];
+    size_t signed_at = 0, signed_end = 0, n = 0;
+    int bad = 0;
+    const char *payload = ZF_SHA256_EMPTY;
+    int have_payload = 0, add_payload = 0, add_token = 0;
+    if (!h) {
+        rc = zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
+        goto done;
+    }
+
+    /* The caller's headers. */
+    for (size_t i = 0; i < nheaders; i++) {
+        const char *s = headers[i];
+        const char *colon = s ? strchr(s, ':') : NULL;
+        if (!colon) {
+            rc = zf_err_set(err, ZF_EINVAL,
+                            "sigv4: header \"%.60s\" is not name:value",
+                            s ? s : "(null)");
+            goto done;
+        }
+        size_t nn = (size_t)(colon - s);
+        if (!is_token(s, nn) || !is_clean(colon + 1, 1)) {
+            rc = zf_err_set(err, ZF_EINVAL, "sigv4: bad header \"%.60s\"", s);
+            goto done;
+        }
+        if (is_name(s, nn, "x-amz-date") || is_name(s, nn, "authorization") ||
+            is_name(s, nn, "x-amz-security-token")) {
+            rc = zf_err_set(err, ZF_EINVAL,
+                            "sigv4: header %.*s is added by the signer",
+                            (int)nn, s);
+            goto done;
+        }
+        if (hdr_push(h, &nh, s, nn, colon + 1)) {
+            rc = zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
+            goto done;
+        }
+        if (is_name(s, nn, "x-amz-content-sha256")) {
+            if (have_payload) {
+                rc = zf_err_set(err, ZF_EINVAL,
+                                "sigv4: x-amz-content-sha256 given twice");
+                goto done;
+            }
+            have_payload = 1;
+            payload = h[nh - 1].value;
+        }
+    }
+    /* The headers added here. */
+    add_payload = !(flags & ZF_SIGV4_NO_PAYLOAD_HEADER) && !have_payload;
+    add_token = k->session_token && *k->session_token;
+    if (hdr_push(h, &nh, "x-amz-date", 10, amzdate) ||
+        (add_payload &&
+         hdr_push(h, &nh, "x-amz-content-sha256", 20, ZF_SHA256_EMPTY)) ||
+        (add_token &&
+         hdr_push(h, &nh, "x-amz-security-token", 20, k->session_token))) {
+        rc = zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
+        goto done;
+    }
+    /* payload may point into h[]: sorting moves entries, not strings. */
+    qsort(h, nh, sizeof *h, hdr_cmp);
+
+    /* The canonical request. */
+    sb_adds(&can, method);
+    sb_addc(&can, '\n');
+    if (*path)
+        sb_reencode(&can, path, strlen(path), 1);
+    else
+        sb_addc(&can, '/');
+    sb_addc(&can, '\n');
+    if (canonical_query(&can, query)) {
+        rc = zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
+        goto done;
+    }
+    sb_addc(&can, '\n');
+    for (size_t i = 0; i < nh; i++) {
+        if (i && strcmp(h[i].name, h[i - 1].name) == 0) {
+            sb_addc(&can, ',');
+        } else {
+            if (i)
+                sb_addc(&can, '\n');
+            sb_adds(&can, h[i].name);
+            sb_addc(&can, ':');
+        }
+        sb_adds(&can, h[i].value);
+    }
+    sb_adds(&can, "\n\n");
+    signed_at = can.len;
+    for (size_t i = 0; i < nh; i++) {
+        if (i && strcmp(h[i].name, h[i - 1].name) == 0)
+            continue;
+        if (i)
+            sb_addc(&can, ';');
+        sb_adds(&can, h[i].name);
+    }
+    signed_end = can.len;
+    sb_addc(&can, '\n');
+    sb_adds(&can, payload);
+    if (can.oom) {
+        rc = zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
+        goto done;
+    }
+
+    /* The string to sign and the signature. */
+    if (sha256_hex(can.p, can.len, hash)) {
+        rc = zf_err_set(err, ZF_EIO, "sigv4: SHA-256 failed");
+        goto done;
+    }
+    sb_adds(&scope, day);
+    sb_addc(&scope, '/');
+    sb_adds(&scope, k->region);
+    sb_addc(&scope, '/');
+    sb_adds(&scope, k->service);
+    sb_adds(&scope, "/aws4_request");
+    sb_adds(&sts, "AWS4-HMAC-SHA256\n");
+    sb_adds(&sts, amzdate);
+    sb_addc(&sts, '\n');
+    if (scope.p)
+        sb_adds(&sts, scope.p);
+    sb_addc(&sts, '\n');
+    sb_adds(&sts, hash);
+
+    sb_adds(&secret, "AWS4");
+    sb_adds(&secret, k->secret_key);
+    bad = scope.oom || sts.oom || secret.oom;
+    if (!bad)
+        bad = hmac256(secret.p, secret.len, day, k1) ||
+              hmac256(k1, 32, k->region, k2) ||
+              hmac256(k2, 32, k->service, k3) ||
+              hmac256(k3, 32, "aws4_request", k4) ||
+              hmac256(k4, 32, sts.p, ms);
+    if (secret.p)
+        OPENSSL_cleanse(secret.p, secret.len);
+    free(secret.p);
+    secret.p = NULL;
+    OPENSSL_cleanse(k1, sizeof k1);
+    OPENSSL_cleanse(k2, sizeof k2);
+    OPENSSL_cleanse(k3, sizeof k3);
+    OPENSSL_cleanse(k4, sizeof k4);
+    if (bad) {
+        rc = (scope.oom || sts.oom || secret.oom)
+                 ? zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory")
+                 : zf_err_set(err, ZF_EIO, "sigv4: HMAC-SHA256 failed");
+        goto done;
+    }
+    hex32(ms, sig);
+
+    sb_adds(&auth, "AWS4-HMAC-SHA256 Credential=");
+    sb_adds(&auth, k->access_key);
+    sb_addc(&auth, '/');
+    sb_adds(&auth, scope.p);
+    sb_adds(&auth, ", SignedHeaders=");
+    sb_add(&auth, can.p + signed_at, signed_end - signed_at);
+    sb_adds(&auth, ", Signature=");
+    sb_adds(&auth, sig);
+    if (auth.oom) {
+        rc = zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
+        goto done;
+    }
+
+    /* The lines to send. */
+    out[n++] = line("X-Amz-Date", amzdate);
+    if (add_payload)
+        out[n++] = line("X-Amz-Content-Sha256", ZF_SHA256_EMPTY);
+    if (add_token)
+        out[n++] = line("X-Amz-Security-Token", k->session_token);
+    out[n++] = line("Authorization", auth.p);
+    for (size_t i = 0; i < n; i++) {
+        if (!out[i]) {
+            for (size_t j = 0; j < n; j++) {
+                free(out[j]);
+                out[j] = NULL;
+            }
+            rc = zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
+            goto done;
+        }
+    }
+    *nout = n;
+    if (canonical) {
+        *canonical = can.p;
+        can.p = NULL;
+    }
+
+done:
+    if (h)
+        hdrs_free(h, nh);
+    free(can.p);
+    free(sts.p);
+    free(auth.p);
+    free(scope.p);
+    return rc;
+}
+
+zf_code zf_sigv4_sign(const zf_sigv4_key *k, const char *method,
+                      const char *path, const char *query,
+                      const char *const *headers, size_t nheaders, time_t now,
+                      char **out, size_t *nout, zf_err *err)
+{
+    return zf_sigv4_sign_ex(k, 0, method, path, query, headers, nheaders, now,
+                            out, nout, NULL, err);
+}
