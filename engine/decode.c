@@ -58,7 +58,7 @@ static zf_code run_bb(const zf_pipeline *p, const uint8_t *in, size_t inlen,
     const uint8_t *cur = in;
     size_t curlen = inlen;
     zf_buf *tmp[2] = {&s->b, &s->c};
-    size_t limit = (size_t)p->nbytes * 2 + (1 << 20);
+    size_t limit = (size_t)zf_pipeline_max_encoded(p);
     for (int i = p->nbb - 1; i >= 0; i--) {
         size_t off, len;
         /* A checksum is verified where the bytes are; only the last stage

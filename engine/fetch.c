@@ -25,17 +25,7 @@ static int needs_bytes(zf_task *t)
 {
     if (t->code != ZF_OK || (t->mode != ZF_TASK_DIRECT && t->mode != ZF_TASK_LOAD))
         return 0;
-    if (t->len > t->pipe->nbytes * 2 + (1 << 20)) {
-        t->code = zf_err_set(&t->err, ZF_ECORRUPT, "%s: chunk of %llu bytes is "
-                             "too large for %llu decoded bytes", t->key,
-                             (unsigned long long)t->len,
-                             (unsigned long long)t->pipe->nbytes);
-        return 0;
-    }
-    /* Raw chunks that land whole in the reply are read there directly. */
-    const zf_pipeline *p = t->pipe;
-    return !(t->mode == ZF_TASK_DIRECT && p->nbb == 0 && p->naa == 0 &&
-             t->len == p->nbytes && zf_box_is_whole_contiguous(p, t->count, &t->dst));
+    return !zf_task_reads_in_place(t); /* those read into the reply */
 }
 
 static size_t make_runs(zf_fetch *f, size_t n)

@@ -66,6 +66,13 @@ zf_code zf_pipeline_new(struct json_object *codecs, int ndim,
                         zf_err *err);
 void zf_pipeline_free(zf_pipeline *p);
 
+/* The most bytes an encoded chunk of p may take: no codec here expands its
+ * input by more, so a larger chunk is damage, refused before reading it. */
+static inline uint64_t zf_pipeline_max_encoded(const zf_pipeline *p)
+{
+    return p->nbytes * 2 + (1 << 20);
+}
+
 /* 1 if the stored bytes must be swapped to reach native order. */
 static inline int zf_pipeline_swaps(const zf_pipeline *p)
 {

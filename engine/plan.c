@@ -36,6 +36,10 @@ static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
         pl->tasks = t;
         pl->cap = cap;
     }
+    if (len > zf_pipeline_max_encoded(p))
+        return zf_err_set(err, ZF_ECORRUPT, "%s: chunk of %llu bytes is too "
+                          "large for %llu decoded bytes", key,
+                          (unsigned long long)len, (unsigned long long)p->nbytes);
     const char *k = keep_key(pl, key, err);
     if (!k)
         return ZF_ENOMEM;

@@ -78,6 +78,10 @@ zf_code zf_plan_read_range(zf_array *a, const char *key, uint64_t off,
 /* Matches each task with the cache (sets mode and entry). */
 void zf_plan_lookup(zf_plan *pl);
 
+/* 1 if the task is a raw chunk (bytes codec alone) landing whole and
+ * contiguous in its destination: it is read straight there, no scratch. */
+int zf_task_reads_in_place(const zf_task *t);
+
 /* Runs one task (a pool job); sets task->code/err. */
 void zf_task_run(void *task);
 

@@ -28,12 +28,7 @@ static void copy_from_entry(zf_task *t)
  * thread's scratch. */
 static zf_code fetch_self(zf_task *t, zf_scratch *s)
 {
-    uint64_t len = t->len;
-    if (len > t->pipe->nbytes * 2 + (1 << 20))
-        return zf_err_set(&t->err, ZF_ECORRUPT, "%s: chunk of %llu bytes is too "
-                          "large for %llu decoded bytes", t->key,
-                          (unsigned long long)len,
-                          (unsigned long long)t->pipe->nbytes);
+    uint64_t len = t->len; /* bounded when the task was planned */
     zf_code c = zf_buf_reserve(&s->in, (size_t)len, &t->err);
     if (c == ZF_OK)
         c = zf_plan_read_range(t->array, t->key, t->off, (size_t)len, s->in.p,
@@ -43,12 +38,10 @@ static zf_code fetch_self(zf_task *t, zf_scratch *s)
     return c;
 }
 
-/* A raw chunk (bytes codec alone) that lands whole and contiguous in the
- * destination is read straight into it: no scratch, no copy. */
-static int raw_in_place(const zf_task *t)
+int zf_task_reads_in_place(const zf_task *t)
 {
     const zf_pipeline *p = t->pipe;
-    return t->mode == ZF_TASK_DIRECT && !t->src && p->nbb == 0 && p->naa == 0 &&
+    return t->mode == ZF_TASK_DIRECT && p->nbb == 0 && p->naa == 0 &&
            t->len == p->nbytes &&
            zf_box_is_whole_contiguous(p, t->count, &t->dst);
 }
@@ -80,7 +73,7 @@ static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
 static zf_code run(zf_task *t)
 {
     zf_counters *ctr = &t->array->z->counters;
-    if (raw_in_place(t)) {
+    if (!t->src && zf_task_reads_in_place(t)) {
         zf_code c = read_raw_in_place(t);
         if (c == ZF_OK) {
             atomic_fetch_add(&ctr->chunks_decoded, 1);
