@@ -92,6 +92,7 @@ typedef struct xfer {
     uint64_t cr_a, cr_b, cr_total;
     double retry_after;
     int64_t clen;
+    uint64_t etag; /* a hash of the ETag header; 0 when there was none */
     int slice_ready, done_early;
     uint64_t want_a, want_b, pos;
     size_t got;
@@ -175,8 +176,16 @@ static int stat_lookup(hstore *s, const char *key, zf_store_stat *st)
     return r; /* -1 unknown, 0 missing, 1 found */
 }
 
+static uint64_t version_of(uint64_t size, time_t mtime, uint64_t etag)
+{
+    return etag ? etag : size * 0x9e3779b97f4a7c15ull ^ (uint64_t)mtime;
+}
+
+/* Remembers what a reply said of key.  The version (which tags cached
+ * chunks and shard indexes) is the ETag's hash, else the size and the
+ * Last-Modified time; a reply that has neither keeps the version known. */
 static void stat_store(hstore *s, const char *key, int found, uint64_t size,
-                       time_t mtime)
+                       time_t mtime, uint64_t etag)
 {
     size_t b = hash_key(key);
     pthread_mutex_lock(&s->stat_lock);
@@ -187,7 +196,7 @@ static void stat_store(hstore *s, const char *key, int found, uint64_t size,
         if (s->nstats >= ZF_HTTP_STAT_MAX)
             stat_clear_locked(s); /* bounded; a miss costs one HEAD */
         size_t kl = strlen(key);
-        if ((e = malloc(sizeof *e + kl + 1))) {
+        if ((e = calloc(1, sizeof *e + kl + 1))) {
             memcpy(e->key, key, kl + 1);
             e->next = s->stats[b];
             s->stats[b] = e;
@@ -200,6 +209,8 @@ static void stat_store(hstore *s, const char *key, int found, uint64_t size,
         /* Range replies may lack Last-Modified: keep what HEAD said. */
         if (mtime > 0 || !found)
             e->st.mtime = mtime;
+        if (etag || mtime > 0 || !found || !e->st.version)
+            e->st.version = version_of(size, mtime, etag);
     }
     pthread_mutex_unlock(&s->stat_lock);
 }
@@ -278,6 +289,7 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
         x->have_cr = x->cr_total_known = 0;
         x->retry_after = -1;
         x->clen = -1;
+        x->etag = 0;
         x->errlen = 0;
     } else if (hdr_is(line, l, "content-range", &v)) {
         unsigned long long a, b, t;
@@ -297,6 +309,11 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
         char *e;
         long long c = strtoll(v, &e, 10);
         x->clen = e != v && c >= 0 ? c : -1;
+    } else if (hdr_is(line, l, "etag", &v)) {
+        uint64_t h = 1469598103934665603ull; /* FNV-1a */
+        for (const char *c = v; *c; c++)
+            h = (h ^ (uint8_t)*c) * 1099511628211ull;
+        x->etag = h ? h : 1;
     } else if (hdr_is(line, l, "retry-after", &v)) {
         char *e;
         double d = strtod(v, &e);
@@ -429,6 +446,7 @@ static void xfer_reset_reply(xfer *x)
     x->have_cr = x->cr_total_known = 0;
     x->retry_after = -1;
     x->clen = -1;
+    x->etag = 0;
     x->slice_ready = x->done_early = 0;
     x->pos = 0;
     x->got = 0;
@@ -597,7 +615,7 @@ static void xfer_finish(xfer *x, CURLcode rc)
                                      "Content-Length", x->url);
                 return;
             }
-            stat_store(s, x->key, 1, (uint64_t)x->clen, mtime);
+            stat_store(s, x->key, 1, (uint64_t)x->clen, mtime, x->etag);
             return;
         }
         if (x->collect)
@@ -621,9 +639,9 @@ static void xfer_finish(xfer *x, CURLcode rc)
             return;
         }
         if (st == 206 && x->cr_total_known)
-            stat_store(s, x->key, 1, x->cr_total, mtime);
+            stat_store(s, x->key, 1, x->cr_total, mtime, x->etag);
         else if (st == 200 && x->clen >= 0)
-            stat_store(s, x->key, 1, (uint64_t)x->clen, mtime);
+            stat_store(s, x->key, 1, (uint64_t)x->clen, mtime, x->etag);
         return;
     }
     char code[64], msg[256];
@@ -636,7 +654,7 @@ static void xfer_finish(xfer *x, CURLcode rc)
         (st == 403 && (!code[0] || !strcmp(code, "AccessDenied")))) {
         x->code = zf_err_set(&x->err, ZF_ENOTFOUND, "%s: no such key (HTTP %ld%s%s)",
                              x->url, st, code[0] ? " " : "", code);
-        stat_store(s, x->key, 0, 0, 0);
+        stat_store(s, x->key, 0, 0, 0, 0);
         return;
     }
     x->code = zf_err_set(&x->err, ZF_EIO, "%s: HTTP %ld%s%s%s%s", x->url, st,
@@ -880,11 +898,11 @@ static zf_code http_stat(zf_store *base, const char *key, zf_store_stat *st,
     c = x.code;
     if (c != ZF_OK && err)
         *err = x.err;
-    if (c == ZF_OK) { /* xfer_finish remembered it, with Last-Modified */
-        zf_store_stat cached;
-        st->size = (uint64_t)x.clen;
-        st->mtime = stat_lookup(s, key, &cached) == 1 ? cached.mtime : 0;
-    }
+    /* xfer_finish remembered it (with Last-Modified), unless the table
+     * was just cleared or out of memory. */
+    if (c == ZF_OK && stat_lookup(s, key, st) != 1)
+        *st = (zf_store_stat){(uint64_t)x.clen, 0,
+                              version_of((uint64_t)x.clen, 0, x.etag)};
     xfer_free(&x);
     return c;
 }
