@@ -19,12 +19,16 @@ typedef struct queue {
 struct zf_pool {
     pthread_mutex_t lock;
     pthread_cond_t work; /* a job was queued, or the pool is stopping */
-    pthread_cond_t done; /* some group's counter reached zero */
+    pthread_cond_t io_work; /* the same, for the I/O threads */
+    pthread_cond_t done; /* some group's counter reached zero, or a job a
+                            waiter may run was queued */
+    int nwaiting;        /* threads asleep in zf_group_wait */
     queue q[ZF_JOB_KINDS];
-    int stopping;
+    int stopping; /* 1: the I/O threads stop; 2: all of them */
     int wanted;   /* threads to start on first use */
     int nthreads; /* threads started */
-    pthread_t *threads;
+    int io_wanted, io_n; /* the same for the I/O threads */
+    pthread_t *threads;  /* wanted + io_wanted: decode threads, then I/O */
 };
 
 static void push(queue *q, job *j)
@@ -66,13 +70,13 @@ static void *worker(void *arg)
     pthread_mutex_lock(&p->lock);
     for (;;) {
         job *j = NULL;
-        for (int k = 0; k < ZF_JOB_KINDS && !j; k++)
+        for (int k = 0; k < ZF_JOB_IO && !j; k++)
             j = pop(&p->q[k]);
         if (j) {
             run_locked(p, j);
             continue;
         }
-        if (p->stopping)
+        if (p->stopping == 2)
             break;
         pthread_cond_wait(&p->work, &p->lock);
     }
@@ -80,17 +84,43 @@ static void *worker(void *arg)
     return NULL;
 }
 
-zf_code zf_pool_new(int threads, zf_pool **out, zf_err *err)
+/* An I/O thread: runs only I/O jobs. */
+static void *io_worker(void *arg)
+{
+    zf_pool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        job *j = pop(&p->q[ZF_JOB_IO]);
+        if (j) {
+            run_locked(p, j);
+            continue;
+        }
+        if (p->stopping)
+            break;
+        pthread_cond_wait(&p->io_work, &p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+zf_code zf_pool_new(int threads, int io_threads, zf_pool **out, zf_err *err)
 {
     zf_pool *p = calloc(1, sizeof *p);
-    if (!p || !(p->threads = calloc((size_t)threads, sizeof(pthread_t)))) {
+    if (threads < 1)
+        threads = 1;
+    if (io_threads < 0)
+        io_threads = 0;
+    if (!p || !(p->threads = calloc((size_t)(threads + io_threads),
+                                    sizeof(pthread_t)))) {
         free(p);
         return zf_err_set(err, ZF_ENOMEM, "thread pool: out of memory");
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->io_work, NULL);
     pthread_cond_init(&p->done, NULL);
     p->wanted = threads;
+    p->io_wanted = io_threads;
     *out = p;
     return ZF_OK;
 }
@@ -107,20 +137,36 @@ static void start_threads(zf_pool *p)
             p->wanted = p->nthreads;
             break;
         }
+    /* (an I/O thread that cannot start leaves its jobs to the others) */
+    for (; p->io_n < p->io_wanted; p->io_n++)
+        if (pthread_create(&p->threads[p->wanted + p->io_n], NULL, io_worker,
+                           p) != 0) {
+            p->io_wanted = p->io_n;
+            break;
+        }
 }
 
 void zf_pool_free(zf_pool *p)
 {
     if (!p)
         return;
+    /* The I/O threads first: their jobs queue decode jobs, which the decode
+     * threads must still be there to run. */
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
+    pthread_cond_broadcast(&p->io_work);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->io_n; i++)
+        pthread_join(p->threads[p->wanted + i], NULL);
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 2;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->io_work);
     pthread_cond_destroy(&p->done);
     free(p->threads);
     free(p);
@@ -129,6 +175,11 @@ void zf_pool_free(zf_pool *p)
 int zf_pool_threads(const zf_pool *p)
 {
     return p->wanted;
+}
+
+int zf_pool_io_threads(const zf_pool *p)
+{
+    return p->io_wanted;
 }
 
 zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
@@ -148,10 +199,16 @@ zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
         fn(arg);
         return ZF_OK;
     }
+    if (kind == ZF_JOB_IO && p->io_n == 0)
+        kind = ZF_JOB_TASK;
     if (g)
         g->pending++;
     push(&p->q[kind], j);
-    pthread_cond_signal(&p->work);
+    pthread_cond_signal(kind == ZF_JOB_IO ? &p->io_work : &p->work);
+    /* Every decode thread may be inside a wait (cache.h): they must hear
+     * of jobs they can run, or nobody runs them. */
+    if (p->nwaiting && (kind == ZF_JOB_TASK || kind == ZF_JOB_PREFETCH))
+        pthread_cond_broadcast(&p->done);
     pthread_mutex_unlock(&p->lock);
     return ZF_OK;
 }
@@ -167,8 +224,11 @@ void zf_group_wait(zf_pool *p, zf_group *g)
             j = pop(&p->q[ZF_JOB_PREFETCH]);
         if (j)
             run_locked(p, j);
-        else
+        else {
+            p->nwaiting++;
             pthread_cond_wait(&p->done, &p->lock);
+            p->nwaiting--;
+        }
     }
     pthread_mutex_unlock(&p->lock);
 }

@@ -10,6 +10,12 @@
  * prefer decode jobs, so a read that has started finishes before new reads
  * start.
  *
+ * I/O jobs (ZF_JOB_IO: store requests that wait on the network) run on
+ * threads of their own, so that many requests can be in flight while the
+ * decode threads stay as many as the cores; a pool made with no I/O threads
+ * runs them as decode jobs.  Waiters never run I/O jobs: they would block
+ * on the network instead of decoding.
+ *
  * Threads start with the first submitted job, so a process may create a pool
  * and fork before any thread exists (zarrfs daemonizes after opening).
  *
@@ -29,17 +35,21 @@ typedef struct zf_group {
 } zf_group;
 
 /* Decode jobs first, then whole reads, then prefetches (which only use
- * threads that have nothing else to do). */
+ * threads that have nothing else to do); I/O jobs on the I/O threads. */
 typedef enum zf_job_kind {
     ZF_JOB_TASK,
     ZF_JOB_READ,
     ZF_JOB_PREFETCH,
+    ZF_JOB_IO,
     ZF_JOB_KINDS
 } zf_job_kind;
 
-zf_code zf_pool_new(int threads, zf_pool **out, zf_err *err);
+/* `threads` decode threads (at least 1) and `io_threads` I/O threads (0:
+ * I/O jobs are decode jobs). */
+zf_code zf_pool_new(int threads, int io_threads, zf_pool **out, zf_err *err);
 void zf_pool_free(zf_pool *p);
 int zf_pool_threads(const zf_pool *p);
+int zf_pool_io_threads(const zf_pool *p);
 
 /* Queues fn(arg).  g may be NULL for jobs nobody waits for.  Returns
  * ZF_ENOMEM if the job could not be queued (then fn was not run). */

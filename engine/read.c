@@ -82,22 +82,25 @@ typedef struct run_job {
     zf_group *group;
 } run_job;
 
-/* Runs tasks on the pool, the last one on this thread. */
-static void spread(zf_pool *pool, zf_group *g, zf_task **tasks, size_t n)
+/* Runs tasks on the pool; the last one on this thread when `here`. */
+static void spread(zf_pool *pool, zf_group *g, zf_task **tasks, size_t n,
+                   int here)
 {
-    for (size_t i = 0; i + 1 < n; i++)
+    for (size_t i = 0; i + (here ? 1 : 0) < n; i++)
         if (zf_pool_submit(pool, ZF_JOB_TASK, g, zf_task_run, tasks[i]) != ZF_OK)
             zf_task_run(tasks[i]);
-    if (n)
+    if (n && here)
         zf_task_run(tasks[n - 1]);
 }
 
-/* Fetches one run, then decodes its tasks in parallel. */
+/* Fetches one run (an I/O job), then decodes its tasks in parallel: on the
+ * decode threads when this is an I/O thread, else partly here. */
 static void run_fetch(void *arg)
 {
     run_job *j = arg;
     zf_fetch_read(j->run);
-    spread(j->pool, j->group, j->run->tasks, j->run->ntasks);
+    spread(j->pool, j->group, j->run->tasks, j->run->ntasks,
+           zf_pool_io_threads(j->pool) == 0);
 }
 
 /* Looks up, fetches and runs the planned tasks; the first error wins. */
@@ -115,11 +118,11 @@ static zf_code run_plan(zf_plan *pl, zf_err *err)
             rest[nrest++] = &pl->tasks[i];
     for (size_t i = 0; jobs && i < nruns; i++) {
         jobs[i] = (run_job){zf_fetch_get(f, i), pool, &g};
-        if (zf_pool_submit(pool, ZF_JOB_TASK, &g, run_fetch, &jobs[i]) != ZF_OK)
+        if (zf_pool_submit(pool, ZF_JOB_IO, &g, run_fetch, &jobs[i]) != ZF_OK)
             run_fetch(&jobs[i]);
     }
     if (rest)
-        spread(pool, &g, rest, nrest);
+        spread(pool, &g, rest, nrest, 1);
     else /* out of memory for the list: run them here, one by one */
         for (size_t i = 0; i < pl->ntasks; i++)
             if (!pl->tasks[i].run || !jobs)
@@ -158,7 +161,8 @@ typedef struct prefetch_job {
     atomic_size_t pending; /* parts still queued or running */
 } prefetch_job;
 
-/* One part of a prefetch: a fetch run and its tasks, or a lone task. */
+/* One part of a prefetch: a fetch run (an I/O job), or a task (a prefetch
+ * job: a lone one, or one of a run once its bytes are in). */
 typedef struct prefetch_part {
     prefetch_job *job;
     zf_fetch_run *run;
@@ -175,21 +179,37 @@ static void prefetch_done(prefetch_job *j)
     free(j);
 }
 
-static void prefetch_part_run(void *arg)
+static void prefetch_task_run(void *arg)
 {
     prefetch_part *p = arg;
-    if (p->run) {
-        zf_fetch_read(p->run);
-        for (size_t i = 0; i < p->run->ntasks; i++)
-            zf_task_run(p->run->tasks[i]);
-    } else
-        zf_task_run(p->task);
+    zf_task_run(p->task);
     prefetch_done(p->job);
+}
+
+/* Queues the part of a task (counted in pending), or runs it here. */
+static void prefetch_task_submit(prefetch_part *p)
+{
+    atomic_fetch_add(&p->job->pending, 1);
+    if (zf_pool_submit(p->job->a->z->pool, ZF_JOB_PREFETCH, NULL,
+                       prefetch_task_run, p) != ZF_OK)
+        prefetch_task_run(p);
+}
+
+static void prefetch_run_fetch(void *arg)
+{
+    prefetch_part *p = arg;
+    prefetch_job *j = p->job;
+    size_t nruns = zf_fetch_count(j->fetch);
+    zf_fetch_read(p->run);
+    for (size_t i = 0; i < p->run->ntasks; i++)
+        prefetch_task_submit(&j->parts[nruns + (size_t)(p->run->tasks[i] -
+                                                        j->plan.tasks)]);
+    prefetch_done(j);
 }
 
 /* Decodes the chunks of [e0, e1) into the cache.  Runs as a prefetch job,
  * only on threads with nothing else to do, and hands its parts (fetch runs,
- * lone chunks) to the pool as more prefetch jobs, so idle cores share them.
+ * chunks) to the pool as more jobs, so idle cores share them.
  * Errors are left for the reads that will need those chunks to report. */
 static void prefetch_run(void *arg)
 {
@@ -204,32 +224,30 @@ static void prefetch_run(void *arg)
     }
     zf_plan_lookup(&j->plan);
     j->fetch = zf_fetch_new(&j->plan);
-    size_t nruns = zf_fetch_count(j->fetch), n = nruns;
-    for (size_t i = 0; i < j->plan.ntasks; i++)
-        n += !j->plan.tasks[i].run;
-    prefetch_part *parts = calloc(n + 1, sizeof *parts);
-    for (size_t i = 0, k = 0; parts && i < j->plan.ntasks + nruns; i++) {
-        prefetch_part *p = &parts[k];
-        *p = (prefetch_part){j, NULL, NULL};
-        if (i < nruns)
-            p->run = zf_fetch_get(j->fetch, i);
-        else if (!j->plan.tasks[i - nruns].run)
-            p->task = &j->plan.tasks[i - nruns];
-        else
-            continue;
-        k++;
-        atomic_fetch_add(&j->pending, 1);
-        if (zf_pool_submit(pool, ZF_JOB_PREFETCH, NULL, prefetch_part_run, p) != ZF_OK)
-            prefetch_part_run(p);
-    }
-    if (!parts) /* out of memory: do it all here */
-        for (size_t i = 0; i < j->plan.ntasks; i++) {
+    size_t nruns = zf_fetch_count(j->fetch), ntasks = j->plan.ntasks;
+    /* parts[i]: run i, then parts[nruns + t]: task t */
+    j->parts = calloc(nruns + ntasks + 1, sizeof *j->parts);
+    if (!j->parts) { /* out of memory: do it all here */
+        for (size_t i = 0; i < ntasks; i++) {
             if (j->plan.tasks[i].run && !j->plan.tasks[i].src)
                 zf_fetch_read(j->plan.tasks[i].run);
             zf_task_run(&j->plan.tasks[i]);
         }
-    /* The parts free their array with the job: keep it until then. */
-    j->parts = parts;
+        prefetch_done(j);
+        return;
+    }
+    for (size_t t = 0; t < ntasks; t++)
+        j->parts[nruns + t] = (prefetch_part){j, NULL, &j->plan.tasks[t]};
+    for (size_t i = 0; i < nruns; i++) {
+        prefetch_part *p = &j->parts[i];
+        *p = (prefetch_part){j, zf_fetch_get(j->fetch, i), NULL};
+        atomic_fetch_add(&j->pending, 1);
+        if (zf_pool_submit(pool, ZF_JOB_IO, NULL, prefetch_run_fetch, p) != ZF_OK)
+            prefetch_run_fetch(p);
+    }
+    for (size_t t = 0; t < ntasks; t++)
+        if (!j->plan.tasks[t].run)
+            prefetch_task_submit(&j->parts[nruns + t]);
     prefetch_done(j);
 }
 

@@ -23,8 +23,9 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     zf_zarr *z = calloc(1, sizeof *z);
     if (!z)
         return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", path);
-    /* The store, by the URL's scheme; a remote store waits on the network,
-     * so by default it gets at least a thread per connection. */
+    /* The store, by the URL's scheme.  Decoding gets a thread per core; a
+     * remote store's requests wait on the network, so they get threads of
+     * their own, one per connection. */
     int remote = zf_store_is_remote(path);
     zf_code c = remote ? zf_store_open_remote(path, opts ? opts->remote : NULL,
                                               &z->store, err)
@@ -32,10 +33,8 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     int threads = opts && opts->threads > 0 ? opts->threads
                                             : (int)sysconf(_SC_NPROCESSORS_ONLN);
     int conns = opts && opts->remote ? opts->remote->connections : 16;
-    if (remote && !(opts && opts->threads > 0) && threads < conns)
-        threads = conns;
     if (c == ZF_OK)
-        c = zf_pool_new(threads > 0 ? threads : 1, &z->pool, err);
+        c = zf_pool_new(threads, remote ? conns : 0, &z->pool, err);
     size_t budget = opts && opts->cache_bytes ? opts->cache_bytes : ZF_DEFAULT_CACHE;
     if (c == ZF_OK)
         c = zf_cache_new(budget, z->pool, &z->counters.cache, &z->chunks, err);

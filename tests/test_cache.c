@@ -24,7 +24,7 @@ START_TEST(test_single_flight)
     zf_pool *pool;
     zf_cache *c;
     zf_cache_counters ctr = {0};
-    ck_assert_int_eq(zf_pool_new(2, &pool, NULL), ZF_OK);
+    ck_assert_int_eq(zf_pool_new(2, 0, &pool, NULL), ZF_OK);
     ck_assert_int_eq(zf_cache_new(1 << 20, pool, &ctr, &c, NULL), ZF_OK);
     zf_centry *a, *b;
     ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 7, 100, ZF_CACHE_INSERT, &a),
@@ -60,7 +60,7 @@ START_TEST(test_budget_and_prefetch)
     zf_pool *pool;
     zf_cache *c;
     zf_cache_counters ctr = {0};
-    ck_assert_int_eq(zf_pool_new(1, &pool, NULL), ZF_OK);
+    ck_assert_int_eq(zf_pool_new(1, 0, &pool, NULL), ZF_OK);
     ck_assert_int_eq(zf_cache_new(1000, pool, &ctr, &c, NULL), ZF_OK);
     char key[16];
     for (int i = 0; i < 10; i++) { /* 10 x 300 bytes through 1000 */

@@ -5,7 +5,9 @@
  * jobs and wait for them, three levels deep) finish on 1 and on 4 threads
  * without deadlock, including when every worker is inside such a wait;
  * zf_pool_free with nothing queued, and zf_pool_free running what is still
- * queued.  Each test case has a timeout, so a deadlock fails instead of
+ * queued; I/O jobs on I/O threads of their own (never on a waiter; several
+ * at once), queueing decode jobs, and run as decode jobs when a pool has no
+ * I/O threads.  Each test case has a timeout, so a deadlock fails instead of
  * hanging.
  */
 #include "testutil.h"
@@ -20,7 +22,7 @@ static zf_pool *new_pool(int threads)
 {
     zf_pool *p = NULL;
     zf_err err = {0};
-    ck_assert_int_eq(zf_pool_new(threads, &p, &err), ZF_OK);
+    ck_assert_int_eq(zf_pool_new(threads, 0, &p, &err), ZF_OK);
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(zf_pool_threads(p), threads);
     return p;
@@ -304,6 +306,141 @@ START_TEST(test_free_runs_queued)
 }
 END_TEST
 
+/* ---- I/O jobs ------------------------------------------------------------ */
+
+typedef struct io_ctx {
+    zf_pool *pool;
+    zf_group *group;
+    pthread_barrier_t *together; /* NULL: none */
+    pthread_t waiter;
+    atomic_int ran_on_waiter, io_runs;
+    slot *tasks; /* each I/O job queues NTASKS_PER_IO decode jobs here */
+    atomic_int next_task;
+} io_ctx;
+
+#define NTASKS_PER_IO 10
+
+static void io_job(void *arg)
+{
+    io_ctx *x = arg;
+    if (pthread_equal(pthread_self(), x->waiter))
+        atomic_fetch_add(&x->ran_on_waiter, 1);
+    if (x->together)
+        pthread_barrier_wait(x->together);
+    atomic_fetch_add(&x->io_runs, 1);
+    if (x->tasks) /* what a fetch run does once its bytes are in */
+        for (int i = 0; i < NTASKS_PER_IO; i++)
+            ck_assert_int_eq(zf_pool_submit(x->pool, ZF_JOB_TASK, x->group, mark,
+                                            &x->tasks[atomic_fetch_add(
+                                                &x->next_task, 1)]),
+                             ZF_OK);
+}
+
+/* Four I/O jobs that only finish together (a barrier of four) finish on a
+ * pool of one decode thread and four I/O threads, and the waiting thread
+ * never runs one. */
+START_TEST(test_io_jobs_run_on_io_threads)
+{
+    zf_pool *p = NULL;
+    ck_assert_int_eq(zf_pool_new(1, 4, &p, NULL), ZF_OK);
+    ck_assert_int_eq(zf_pool_io_threads(p), 4);
+    pthread_barrier_t b;
+    pthread_barrier_init(&b, NULL, 4);
+    zf_group g = {0};
+    io_ctx x = {.pool = p, .group = &g, .together = &b, .waiter = pthread_self()};
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(zf_pool_submit(p, ZF_JOB_IO, &g, io_job, &x), ZF_OK);
+    zf_group_wait(p, &g);
+    ck_assert_int_eq(atomic_load(&x.io_runs), 4);
+    ck_assert_int_eq(atomic_load(&x.ran_on_waiter), 0);
+    zf_pool_free(p);
+    pthread_barrier_destroy(&b);
+}
+END_TEST
+
+/* I/O jobs that queue decode jobs in the group being waited for (a fetch
+ * run and its chunks): every decode job runs once before the wait ends. */
+START_TEST(test_io_jobs_queue_decode_jobs)
+{
+    zf_pool *p = NULL;
+    ck_assert_int_eq(zf_pool_new(2, 3, &p, NULL), ZF_OK);
+    slot s[50 * NTASKS_PER_IO] = {0};
+    zf_group g = {0};
+    io_ctx x = {.pool = p, .group = &g, .waiter = pthread_self(), .tasks = s};
+    for (int i = 0; i < 50; i++)
+        ck_assert_int_eq(zf_pool_submit(p, ZF_JOB_IO, &g, io_job, &x), ZF_OK);
+    zf_group_wait(p, &g);
+    for (int i = 0; i < 50 * NTASKS_PER_IO; i++)
+        ck_assert_int_eq(atomic_load(&s[i].runs), 1);
+    ck_assert_int_eq(atomic_load(&x.ran_on_waiter), 0);
+    zf_pool_free(p);
+}
+END_TEST
+
+/* A job on the only decode thread waits for an I/O job that queues decode
+ * jobs: the waiters (that thread, and this one) must hear of those jobs. */
+static void wait_for_io(void *arg)
+{
+    io_ctx *x = arg;
+    zf_group g = {0};
+    x->group = &g;
+    ck_assert_int_eq(zf_pool_submit(x->pool, ZF_JOB_IO, &g, io_job, x), ZF_OK);
+    zf_group_wait(x->pool, &g);
+}
+
+START_TEST(test_io_wakes_waiting_decode_threads)
+{
+    for (int round = 0; round < 200; round++) {
+        zf_pool *p = NULL;
+        ck_assert_int_eq(zf_pool_new(1, 1, &p, NULL), ZF_OK);
+        slot s[NTASKS_PER_IO] = {0};
+        io_ctx x = {.pool = p, .tasks = s};
+        zf_group g = {0};
+        ck_assert_int_eq(zf_pool_submit(p, ZF_JOB_READ, &g, wait_for_io, &x),
+                         ZF_OK);
+        zf_group_wait(p, &g);
+        for (int i = 0; i < NTASKS_PER_IO; i++)
+            ck_assert_int_eq(atomic_load(&s[i].runs), 1);
+        zf_pool_free(p);
+    }
+}
+END_TEST
+
+/* zf_pool_free runs queued I/O jobs and the decode jobs they queue. */
+START_TEST(test_free_runs_io_then_decode)
+{
+    zf_pool *p = NULL;
+    ck_assert_int_eq(zf_pool_new(1, 2, &p, NULL), ZF_OK);
+    slot s[40 * NTASKS_PER_IO] = {0};
+    io_ctx x = {.pool = p, .tasks = s};
+    for (int i = 0; i < 40; i++)
+        ck_assert_int_eq(zf_pool_submit(p, ZF_JOB_IO, NULL, io_job, &x), ZF_OK);
+    zf_pool_free(p);
+    ck_assert_int_eq(atomic_load(&x.io_runs), 40);
+    for (int i = 0; i < 40 * NTASKS_PER_IO; i++)
+        ck_assert_int_eq(atomic_load(&s[i].runs), 1);
+}
+END_TEST
+
+/* Without I/O threads, I/O jobs are decode jobs: a waiter may run them, so
+ * they finish even on one thread. */
+START_TEST(test_io_jobs_without_io_threads)
+{
+    zf_pool *p = new_pool(1);
+    ck_assert_int_eq(zf_pool_io_threads(p), 0);
+    slot s[20 * NTASKS_PER_IO] = {0};
+    zf_group g = {0};
+    io_ctx x = {.pool = p, .group = &g, .waiter = pthread_self(), .tasks = s};
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(zf_pool_submit(p, ZF_JOB_IO, &g, io_job, &x), ZF_OK);
+    zf_group_wait(p, &g);
+    ck_assert_int_eq(atomic_load(&x.io_runs), 20);
+    for (int i = 0; i < 20 * NTASKS_PER_IO; i++)
+        ck_assert_int_eq(atomic_load(&s[i].runs), 1);
+    zf_pool_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pool");
@@ -322,6 +459,11 @@ int main(void)
     tcase_add_test(t, test_free_runs_nested_reads);
     tcase_add_test(t, test_free_idle);
     tcase_add_test(t, test_free_runs_queued);
+    tcase_add_test(t, test_io_jobs_run_on_io_threads);
+    tcase_add_test(t, test_io_jobs_queue_decode_jobs);
+    tcase_add_test(t, test_io_wakes_waiting_decode_threads);
+    tcase_add_test(t, test_free_runs_io_then_decode);
+    tcase_add_test(t, test_io_jobs_without_io_threads);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

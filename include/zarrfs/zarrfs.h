@@ -99,8 +99,9 @@ zf_code zf_remote_options_parse(zf_remote_options *r, const char *list,
 void zf_remote_options_clear(zf_remote_options *r);
 
 typedef struct zf_options {
-    int threads;        /* decode threads; 0 = the number of cores (for a
-                           remote store, at least its connections) */
+    int threads;        /* decode threads; 0 = the number of cores (a
+                           remote store's requests have threads of their
+                           own, one per connection) */
     size_t cache_bytes; /* decoded-chunk cache budget; 0 = 256 MiB */
     int no_prefetch;    /* 1: never decode ahead of sequential reads */
     const zf_remote_options *remote; /* NULL = the defaults */
