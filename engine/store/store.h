@@ -54,6 +54,10 @@ typedef struct zf_store_ops {
                     void (*fn)(void *arg, const char *name, int is_dir),
                     void *arg, zf_err *err);
     void (*close)(zf_store *s);
+    /* Optional (NULL: nothing to do): forget what the store remembers of
+     * keys (a remote store's sizes, versions and missing keys), so that the
+     * next stat or read asks again.  Safe while other threads read. */
+    void (*forget)(zf_store *s);
 } zf_store_ops;
 
 struct zf_store {
@@ -79,6 +83,11 @@ static inline zf_code zf_store_stat_key(zf_store *s, const char *key,
                                         zf_store_stat *st, zf_err *err)
 {
     return s->ops->stat(s, key, st, err);
+}
+static inline void zf_store_forget(zf_store *s)
+{
+    if (s->ops->forget)
+        s->ops->forget(s);
 }
 static inline void zf_store_close(zf_store *s)
 {

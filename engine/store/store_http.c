@@ -1056,8 +1056,16 @@ static void http_close(zf_store *base)
     free(s);
 }
 
+static void http_forget(zf_store *base)
+{
+    hstore *s = (hstore *)base;
+    pthread_mutex_lock(&s->stat_lock);
+    stat_clear_locked(s);
+    pthread_mutex_unlock(&s->stat_lock);
+}
+
 static const zf_store_ops http_ops = {http_read, http_stat, http_list,
-                                      http_close};
+                                      http_close, http_forget};
 
 /* ---- opening ---------------------------------------------------------------- */
 
