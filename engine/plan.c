@@ -115,30 +115,38 @@ static void index_release(zf_array *a, shard_index *ix)
     free(ix->own);
 }
 
+/* Decodes the index of the shard at key[off, off+len) into out: from raw
+ * (its bytes, read already) or read here. */
 static zf_code index_decode(zf_array *a, const zf_pipeline *p, const char *key,
-                            uint64_t off, uint64_t len, void *out, zf_err *err)
+                            uint64_t off, uint64_t len, const uint8_t *raw,
+                            void *out, zf_err *err)
 {
     const zf_shard_conf *s = &p->shard;
-    uint8_t *raw = malloc(s->index_bytes);
-    if (!raw)
-        return zf_err_set(err, ZF_ENOMEM, "%s: out of memory for the shard "
-                          "index", key);
-    uint64_t at = s->index_at_start ? off : off + len - s->index_bytes;
-    zf_code c = zf_plan_read_range(a, key, at, s->index_bytes, raw, err);
-    atomic_fetch_add(&a->z->counters.index_reads, 1);
+    uint8_t *own = NULL;
+    zf_code c = ZF_OK;
+    if (!raw) {
+        if (!(own = malloc(s->index_bytes)))
+            return zf_err_set(err, ZF_ENOMEM, "%s: out of memory for the shard "
+                              "index", key);
+        uint64_t at = s->index_at_start ? off : off + len - s->index_bytes;
+        c = zf_plan_read_range(a, key, at, s->index_bytes, own, err);
+        atomic_fetch_add(&a->z->counters.index_reads, 1);
+        raw = own;
+    }
     if (c == ZF_OK)
         c = zf_pipeline_decode_full(s->index_pipe, raw, s->index_bytes, out, err);
-    free(raw);
+    free(own);
     if (c == ZF_ECORRUPT || c == ZF_ELIMIT)
         zf_err_prefix(err, "%s: shard index", key);
     return c;
 }
 
 /* Gets the index of the shard at key[off, off+len), through the index cache
- * (an entry is valid while the shard keeps its version: see zf_store_stat). */
+ * (an entry is valid while the shard keeps its version: see zf_store_stat);
+ * raw, when not NULL, is the index's bytes, read already. */
 static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
                          uint64_t off, uint64_t len, uint64_t tag,
-                         shard_index *ix, zf_err *err)
+                         const uint8_t *raw, shard_index *ix, zf_err *err)
 {
     const zf_shard_conf *s = &p->shard;
     memset(ix, 0, sizeof *ix);
@@ -163,14 +171,14 @@ static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
         if (!(ix->own = malloc(size)))
             return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", key);
         ix->v = ix->own;
-        zf_code c = index_decode(a, p, key, off, len, ix->own, err);
+        zf_code c = index_decode(a, p, key, off, len, raw, ix->own, err);
         if (c != ZF_OK) {
             free(ix->own);
             ix->own = NULL;
         }
         return c;
     case ZF_CACHE_LOAD: {
-        zf_code c = index_decode(a, p, key, off, len, e->data, err);
+        zf_code c = index_decode(a, p, key, off, len, raw, e->data, err);
         zf_cache_publish(a->z->indexes, e, c == ZF_OK);
         if (c != ZF_OK) {
             zf_cache_release(a->z->indexes, e);
@@ -256,13 +264,59 @@ static int plan_inner(void *arg, const zf_grid_cell *cell)
     return x->code != ZF_OK;
 }
 
+/* A whole shard of a store whose stat costs a request, not met before:
+ * its index is read first, with a suffix range (or a prefix one when the
+ * index is at the start), and the reply tells the shard's size and version,
+ * so nothing is asked twice.  *raw is the index's bytes (freed by the
+ * caller), or NULL when the shard is missing. */
+static zf_code shard_cold(zf_array *a, const zf_pipeline *p, const char *key,
+                          uint64_t *len, uint64_t *tag, uint8_t **raw,
+                          zf_err *err)
+{
+    const zf_shard_conf *s = &p->shard;
+    *raw = malloc(s->index_bytes);
+    if (!*raw)
+        return zf_err_set(err, ZF_ENOMEM, "%s: out of memory for the shard "
+                          "index", key);
+    zf_range_req r = {.key = key,
+                      .offset = s->index_at_start ? 0 : -(int64_t)s->index_bytes,
+                      .len = s->index_bytes,
+                      .buf = *raw};
+    zf_store_read(a->z->store, &r, 1);
+    atomic_fetch_add(&a->z->counters.store_reads, 1);
+    atomic_fetch_add(&a->z->counters.store_bytes_read, r.got);
+    atomic_fetch_add(&a->z->counters.index_reads, 1);
+    zf_code c = r.code;
+    if (c != ZF_OK)
+        *err = r.err;
+    else /* (remembered from the reply: no request) */
+        c = key_version(a, key, len, tag, err);
+    if (c == ZF_OK && (r.got != s->index_bytes || *len < s->index_bytes))
+        c = zf_err_set(err, ZF_ECORRUPT, "%s: shard of %llu bytes is smaller "
+                       "than its %llu-byte index", key, (unsigned long long)*len,
+                       (unsigned long long)s->index_bytes);
+    if (c != ZF_OK) {
+        free(*raw);
+        *raw = NULL;
+    }
+    return c;
+}
+
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, uint64_t tag,
                       const uint64_t *lo_in, const uint64_t *count_in,
                       const zf_view *dst_in, zf_err *err)
 {
+    uint8_t *raw = NULL; /* the shard index, when read already */
     if (len == ZF_WHOLE_KEY) {
-        zf_code c = key_version(pl->array, key, &len, &tag, err);
+        zf_store *st = pl->array->z->store;
+        zf_store_stat known;
+        zf_code c;
+        if (p->sharded && zf_store_stat_is_costly(st) &&
+            zf_store_peek(st, key, &known) < 0)
+            c = shard_cold(pl->array, p, key, &len, &tag, &raw, err);
+        else
+            c = key_version(pl->array, key, &len, &tag, err);
         if (c == ZF_ENOTFOUND) { /* never written: the fill value */
             fill(pl, p, count_in, dst_in);
             return ZF_OK;
@@ -279,7 +333,8 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
     shard_index ix;
     zf_code c = fold_transposes(p, lo, count, &dst, err);
     if (c == ZF_OK)
-        c = index_get(pl->array, p, key, off, len, tag, &ix, err);
+        c = index_get(pl->array, p, key, off, len, tag, raw, &ix, err);
+    free(raw);
     if (c != ZF_OK)
         return c;
     inner_ctx x = {pl, p, key, off, &ix, &dst, err, ZF_OK};

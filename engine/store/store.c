@@ -3,29 +3,53 @@
 
 #include <stdlib.h>
 
+/* Reads key[off, off + len) into buf; *got says how much (less only at
+ * the key's end). */
+static zf_code read_at(zf_store *s, const char *key, uint64_t off, size_t len,
+                       uint8_t *buf, size_t *got, zf_err *err)
+{
+    zf_range_req r = {.key = key, .offset = (int64_t)off, .len = len, .buf = buf};
+    zf_store_read(s, &r, 1);
+    if (r.code != ZF_OK && err)
+        *err = r.err;
+    *got = r.got;
+    return r.code;
+}
+
+/* Most metadata documents fit in the first read. */
+#define ZF_GET_FIRST ((size_t)64 << 10)
+
 zf_code zf_store_get(zf_store *s, const char *key, size_t max_size,
                      uint8_t **data, size_t *len, zf_err *err)
 {
-    zf_store_stat st;
-    zf_code c = zf_store_stat_key(s, key, &st, err);
-    if (c != ZF_OK)
-        return c;
-    if (st.size > max_size)
-        return zf_err_set(err, ZF_ELIMIT, "%s: %llu bytes, more than the %zu "
-                          "allowed", key, (unsigned long long)st.size, max_size);
-    uint8_t *p = malloc(st.size + 1);
+    size_t first = max_size < ZF_GET_FIRST ? max_size + 1 : ZF_GET_FIRST;
+    uint8_t *p = malloc(first + 1);
     if (!p)
         return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", key);
-    zf_range_req r = {.key = key, .offset = 0, .len = st.size, .buf = p};
-    zf_store_read(s, &r, 1);
-    if (r.code != ZF_OK) {
-        free(p);
-        if (err)
-            *err = r.err;
-        return r.code;
+    size_t got;
+    zf_code c = read_at(s, key, 0, first, p, &got, err);
+    if (c == ZF_OK && got == first) { /* more: its size says how much */
+        zf_store_stat st;
+        c = zf_store_stat_key(s, key, &st, err);
+        if (c == ZF_OK && st.size > max_size)
+            c = zf_err_set(err, ZF_ELIMIT, "%s: %llu bytes, more than the %zu "
+                           "allowed", key, (unsigned long long)st.size, max_size);
+        uint8_t *q = c == ZF_OK && st.size > first ? realloc(p, st.size + 1) : p;
+        if (!q)
+            c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory", key);
+        else
+            p = q;
+        size_t more = 0;
+        if (c == ZF_OK && st.size > first)
+            c = read_at(s, key, first, st.size - first, p + first, &more, err);
+        got += more;
     }
-    p[r.got] = 0;
+    if (c != ZF_OK) {
+        free(p);
+        return c;
+    }
+    p[got] = 0;
     *data = p;
-    *len = r.got;
+    *len = got;
     return ZF_OK;
 }

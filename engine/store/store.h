@@ -58,6 +58,10 @@ typedef struct zf_store_ops {
      * keys (a remote store's sizes, versions and missing keys), so that the
      * next stat or read asks again.  Safe while other threads read. */
     void (*forget)(zf_store *s);
+    /* Optional: what the store knows of key without asking anyone: 1 (it
+     * exists; st filled), 0 (it is missing), -1 (unknown: a stat would cost
+     * a request).  NULL for stores whose stat is cheap. */
+    int (*peek)(zf_store *s, const char *key, zf_store_stat *st);
 } zf_store_ops;
 
 struct zf_store {
@@ -89,6 +93,18 @@ static inline void zf_store_forget(zf_store *s)
     if (s->ops->forget)
         s->ops->forget(s);
 }
+/* See zf_store_ops.peek; a store without it "knows" nothing. */
+static inline int zf_store_peek(zf_store *s, const char *key, zf_store_stat *st)
+{
+    return s->ops->peek ? s->ops->peek(s, key, st) : -1;
+}
+/* 1 when finding out a key's size costs a request (a remote store): it is
+ * then cheaper to read what is needed first and learn the size from the
+ * reply. */
+static inline int zf_store_stat_is_costly(const zf_store *s)
+{
+    return s->ops->peek != NULL;
+}
 static inline void zf_store_close(zf_store *s)
 {
     if (s)
@@ -96,7 +112,8 @@ static inline void zf_store_close(zf_store *s)
 }
 
 /* Reads a whole key into a new malloc'd buffer (NUL-terminated, for JSON);
- * refuses keys larger than max_size with ZF_ELIMIT. */
+ * refuses keys larger than max_size with ZF_ELIMIT.  A small key costs one
+ * read and no stat (a missing key is ZF_ENOTFOUND from that read). */
 zf_code zf_store_get(zf_store *s, const char *key, size_t max_size,
                      uint8_t **data, size_t *len, zf_err *err);
 

@@ -1064,8 +1064,13 @@ static void http_forget(zf_store *base)
     pthread_mutex_unlock(&s->stat_lock);
 }
 
-static const zf_store_ops http_ops = {http_read, http_stat, http_list,
-                                      http_close, http_forget};
+static int http_peek(zf_store *base, const char *key, zf_store_stat *st)
+{
+    return stat_lookup((hstore *)base, key, st);
+}
+
+static const zf_store_ops http_ops = {http_read, http_stat,   http_list,
+                                      http_close, http_forget, http_peek};
 
 /* ---- opening ---------------------------------------------------------------- */
 

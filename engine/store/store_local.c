@@ -409,7 +409,7 @@ static void local_close(zf_store *base)
 /* (no forget: every stat asks the file system, and descriptors follow the
  * key's version) */
 static const zf_store_ops local_ops = {local_read, local_stat, local_list,
-                                       local_close, NULL};
+                                       local_close, NULL, NULL};
 
 zf_code zf_store_open_local(const char *path, int max_fds, zf_store **out,
                             zf_err *err)
