@@ -7,7 +7,8 @@
 #    without it shows the arrays -o arrays names;
 #  - random preads from several processes against a generated sharded array;
 #  - the counters and nginx's access log show byte ranges only (no whole-shard
-#    GET for a small read) and coalescing (fewer requests than chunks);
+#    GET for a small read; shard indexes by suffix range, no HEAD) and
+#    coalescing (fewer requests than chunks);
 #  - HTTPS with a self-signed certificate: refused without it (a clear TLS
 #    message), trusted through CURL_CA_BUNDLE and -o cafile=, -o insecure
 #    works and warns;
@@ -161,6 +162,13 @@ EOF
     [ "$whole" = 0 ] && [ "$ranged" -ge 2 ] &&
         ok "access log: $ranged ranged GETs (206), no whole-shard GET" ||
         bad "access log: $whole GETs without a range: $(head -3 "$NGX_LOG")"
+    # each shard's index came with a suffix range (516 bytes: 2x4x4 entries
+    # of 16 bytes and a crc32c), whose reply told the size: no HEAD of a shard
+    idx=$(awk '$1 == "GET" && $2 ~ /\/c\// && $4 == "bytes=-516"' "$NGX_LOG" | wc -l)
+    heads=$(awk '$1 == "HEAD" && $2 ~ /\/c\//' "$NGX_LOG" | wc -l)
+    [ "$idx" = 2 ] && [ "$heads" = 0 ] &&
+        ok "access log: the 2 shard indexes read with suffix ranges, no HEAD" ||
+        bad "access log: $idx suffix-range index reads (want 2), $heads HEADs of shards"
     # a whole z-plane touches 64 inner chunks lying 16 by 16 in 4 shards
     python3 - "$mnt/.zarrfs/stats" "$f" "$T/field.raw" "$T/coal" <<'EOF' && ok "coalescing: $(cat "$T/coal")" || bad "coalescing: $(cat "$T/coal")"
 import json, os, sys
