@@ -242,7 +242,10 @@ static void prefetch_run(void *arg)
         prefetch_part *p = &j->parts[i];
         *p = (prefetch_part){j, zf_fetch_get(j->fetch, i), NULL};
         atomic_fetch_add(&j->pending, 1);
-        if (zf_pool_submit(pool, ZF_JOB_IO, NULL, prefetch_run_fetch, p) != ZF_OK)
+        /* (without I/O threads, a prefetch's fetch waits for idle ones) */
+        if (zf_pool_submit(pool, zf_pool_io_threads(pool) ? ZF_JOB_IO
+                                                          : ZF_JOB_PREFETCH,
+                           NULL, prefetch_run_fetch, p) != ZF_OK)
             prefetch_run_fetch(p);
     }
     for (size_t t = 0; t < ntasks; t++)
