@@ -5,8 +5,9 @@
  * coalesce_gap bytes (the gap is read and thrown away), up to its
  * coalesce_max bytes a run (a single range may be larger).
  * Each run is one store request; runs are independent, so the reader hands
- * them to the pool and they are fetched in parallel, each followed by the
- * decoding of its tasks.
+ * them to the pool as I/O jobs (pool.h: a remote store's requests wait on
+ * threads of their own) and they are fetched in parallel, each followed by
+ * the decoding of its tasks on the decode threads.
  *
  * Ownership: a zf_fetch belongs to one plan and holds the runs' buffers (the
  * tasks' src point into them) until zf_fetch_free, after the tasks ran.
