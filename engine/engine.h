@@ -4,8 +4,12 @@
  * meta.c (parsing metadata) and read.c / plan.c / decode.c (reading).
  *
  * A zf_zarr owns its store, its thread pool, its counters and every array.
- * Arrays are immutable after zf_open, so reads need no lock; the counters are
- * atomics.  Everything is freed by zf_close.
+ * An array (struct zf_array) is immutable once made, so reads need no lock;
+ * the counters are atomics.  The node set (z->tree) is replaced as a whole
+ * by zf_refresh, which the caller serializes with the functions that look at
+ * it (zf_node_count, zf_node_at, zf_array_get); the sets and arrays it
+ * replaces are kept on z->retired, because readers may still hold them.
+ * Everything is freed by zf_close.
  */
 #ifndef ZF_ENGINE_H
 #define ZF_ENGINE_H
@@ -60,6 +64,19 @@ struct zf_array {
     zf_seq seq;
 };
 
+/* The groups and arrays of a store at one moment (tree.c).  Node i's
+ * strings and arrays[i] belong to the set, except that zf_refresh moves an
+ * unchanged array from the old set to the new one. */
+typedef struct zf_nodeset {
+    zf_node *nodes;
+    zf_array **arrays; /* one per node; NULL for groups and failed arrays */
+    zf_code *codes;    /* one per node: why an array failed, else ZF_OK */
+    size_t count;
+    size_t *by_path;   /* node indexes in strcmp order of their paths */
+    int consolidated;  /* read from consolidated metadata */
+    struct zf_nodeset *older; /* on z->retired: the next older set */
+} zf_nodeset;
+
 struct zf_zarr {
     zf_store *store;
     zf_pool *pool;
@@ -69,10 +86,9 @@ struct zf_zarr {
     int prefetch;
     uint64_t prefetch_cap; /* largest prefetch window, in flat bytes */
     zf_counters counters;
-    zf_node *nodes;
-    size_t nnodes;
-    zf_array **arrays; /* one per node; NULL for groups and failed arrays */
-    zf_code *codes;    /* one per node: why an array failed, else ZF_OK */
+    zf_nodeset *tree;    /* the groups and arrays, as last read */
+    zf_nodeset *retired; /* sets zf_refresh replaced, newest first */
+    int refresh_failures; /* zf_refresh calls in a row that kept the tree */
 };
 
 #define ZF_DEFAULT_CACHE ((size_t)256 << 20)
@@ -85,11 +101,23 @@ struct zf_zarr {
 
 void zf_array_free(zf_array *a);
 
-/* Finds every group and array of z->store and fills z->nodes / z->arrays
- * (tree.c): from consolidated metadata when the root has it, else by walking
- * the folders.  Problems with one node become that node's error; only
- * ZF_ENOMEM is returned. */
-zf_code zf_tree_load(zf_zarr *z);
+/* Finds every group and array of z->store and fills `out` (zeroed by the
+ * caller; tree.c): from consolidated metadata when the root has it, else by
+ * walking the folders.  Problems with one node become that node's error;
+ * only ZF_ENOMEM is returned (free `out` then).
+ * `prev` (NULL at open) is the set a refresh replaces.  The load stops and
+ * sets *fail (may be NULL) when the new set would lose what prev knew: the
+ * root, or prev's consolidated document, cannot be read (ZF_EIO); or, when
+ * `strict`, a node prev read fine fails now, a folder prev had nodes in
+ * cannot be listed, or prev's consolidated metadata cannot be used any
+ * more.  Then `out` is incomplete: free it and keep prev. */
+zf_code zf_tree_load(zf_zarr *z, const zf_nodeset *prev, int strict,
+                     zf_nodeset *out, zf_err *fail);
+
+/* The index of the node at `path` in ns, or -1.  Frees a set with its
+ * strings and arrays (not the sets it links to). */
+long zf_nodeset_find(const zf_nodeset *ns, const char *path);
+void zf_nodeset_free(zf_nodeset *ns);
 
 /* Builds the store key of the chunk at grid coordinates idx into buf;
  * ZF_ELIMIT if it does not fit. */

@@ -2,8 +2,9 @@
  * meta.h - reading array metadata into a zf_array: Zarr v3 zarr.json
  * (meta.c) and Zarr v2 .zarray (meta_v2.c), which share the checks of shapes
  * and sizes declared here.  Every problem is a ZF_EMETA / ZF_EUNSUPPORTED /
- * ZF_ELIMIT naming the field; the caller prefixes the key.  Single-threaded
- * (runs while a store is opened).
+ * ZF_ELIMIT naming the field; the caller prefixes the key.  Runs on one
+ * thread at a time (inside zf_open and zf_refresh); it writes only the new
+ * array, so other arrays of the store may be read meanwhile.
  */
 #ifndef ZF_META_H
 #define ZF_META_H

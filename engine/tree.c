@@ -1,12 +1,24 @@
 /*
- * tree.c - discovering the groups and arrays of a store, in a stable order
- * (parents before children, siblings by name).  Two sources:
+ * tree.c - discovering the groups and arrays of a store into a zf_nodeset,
+ * in a stable order (parents before children, siblings by name).  Two
+ * sources:
  *  - consolidated metadata: v3 "consolidated_metadata" in the root zarr.json,
  *    or the v2 ".zmetadata" document; when present and readable, every node
  *    comes from that one document and the store is not walked;
  *  - otherwise a walk of the folders: a folder with zarr.json (v3), .zarray
  *    or .zgroup (v2) is a node; groups are descended into.
- * Runs once, single-threaded, inside zf_open.
+ * The root's zarr.json is read once and serves both.
+ *
+ * A load that re-reads a store (zf_refresh) is given the previous set: a
+ * node of it that read fine before and fails now (the store unreachable, a
+ * document caught half written) makes the load report why instead of
+ * dropping the node, so that one bad moment does not empty the tree; see
+ * zf_tree_load in engine.h for when that is insisted on.
+ *
+ * Runs inside zf_open and zf_refresh, which the caller serializes, on one
+ * thread.  It reads z's store and writes only the set it fills, so other
+ * threads may read arrays of z meanwhile.  A set owns its strings and its
+ * arrays; zf_nodeset_free frees them.
  */
 #include "meta.h"
 
@@ -20,26 +32,139 @@
  * metadata files, chunk keys of up to 32 dimensions) fits in 4 KiB. */
 #define ZF_MAX_NODE_PATH 3000
 
+/* One load: where nodes go, and what a refresh knew before. */
+typedef struct loader {
+    zf_zarr *z;
+    zf_nodeset *set;
+    const zf_nodeset *prev; /* NULL at open */
+    int strict;             /* a readable node of prev may not fail now */
+    zf_err *fail;           /* the first reason to keep prev, if any */
+} loader;
+
 static json_object *get(json_object *o, const char *key)
 {
     json_object *v = NULL;
     return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+/* ---- the set -------------------------------------------------------------- */
+
+void zf_nodeset_free(zf_nodeset *ns)
+{
+    if (!ns)
+        return;
+    for (size_t i = 0; i < ns->count; i++) {
+        zf_array_free(ns->arrays[i]);
+        free((char *)ns->nodes[i].path);
+        free((char *)ns->nodes[i].error);
+    }
+    free(ns->nodes);
+    free(ns->arrays);
+    free(ns->codes);
+    free(ns->by_path);
+    free(ns);
+}
+
+/* The first position in ns->by_path whose path is not less than `path`. */
+static size_t lower_bound(const zf_nodeset *ns, const char *path)
+{
+    size_t lo = 0, hi = ns->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ns->nodes[ns->by_path[mid]].path, path) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+long zf_nodeset_find(const zf_nodeset *ns, const char *path)
+{
+    if (!ns->by_path)
+        return -1;
+    size_t k = lower_bound(ns, path);
+    return k < ns->count && !strcmp(ns->nodes[ns->by_path[k]].path, path)
+               ? (long)ns->by_path[k]
+               : -1;
+}
+
+/* Whether ns has a node inside the group at `path` ("" = the root). */
+static int has_children(const zf_nodeset *ns, const char *path)
+{
+    if (!path[0])
+        return ns->count > 1;
+    char prefix[4096];
+    snprintf(prefix, sizeof prefix, "%s/", path);
+    size_t k = lower_bound(ns, prefix);
+    return k < ns->count &&
+           !strncmp(ns->nodes[ns->by_path[k]].path, prefix, strlen(prefix));
+}
+
+static int cmp_by_path(const void *a, const void *b, void *arg)
+{
+    const zf_nodeset *ns = arg;
+    return strcmp(ns->nodes[*(const size_t *)a].path,
+                  ns->nodes[*(const size_t *)b].path);
+}
+
+/* Fills ns->by_path: the node indexes in strcmp order of their paths. */
+static zf_code index_paths(zf_nodeset *ns)
+{
+    ns->by_path = malloc((ns->count ? ns->count : 1) * sizeof *ns->by_path);
+    if (!ns->by_path)
+        return ZF_ENOMEM;
+    for (size_t i = 0; i < ns->count; i++)
+        ns->by_path[i] = i;
+    qsort_r(ns->by_path, ns->count, sizeof *ns->by_path, cmp_by_path, ns);
+    return ZF_OK;
+}
+
+/* ---- refusing to lose what was known -------------------------------------- */
+
+/* Notes that the node at `path` (or, for a listing, the nodes inside it)
+ * could not be read now (`code`, `msg`).  Decides whether a refresh must
+ * keep its previous set: always when the root cannot be reached (ZF_EIO),
+ * else, when strict, when prev read it fine (or had nodes inside it). */
+static void note_failure(loader *ld, const char *path, int listing,
+                         zf_code code, const char *msg)
+{
+    if (!ld->prev || ld->fail->code != ZF_OK)
+        return;
+    int keep = !path[0] && code == ZF_EIO;
+    if (!keep && ld->strict && listing) {
+        keep = has_children(ld->prev, path);
+    } else if (!keep && ld->strict) {
+        long j = zf_nodeset_find(ld->prev, path);
+        keep = j >= 0 && !ld->prev->nodes[j].error;
+    }
+    if (keep)
+        zf_err_set(ld->fail, code, "%s", msg);
+}
+
+/* Whether the load should stop: out of memory, or a reason to keep prev. */
+static int stopped(const loader *ld, zf_code c)
+{
+    return c == ZF_ENOMEM || ld->fail->code != ZF_OK;
+}
+
+/* ---- adding nodes ----------------------------------------------------------- */
+
 /* Adds a node; `error` (with its code) says why an array cannot be read. */
-static zf_code add_node(zf_zarr *z, const char *path, zf_node_kind kind,
+static zf_code add_node(loader *ld, const char *path, zf_node_kind kind,
                         int format, time_t mtime, zf_code code,
                         const char *error, zf_array *a)
 {
-    zf_node *n = realloc(z->nodes, (z->nnodes + 1) * sizeof *n);
+    zf_nodeset *ns = ld->set;
+    zf_node *n = realloc(ns->nodes, (ns->count + 1) * sizeof *n);
     if (n)
-        z->nodes = n;
-    zf_array **arr = n ? realloc(z->arrays, (z->nnodes + 1) * sizeof *arr) : NULL;
+        ns->nodes = n;
+    zf_array **arr = n ? realloc(ns->arrays, (ns->count + 1) * sizeof *arr) : NULL;
     if (arr)
-        z->arrays = arr;
-    zf_code *codes = arr ? realloc(z->codes, (z->nnodes + 1) * sizeof *codes) : NULL;
+        ns->arrays = arr;
+    zf_code *codes = arr ? realloc(ns->codes, (ns->count + 1) * sizeof *codes) : NULL;
     if (codes)
-        z->codes = codes;
+        ns->codes = codes;
     char *p = strdup(path), *e = error ? strdup(error) : NULL;
     if (!n || !arr || !codes || !p || (error && !e)) {
         free(p);
@@ -47,57 +172,73 @@ static zf_code add_node(zf_zarr *z, const char *path, zf_node_kind kind,
         zf_array_free(a);
         return ZF_ENOMEM;
     }
-    z->nodes[z->nnodes] = (zf_node){p, kind, format, e, mtime};
-    z->arrays[z->nnodes] = a;
-    z->codes[z->nnodes] = code;
+    ns->nodes[ns->count] = (zf_node){p, kind, format, e, mtime};
+    ns->arrays[ns->count] = a;
+    ns->codes[ns->count] = code;
     if (a) {
         a->info.path = p;
         a->info.mtime = mtime;
     }
-    z->nnodes++;
+    ns->count++;
+    if (error)
+        note_failure(ld, path, 0, code, error);
     return ZF_OK;
 }
 
 /* Adds an array node from its parsed metadata document (either format);
  * a metadata problem becomes the node's error. */
-static zf_code add_array(zf_zarr *z, const char *path, int format,
+static zf_code add_array(loader *ld, const char *path, int format,
                          json_object *doc, const char *text, const char *key,
                          time_t mtime)
 {
     zf_err err = {0};
     zf_array *a = NULL;
-    zf_code c = zf_meta_parse_array(z, path, format, doc, text, &a, &err);
+    zf_code c = zf_meta_parse_array(ld->z, path, format, doc, text, &a, &err);
     if (c == ZF_ENOMEM)
         return c;
     if (c != ZF_OK)
         zf_err_prefix(&err, "%s", key);
-    return add_node(z, path, ZF_NODE_ARRAY, format, mtime, c,
+    return add_node(ld, path, ZF_NODE_ARRAY, format, mtime, c,
                     c == ZF_OK ? NULL : err.msg, a);
 }
 
-/* Reads and parses the JSON document at key; *missing when there is none. */
-static zf_code load_doc(zf_zarr *z, const char *key, json_object **doc,
-                        char **text, time_t *mtime, int *missing, zf_err *err)
+/* ---- metadata documents ------------------------------------------------------ */
+
+/* One JSON document read from the store, or why it could not be. */
+typedef struct doc {
+    json_object *json;
+    char *text;
+    time_t mtime;
+    int missing; /* no such key (code is ZF_ENOTFOUND) */
+    zf_code code;
+    zf_err err;
+} doc;
+
+static void doc_load(zf_store *s, const char *key, doc *d)
 {
-    zf_store_stat st;
-    size_t len;
-    *doc = NULL;
-    *text = NULL;
-    *missing = 0;
-    zf_code c = zf_store_stat_key(z->store, key, &st, err);
-    if (c == ZF_ENOTFOUND) {
-        *missing = 1;
-        return c;
+    zf_store_stat st = {0};
+    size_t len = 0;
+    memset(d, 0, sizeof *d);
+    d->code = zf_store_stat_key(s, key, &st, &d->err);
+    if (d->code == ZF_ENOTFOUND) {
+        d->missing = 1;
+        return;
     }
-    if (c == ZF_OK)
-        c = zf_store_get(z->store, key, ZF_MAX_METADATA_BYTES, (uint8_t **)text,
-                         &len, err);
-    if (c == ZF_OK)
-        c = zf_json_parse(*text, len, key, doc, err);
-    if (c == ZF_OK && !json_object_is_type(*doc, json_type_object))
-        c = zf_err_set(err, ZF_EMETA, "%s: not a JSON object", key);
-    *mtime = st.mtime;
-    return c;
+    if (d->code == ZF_OK)
+        d->code = zf_store_get(s, key, ZF_MAX_METADATA_BYTES,
+                               (uint8_t **)&d->text, &len, &d->err);
+    if (d->code == ZF_OK)
+        d->code = zf_json_parse(d->text, len, key, &d->json, &d->err);
+    if (d->code == ZF_OK && !json_object_is_type(d->json, json_type_object))
+        d->code = zf_err_set(&d->err, ZF_EMETA, "%s: not a JSON object", key);
+    d->mtime = st.mtime;
+}
+
+static void doc_clear(doc *d)
+{
+    json_object_put(d->json);
+    free(d->text);
+    memset(d, 0, sizeof *d);
 }
 
 /* ---- the walk ----------------------------------------------------------- */
@@ -129,23 +270,26 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static zf_code walk(zf_zarr *z, const char *path, int depth);
+static zf_code walk(loader *ld, const char *path, int depth, const doc *root);
 
-static zf_code walk_children(zf_zarr *z, const char *path, int depth)
+static zf_code walk_children(loader *ld, const char *path, int depth)
 {
     names ns = {0};
     char prefix[4096];
     snprintf(prefix, sizeof prefix, "%s%s", path, path[0] ? "/" : "");
-    zf_err err;
-    zf_code c = z->store->ops->list(z->store, prefix, add_name, &ns, &err);
+    zf_err err = {0};
+    zf_store *s = ld->z->store;
+    zf_code c = s->ops->list(s, prefix, add_name, &ns, &err);
+    if (c != ZF_OK && c != ZF_ENOTFOUND)
+        note_failure(ld, path, 1, c, err.msg);
     if (c == ZF_OK) {
         if (ns.n > 1)
             qsort(ns.v, ns.n, sizeof *ns.v, cmp_names);
-        for (size_t i = 0; i < ns.n && c != ZF_ENOMEM; i++) {
+        for (size_t i = 0; i < ns.n && !stopped(ld, c); i++) {
             char child[4096];
             int n = snprintf(child, sizeof child, "%s%s", prefix, ns.v[i]);
             if (n > 0 && n <= ZF_MAX_NODE_PATH) /* (longer ones: not served) */
-                c = walk(z, child, depth + 1);
+                c = walk(ld, child, depth + 1, NULL);
         }
     }
     for (size_t i = 0; i < ns.n; i++)
@@ -154,21 +298,22 @@ static zf_code walk_children(zf_zarr *z, const char *path, int depth)
     return c == ZF_ENOMEM ? c : ZF_OK;
 }
 
-/* The node at path in one format: 1 if there was one (added), 0 if not. */
-static int try_node(zf_zarr *z, const char *path, const char *file,
-                    int format, int depth, zf_code *res)
+/* The node at path in one format: 1 if there was one (added), 0 if not.
+ * `pre` is the document when it was read already (the root's zarr.json). */
+static int try_node(loader *ld, const char *path, const char *file,
+                    int format, int depth, const doc *pre, zf_code *res)
 {
     char key[4096];
     snprintf(key, sizeof key, "%s%s%s", path, path[0] ? "/" : "", file);
-    json_object *doc;
-    char *text;
-    time_t mtime = 0;
-    int missing;
-    zf_err err = {0};
-    zf_code c = load_doc(z, key, &doc, &text, &mtime, &missing, &err);
-    if (missing)
+    doc own;
+    const doc *d = pre;
+    if (!d)
+        doc_load(ld->z->store, key, &own), d = &own;
+    if (d->missing)
         return 0;
-    json_object *nt = get(doc, "node_type");
+    zf_code c = d->code;
+    zf_err err = d->err;
+    json_object *nt = get(d->json, "node_type");
     int group = format == 3 ? nt && json_object_is_type(nt, json_type_string) &&
                                   !strcmp(json_object_get_string(nt), "group")
                             : !strcmp(file, ".zgroup");
@@ -177,28 +322,31 @@ static int try_node(zf_zarr *z, const char *path, const char *file,
     if (c == ZF_ENOMEM)
         *res = c;
     else if (c != ZF_OK)
-        *res = add_node(z, path, ZF_NODE_ARRAY, format, mtime, c, err.msg, NULL);
+        *res = add_node(ld, path, ZF_NODE_ARRAY, format, d->mtime, c, err.msg,
+                        NULL);
     else if (group) {
-        *res = add_node(z, path, ZF_NODE_GROUP, format, mtime, ZF_OK, NULL, NULL);
+        *res = add_node(ld, path, ZF_NODE_GROUP, format, d->mtime, ZF_OK, NULL,
+                        NULL);
         if (*res == ZF_OK)
-            *res = walk_children(z, path, depth);
+            *res = walk_children(ld, path, depth);
     } else
-        *res = add_array(z, path, format, doc, text, key, mtime);
-    json_object_put(doc);
-    free(text);
+        *res = add_array(ld, path, format, d->json, d->text, key, d->mtime);
+    if (d == &own)
+        doc_clear(&own);
     return 1;
 }
 
 /* Adds the node at path (if it has metadata) and, for a group, its children.
- * Folders without metadata (chunk folders) are not nodes. */
-static zf_code walk(zf_zarr *z, const char *path, int depth)
+ * Folders without metadata (chunk folders) are not nodes.  `root` is the
+ * root's zarr.json, already read (NULL below the root). */
+static zf_code walk(loader *ld, const char *path, int depth, const doc *root)
 {
     zf_code res = ZF_OK;
-    if (depth > ZF_MAX_TREE_DEPTH)
+    if (depth > ZF_MAX_TREE_DEPTH || stopped(ld, res))
         return ZF_OK;
-    if (try_node(z, path, "zarr.json", 3, depth, &res) ||
-        try_node(z, path, ".zarray", 2, depth, &res) ||
-        try_node(z, path, ".zgroup", 2, depth, &res))
+    if (try_node(ld, path, "zarr.json", 3, depth, root, &res) ||
+        try_node(ld, path, ".zarray", 2, depth, NULL, &res) ||
+        try_node(ld, path, ".zgroup", 2, depth, NULL, &res))
         return res;
     return ZF_OK;
 }
@@ -253,7 +401,7 @@ static size_t collect(json_object *meta, int format, entry *out, size_t cap)
     return n;
 }
 
-static zf_code add_consolidated(zf_zarr *z, json_object *meta, int format,
+static zf_code add_consolidated(loader *ld, json_object *meta, int format,
                                 time_t mtime)
 {
     size_t cap = (size_t)json_object_object_length(meta);
@@ -271,15 +419,15 @@ static zf_code add_consolidated(zf_zarr *z, json_object *meta, int format,
     }
     if (n > 1)
         qsort(es, n, sizeof *es, cmp_entries);
-    for (size_t i = 0; paths && i < n && c == ZF_OK; i++) {
+    for (size_t i = 0; paths && i < n && !stopped(ld, c); i++) {
         char key[4096];
         snprintf(key, sizeof key, "%s%s (consolidated)", es[i].path,
                  format == 3 ? "/zarr.json" : es[i].group ? "/.zgroup" : "/.zarray");
         if (es[i].group)
-            c = add_node(z, es[i].path, ZF_NODE_GROUP, format, mtime, ZF_OK, NULL,
-                         NULL);
+            c = add_node(ld, es[i].path, ZF_NODE_GROUP, format, mtime, ZF_OK,
+                         NULL, NULL);
         else
-            c = add_array(z, es[i].path, format, es[i].doc,
+            c = add_array(ld, es[i].path, format, es[i].doc,
                           json_object_to_json_string_ext(es[i].doc,
                                                          JSON_C_TO_STRING_PRETTY),
                           key, mtime);
@@ -291,43 +439,74 @@ static zf_code add_consolidated(zf_zarr *z, json_object *meta, int format,
     return paths ? c : ZF_ENOMEM;
 }
 
-/* 1 if the root's consolidated metadata was used (nodes added). */
-static int try_consolidated(zf_zarr *z, zf_code *res)
+/* prev came from consolidated metadata and `d` (the document that held
+ * it) cannot give it now: a walk instead would show only what the store
+ * can list, nothing at all over HTTP.  So the load stops when the document
+ * cannot be read (ZF_EIO), or, when strict, for any other reason (caught
+ * half written, rewritten without it, deleted to be written again). */
+static void consolidated_lost(loader *ld, const doc *d, const char *key)
 {
-    json_object *doc = NULL, *meta = NULL;
-    char *text = NULL;
-    time_t mtime = 0;
-    int missing, format = 3, used = 0;
-    zf_err err;
-    if (load_doc(z, "zarr.json", &doc, &text, &mtime, &missing, &err) == ZF_OK) {
-        json_object *cm = get(doc, "consolidated_metadata");
-        meta = get(cm, "metadata");
-    } else if (missing) {
-        json_object_put(doc);
-        free(text);
+    if (!ld->prev || !ld->prev->consolidated || ld->fail->code != ZF_OK)
+        return;
+    zf_code code = d->code != ZF_OK ? d->code : ZF_EMETA;
+    if (code == ZF_EIO || ld->strict)
+        zf_err_set(ld->fail, code, "%s",
+                   d->code != ZF_OK ? d->err.msg
+                                    : "no usable consolidated metadata any more");
+    if (d->code == ZF_OK && ld->fail->code != ZF_OK)
+        zf_err_prefix(ld->fail, "%s", key);
+}
+
+/* 1 if the root's consolidated metadata was used (nodes added), or the
+ * load stopped.  `root` is the root's zarr.json; without one, the v2
+ * .zmetadata is read. */
+static int try_consolidated(loader *ld, const doc *root, zf_code *res)
+{
+    doc zmeta = {0};
+    const doc *d = root;
+    json_object *meta = NULL;
+    int format = 3, used = 0;
+    if (root->code == ZF_OK) {
+        meta = get(get(root->json, "consolidated_metadata"), "metadata");
+    } else if (root->missing) {
         format = 2;
-        if (load_doc(z, ".zmetadata", &doc, &text, &mtime, &missing, &err) == ZF_OK)
-            meta = get(doc, "metadata");
+        doc_load(ld->z->store, ".zmetadata", &zmeta);
+        d = &zmeta;
+        meta = get(zmeta.json, "metadata");
     }
-    json_object *root = format == 3 ? doc : get(meta, ".zgroup");
-    json_object *nt = format == 3 ? get(doc, "node_type") : NULL;
-    int root_group = format == 2 ? root != NULL
+    json_object *top = format == 3 ? d->json : get(meta, ".zgroup");
+    json_object *nt = format == 3 ? get(d->json, "node_type") : NULL;
+    int root_group = format == 2 ? top != NULL
                                  : nt && !strcmp(json_object_get_string(nt), "group");
     if (meta && json_object_is_type(meta, json_type_object) && root_group) {
         used = 1;
-        *res = add_node(z, "", ZF_NODE_GROUP, format, mtime, ZF_OK, NULL, NULL);
+        ld->set->consolidated = 1;
+        *res = add_node(ld, "", ZF_NODE_GROUP, format, d->mtime, ZF_OK, NULL,
+                        NULL);
         if (*res == ZF_OK)
-            *res = add_consolidated(z, meta, format, mtime);
+            *res = add_consolidated(ld, meta, format, d->mtime);
+    } else {
+        consolidated_lost(ld, d, format == 3 ? "zarr.json" : ".zmetadata");
     }
-    json_object_put(doc);
-    free(text);
-    return used;
+    doc_clear(&zmeta);
+    return used || ld->fail->code != ZF_OK;
 }
 
-zf_code zf_tree_load(zf_zarr *z)
+zf_code zf_tree_load(zf_zarr *z, const zf_nodeset *prev, int strict,
+                     zf_nodeset *out, zf_err *fail)
 {
+    zf_err none = {0};
+    loader ld = {z, out, prev, strict, fail ? fail : &none};
+    ld.fail->code = ZF_OK;
+    if (prev && !prev->by_path)
+        ld.prev = NULL; /* (not indexed: nothing to compare with) */
+    doc root;
+    doc_load(z->store, "zarr.json", &root);
     zf_code res = ZF_OK;
-    if (try_consolidated(z, &res))
-        return res;
-    return walk(z, "", 0);
+    if (!try_consolidated(&ld, &root, &res))
+        res = walk(&ld, "", 0, &root);
+    doc_clear(&root);
+    if (res == ZF_OK)
+        res = index_paths(out);
+    return res;
 }

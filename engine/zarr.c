@@ -1,8 +1,12 @@
 /*
  * zarr.c - opening a store (the tree comes from tree.c), the node list,
- * array lookup, counters and zf_close.  See zarrfs.h.
- * The node list is built once by zf_open and never changes, so lookups need
- * no lock.
+ * array lookup, re-reading the metadata (zf_refresh), counters and zf_close.
+ * See zarrfs.h.
+ * The node list is built by zf_open and replaced as a whole by zf_refresh;
+ * the caller serializes zf_refresh with the lookups (zf_node_count,
+ * zf_node_at, zf_array_get), so they need no lock.  Reads never look at the
+ * node list: they go through array handles, which stay valid (a replaced
+ * set and its arrays move to z->retired) until zf_close.
  */
 #include "meta.h"
 #include "store/store_http.h"
@@ -45,9 +49,10 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     /* Half the budget at most, so what is ahead never pushes out what a
      * read is using now. */
     z->prefetch_cap = budget / 2;
-    if (c == ZF_OK && zf_tree_load(z) != ZF_OK)
+    if (c == ZF_OK && (!(z->tree = calloc(1, sizeof *z->tree)) ||
+                       zf_tree_load(z, NULL, 0, z->tree, NULL) != ZF_OK))
         c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory", path);
-    if (c == ZF_OK && z->nnodes == 0)
+    if (c == ZF_OK && z->tree->count == 0)
         c = zf_err_set(err, ZF_ENOTFOUND, "%s: not a Zarr store (no zarr.json, "
                        ".zgroup or .zarray at its root)", path);
     if (c != ZF_OK) {
@@ -66,43 +71,146 @@ void zf_close(zf_zarr *z)
     zf_cache_free(z->chunks);
     zf_cache_free(z->indexes);
     zf_bufpool_destroy(&z->fetch_bufs);
-    for (size_t i = 0; i < z->nnodes; i++) {
-        zf_array_free(z->arrays[i]);
-        free((char *)z->nodes[i].path);
-        free((char *)z->nodes[i].error);
+    zf_nodeset_free(z->tree);
+    while (z->retired) {
+        zf_nodeset *ns = z->retired;
+        z->retired = ns->older;
+        zf_nodeset_free(ns);
     }
-    free(z->arrays);
-    free(z->codes);
-    free(z->nodes);
     zf_store_close(z->store);
     free(z);
 }
 
 size_t zf_node_count(const zf_zarr *z)
 {
-    return z->nnodes;
+    return z->tree->count;
 }
 
 const zf_node *zf_node_at(const zf_zarr *z, size_t i)
 {
-    return i < z->nnodes ? &z->nodes[i] : NULL;
+    return i < z->tree->count ? &z->tree->nodes[i] : NULL;
 }
 
 zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out, zf_err *err)
 {
     while (path[0] == '/')
         path++;
-    for (size_t i = 0; i < z->nnodes; i++) {
-        if (strcmp(z->nodes[i].path, path) != 0)
+    const zf_nodeset *ns = z->tree;
+    long i = zf_nodeset_find(ns, path);
+    if (i < 0)
+        return zf_err_set(err, ZF_ENOTFOUND, "no array '%s' in the store", path);
+    if (ns->nodes[i].kind != ZF_NODE_ARRAY)
+        return zf_err_set(err, ZF_EINVAL, "'%s' is a group, not an array", path);
+    if (!ns->arrays[i])
+        return zf_err_set(err, ns->codes[i], "%s", ns->nodes[i].error);
+    *out = ns->arrays[i];
+    return ZF_OK;
+}
+
+/* ---- re-reading the metadata ---------------------------------------------- */
+
+/* Refreshes in a row that may keep the tree because a node that read fine
+ * fails now; past them the failure is believed (see zf_tree_load). */
+#define ZF_REFRESH_PATIENCE 3
+
+/* Whether node i of a and node j of b are the same: path, kind, format,
+ * error and, for arrays, the metadata text (so equal metadata keeps its
+ * handle).  The mtime is left out: rewriting a document with the same
+ * bytes changes nothing a reader sees. */
+static int node_same(const zf_nodeset *a, size_t i, const zf_nodeset *b,
+                     size_t j)
+{
+    const zf_node *x = &a->nodes[i], *y = &b->nodes[j];
+    if (strcmp(x->path, y->path) || x->kind != y->kind ||
+        x->zarr_format != y->zarr_format || !x->error != !y->error ||
+        (x->error && strcmp(x->error, y->error)))
+        return 0;
+    const zf_array *p = a->arrays[i], *q = b->arrays[j];
+    if (!p || !q)
+        return p == q;
+    return strcmp(p->metadata_json, q->metadata_json) == 0;
+}
+
+/* Both loads list nodes in the same order, so equal sets are equal node by
+ * node. */
+static int sets_same(const zf_nodeset *a, const zf_nodeset *b)
+{
+    if (a->count != b->count)
+        return 0;
+    for (size_t i = 0; i < a->count; i++)
+        if (!node_same(a, i, b, i))
+            return 0;
+    return 1;
+}
+
+/* Moves every array of `old` whose node is unchanged in `fresh` into
+ * fresh, in place of the copy just parsed, so that it keeps its cached
+ * chunks and its sequential-read state. */
+static void carry_arrays(zf_nodeset *old, zf_nodeset *fresh)
+{
+    for (size_t i = 0; i < fresh->count; i++) {
+        long j = zf_nodeset_find(old, fresh->nodes[i].path);
+        if (j < 0 || !fresh->arrays[i] || !node_same(fresh, i, old, (size_t)j))
             continue;
-        if (z->nodes[i].kind != ZF_NODE_ARRAY)
-            return zf_err_set(err, ZF_EINVAL, "'%s' is a group, not an array", path);
-        if (!z->arrays[i])
-            return zf_err_set(err, z->codes[i], "%s", z->nodes[i].error);
-        *out = z->arrays[i];
+        zf_array_free(fresh->arrays[i]);
+        fresh->arrays[i] = old->arrays[j];
+        old->arrays[j] = NULL;
+    }
+}
+
+/* Loads a new set into *out, or says why the current one stays. */
+static zf_code refresh_load(zf_zarr *z, zf_nodeset **out, zf_err *err)
+{
+    zf_err fail = {0};
+    zf_nodeset *fresh = calloc(1, sizeof *fresh);
+    int strict = z->refresh_failures < ZF_REFRESH_PATIENCE;
+    zf_code c = fresh ? zf_tree_load(z, z->tree, strict, fresh, &fail) : ZF_ENOMEM;
+    if (c != ZF_OK)
+        c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory re-reading the "
+                       "metadata", z->store->root);
+    else if (fail.code != ZF_OK)
+        c = zf_err_set(err, fail.code, "%s (the metadata read before is kept)",
+                       fail.msg);
+    else if (fresh->count == 0)
+        c = zf_err_set(err, ZF_ENOTFOUND, "%s: no zarr.json, .zgroup or "
+                       ".zarray at the store's root any more (the metadata "
+                       "read before is kept)", z->store->root);
+    if (c != ZF_OK) {
+        zf_nodeset_free(fresh);
+        return c;
+    }
+    *out = fresh;
+    return ZF_OK;
+}
+
+zf_code zf_refresh(zf_zarr *z, int *changed, zf_err *err)
+{
+    zf_err local;
+    int ignored;
+    if (!err)
+        err = &local;
+    if (!changed)
+        changed = &ignored;
+    *changed = 0;
+    /* A remote store remembers sizes and missing keys: ask again. */
+    zf_store_forget(z->store);
+    zf_nodeset *fresh = NULL;
+    zf_code c = refresh_load(z, &fresh, err);
+    if (c != ZF_OK) {
+        z->refresh_failures++;
+        return c;
+    }
+    z->refresh_failures = 0;
+    if (sets_same(z->tree, fresh)) {
+        zf_nodeset_free(fresh);
         return ZF_OK;
     }
-    return zf_err_set(err, ZF_ENOTFOUND, "no array '%s' in the store", path);
+    carry_arrays(z->tree, fresh);
+    z->tree->older = z->retired;
+    z->retired = z->tree;
+    z->tree = fresh;
+    *changed = 1;
+    return ZF_OK;
 }
 
 const zf_array_info *zf_array_get_info(const zf_array *a)

@@ -13,9 +13,12 @@
  *    `err` is not NULL, fills it with a message naming the array or key and the
  *    reason.  Nothing here exits, aborts or prints.
  *  - A zf_zarr is thread-safe: any number of threads may read arrays of it at
- *    once.  zf_close must not race with any other call on the same zf_zarr.
- *  - Pointers returned by the zf_zarr (node paths, array info) stay valid until
- *    zf_close; the caller never frees them.
+ *    once.  zf_close must not race with any other call on the same zf_zarr;
+ *    zf_refresh must not race with itself nor with the functions that look
+ *    at the tree (zf_node_count, zf_node_at, zf_array_get).
+ *  - Pointers returned by the zf_zarr (nodes and their paths, array handles,
+ *    array info) stay valid until zf_close, across zf_refresh too; the
+ *    caller never frees them.
  */
 #ifndef ZARRFS_ZARRFS_H
 #define ZARRFS_ZARRFS_H
@@ -130,6 +133,28 @@ typedef struct zf_node {
 /* Nodes in a stable order: parents before children, siblings by name. */
 size_t zf_node_count(const zf_zarr *z);
 const zf_node *zf_node_at(const zf_zarr *z, size_t i);
+
+/* Reads the metadata of the whole store again, the way zf_open did
+ * (consolidated metadata, else a walk), after making a remote store forget
+ * the sizes and missing keys it remembers.  *changed (may be NULL) is set
+ * to 1 when the node list differs from before: a node added or removed, or
+ * a node whose kind, format, error or array metadata text changed (an mtime
+ * alone is no change); then the node list and zf_array_get show the new
+ * state.  An array whose metadata is byte-identical keeps its handle (and
+ * its cached chunks); a changed or new array gets a new handle.  Handles
+ * and node pointers from before stay valid, reading what they read before,
+ * until zf_close (so memory grows with each change until then).
+ * Thread safety: other threads may read arrays meanwhile (any handle); the
+ * caller serializes it with zf_node_count, zf_node_at, zf_array_get and
+ * other zf_refresh calls.
+ * Errors leave the tree as it was: ZF_ENOMEM; ZF_ENOTFOUND when the root
+ * has no metadata any more; ZF_EIO when the root or the consolidated
+ * metadata the tree came from cannot be read; ZF_EIO, ZF_EMETA, ... (the
+ * node's code) when a node that read fine before fails now, or the
+ * consolidated metadata the tree came from cannot be used (a store briefly
+ * unreachable, a document caught half written: the next call tries again;
+ * after 3 such calls in a row this is taken as the store's new state). */
+zf_code zf_refresh(zf_zarr *z, int *changed, zf_err *err);
 
 /* ---- arrays ------------------------------------------------------------- */
 
