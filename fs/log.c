@@ -107,3 +107,20 @@ int zfs_log_once(zfs_errset *set, int level, const char *path,
                              "longer logged");
     return added;
 }
+
+void zfs_log_note(zfs_errset *set, int level, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    int seen = 0;
+    if (set) {
+        pthread_mutex_lock(&set->lock);
+        seen = !zfs_errset_add(set, line) && set->count < ZFS_ERRSET_MAX;
+        pthread_mutex_unlock(&set->lock);
+    }
+    if (!seen)
+        zfs_log(level, "%s", line);
+}

@@ -12,6 +12,7 @@
  *    that an error repeated by every read of a damaged chunk is logged once.
  *    The caller owns the set (zfs_errset_new / zfs_errset_free); it is
  *    bounded: past ZFS_ERRSET_MAX pairs, new ones are no longer logged.
+ *    zfs_log_note uses a set the same way for whole messages.
  */
 #ifndef ZARRFS_FS_LOG_H
 #define ZARRFS_FS_LOG_H
@@ -40,5 +41,11 @@ void zfs_errset_free(zfs_errset *set);
  * `set`; returns 1 when it logged, 0 otherwise. */
 int zfs_log_once(zfs_errset *set, int level, const char *path,
                  const char *msg);
+
+/* Logs a message at `level` unless it went through `set` before (NULL:
+ * always); once the set is full, every message is logged.  For notes that
+ * each rebuild of the tree would repeat. */
+void zfs_log_note(zfs_errset *set, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

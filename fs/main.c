@@ -11,14 +11,17 @@
  *    once the mount is ready.
  *  - Forked children keep only the forking thread; the engine starts its
  *    threads with the first read (pool.h), so the store opened before
- *    fuse_daemonize is the one the daemon serves: it is opened once.
+ *    fuse_daemonize is the one the daemon serves: it is opened once.  The
+ *    signal thread and the metadata refresher (-o metadata_ttl, refresh.h)
+ *    start after the fork.
  *  - The mount is always read-only ("ro" is appended to the options).
  *  - SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one
- *    signal thread, which ends the session and unmounts, so the session loop
- *    returns whichever thread the kernel would have picked; the process then
- *    waits for the reads in flight and exits 0.
- *  - All state lives in main's frame (struct zfs_cli, struct zfs_fs); the
- *    session's userdata is the struct zfs_fs.
+ *    signal thread, which stops the refresher's notifications, ends the
+ *    session and unmounts, so the session loop returns whichever thread the
+ *    kernel would have picked; the process then joins the refresher, waits
+ *    for the reads in flight, closes the store and exits 0.
+ *  - All state lives in main's frame (struct zfs_cli, struct zfs_fs,
+ *    struct zfs_refresher); the session's userdata is the struct zfs_fs.
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,11 +36,14 @@
 #include "bdi.h"
 #include "log.h"
 #include "ops.h"
+#include "refresh.h"
 #include "tree.h"
 
 #define ZFS_MAX_THREADS 1024
 #define ZFS_READAHEAD_DEFAULT ((size_t)1 << 20) /* readahead= */
 #define ZFS_READAHEAD_MAX ((size_t)1 << 30)
+#define ZFS_TTL_MIN 0.1 /* metadata_ttl=, seconds */
+#define ZFS_TTL_MAX 1e7
 
 /* What the command line asked for, beyond libfuse's own options. */
 struct zfs_cli {
@@ -46,6 +52,7 @@ struct zfs_cli {
     size_t readahead;   /* readahead=: bytes, the kernel's window */
     int readahead_set;  /* readahead= was given */
     unsigned views;     /* views=: a mask of 1 << zf_view_format */
+    double metadata_ttl; /* metadata_ttl=: seconds; 0 = read once */
     int views_open;     /* the last option was views=: libfuse split its
                            list at commas, so bare view names go on it */
     zf_remote_options remote; /* connections=, s3_region=, ... (URLs) */
@@ -62,6 +69,7 @@ enum {
     ZFS_KEY_VIEWS,
     ZFS_KEY_READAHEAD,
     ZFS_KEY_PREFETCH,
+    ZFS_KEY_TTL,
     ZFS_KEY_FSTAB, /* fstab-only options mount.fuse3 passes on: ignored */
 };
 
@@ -75,6 +83,7 @@ static const struct fuse_opt zfs_cli_spec[] = {
     FUSE_OPT_KEY("views=", ZFS_KEY_VIEWS),
     FUSE_OPT_KEY("readahead=", ZFS_KEY_READAHEAD),
     FUSE_OPT_KEY("prefetch=", ZFS_KEY_PREFETCH),
+    FUSE_OPT_KEY("metadata_ttl=", ZFS_KEY_TTL),
     FUSE_OPT_KEY("defaults", ZFS_KEY_FSTAB),
     FUSE_OPT_KEY("comment=", ZFS_KEY_FSTAB),
     FUSE_OPT_END,
@@ -118,6 +127,12 @@ static void zfs_usage(const char *prog)
         "                           npy (NAME.npy), envi (NAME.hdr), nrrd\n"
         "                           (NAME.nhdr), mhd (NAME.mhd), or all;\n"
         "                           e.g. views=npy,nrrd (default: none)\n"
+        "    -o metadata_ttl=SEC    re-read the store's metadata every SEC\n"
+        "                           seconds (0.1 or more; fractions allowed)\n"
+        "                           and show arrays added, grown, changed or\n"
+        "                           removed; files already open keep\n"
+        "                           working (default: metadata is read once,\n"
+        "                           at mount)\n"
         "\n"
         "Remote stores (STORE is an http://, https:// or s3://bucket/prefix\n"
         "URL; only byte ranges of the objects are fetched):\n"
@@ -191,6 +206,23 @@ static int zfs_parse_size(const char *name, const char *s, size_t *out)
         return -1;
     }
     *out = (size_t)(v << shift);
+    return 0;
+}
+
+/* Parses "SEC" for metadata_ttl=SEC: seconds, fractions allowed. */
+static int zfs_parse_ttl(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    /* (v >= MIN also refuses NaN; "inf" fails the upper bound) */
+    if (errno || end == s || *end || !(v >= ZFS_TTL_MIN) || v > ZFS_TTL_MAX) {
+        fprintf(stderr, "zarrfs: bad metadata_ttl=%s: give a number of "
+                        "seconds from %g to %g (e.g. 30 or 2.5)\n",
+                s, ZFS_TTL_MIN, ZFS_TTL_MAX);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
@@ -310,6 +342,8 @@ static int zfs_cli_proc(void *data, const char *arg, int key,
         }
         cli->engine.no_prefetch = arg[strlen("prefetch=")] == '0';
         return 0;
+    case ZFS_KEY_TTL:
+        return zfs_parse_ttl(arg + strlen("metadata_ttl="), &cli->metadata_ttl);
     case ZFS_KEY_VIEWS:
         cli->views_open = 1;
         return zfs_parse_views(arg + strlen("views="), &cli->views);
@@ -402,14 +436,23 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
                     cli->store, zf_code_name(e.code));
         return -1;
     }
-    zfs_tree *tree = zfs_tree_build(z, cli->store, cli->views);
-    if (!tree || zfs_fs_init(fs, z, tree) != 0) {
+    int inited = zfs_fs_init(fs, z) == 0;
+    zfs_tree *tree = inited ? zfs_tree_build(z, cli->store, cli->views, NULL,
+                                             fs->notes)
+                            : NULL;
+    if (!tree) {
         fprintf(stderr, "zarrfs: out of memory\n");
-        zfs_tree_free(tree);
+        if (inited)
+            zfs_fs_destroy(fs);
         zf_close(z);
         return -1;
     }
+    zfs_trees_init(&fs->trees, tree);
     fs->readahead = (unsigned)cli->readahead;
+    /* The kernel asks again after the ttl; the refresher invalidates what
+     * changed at once. */
+    if (cli->metadata_ttl > 0 && cli->metadata_ttl < fs->timeout)
+        fs->timeout = cli->metadata_ttl;
     zfs_log(LOG_DEBUG, "%s: %zu arrays shown, %zu left out", cli->store,
             tree->narrays, tree->nskipped);
     return 0;
@@ -444,6 +487,7 @@ static int zfs_daemonize(void)
 struct zfs_signals {
     sigset_t set;  /* SIGINT, SIGTERM, SIGHUP and SIGUSR1 ("stop waiting") */
     struct fuse_session *se;
+    struct zfs_refresher *refresher; /* detached before unmounting */
     pthread_t thread;
     atomic_int stopping; /* set by main before it sends SIGUSR1 */
 };
@@ -471,6 +515,7 @@ static void *zfs_signal_thread(void *arg)
         if (sig == SIGUSR1)
             continue; /* not ours: someone else sent it */
         zfs_log(LOG_INFO, "%s: unmounting", strsignal(sig));
+        zfs_refresher_detach(s->refresher); /* the descriptor will close */
         fuse_session_exit(s->se);
         fuse_session_unmount(s->se); /* wakes the loop's threads */
         break;
@@ -520,6 +565,7 @@ static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
                      struct zfs_signals *sig, const struct zfs_cli *cli,
                      const struct fuse_cmdline_opts *fo)
 {
+    struct zfs_refresher *ref = sig->refresher;
     if (fuse_session_mount(se, fo->mountpoint) != 0) {
         fprintf(stderr, "zarrfs: cannot mount %s on %s\n", cli->store,
                 fo->mountpoint);
@@ -529,9 +575,11 @@ static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
     int rc = -1;
     if ((fo->foreground || zfs_daemonize() == 0) &&
         zfs_signals_start(sig, se) == 0) {
-        rc = zfs_loop(se, fo);
+        int started = cli->metadata_ttl <= 0 || zfs_refresher_start(ref) == 0;
+        rc = started ? zfs_loop(se, fo) : -1; /* (the failure is logged) */
         zfs_signals_stop(sig);
-        if (rc < 0)
+        zfs_refresher_detach(ref); /* before the descriptor closes */
+        if (started && rc < 0)
             zfs_log(LOG_ERR, "the session ended: %s", strerror(-rc));
         rc = rc < 0 ? -1 : 0; /* > 0: ended by a signal */
     }
@@ -560,11 +608,14 @@ static int zfs_run(struct fuse_args *args, struct zfs_cli *cli,
     }
     int rc = zfs_open_store(cli, &fs);
     if (rc == 0) {
+        struct zfs_refresher ref;
+        zfs_refresher_init(&ref, &fs, se, cli->store, cli->views,
+                           cli->metadata_ttl);
+        sig.refresher = &ref;
         rc = zfs_serve(se, &fs, &sig, cli, fo);
-        if (fs.z)
-            zf_close(fs.z);
-        zfs_tree_free(fs.tree);
+        zfs_refresher_stop(&ref); /* before the store closes */
         zfs_fs_destroy(&fs);
+        zf_close(fs.z);
     }
     fuse_session_destroy(se);
     return rc;

@@ -1,6 +1,6 @@
 /*
- * ops.c - the FUSE low-level operations over the static inode table (see
- * ops.h for the contract).
+ * ops.c - the FUSE low-level operations over the inode tables (see ops.h
+ * for the contract).
  */
 #include "ops.h"
 
@@ -13,7 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define ZFS_TIMEOUT 86400.0 /* the tree never changes while mounted */
+#define ZFS_TIMEOUT 86400.0 /* without metadata_ttl the tree never changes */
 #define ZFS_BLKSIZE 131072  /* the I/O size st_blksize suggests */
 
 /* One asynchronous read in flight: freed by its completion.  buf holds
@@ -45,14 +45,20 @@ static struct zfs_fs *zfs_fs_of(fuse_req_t req)
 
 /* ---- state ---------------------------------------------------------------- */
 
-int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z, zfs_tree *tree)
+int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z)
 {
     memset(fs, 0, sizeof *fs);
     fs->errors = zfs_errset_new();
-    if (!fs->errors)
+    fs->notes = zfs_errset_new();
+    if (!fs->errors || !fs->notes) {
+        zfs_errset_free(fs->errors);
+        zfs_errset_free(fs->notes);
+        fs->errors = fs->notes = NULL;
         return -1;
+    }
     fs->z = z;
-    fs->tree = tree;
+    zfs_trees_init(&fs->trees, NULL);
+    atomic_init(&fs->live, 0);
     fs->uid = getuid();
     fs->gid = getgid();
     fs->timeout = ZFS_TIMEOUT;
@@ -71,7 +77,9 @@ void zfs_fs_wait_idle(struct zfs_fs *fs)
 
 void zfs_fs_destroy(struct zfs_fs *fs)
 {
+    zfs_trees_free(&fs->trees);
     zfs_errset_free(fs->errors);
+    zfs_errset_free(fs->notes);
     pthread_cond_destroy(&fs->idle);
     pthread_mutex_destroy(&fs->lock);
 }
@@ -105,6 +113,7 @@ static void zfs_op_init(void *userdata, struct fuse_conn_info *conn)
     zfs_log(LOG_DEBUG, "init: max_readahead %u, max_write %u, max_read %u, "
                        "max_background %u", conn->max_readahead,
             conn->max_write, conn->max_read, conn->max_background);
+    atomic_store(&fs->live, 1);
 }
 
 /* ---- attributes ------------------------------------------------------------ */
@@ -138,7 +147,8 @@ static double zfs_attr_timeout(const struct zfs_fs *fs, const zfs_inode *n)
 static void zfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_inode *dir = zfs_tree_get(fs->tree, parent);
+    const zfs_tree *t = zfs_trees_current(&fs->trees);
+    const zfs_inode *dir = zfs_tree_get(t, parent);
     if (!dir || dir->kind != ZFS_KIND_DIR) {
         fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
         return;
@@ -146,7 +156,7 @@ static void zfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     struct fuse_entry_param e;
     memset(&e, 0, sizeof e);
     e.entry_timeout = fs->timeout; /* a miss is cached too (ino 0) */
-    const zfs_inode *n = zfs_tree_lookup(fs->tree, parent, name);
+    const zfs_inode *n = zfs_tree_lookup(t, parent, name);
     if (n) {
         e.ino = n->ino;
         e.attr_timeout = zfs_attr_timeout(fs, n);
@@ -160,7 +170,7 @@ static void zfs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 {
     (void)fi;
     struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_inode *n = zfs_tree_get(fs->tree, ino);
+    const zfs_inode *n = zfs_trees_find(&fs->trees, ino, NULL);
     if (!n) {
         fuse_reply_err(req, ENOENT);
         return;
@@ -173,12 +183,12 @@ static void zfs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 static void zfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     (void)ino;
-    struct zfs_fs *fs = zfs_fs_of(req);
+    const zfs_tree *t = zfs_trees_current(&zfs_fs_of(req)->trees);
     struct statvfs sv;
     memset(&sv, 0, sizeof sv);
     sv.f_bsize = sv.f_frsize = 4096;
-    sv.f_blocks = (fs->tree->total_bytes + 4095) / 4096;
-    sv.f_files = fs->tree->count;
+    sv.f_blocks = (t->total_bytes + 4095) / 4096;
+    sv.f_files = t->count;
     sv.f_namemax = NAME_MAX;
     sv.f_flag = ST_RDONLY;
     fuse_reply_statfs(req, &sv);
@@ -189,7 +199,7 @@ static void zfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 static void zfs_op_opendir(fuse_req_t req, fuse_ino_t ino,
                            struct fuse_file_info *fi)
 {
-    const zfs_inode *n = zfs_tree_get(zfs_fs_of(req)->tree, ino);
+    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, NULL);
     if (!n || n->kind != ZFS_KIND_DIR) {
         fuse_reply_err(req, n ? ENOTDIR : ENOENT);
         return;
@@ -210,7 +220,7 @@ static const char *zfs_dirent_at(const zfs_tree *t, const zfs_inode *dir,
         st->st_mode = S_IFDIR;
         return i == 0 ? "." : "..";
     }
-    const zfs_inode *c = zfs_tree_get(t, dir->children[i - 2]);
+    const zfs_inode *c = zfs_tree_child(t, dir, i - 2);
     if (c->hidden)
         return NULL;
     st->st_ino = c->ino;
@@ -222,8 +232,8 @@ static void zfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
                            off_t off, struct fuse_file_info *fi)
 {
     (void)fi;
-    struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_inode *dir = zfs_tree_get(fs->tree, ino);
+    const zfs_tree *t = NULL;
+    const zfs_inode *dir = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
     if (!dir || dir->kind != ZFS_KIND_DIR) {
         fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
         return;
@@ -236,7 +246,7 @@ static void zfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
     size_t used = 0;
     for (size_t i = off < 0 ? 0 : (size_t)off; i < dir->nchildren + 2; i++) {
         struct stat st;
-        const char *name = zfs_dirent_at(fs->tree, dir, i, &st);
+        const char *name = zfs_dirent_at(t, dir, i, &st);
         if (!name)
             continue;
         size_t need = fuse_add_direntry(req, buf + used, size - used, name,
@@ -272,7 +282,7 @@ static void zfs_op_open(fuse_req_t req, fuse_ino_t ino,
                         struct fuse_file_info *fi)
 {
     struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_inode *n = zfs_tree_get(fs->tree, ino);
+    const zfs_inode *n = zfs_trees_find(&fs->trees, ino, NULL);
     if (!n || n->kind == ZFS_KIND_DIR) {
         fuse_reply_err(req, n ? EISDIR : ENOENT);
         return;
@@ -315,7 +325,18 @@ static void zfs_read_stats(fuse_req_t req, size_t size, off_t off,
         return;
     }
     size_t len = st->len - (size_t)off;
-    fuse_reply_buf(req, st->text + off, len < size ? len : size);
+    len = len < size ? len : size;
+    /* Replied from a copy: once the kernel has the bytes, the reader may
+     * close the file and its release free the text before fuse_reply_buf
+     * returns (AddressSanitizer checks writev's buffers after the call). */
+    char *copy = malloc(len);
+    if (!copy) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    memcpy(copy, st->text + off, len);
+    fuse_reply_buf(req, copy, len);
+    free(copy);
 }
 
 /* The engine's completion of one read: reply, log a failure, free. */
@@ -388,7 +409,7 @@ static void zfs_read_file(fuse_req_t req, const zfs_inode *n, size_t size,
 static void zfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
                         off_t off, struct fuse_file_info *fi)
 {
-    const zfs_inode *n = zfs_tree_get(zfs_fs_of(req)->tree, ino);
+    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, NULL);
     if (!n || n->kind == ZFS_KIND_DIR)
         fuse_reply_err(req, n ? EISDIR : ENOENT);
     else if (n->kind == ZFS_KIND_STATS)
@@ -428,7 +449,7 @@ static void zfs_reply_xattr_data(fuse_req_t req, const char *data, size_t len,
 static void zfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                             size_t size)
 {
-    const zfs_inode *n = zfs_tree_get(zfs_fs_of(req)->tree, ino);
+    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, NULL);
     const char *value = n ? zfs_xattr_value(n, name) : NULL;
     if (!value)
         fuse_reply_err(req, n ? ENODATA : ENOENT);
@@ -438,7 +459,7 @@ static void zfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 static void zfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-    const zfs_inode *n = zfs_tree_get(zfs_fs_of(req)->tree, ino);
+    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, NULL);
     if (!n) {
         fuse_reply_err(req, ENOENT);
         return;
@@ -459,7 +480,7 @@ static void zfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
     (void)ino;
     (void)nlookup;
-    fuse_reply_none(req); /* inodes are static: nothing to drop */
+    fuse_reply_none(req); /* tables live until unmount: nothing to drop */
 }
 
 static void zfs_op_forget_multi(fuse_req_t req, size_t count,

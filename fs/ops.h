@@ -3,11 +3,18 @@
  *
  * Contract:
  *  - struct zfs_fs is the session's userdata: it holds everything the
- *    operations use (the open store, the inode table, the error set).  main
- *    owns it and fills it with zfs_fs_init before the session loop starts.
+ *    operations use (the open store, the inode tables, the error sets).
+ *    main owns it and fills it with zfs_fs_init and zfs_trees_init before
+ *    the session loop starts.
+ *  - Inodes: lookups by name (lookup, readdir's entries) use the current
+ *    inode table; operations on an inode number (getattr, open, read,
+ *    readdir, xattrs) find it in the current table or, when a refresh
+ *    removed it, in the retired one that has it (trees.h), so what was open
+ *    keeps working with what it showed before.
  *  - The file system is read-only: opening a file for writing gets EROFS.
- *    Array files and header views are page-cached (keep_cache, long
- *    timeouts, no direct_io);
+ *    Array files and header views are page-cached (keep_cache, no
+ *    direct_io); entries and attributes are cached for fs->timeout (a day,
+ *    or the metadata_ttl: the refresher invalidates what changed);
  *    .zarrfs/stats is generated at open and served with direct_io.
  *  - A header view's bytes come from its header in memory; an npy view's
  *    bytes past the header are its array's, read at offsets shifted by the
@@ -24,7 +31,10 @@
  *    has it), so a request is bounded by the kernel's max_pages, which
  *    libfuse derives from max_write (1 MiB in libfuse 3.14).
  *  - All operations are thread-safe (the multi-threaded loop calls them at
- *    once; the tree is immutable and the counters are mutex-protected).
+ *    once; tables are immutable and published atomically, and the counters
+ *    are mutex-protected).
+ *  - fs->live is set once the kernel's INIT has been answered: from then on
+ *    the session may be sent notifications (refresh.h).
  */
 #ifndef ZARRFS_FS_OPS_H
 #define ZARRFS_FS_OPS_H
@@ -32,17 +42,20 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include <zarrfs/zarrfs.h>
 
 #include "log.h"
-#include "tree.h"
+#include "trees.h"
 
 struct zfs_fs {
     zf_zarr *z;          /* the open store; owned by main */
-    zfs_tree *tree;      /* the inode table; owned by main */
+    struct zfs_trees trees; /* the inode tables; owned here */
     zfs_errset *errors;  /* read errors already logged; owned here */
+    zfs_errset *notes;   /* entries left out, already logged (tree.h) */
+    atomic_int live;     /* INIT answered: notifications may be sent */
     uid_t uid;           /* owner shown for every file */
     gid_t gid;
     double timeout;      /* entry and attribute timeout, seconds */
@@ -59,13 +72,15 @@ struct zfs_fs {
 /* The operations table; its userdata must be a struct zfs_fs. */
 extern const struct fuse_lowlevel_ops zfs_ops;
 
-/* Sets up `fs` for a store and its tree; -1 when out of memory. */
-int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z, zfs_tree *tree);
+/* Sets up `fs` for a store (no tables yet: zfs_trees_init(&fs->trees)
+ * follows); -1 when out of memory. */
+int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z);
 
 /* Waits until every asynchronous read has replied. */
 void zfs_fs_wait_idle(struct zfs_fs *fs);
 
-/* Frees what zfs_fs_init allocated (not the store nor the tree). */
+/* Frees what zfs_fs_init allocated and every inode table (not the
+ * store); after zfs_fs_wait_idle. */
 void zfs_fs_destroy(struct zfs_fs *fs);
 
 #endif

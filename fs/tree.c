@@ -1,14 +1,19 @@
 /*
- * tree.c - builds the static inode table from the engine's node list (see
- * tree.h for the contract).
+ * tree.c - builds an inode table from the engine's node list (see tree.h
+ * for the contract).
  *
- * Directories are numbered first, in the order of their sorted paths (a
- * parent sorts before its children), then the array files in node order,
- * then the header views, array by array.
+ * Entries are added with provisional numbers (their position + 1):
+ * directories first, in the order of their sorted paths (a parent sorts
+ * before its children), then the array files in node order, then the header
+ * views, array by array.  Then each gets its final number: the one the
+ * previous table gave the same entry, else the next new one (at mount,
+ * every number is new, so they are the provisional ones), and the table is
+ * sorted by number and linked.
  */
 #include "tree.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +79,19 @@ static uint64_t zfs_dirset_parent(const zfs_dirset *d, const char *path)
     char parent[PATH_MAX];
     snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
     return zfs_dirset_ino(d, parent);
+}
+
+/* Logs a note about an entry left out (once per build series: see tree.h). */
+static void zfs_tree_note(const zfs_tree *t, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void zfs_tree_note(const zfs_tree *t, int level, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    zfs_log_note(t->notes, level, "%s", line);
 }
 
 /* Whether every component of a node's path can be a file name, and the path
@@ -229,7 +247,7 @@ static int zfs_tree_add_array(zfs_tree *t, zf_zarr *z, const zf_node *nd,
     if (!why && zf_array_get(z, nd->path, &a, &e) != ZF_OK)
         why = e.msg[0] ? e.msg : zf_code_name(e.code);
     if (why) {
-        zfs_log(LOG_WARNING, "%s: array not shown: %s", label, why);
+        zfs_tree_note(t, LOG_WARNING, "%s: array not shown: %s", label, why);
         t->nskipped++;
         return 0;
     }
@@ -275,7 +293,7 @@ static int zfs_tree_add_nodes(zfs_tree *t, zf_zarr *z, const zfs_dirset *dirs,
         const zf_node *nd = zf_node_at(z, i);
         const char *why = "it lies inside the root array";
         if (nd->path[0] && (root_array || !zfs_path_usable(nd->path, &why))) {
-            zfs_log(LOG_WARNING, "%s: not shown: %s", nd->path, why);
+            zfs_tree_note(t, LOG_WARNING, "%s: not shown: %s", nd->path, why);
             t->nskipped += nd->kind == ZF_NODE_ARRAY;
             continue;
         }
@@ -315,15 +333,16 @@ static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
     char name[NAME_MAX + 2];
     int len = snprintf(name, sizeof name, "%s%s", n->name, zf_view_suffix(fmt));
     if (len < 0 || len > NAME_MAX) {
-        zfs_log(LOG_WARNING, "%s: no %s view: the name %s%s is too long",
+        zfs_tree_note(t, LOG_WARNING, "%s: no %s view: the name %s%s is too long",
                 zfs_inode_label(n), zf_view_name(fmt), n->name,
                 zf_view_suffix(fmt));
         return 0;
     }
     zfs_entry key = {n->parent, name};
     if (bsearch(&key, taken, ntaken, sizeof *taken, zfs_entry_cmp)) {
-        zfs_log(LOG_WARNING, "%s: no %s view: the name %s is taken by another "
-                "entry", zfs_inode_label(n), zf_view_name(fmt), name);
+        zfs_tree_note(t, LOG_WARNING, "%s: no %s view: the name %s is taken "
+                      "by another entry", zfs_inode_label(n), zf_view_name(fmt),
+                      name);
         return 0;
     }
     char *text = NULL;
@@ -333,8 +352,8 @@ static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
     if (c == ZF_ENOMEM)
         return -1;
     if (c != ZF_OK) {
-        zfs_log(LOG_INFO, "%s; %s not shown",
-                e.msg[0] ? e.msg : zf_code_name(c), name);
+        zfs_tree_note(t, LOG_INFO, "%s; %s not shown",
+                      e.msg[0] ? e.msg : zf_code_name(c), name);
         return 0;
     }
     zfs_inode *v = zfs_tree_add(t, ZFS_KIND_VIEW, n->parent, name, n->path,
@@ -391,44 +410,143 @@ static void zfs_tree_check_envi(const zfs_tree *t)
         char stem[NAME_MAX + 1];
         snprintf(stem, sizeof stem, "%.*s.hdr", (int)(dot - v->name), v->name);
         if (zfs_tree_lookup(t, v->parent, stem))
-            zfs_log(LOG_WARNING, "%s: GDAL opening %.*s finds %s before %s",
-                    zfs_inode_label(v), (int)len, v->name, stem, v->name);
+            zfs_tree_note(t, LOG_WARNING, "%s: GDAL opening %.*s finds %s "
+                          "before %s", zfs_inode_label(v), (int)len, v->name,
+                          stem, v->name);
     }
+}
+
+/* ---- inode numbers ------------------------------------------------------------ */
+
+/* The order that tells which entries of two builds are the same entry:
+ * kind, view format (views), path in the store. */
+static int zfs_same_entry_cmp(const void *a, const void *b)
+{
+    const zfs_inode *x = *(const zfs_inode *const *)a;
+    const zfs_inode *y = *(const zfs_inode *const *)b;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    if (x->kind == ZFS_KIND_VIEW && x->view != y->view)
+        return x->view < y->view ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+static int zfs_ino_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const zfs_inode *)a)->ino, y = ((const zfs_inode *)b)->ino;
+    return x < y ? -1 : x > y;
+}
+
+/* prev's entries but the three fixed ones, in zfs_same_entry_cmp order
+ * (*out NULL when there are none); -1 when out of memory. */
+static int zfs_entry_index(const zfs_tree *prev, const zfs_inode ***out,
+                           size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!prev || prev->count <= ZFS_INO_STATS)
+        return 0;
+    const zfs_inode **v = malloc(prev->count * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < prev->count; i++)
+        if (prev->nodes[i].ino > ZFS_INO_STATS)
+            v[(*n)++] = &prev->nodes[i];
+    qsort(v, *n, sizeof *v, zfs_same_entry_cmp);
+    *out = v;
+    return 0;
+}
+
+/* Replaces every provisional number (position + 1; parents too) by the
+ * final one: prev's number for the same entry, else a new one; then sorts
+ * the table by number.  The fixed inodes come first in every build. */
+static int zfs_tree_number(zfs_tree *t, const zfs_tree *prev)
+{
+    const zfs_inode **old;
+    size_t nold;
+    uint64_t *final = malloc(t->count * sizeof *final);
+    if (!final || zfs_entry_index(prev, &old, &nold) != 0) {
+        free(final);
+        return -1;
+    }
+    t->next_ino = prev ? prev->next_ino : ZFS_INO_STATS + 1;
+    for (size_t i = 0; i < t->count; i++) {
+        const zfs_inode *key = &t->nodes[i], **hit = NULL;
+        if (i >= ZFS_INO_STATS && nold)
+            hit = bsearch(&key, old, nold, sizeof *old, zfs_same_entry_cmp);
+        final[i] = i < ZFS_INO_STATS ? i + 1 : hit ? (*hit)->ino : t->next_ino++;
+    }
+    for (size_t i = 0; i < t->count; i++) {
+        t->nodes[i].ino = final[i];
+        t->nodes[i].parent = final[t->nodes[i].parent - 1];
+    }
+    qsort(t->nodes, t->count, sizeof *t->nodes, zfs_ino_cmp);
+    free(old);
+    free(final);
+    return 0;
+}
+
+/* The position of inode `ino` in the table, or -1. */
+static long zfs_tree_index(const zfs_tree *t, uint64_t ino)
+{
+    if (ino >= 1 && ino <= t->count && t->nodes[ino - 1].ino == ino)
+        return (long)(ino - 1); /* a table no entry has left yet */
+    size_t lo = 0, hi = t->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->nodes[mid].ino == ino)
+            return (long)mid;
+        if (t->nodes[mid].ino < ino)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
 }
 
 static int zfs_child_cmp(const void *a, const void *b, void *arg)
 {
     const zfs_tree *t = arg;
-    return strcmp(t->nodes[*(const uint64_t *)a - 1].name,
-                  t->nodes[*(const uint64_t *)b - 1].name);
+    return strcmp(t->nodes[*(const size_t *)a].name,
+                  t->nodes[*(const size_t *)b].name);
 }
 
-/* Fills every directory's sorted list of children. */
+/* Fills every directory's sorted list of children (after numbering). */
 static int zfs_tree_link(zfs_tree *t)
 {
-    for (size_t i = 1; i < t->count; i++) {
-        zfs_inode *p = &t->nodes[t->nodes[i].parent - 1];
-        p->nchildren++;
-        p->nsubdirs += t->nodes[i].kind == ZFS_KIND_DIR;
+    size_t *up = malloc(t->count * sizeof *up); /* each entry's parent */
+    if (!up)
+        return -1;
+    for (size_t i = 0; i < t->count; i++) {
+        long k = zfs_tree_index(t, t->nodes[i].parent);
+        up[i] = k < 0 || t->nodes[i].ino == ZFS_INO_ROOT ? SIZE_MAX : (size_t)k;
+        if (up[i] != SIZE_MAX) {
+            t->nodes[up[i]].nchildren++;
+            t->nodes[up[i]].nsubdirs += t->nodes[i].kind == ZFS_KIND_DIR;
+        }
     }
+    int rc = 0;
     for (size_t i = 0; i < t->count; i++) {
         zfs_inode *n = &t->nodes[i];
         if (n->nchildren && !(n->children = calloc(n->nchildren, sizeof *n->children)))
-            return -1;
+            rc = -1;
         n->nchildren = 0;
     }
-    for (size_t i = 1; i < t->count; i++) {
-        zfs_inode *p = &t->nodes[t->nodes[i].parent - 1];
-        p->children[p->nchildren++] = t->nodes[i].ino;
+    for (size_t i = 0; rc == 0 && i < t->count; i++) {
+        zfs_inode *p = up[i] == SIZE_MAX ? NULL : &t->nodes[up[i]];
+        if (p)
+            p->children[p->nchildren++] = i;
     }
-    for (size_t i = 0; i < t->count; i++)
+    for (size_t i = 0; rc == 0 && i < t->count; i++)
         if (t->nodes[i].nchildren > 1)
             qsort_r(t->nodes[i].children, t->nodes[i].nchildren,
                     sizeof *t->nodes[i].children, zfs_child_cmp, t);
-    return 0;
+    free(up);
+    return rc;
 }
 
-zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views)
+zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views,
+                         const zfs_tree *prev, zfs_errset *notes)
 {
     int root_array = zfs_root_is_array(z);
     char root_name[NAME_MAX + 1];
@@ -441,10 +559,12 @@ zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views)
         ok = (t->nodes = calloc(3 + dirs.count + zf_node_count(z) *
                                 (1 + (size_t)__builtin_popcount(views)),
                                 sizeof *t->nodes)) != NULL;
+    if (ok)
+        t->notes = notes;
     ok = ok && zfs_tree_add_dirs(t, &dirs) == 0 &&
          zfs_tree_add_nodes(t, z, &dirs, root_array, root_name) == 0 &&
          (!views || zfs_tree_add_views(t, views) == 0) &&
-         zfs_tree_link(t) == 0;
+         zfs_tree_number(t, prev) == 0 && zfs_tree_link(t) == 0;
     if (ok && (views & (1u << ZF_VIEW_ENVI)))
         zfs_tree_check_envi(t);
     zfs_dirset_free(&dirs);
@@ -453,13 +573,20 @@ zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views)
         zfs_tree_free(t);
         return NULL;
     }
+    t->notes = NULL;
     return t;
 }
 
-
 const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino)
 {
-    return ino >= 1 && ino <= t->count ? &t->nodes[ino - 1] : NULL;
+    long k = zfs_tree_index(t, ino);
+    return k < 0 ? NULL : &t->nodes[k];
+}
+
+const zfs_inode *zfs_tree_child(const zfs_tree *t, const zfs_inode *dir,
+                                size_t i)
+{
+    return &t->nodes[dir->children[i]];
 }
 
 const zfs_inode *zfs_tree_lookup(const zfs_tree *t, uint64_t parent,
@@ -471,7 +598,7 @@ const zfs_inode *zfs_tree_lookup(const zfs_tree *t, uint64_t parent,
     size_t lo = 0, hi = dir->nchildren;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const zfs_inode *c = &t->nodes[dir->children[mid] - 1];
+        const zfs_inode *c = zfs_tree_child(t, dir, mid);
         int cmp = strcmp(name, c->name);
         if (cmp == 0)
             return c;

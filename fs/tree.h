@@ -1,9 +1,15 @@
 /*
- * tree.h - the inode table of a zarrfs mount.
+ * tree.h - an inode table of a zarrfs mount.
  *
- * Built once at mount from the engine's node list and never changed after,
- * so inode numbers are stable for the mount's life and every lookup is
- * lock-free.  Groups are directories; each readable array is a regular file
+ * Built from the engine's node list at mount, and again after each change
+ * the metadata refresher finds (-o metadata_ttl; trees.h keeps the current
+ * table and the ones it replaced).  A table never changes once built, so
+ * every lookup is lock-free.  Inode numbers are stable for the mount's
+ * life: a build given the previous table keeps the number of every entry
+ * that is still there (same path in the store, same kind, same view
+ * format), and gives new entries numbers never given before.  The table is
+ * sorted by inode number (lookups by number are binary searches).
+ * Groups are directories; each readable array is a regular file
  * at its path in the store.  A store whose root is an array shows one file
  * named after the store's folder (a trailing ".zarr" dropped).  Arrays the
  * engine cannot read (zf_node.error, or zf_array_get failing) are left out
@@ -21,9 +27,11 @@
  * entry of the directory (arrays and directories come first).
  *
  * Contract:
- *  - The tree copies every string it keeps (names, paths, xattr values), so
- *    it outlives the zf_zarr it was built from; only the zf_array handles
- *    belong to that zf_zarr.
+ *  - The tree copies every string it keeps (names, paths, xattr values);
+ *    the zf_array handles belong to the zf_zarr it was built from, which
+ *    keeps them valid until zf_close (across zf_refresh too).
+ *  - zfs_tree_build calls zf_node_* and zf_array_get: it must not run at
+ *    the same time as zf_refresh on the same zf_zarr.
  *  - Read-only after zfs_tree_build: any number of threads
  *    may call the lookup functions at once.  zfs_tree_free frees it all.
  */
@@ -35,6 +43,8 @@
 #include <time.h>
 
 #include <zarrfs/zarrfs.h>
+
+#include "log.h"
 
 #define ZFS_INO_ROOT 1
 #define ZFS_INO_META_DIR 2
@@ -53,7 +63,7 @@ typedef enum zfs_kind {
 #define ZFS_VIEWS_ALL ((1u << ZF_VIEW_COUNT) - 1)
 
 typedef struct zfs_inode {
-    uint64_t ino;    /* its index in the table + 1 */
+    uint64_t ino;    /* stable across builds (see above) */
     uint64_t parent; /* the root is its own parent */
     zfs_kind kind;
     int hidden;      /* left out of readdir (".zarrfs") */
@@ -61,7 +71,7 @@ typedef struct zfs_inode {
     char *path;      /* the node's path in the store (arrays: for the engine) */
     time_t mtime;
     /* directories */
-    uint64_t *children; /* inode numbers, sorted by name */
+    size_t *children;   /* indexes into the table's nodes, sorted by name */
     size_t nchildren;
     size_t nsubdirs;
     /* arrays and views */
@@ -78,20 +88,31 @@ typedef struct zfs_inode {
 } zfs_inode;
 
 typedef struct zfs_tree {
-    zfs_inode *nodes; /* nodes[ino - 1] */
+    zfs_inode *nodes; /* sorted by inode number */
     size_t count;
+    uint64_t next_ino;    /* the first number no build has given out */
     uint64_t total_bytes; /* sum of the arrays' sizes */
     size_t narrays;
     size_t nskipped;      /* arrays left out */
+    zfs_errset *notes;    /* during the build: messages already logged */
+    struct zfs_tree *older; /* when retired: the tree retired before (trees.c) */
 } zfs_tree;
 
 /* Builds the table from `z`; `store_path` names the root array's file;
- * `views` is the set of header views to add (0: none).  Returns NULL (after
- * logging why) only when out of memory. */
-zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views);
+ * `views` is the set of header views to add (0: none).  `prev` (NULL at
+ * mount) is the table this one replaces, whose inode numbers it keeps.
+ * Entries left out are logged once through `notes` (NULL: always), so that
+ * rebuilds do not repeat them.  Returns NULL (after logging why) only when
+ * out of memory. */
+zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views,
+                         const zfs_tree *prev, zfs_errset *notes);
 
 /* The inode numbered `ino`, or NULL. */
 const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino);
+
+/* Child `i` (< dir->nchildren) of directory `dir` of table t. */
+const zfs_inode *zfs_tree_child(const zfs_tree *t, const zfs_inode *dir,
+                                size_t i);
 
 /* The child `name` of directory `parent`, or NULL. */
 const zfs_inode *zfs_tree_lookup(const zfs_tree *t, uint64_t parent,

@@ -1,0 +1,270 @@
+/*
+ * refresh.c - the metadata refresher thread (see refresh.h for the
+ * contract): a tick every `period` seconds, the table rebuilt when the
+ * engine says the metadata changed, the kernel's caches invalidated.
+ */
+#include "refresh.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void zfs_refresher_init(struct zfs_refresher *r, struct zfs_fs *fs,
+                        struct fuse_session *se, const char *store,
+                        unsigned views, double period)
+{
+    memset(r, 0, sizeof *r);
+    r->fs = fs;
+    r->se = se;
+    r->store = store;
+    r->views = views;
+    r->period = period;
+    pthread_mutex_init(&r->lock, NULL);
+    /* Ticks are timed on the monotonic clock: setting the date moves
+     * nothing. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->wake, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+/* ---- what changed ------------------------------------------------------------ */
+
+/* Calls fn for each entry only in `old` (side -1), only in `cur` (+1), or
+ * in both with another array behind it (0).  Both tables are sorted by
+ * inode number, so this is one merge. */
+static void zfs_diff(const zfs_tree *old, const zfs_tree *cur,
+                     void (*fn)(void *arg, const zfs_inode *n, int side),
+                     void *arg)
+{
+    size_t i = 0, j = 0;
+    while (i < old->count || j < cur->count) {
+        const zfs_inode *a = i < old->count ? &old->nodes[i] : NULL;
+        const zfs_inode *b = j < cur->count ? &cur->nodes[j] : NULL;
+        if (a && (!b || a->ino < b->ino)) {
+            fn(arg, a, -1);
+            i++;
+        } else if (!a || b->ino < a->ino) {
+            fn(arg, b, 1);
+            j++;
+        } else {
+            if (a->array != b->array || a->size != b->size)
+                fn(arg, b, 0);
+            i++;
+            j++;
+        }
+    }
+}
+
+/* The arrays added, removed and changed, and the first names of each. */
+struct zfs_changes {
+    size_t count[3]; /* removed, changed, added (side + 1) */
+    char names[3][200];
+};
+
+static void zfs_count_change(void *arg, const zfs_inode *n, int side)
+{
+    struct zfs_changes *c = arg;
+    if (n->kind != ZFS_KIND_ARRAY)
+        return;
+    char *s = c->names[side + 1];
+    size_t len = strlen(s), size = sizeof c->names[0];
+    if (c->count[side + 1]++ < 4)
+        snprintf(s + len, size - len, "%s%s", len ? ", " : "",
+                 zfs_inode_label(n));
+    else if (c->count[side + 1] == 5)
+        snprintf(s + len, size - len, ", ...");
+}
+
+/* Logs one line: what the new table shows that the old one did not. */
+static void zfs_log_changes(const zfs_tree *old, const zfs_tree *cur)
+{
+    struct zfs_changes c;
+    memset(&c, 0, sizeof c);
+    zfs_diff(old, cur, zfs_count_change, &c);
+    static const char *const what[3] = {"removed", "changed", "added"};
+    char line[800] = "";
+    size_t len = 0;
+    for (int k = 2; k >= 0; k--)
+        if (c.count[k])
+            len += (size_t)snprintf(line + len, sizeof line - len,
+                                    "%s%zu %s (%s)", len ? "; " : "",
+                                    c.count[k], what[k], c.names[k]);
+    zfs_log(LOG_INFO, "metadata refreshed: %s%s; %zu arrays shown",
+            len ? "arrays " : "",
+            len ? line : "no array added, removed or changed", cur->narrays);
+}
+
+/* ---- telling the kernel -------------------------------------------------------- */
+
+/* The directories whose listing changed, to invalidate once each. */
+struct zfs_dirty {
+    struct fuse_session *se;
+    uint64_t *dirs;
+    size_t count, cap;
+};
+
+static void zfs_dirty_add(struct zfs_dirty *d, uint64_t ino)
+{
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 64;
+        uint64_t *v = realloc(d->dirs, cap * sizeof *v);
+        if (!v)
+            return; /* (the attribute timeout still bounds how long) */
+        d->dirs = v;
+        d->cap = cap;
+    }
+    d->dirs[d->count++] = ino;
+}
+
+/* An entry added or removed: its name goes, and its directory's listing. */
+static void zfs_notify_entry(void *arg, const zfs_inode *n, int side)
+{
+    struct zfs_dirty *d = arg;
+    if (side == 0 || n->ino == ZFS_INO_ROOT)
+        return;
+    fuse_lowlevel_notify_inval_entry(d->se, n->parent, n->name,
+                                     strlen(n->name));
+    zfs_dirty_add(d, n->parent);
+}
+
+static int zfs_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Invalidates what the kernel cached (see refresh.h); `old` is the table
+ * `cur` replaced this tick, or NULL. */
+static void zfs_notify(struct zfs_refresher *r, const zfs_tree *old,
+                       const zfs_tree *cur)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->se && atomic_load(&r->fs->live)) {
+        struct zfs_dirty d = {.se = r->se};
+        if (old)
+            zfs_diff(old, cur, zfs_notify_entry, &d);
+        if (d.count > 1)
+            qsort(d.dirs, d.count, sizeof *d.dirs, zfs_u64_cmp);
+        for (size_t i = 0; i < d.count; i++)
+            if (i == 0 || d.dirs[i] != d.dirs[i - 1])
+                fuse_lowlevel_notify_inval_inode(r->se, d.dirs[i], 0, 0);
+        free(d.dirs);
+        /* Errors are expected: -ENOENT for what the kernel does not hold. */
+        for (size_t i = 0; i < cur->count; i++)
+            if (cur->nodes[i].kind == ZFS_KIND_ARRAY ||
+                cur->nodes[i].kind == ZFS_KIND_VIEW)
+                fuse_lowlevel_notify_inval_inode(r->se, cur->nodes[i].ino, 0, 0);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- ticks ------------------------------------------------------------------- */
+
+/* Logs a failed refresh, unless it is the one logged last. */
+static void zfs_refresh_failed(struct zfs_refresher *r, const zf_err *e)
+{
+    const char *msg = e->msg[0] ? e->msg : zf_code_name(e->code);
+    if (r->last_error && strcmp(r->last_error, msg) == 0)
+        return;
+    zfs_log(LOG_WARNING, "metadata refresh failed: %s", msg);
+    free(r->last_error);
+    r->last_error = strdup(msg);
+}
+
+static void zfs_refresh_tick(struct zfs_refresher *r)
+{
+    struct zfs_fs *fs = r->fs;
+    int changed = 0;
+    zf_err e = {0};
+    if (zf_refresh(fs->z, &changed, &e) != ZF_OK) {
+        /* Nothing is invalidated: what the kernel holds is the best there
+         * is while the store cannot be read. */
+        zfs_refresh_failed(r, &e);
+        return;
+    }
+    if (r->last_error) {
+        zfs_log(LOG_INFO, "metadata refresh works again");
+        free(r->last_error);
+        r->last_error = NULL;
+    }
+    const zfs_tree *old = zfs_trees_current(&fs->trees);
+    zfs_tree *t = NULL;
+    if (changed || r->pending) {
+        /* A failed build (logged) leaves the old table, whose arrays stay
+         * valid; the next tick builds again. */
+        t = zfs_tree_build(fs->z, r->store, r->views, old, fs->notes);
+        r->pending = t == NULL;
+    }
+    if (t) {
+        zfs_trees_publish(&fs->trees, t);
+        zfs_log_changes(old, t);
+    }
+    zfs_notify(r, t ? old : NULL, t ? t : old);
+}
+
+static void *zfs_refresh_thread(void *arg)
+{
+    struct zfs_refresher *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        struct timespec due;
+        clock_gettime(CLOCK_MONOTONIC, &due);
+        double whole = (double)(time_t)r->period;
+        due.tv_sec += (time_t)whole;
+        due.tv_nsec += (long)((r->period - whole) * 1e9);
+        if (due.tv_nsec >= 1000000000L) {
+            due.tv_sec++;
+            due.tv_nsec -= 1000000000L;
+        }
+        while (!r->stop &&
+               pthread_cond_timedwait(&r->wake, &r->lock, &due) != ETIMEDOUT)
+            ;
+        if (r->stop)
+            break;
+        pthread_mutex_unlock(&r->lock);
+        zfs_refresh_tick(r);
+        pthread_mutex_lock(&r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+int zfs_refresher_start(struct zfs_refresher *r)
+{
+    int rc = pthread_create(&r->thread, NULL, zfs_refresh_thread, r);
+    if (rc != 0) {
+        zfs_log(LOG_ERR, "cannot start the metadata refresher: %s",
+                strerror(rc));
+        return -1;
+    }
+    r->started = 1;
+    zfs_log(LOG_DEBUG, "metadata refreshed every %g s", r->period);
+    return 0;
+}
+
+void zfs_refresher_detach(struct zfs_refresher *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->se = NULL;
+    pthread_mutex_unlock(&r->lock);
+}
+
+void zfs_refresher_stop(struct zfs_refresher *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->stop = 1;
+    r->se = NULL;
+    pthread_cond_broadcast(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+    if (r->started)
+        pthread_join(r->thread, NULL);
+    r->started = 0;
+    pthread_cond_destroy(&r->wake);
+    pthread_mutex_destroy(&r->lock);
+    free(r->last_error);
+    r->last_error = NULL;
+}
