@@ -7,8 +7,9 @@
  * An array (struct zf_array) is immutable once made, so reads need no lock;
  * the counters are atomics.  The node set (z->tree) is replaced as a whole
  * by zf_refresh, which the caller serializes with the functions that look at
- * it (zf_node_count, zf_node_at, zf_array_get); the sets and arrays it
- * replaces are kept on z->retired, because readers may still hold them.
+ * it (zf_node_count, zf_node_at, zf_array_get); the set it replaces is
+ * freed, but the arrays it replaces are kept on z->retired until zf_close,
+ * because readers may still hold them.
  * Everything is freed by zf_close.
  */
 #ifndef ZF_ENGINE_H
@@ -62,11 +63,14 @@ struct zf_array {
     zf_pipeline *pipe;
     char *metadata_json;
     zf_seq seq;
+    char *path;             /* info.path's string: the array's own */
+    struct zf_array *older; /* on z->retired: the next older array */
 };
 
 /* The groups and arrays of a store at one moment (tree.c).  Node i's
  * strings and arrays[i] belong to the set, except that zf_refresh moves an
- * unchanged array from the old set to the new one. */
+ * unchanged array from the old set to the new one (an array owns its path,
+ * so it outlives the set it came with). */
 typedef struct zf_nodeset {
     zf_node *nodes;
     zf_array **arrays; /* one per node; NULL for groups and failed arrays */
@@ -74,7 +78,6 @@ typedef struct zf_nodeset {
     size_t count;
     size_t *by_path;   /* node indexes in strcmp order of their paths */
     int consolidated;  /* read from consolidated metadata */
-    struct zf_nodeset *older; /* on z->retired: the next older set */
 } zf_nodeset;
 
 struct zf_zarr {
@@ -87,7 +90,7 @@ struct zf_zarr {
     uint64_t prefetch_cap; /* largest prefetch window, in flat bytes */
     zf_counters counters;
     zf_nodeset *tree;    /* the groups and arrays, as last read */
-    zf_nodeset *retired; /* sets zf_refresh replaced, newest first */
+    zf_array *retired;   /* arrays zf_refresh replaced, newest first */
     int refresh_failures; /* zf_refresh calls in a row that kept the tree */
 };
 

@@ -271,6 +271,7 @@ void zf_array_free(zf_array *a)
     pthread_mutex_destroy(&a->seq.lock);
     free(a->metadata_json);
     free(a->key_prefix);
+    free(a->path);
     free(a);
 }
 

@@ -175,8 +175,14 @@ static zf_code add_node(loader *ld, const char *path, zf_node_kind kind,
     ns->nodes[ns->count] = (zf_node){p, kind, format, e, mtime};
     ns->arrays[ns->count] = a;
     ns->codes[ns->count] = code;
+    if (a && !(a->path = strdup(path))) {
+        free(p);
+        free(e);
+        zf_array_free(a);
+        return ZF_ENOMEM;
+    }
     if (a) {
-        a->info.path = p;
+        a->info.path = a->path;
         a->info.mtime = mtime;
     }
     ns->count++;

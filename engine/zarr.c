@@ -5,8 +5,8 @@
  * The node list is built by zf_open and replaced as a whole by zf_refresh;
  * the caller serializes zf_refresh with the lookups (zf_node_count,
  * zf_node_at, zf_array_get), so they need no lock.  Reads never look at the
- * node list: they go through array handles, which stay valid (a replaced
- * set and its arrays move to z->retired) until zf_close.
+ * node list: they go through array handles, which stay valid (replaced
+ * arrays move to z->retired) until zf_close.
  */
 #include "meta.h"
 #include "store/store_http.h"
@@ -73,9 +73,9 @@ void zf_close(zf_zarr *z)
     zf_bufpool_destroy(&z->fetch_bufs);
     zf_nodeset_free(z->tree);
     while (z->retired) {
-        zf_nodeset *ns = z->retired;
-        z->retired = ns->older;
-        zf_nodeset_free(ns);
+        zf_array *a = z->retired;
+        z->retired = a->older;
+        zf_array_free(a);
     }
     zf_store_close(z->store);
     free(z);
@@ -158,6 +158,18 @@ static void carry_arrays(zf_nodeset *old, zf_nodeset *fresh)
     }
 }
 
+/* Keeps the arrays left in `old` (replaced or removed: readers may still
+ * hold them) until zf_close. */
+static void retire_arrays(zf_zarr *z, zf_nodeset *old)
+{
+    for (size_t i = 0; i < old->count; i++)
+        if (old->arrays[i]) {
+            old->arrays[i]->older = z->retired;
+            z->retired = old->arrays[i];
+            old->arrays[i] = NULL;
+        }
+}
+
 /* Loads a new set into *out, or says why the current one stays. */
 static zf_code refresh_load(zf_zarr *z, zf_nodeset **out, zf_err *err)
 {
@@ -206,8 +218,8 @@ zf_code zf_refresh(zf_zarr *z, int *changed, zf_err *err)
         return ZF_OK;
     }
     carry_arrays(z->tree, fresh);
-    z->tree->older = z->retired;
-    z->retired = z->tree;
+    retire_arrays(z, z->tree);
+    zf_nodeset_free(z->tree);
     z->tree = fresh;
     *changed = 1;
     return ZF_OK;

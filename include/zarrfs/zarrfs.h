@@ -16,9 +16,10 @@
  *    once.  zf_close must not race with any other call on the same zf_zarr;
  *    zf_refresh must not race with itself nor with the functions that look
  *    at the tree (zf_node_count, zf_node_at, zf_array_get).
- *  - Pointers returned by the zf_zarr (nodes and their paths, array handles,
- *    array info) stay valid until zf_close, across zf_refresh too; the
- *    caller never frees them.
+ *  - Pointers returned by the zf_zarr stay valid until zf_close (array
+ *    handles and their info, across zf_refresh too) or until the next
+ *    zf_refresh that reports a change (nodes and their strings); the caller
+ *    never frees them.
  */
 #ifndef ZARRFS_ZARRFS_H
 #define ZARRFS_ZARRFS_H
@@ -142,8 +143,9 @@ const zf_node *zf_node_at(const zf_zarr *z, size_t i);
  * alone is no change); then the node list and zf_array_get show the new
  * state.  An array whose metadata is byte-identical keeps its handle (and
  * its cached chunks); a changed or new array gets a new handle.  Handles
- * and node pointers from before stay valid, reading what they read before,
- * until zf_close (so memory grows with each change until then).
+ * from before stay valid, reading what they read before, until zf_close (a
+ * replaced array's handle, a few KiB, is kept until then); node pointers
+ * from before do not survive a change.
  * Thread safety: other threads may read arrays meanwhile (any handle); the
  * caller serializes it with zf_node_count, zf_node_at, zf_array_get and
  * other zf_refresh calls.
