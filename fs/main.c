@@ -447,7 +447,7 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
         zf_close(z);
         return -1;
     }
-    zfs_trees_init(&fs->trees, tree);
+    zfs_trees_publish(&fs->trees, tree);
     fs->readahead = (unsigned)cli->readahead;
     /* The kernel asks again after the ttl; the refresher invalidates what
      * changed at once. */

@@ -21,6 +21,7 @@
 struct zfs_read {
     fuse_req_t req;
     struct zfs_fs *fs;
+    const zfs_tree *table; /* pinned until the reply: it holds node */
     const zfs_inode *node;
     char *buf;
     size_t head;
@@ -57,7 +58,7 @@ int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z)
         return -1;
     }
     fs->z = z;
-    zfs_trees_init(&fs->trees, NULL);
+    zfs_trees_init(&fs->trees);
     atomic_init(&fs->live, 0);
     fs->uid = getuid();
     fs->gid = getgid();
@@ -151,6 +152,7 @@ static void zfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     const zfs_inode *dir = zfs_tree_get(t, parent);
     if (!dir || dir->kind != ZFS_KIND_DIR) {
         fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
+        zfs_trees_unpin(t);
         return;
     }
     struct fuse_entry_param e;
@@ -162,6 +164,7 @@ static void zfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         e.attr_timeout = zfs_attr_timeout(fs, n);
         zfs_fill_stat(fs, n, &e.attr);
     }
+    zfs_trees_unpin(t);
     fuse_reply_entry(req, &e);
 }
 
@@ -170,14 +173,17 @@ static void zfs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 {
     (void)fi;
     struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_inode *n = zfs_trees_find(&fs->trees, ino, NULL);
+    const zfs_tree *t;
+    const zfs_inode *n = zfs_trees_find(&fs->trees, ino, &t);
     if (!n) {
         fuse_reply_err(req, ENOENT);
         return;
     }
     struct stat st;
     zfs_fill_stat(fs, n, &st);
-    fuse_reply_attr(req, &st, zfs_attr_timeout(fs, n));
+    double timeout = zfs_attr_timeout(fs, n);
+    zfs_trees_unpin(t);
+    fuse_reply_attr(req, &st, timeout);
 }
 
 static void zfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -191,6 +197,7 @@ static void zfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
     sv.f_files = t->count;
     sv.f_namemax = NAME_MAX;
     sv.f_flag = ST_RDONLY;
+    zfs_trees_unpin(t);
     fuse_reply_statfs(req, &sv);
 }
 
@@ -199,8 +206,11 @@ static void zfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 static void zfs_op_opendir(fuse_req_t req, fuse_ino_t ino,
                            struct fuse_file_info *fi)
 {
-    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, NULL);
-    if (!n || n->kind != ZFS_KIND_DIR) {
+    const zfs_tree *t;
+    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
+    int dir = n && n->kind == ZFS_KIND_DIR;
+    zfs_trees_unpin(t);
+    if (!dir) {
         fuse_reply_err(req, n ? ENOTDIR : ENOENT);
         return;
     }
@@ -235,11 +245,13 @@ static void zfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
     const zfs_tree *t = NULL;
     const zfs_inode *dir = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
     if (!dir || dir->kind != ZFS_KIND_DIR) {
+        zfs_trees_unpin(t);
         fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
         return;
     }
     char *buf = malloc(size);
     if (!buf) {
+        zfs_trees_unpin(t);
         fuse_reply_err(req, ENOMEM);
         return;
     }
@@ -255,6 +267,7 @@ static void zfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
             break;
         used += need;
     }
+    zfs_trees_unpin(t);
     fuse_reply_buf(req, buf, used);
     free(buf);
 }
@@ -278,24 +291,33 @@ static struct zfs_stats_text *zfs_stats_text_new(const struct zfs_fs *fs)
     return st;
 }
 
+/* An array file or view, open, keeps the table it was found in pinned
+ * (fi->fh), so that it can still be read after a refresh removed it; the
+ * stats file keeps its text there. */
 static void zfs_op_open(fuse_req_t req, fuse_ino_t ino,
                         struct fuse_file_info *fi)
 {
     struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_inode *n = zfs_trees_find(&fs->trees, ino, NULL);
+    const zfs_tree *t;
+    const zfs_inode *n = zfs_trees_find(&fs->trees, ino, &t);
     if (!n || n->kind == ZFS_KIND_DIR) {
+        zfs_trees_unpin(t);
         fuse_reply_err(req, n ? EISDIR : ENOENT);
         return;
     }
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+        zfs_trees_unpin(t);
         fuse_reply_err(req, EROFS);
         return;
     }
     if (n->kind == ZFS_KIND_ARRAY || n->kind == ZFS_KIND_VIEW) {
         fi->keep_cache = 1;
-        fuse_reply_open(req, fi);
+        fi->fh = (uint64_t)(uintptr_t)t;
+        if (fuse_reply_open(req, fi) != 0)
+            zfs_trees_unpin(t); /* interrupted: no release will come */
         return;
     }
+    zfs_trees_unpin(t);
     struct zfs_stats_text *st = zfs_stats_text_new(fs);
     if (!st) {
         fuse_reply_err(req, ENOMEM);
@@ -310,8 +332,10 @@ static void zfs_op_open(fuse_req_t req, fuse_ino_t ino,
 static void zfs_op_release(fuse_req_t req, fuse_ino_t ino,
                            struct fuse_file_info *fi)
 {
-    (void)ino;
-    free((struct zfs_stats_text *)(uintptr_t)fi->fh);
+    if (ino == ZFS_INO_STATS)
+        free((struct zfs_stats_text *)(uintptr_t)fi->fh);
+    else
+        zfs_trees_unpin((const zfs_tree *)(uintptr_t)fi->fh);
     fuse_reply_err(req, 0);
 }
 
@@ -352,45 +376,45 @@ static void zfs_read_done(void *arg, zf_code code, size_t nread,
         zfs_log_once(fs->errors, LOG_ERR, zfs_inode_label(r->node), msg);
         fuse_reply_err(r->req, EIO);
     }
+    zfs_trees_unpin(r->table);
     free(r->buf);
     free(r);
     zfs_inflight_end(fs);
 }
 
 /* Replies with `head_len` bytes of `head` followed by bytes [data_off,
- * data_off + data_len) of node n's array, read asynchronously. */
-static void zfs_read_start(fuse_req_t req, const zfs_inode *n,
-                           const char *head, size_t head_len,
-                           uint64_t data_off, size_t data_len)
+ * data_off + data_len) of node n's array, read asynchronously; the pin of
+ * n's table t is the read's, until it replies. */
+static void zfs_read_start(fuse_req_t req, const zfs_tree *t,
+                           const zfs_inode *n, const char *head,
+                           size_t head_len, uint64_t data_off, size_t data_len)
 {
     struct zfs_fs *fs = zfs_fs_of(req);
-    if (!n->array) {
-        fuse_reply_err(req, EIO);
-        return;
-    }
-    struct zfs_read *r = malloc(sizeof *r);
-    char *buf = malloc(head_len + data_len);
-    if (!r || !buf) {
+    struct zfs_read *r = n->array ? malloc(sizeof *r) : NULL;
+    char *buf = r ? malloc(head_len + data_len) : NULL;
+    if (!buf) {
         free(r);
-        free(buf);
-        fuse_reply_err(req, ENOMEM);
+        zfs_trees_unpin(t);
+        fuse_reply_err(req, n->array ? ENOMEM : EIO);
         return;
     }
     if (head_len)
         memcpy(buf, head, head_len);
-    *r = (struct zfs_read){
-        .req = req, .fs = fs, .node = n, .buf = buf, .head = head_len};
+    *r = (struct zfs_read){.req = req, .fs = fs, .table = t, .node = n,
+                           .buf = buf, .head = head_len};
     zfs_inflight_begin(fs);
     zf_array_read_async(n->array, data_off, data_len, buf + head_len,
                         zfs_read_done, r);
 }
 
 /* Reads an array file, or a header view: the header from memory, then (npy)
- * the array's bytes at offsets shifted by the header's length. */
-static void zfs_read_file(fuse_req_t req, const zfs_inode *n, size_t size,
-                          off_t off)
+ * the array's bytes at offsets shifted by the header's length.  Takes over
+ * the pin of n's table t. */
+static void zfs_read_file(fuse_req_t req, const zfs_tree *t,
+                          const zfs_inode *n, size_t size, off_t off)
 {
     if (off < 0 || (uint64_t)off >= n->size || size == 0) {
+        zfs_trees_unpin(t);
         fuse_reply_buf(req, NULL, 0);
         return;
     }
@@ -399,23 +423,28 @@ static void zfs_read_file(fuse_req_t req, const zfs_inode *n, size_t size,
     size_t hlen = n->kind == ZFS_KIND_VIEW ? n->header_len : 0;
     if ((uint64_t)off + len <= hlen) {
         fuse_reply_buf(req, n->header + off, len);
+        zfs_trees_unpin(t); /* (after the reply: it copies from the table) */
         return;
     }
     size_t head = (uint64_t)off < hlen ? hlen - (size_t)off : 0;
-    zfs_read_start(req, n, head ? n->header + off : NULL, head,
+    zfs_read_start(req, t, n, head ? n->header + off : NULL, head,
                    (uint64_t)off + head - hlen, len - head);
 }
 
 static void zfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
                         off_t off, struct fuse_file_info *fi)
 {
-    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, NULL);
+    const zfs_tree *t;
+    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
+    if (n && n->kind != ZFS_KIND_DIR && n->kind != ZFS_KIND_STATS) {
+        zfs_read_file(req, t, n, size, off);
+        return;
+    }
+    zfs_trees_unpin(t);
     if (!n || n->kind == ZFS_KIND_DIR)
         fuse_reply_err(req, n ? EISDIR : ENOENT);
-    else if (n->kind == ZFS_KIND_STATS)
-        zfs_read_stats(req, size, off, fi);
     else
-        zfs_read_file(req, n, size, off);
+        zfs_read_stats(req, size, off, fi);
 }
 
 /* ---- extended attributes ---------------------------------------------------- */
@@ -449,24 +478,29 @@ static void zfs_reply_xattr_data(fuse_req_t req, const char *data, size_t len,
 static void zfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                             size_t size)
 {
-    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, NULL);
+    const zfs_tree *t;
+    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
     const char *value = n ? zfs_xattr_value(n, name) : NULL;
     if (!value)
         fuse_reply_err(req, n ? ENODATA : ENOENT);
     else
         zfs_reply_xattr_data(req, value, strlen(value), size);
+    zfs_trees_unpin(t); /* (after the reply: it copies from the table) */
 }
 
 static void zfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, NULL);
+    const zfs_tree *t;
+    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
+    int array = n && n->kind == ZFS_KIND_ARRAY;
+    zfs_trees_unpin(t);
     if (!n) {
         fuse_reply_err(req, ENOENT);
         return;
     }
     char list[256];
     size_t len = 0;
-    for (size_t i = 0; n->kind == ZFS_KIND_ARRAY && i < ZFS_NXATTRS; i++) {
+    for (size_t i = 0; array && i < ZFS_NXATTRS; i++) {
         size_t l = strlen(zfs_xattr_names[i]) + 1;
         memcpy(list + len, zfs_xattr_names[i], l);
         len += l;
@@ -480,7 +514,7 @@ static void zfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
     (void)ino;
     (void)nlookup;
-    fuse_reply_none(req); /* tables live until unmount: nothing to drop */
+    fuse_reply_none(req); /* (tables are freed by pins, trees.h) */
 }
 
 static void zfs_op_forget_multi(fuse_req_t req, size_t count,

@@ -4,13 +4,16 @@
  * Contract:
  *  - struct zfs_fs is the session's userdata: it holds everything the
  *    operations use (the open store, the inode tables, the error sets).
- *    main owns it and fills it with zfs_fs_init and zfs_trees_init before
+ *    main owns it and fills it with zfs_fs_init and zfs_trees_publish before
  *    the session loop starts.
  *  - Inodes: lookups by name (lookup, readdir's entries) use the current
  *    inode table; operations on an inode number (getattr, open, read,
  *    readdir, xattrs) find it in the current table or, when a refresh
  *    removed it, in the retired one that has it (trees.h), so what was open
- *    keeps working with what it showed before.
+ *    keeps working with what it showed before.  Each operation pins the
+ *    table it uses until it has replied (an asynchronous read until its
+ *    completion), and an open array file or view pins its table in fi->fh
+ *    until release, so the refresher can free retired tables nobody uses.
  *  - The file system is read-only: opening a file for writing gets EROFS.
  *    Array files and header views are page-cached (keep_cache, no
  *    direct_io); entries and attributes are cached for fs->timeout (a day,
@@ -72,8 +75,8 @@ struct zfs_fs {
 /* The operations table; its userdata must be a struct zfs_fs. */
 extern const struct fuse_lowlevel_ops zfs_ops;
 
-/* Sets up `fs` for a store (no tables yet: zfs_trees_init(&fs->trees)
- * follows); -1 when out of memory. */
+/* Sets up `fs` for a store (no table yet: main publishes the first with
+ * zfs_trees_publish); -1 when out of memory. */
 int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z);
 
 /* Waits until every asynchronous read has replied. */

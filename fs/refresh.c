@@ -204,6 +204,12 @@ static void zfs_refresh_tick(struct zfs_refresher *r)
         zfs_log_changes(old, t);
     }
     zfs_notify(r, t ? old : NULL, t ? t : old);
+    zfs_trees_unpin(old);
+    /* Tables retired before, that no operation or open file uses now. */
+    size_t freed = zfs_trees_reclaim(&fs->trees);
+    if (freed)
+        zfs_log(LOG_INFO, "freed %zu retired inode tables; %zu kept", freed,
+                zfs_trees_retired(&fs->trees));
 }
 
 static void *zfs_refresh_thread(void *arg)

@@ -553,6 +553,8 @@ zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views,
     zfs_root_name(store_path, root_name, sizeof root_name);
     zfs_dirset dirs = {0};
     zfs_tree *t = calloc(1, sizeof *t);
+    if (t)
+        atomic_init(&t->pins, 0);
     int ok = t && zfs_dirset_collect(&dirs, z, root_array) == 0;
     views &= ZFS_VIEWS_ALL;
     if (ok)

@@ -38,6 +38,7 @@
 #ifndef ZARRFS_FS_TREE_H
 #define ZARRFS_FS_TREE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -96,6 +97,7 @@ typedef struct zfs_tree {
     size_t nskipped;      /* arrays left out */
     zfs_errset *notes;    /* during the build: messages already logged */
     struct zfs_tree *older; /* when retired: the tree retired before (trees.c) */
+    atomic_long pins;       /* operations and open files using it (trees.h) */
 } zfs_tree;
 
 /* Builds the table from `z`; `store_path` names the root array's file;

@@ -1,57 +1,101 @@
 /*
  * trees.c - the current inode table and the retired ones (see trees.h for
- * the contract).
+ * the contract).  A table's pin count is only raised under the read lock
+ * and only tested (for freeing) under the write lock.
  */
 #include "trees.h"
 
 #include <stddef.h>
 
-void zfs_trees_init(struct zfs_trees *ts, zfs_tree *first)
+void zfs_trees_init(struct zfs_trees *ts)
 {
-    atomic_init(&ts->current, first);
-    atomic_init(&ts->retired, NULL);
+    pthread_rwlock_init(&ts->lock, NULL);
+    ts->current = ts->retired = NULL;
 }
 
-const zfs_tree *zfs_trees_current(const struct zfs_trees *ts)
+void zfs_trees_pin(const zfs_tree *t)
 {
-    return atomic_load_explicit(&((struct zfs_trees *)ts)->current,
-                                memory_order_acquire);
+    atomic_fetch_add(&((zfs_tree *)t)->pins, 1);
 }
 
-const zfs_inode *zfs_trees_find(const struct zfs_trees *ts, uint64_t ino,
+void zfs_trees_unpin(const zfs_tree *t)
+{
+    if (t)
+        atomic_fetch_sub(&((zfs_tree *)t)->pins, 1);
+}
+
+const zfs_tree *zfs_trees_current(struct zfs_trees *ts)
+{
+    pthread_rwlock_rdlock(&ts->lock);
+    const zfs_tree *t = ts->current;
+    zfs_trees_pin(t);
+    pthread_rwlock_unlock(&ts->lock);
+    return t;
+}
+
+const zfs_inode *zfs_trees_find(struct zfs_trees *ts, uint64_t ino,
                                 const zfs_tree **in)
 {
-    struct zfs_trees *m = (struct zfs_trees *)ts; /* (atomics: not const) */
-    const zfs_tree *t = atomic_load_explicit(&m->current, memory_order_acquire);
-    const zfs_inode *n = t ? zfs_tree_get(t, ino) : NULL;
+    pthread_rwlock_rdlock(&ts->lock);
+    const zfs_tree *t = ts->current;
+    const zfs_inode *n = zfs_tree_get(t, ino);
     if (!n)
-        for (t = atomic_load_explicit(&m->retired, memory_order_acquire);
-             t && !(n = zfs_tree_get(t, ino)); t = t->older)
+        for (t = ts->retired; t && !(n = zfs_tree_get(t, ino)); t = t->older)
             ;
-    if (in)
-        *in = n ? t : NULL;
+    if (n)
+        zfs_trees_pin(t);
+    pthread_rwlock_unlock(&ts->lock);
+    *in = n ? t : NULL;
     return n;
 }
 
 void zfs_trees_publish(struct zfs_trees *ts, zfs_tree *t)
 {
-    zfs_tree *old = atomic_load_explicit(&ts->current, memory_order_relaxed);
-    /* Retire first: a reader that sees `t` must find `old` among the
-     * retired (release here, acquire in zfs_trees_find). */
-    old->older = atomic_load_explicit(&ts->retired, memory_order_relaxed);
-    atomic_store_explicit(&ts->retired, old, memory_order_release);
-    atomic_store_explicit(&ts->current, t, memory_order_release);
+    pthread_rwlock_wrlock(&ts->lock);
+    zfs_tree *old = ts->current;
+    if (old) {
+        old->older = ts->retired;
+        ts->retired = old;
+    }
+    ts->current = t;
+    pthread_rwlock_unlock(&ts->lock);
+}
+
+size_t zfs_trees_reclaim(struct zfs_trees *ts)
+{
+    size_t freed = 0;
+    pthread_rwlock_wrlock(&ts->lock);
+    for (zfs_tree **p = &ts->retired; *p;) {
+        zfs_tree *t = *p;
+        if (atomic_load(&t->pins) == 0) {
+            *p = t->older;
+            zfs_tree_free(t);
+            freed++;
+        } else
+            p = &t->older;
+    }
+    pthread_rwlock_unlock(&ts->lock);
+    return freed;
+}
+
+size_t zfs_trees_retired(struct zfs_trees *ts)
+{
+    size_t n = 0;
+    pthread_rwlock_rdlock(&ts->lock);
+    for (const zfs_tree *t = ts->retired; t; t = t->older)
+        n++;
+    pthread_rwlock_unlock(&ts->lock);
+    return n;
 }
 
 void zfs_trees_free(struct zfs_trees *ts)
 {
-    zfs_tree_free(atomic_load(&ts->current));
-    zfs_tree *t = atomic_load(&ts->retired);
-    while (t) {
-        zfs_tree *older = t->older;
-        zfs_tree_free(t);
-        t = older;
+    zfs_tree_free(ts->current);
+    while (ts->retired) {
+        zfs_tree *older = ts->retired->older;
+        zfs_tree_free(ts->retired);
+        ts->retired = older;
     }
-    atomic_store(&ts->current, NULL);
-    atomic_store(&ts->retired, NULL);
+    ts->current = NULL;
+    pthread_rwlock_destroy(&ts->lock);
 }

@@ -10,41 +10,55 @@
  *    working, with what it showed before.  Inode numbers are never given to
  *    another entry (tree.h), so the newest table that has a number is right
  *    about it.
- *  - Retired tables are freed only by zfs_trees_free, at unmount: any
- *    operation, and any read in flight, may hold pointers into any table.
- *    So memory grows with each published change until unmount.
- *  - Thread safety: one publisher at a time (the refresher thread) and any
- *    number of readers, without locks: a table is linked into the retired
- *    list before it stops being current, so a reader that finds the new
- *    current table finds the old one among the retired ones.
+ *  - Pins: a table found by zfs_trees_current or zfs_trees_find is pinned
+ *    and stays valid (with every inode in it) until zfs_trees_unpin.  An
+ *    operation pins for as long as it uses inode pointers (an asynchronous
+ *    read until it replies), an open file for as long as it is open.
+ *  - zfs_trees_reclaim frees the retired tables nothing pins any more, so
+ *    memory does not grow with each published change.  A number known only
+ *    to a freed table is gone (ENOENT): nothing had it open.
+ *  - Thread safety: any number of operations, one publisher and reclaimer
+ *    (the refresher).  Finding and pinning hold a read lock; reclaiming
+ *    holds the write lock, so a table cannot be freed while being pinned.
  *  - zfs_trees owns every table given to it; zfs_trees_free frees them all
  *    (after the reads in flight have replied).
  */
 #ifndef ZARRFS_FS_TREES_H
 #define ZARRFS_FS_TREES_H
 
-#include <stdatomic.h>
+#include <pthread.h>
 
 #include "tree.h"
 
 struct zfs_trees {
-    _Atomic(zfs_tree *) current;
-    _Atomic(zfs_tree *) retired; /* newest first, linked by zfs_tree.older */
+    pthread_rwlock_t lock;
+    zfs_tree *current;
+    zfs_tree *retired; /* newest first, linked by zfs_tree.older */
 };
 
-/* Starts with `first` as the current table (owned from now on). */
-void zfs_trees_init(struct zfs_trees *ts, zfs_tree *first);
+/* Starts with no table. */
+void zfs_trees_init(struct zfs_trees *ts);
 
-const zfs_tree *zfs_trees_current(const struct zfs_trees *ts);
+/* The current table, pinned. */
+const zfs_tree *zfs_trees_current(struct zfs_trees *ts);
 
-/* The inode numbered `ino` in the newest table that has it, or NULL; *in
- * (may be NULL) receives that table. */
-const zfs_inode *zfs_trees_find(const struct zfs_trees *ts, uint64_t ino,
+/* The inode numbered `ino` in the newest table that has it, or NULL; when
+ * found, *in receives that table, pinned. */
+const zfs_inode *zfs_trees_find(struct zfs_trees *ts, uint64_t ino,
                                 const zfs_tree **in);
+
+void zfs_trees_pin(const zfs_tree *t);
+void zfs_trees_unpin(const zfs_tree *t);
 
 /* Makes `t` (owned from now on) the current table and retires the one it
  * replaces. */
 void zfs_trees_publish(struct zfs_trees *ts, zfs_tree *t);
+
+/* Frees the retired tables nothing pins; returns how many. */
+size_t zfs_trees_reclaim(struct zfs_trees *ts);
+
+/* The number of retired tables still kept. */
+size_t zfs_trees_retired(struct zfs_trees *ts);
 
 /* Frees every table. */
 void zfs_trees_free(struct zfs_trees *ts);

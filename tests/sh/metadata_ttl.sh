@@ -15,6 +15,8 @@
 #    kernel no longer caches reads as the fill value);
 #  - inode numbers: unchanged, grown and rewritten files keep theirs; the
 #    added file gets one never used before; the xattrs show the new shape;
+#  - the replaced inode table is kept while the old fds are open, and freed
+#    once they are closed;
 #  - the mount logs what changed;
 #  - without metadata_ttl, the metadata is read once: a change is not shown;
 #  - metadata_ttl=abc and metadata_ttl=0 are refused; a fraction is taken.
@@ -152,6 +154,13 @@ run_case() {
     check "$name: fstat of the removed array's old fd" \
         [ "$(stat -L -c %s /proc/self/fd/7)" = 96 ]
     exec 5<&- 6<&- 7<&-
+    # the table the old fds pinned is freed once they are closed
+    for ((i = 0; i < 30; i++)); do
+        grep -q 'freed [0-9]* retired inode tables; 0 kept' "$log" && break
+        sleep 0.2
+    done
+    check "$name: the replaced inode table is freed once its files are closed" \
+        grep -q 'freed [0-9]* retired inode tables; 0 kept' "$log"
     for f in keep rewrite sub/grow; do
         check "$name: '$f' keeps its inode number" [ "$(stat -c %i "$mnt/$f")" = "${ino[$f]}" ]
     done
