@@ -23,6 +23,7 @@ struct zf_pool {
     pthread_cond_t done; /* some group's counter reached zero, or a job a
                             waiter may run was queued */
     int nwaiting;        /* threads asleep in zf_group_wait */
+    int nidle;           /* decode threads asleep, waiting for work */
     queue q[ZF_JOB_KINDS];
     int stopping; /* 1: the I/O threads stop; 2: all of them */
     int wanted;   /* threads to start on first use */
@@ -78,7 +79,9 @@ static void *worker(void *arg)
         }
         if (p->stopping == 2)
             break;
+        p->nidle++;
         pthread_cond_wait(&p->work, &p->lock);
+        p->nidle--;
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -204,10 +207,14 @@ zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
     if (g)
         g->pending++;
     push(&p->q[kind], j);
-    pthread_cond_signal(kind == ZF_JOB_IO ? &p->io_work : &p->work);
-    /* Every decode thread may be inside a wait (cache.h): they must hear
-     * of jobs they can run, or nobody runs them. */
-    if (p->nwaiting && (kind == ZF_JOB_TASK || kind == ZF_JOB_PREFETCH))
+    /* A job a waiter may run goes to an idle decode thread if there is
+     * one; else to a waiter: every decode thread may be inside a wait
+     * (cache.h), and then nobody else would run it. */
+    if (kind == ZF_JOB_IO)
+        pthread_cond_signal(&p->io_work);
+    else if (p->nidle || !p->nwaiting || kind == ZF_JOB_READ)
+        pthread_cond_signal(&p->work);
+    else
         pthread_cond_broadcast(&p->done);
     pthread_mutex_unlock(&p->lock);
     return ZF_OK;
