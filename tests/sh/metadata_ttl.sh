@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # metadata_ttl.sh - -o metadata_ttl=SEC: a mounted store that changes shows
-# the change within a few seconds, without a remount, for a local folder and
+# the change within a few seconds, without a remount, for a local folder,
 # for the same kind of store served by nginx over HTTP (consolidated v2
-# metadata, written by zarr-python 2):
+# metadata, written by zarr-python 2), and for an S3 bucket
+# (tests/remote/s3server.py) without consolidated metadata, whose tree comes
+# from listings:
 #  - the store changes: (a) an array added, (b) an array grown (a bigger
 #    shape and new chunks), (c) two arrays removed (one with its chunks, one
 #    whose chunks stay), (d) an array's data rewritten under the same
@@ -83,7 +85,11 @@ else:
     a = data(8, (20,), "int32")
     g["rewrite"][...] = a
     put("rewrite", a)
-zarr.consolidate_metadata(store)
+if os.environ.get("ZF_NO_CONSOLIDATE"):  # the tree then comes from listings
+    if os.path.exists(os.path.join(store, ".zmetadata")):
+        os.remove(os.path.join(store, ".zmetadata"))
+else:
+    zarr.consolidate_metadata(store)
 EOF
 
 # files_of EXPECT: the array paths EXPECT has bytes for, sorted.
@@ -100,16 +106,18 @@ same_bytes() {
     done
 }
 
-# run_case NAME STORE-URL-OR-PATH FOLDER: one mount through a change.
+# run_case NAME STORE-URL-OR-PATH FOLDER [OPTIONS...]: one mount through a
+# change.
 run_case() {
     local name=$1 store=$2 dir=$3 mnt=$T/m_$1 log=$T/$1.log exp=$T/$1.expect
     local f i
+    shift 3
     $PY "$T/store.py" init "$dir" "$exp" 2>"$T/py.err" ||
         { bad "$name: writing the store: $(tail -2 "$T/py.err")"; return; }
     cp "$exp/sub/grow.raw" "$T/$name.grow.old"
     cp "$exp/gone.raw" "$T/$name.gone.old"
     cp "$exp/gone2.raw" "$T/$name.gone2.old"
-    zf_mount_fg "$store" "$mnt" "$log" -o metadata_ttl=1 ||
+    zf_mount_fg "$store" "$mnt" "$log" -o metadata_ttl=1 "$@" ||
         { bad "$name: mount: $(head -c 300 "$log")"; return; }
     local pid=$ZF_PID
     check "$name: the tree at mount" [ "$(tree_of "$mnt")" = "$(files_of "$exp")" ]
@@ -187,6 +195,28 @@ if [ $HAVE_NGINX = 1 ]; then
 else
     skip "nginx is not installed: no HTTP case"
 fi
+
+# S3 (tests/remote/s3server.py), without consolidated metadata: the tree
+# comes from ListObjectsV2, listed again at each refresh.
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
+    AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_REGION AWS_DEFAULT_REGION
+mkdir -p "$T/s3/bkt"
+python3 "$(dirname "$0")/../remote/s3server.py" --root "$T/s3" --port 0 \
+    --anonymous-ok >"$T/s3.port" 2>"$T/s3.err" &
+S3PID=$!
+PIDS+=("$S3PID")
+for ((i = 0; i < 100; i++)); do
+    [ -s "$T/s3.port" ] && break
+    sleep 0.05
+done
+S3PORT=$(awk '$1 == "PORT" { print $2 }' "$T/s3.port")
+if [ -n "$S3PORT" ]; then
+    ZF_NO_CONSOLIDATE=1 run_case s3 s3://bkt/s3.zarr "$T/s3/bkt/s3.zarr" \
+        -o s3_endpoint=http://127.0.0.1:$S3PORT
+else
+    bad "the S3 test server did not start: $(cat "$T/s3.err")"
+fi
+kill "$S3PID" 2>/dev/null
 
 # ---- without metadata_ttl: read once ------------------------------------------
 S=$T/once.zarr
