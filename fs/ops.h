@@ -34,8 +34,8 @@
  *    has it), so a request is bounded by the kernel's max_pages, which
  *    libfuse derives from max_write (1 MiB in libfuse 3.14).
  *  - All operations are thread-safe (the multi-threaded loop calls them at
- *    once; tables are immutable and published under their lock (trees.h), and the counters
- *    are mutex-protected).
+ *    once; tables are immutable and published under their lock (trees.h),
+ *    and the counters are mutex-protected).
  *  - fs->live is set once the kernel's INIT has been answered: from then on
  *    the session may be sent notifications (refresh.h).
  */
