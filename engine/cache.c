@@ -1,6 +1,7 @@
 /* cache.c - see cache.h.  A chained hash table for lookups and a doubly
  * linked list in recency order (head = most recent) for eviction. */
 #include "cache.h"
+#include "hash.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,9 +22,8 @@ struct zf_cache {
 
 static size_t hash(const void *owner, const char *key, uint64_t off)
 {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)owner ^ off * 31;
-    for (; *key; key++)
-        h = (h ^ (unsigned char)*key) * 1099511628211ull;
+    uint64_t h = zf_fnv1a(ZF_FNV_OFFSET ^ (uint64_t)(uintptr_t)owner ^ off * 31,
+                          key);
     return (size_t)(h ^ h >> 29) % NBUCKETS;
 }
 

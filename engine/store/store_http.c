@@ -20,6 +20,7 @@
  */
 #include "store_http.h"
 
+#include "../hash.h"
 #include "s3_list.h"
 #include "sigv4.h"
 
@@ -145,10 +146,7 @@ int zf_store_is_remote(const char *path)
 
 static size_t hash_key(const char *k)
 {
-    size_t h = 1469598103934665603u;
-    for (; *k; k++)
-        h = (h ^ (unsigned char)*k) * 1099511628211u;
-    return h % ZF_HTTP_STAT_BUCKETS;
+    return (size_t)(zf_fnv1a(ZF_FNV_OFFSET, k) % ZF_HTTP_STAT_BUCKETS);
 }
 
 static void stat_clear_locked(hstore *s)
@@ -310,9 +308,7 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
         long long c = strtoll(v, &e, 10);
         x->clen = e != v && c >= 0 ? c : -1;
     } else if (hdr_is(line, l, "etag", &v)) {
-        uint64_t h = 1469598103934665603ull; /* FNV-1a */
-        for (const char *c = v; *c; c++)
-            h = (h ^ (uint8_t)*c) * 1099511628211ull;
+        uint64_t h = zf_fnv1a(ZF_FNV_OFFSET, v);
         x->etag = h ? h : 1;
     } else if (hdr_is(line, l, "retry-after", &v)) {
         char *e;
