@@ -66,17 +66,24 @@ static void fill(const zf_plan *pl, const zf_pipeline *p, const uint64_t *count,
         zf_box_fill(p->ndim, count, p->dt->size, dst, p->fill);
 }
 
+/* One store read, counted; its error in err. */
+static zf_code read_counted(zf_array *a, zf_range_req *r, zf_err *err)
+{
+    zf_store_read(a->z->store, r, 1);
+    atomic_fetch_add(&a->z->counters.store_reads, 1);
+    atomic_fetch_add(&a->z->counters.store_bytes_read, r->got);
+    if (r->code != ZF_OK)
+        *err = r->err;
+    return r->code;
+}
+
 zf_code zf_plan_read_range(zf_array *a, const char *key, uint64_t off,
                            size_t len, void *buf, zf_err *err)
 {
     zf_range_req r = {.key = key, .offset = (int64_t)off, .len = len, .buf = buf};
-    zf_store_read(a->z->store, &r, 1);
-    atomic_fetch_add(&a->z->counters.store_reads, 1);
-    atomic_fetch_add(&a->z->counters.store_bytes_read, r.got);
-    if (r.code != ZF_OK) {
-        *err = r.err;
-        return r.code;
-    }
+    zf_code c = read_counted(a, &r, err);
+    if (c != ZF_OK)
+        return c;
     if (r.got != len)
         return zf_err_set(err, ZF_ECORRUPT, "%s: ends at byte %llu, expected "
                           "%zu bytes at offset %llu", key,
@@ -282,14 +289,9 @@ static zf_code shard_cold(zf_array *a, const zf_pipeline *p, const char *key,
                       .offset = s->index_at_start ? 0 : -(int64_t)s->index_bytes,
                       .len = s->index_bytes,
                       .buf = *raw};
-    zf_store_read(a->z->store, &r, 1);
-    atomic_fetch_add(&a->z->counters.store_reads, 1);
-    atomic_fetch_add(&a->z->counters.store_bytes_read, r.got);
+    zf_code c = read_counted(a, &r, err);
     atomic_fetch_add(&a->z->counters.index_reads, 1);
-    zf_code c = r.code;
-    if (c != ZF_OK)
-        *err = r.err;
-    else /* (remembered from the reply: no request) */
+    if (c == ZF_OK) /* (remembered from the reply: no request) */
         c = key_version(a, key, len, tag, err);
     if (c == ZF_OK && (r.got != s->index_bytes || *len < s->index_bytes))
         c = zf_err_set(err, ZF_ECORRUPT, "%s: shard of %llu bytes is smaller "
