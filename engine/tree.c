@@ -166,23 +166,19 @@ static zf_code add_node(loader *ld, const char *path, zf_node_kind kind,
     if (codes)
         ns->codes = codes;
     char *p = strdup(path), *e = error ? strdup(error) : NULL;
-    if (!n || !arr || !codes || !p || (error && !e)) {
+    char *ap = a ? strdup(path) : NULL; /* the array's own (engine.h) */
+    if (!n || !arr || !codes || !p || (error && !e) || (a && !ap)) {
         free(p);
         free(e);
+        free(ap);
         zf_array_free(a);
         return ZF_ENOMEM;
     }
     ns->nodes[ns->count] = (zf_node){p, kind, format, e, mtime};
     ns->arrays[ns->count] = a;
     ns->codes[ns->count] = code;
-    if (a && !(a->path = strdup(path))) {
-        free(p);
-        free(e);
-        zf_array_free(a);
-        return ZF_ENOMEM;
-    }
     if (a) {
-        a->info.path = a->path;
+        a->info.path = a->path = ap;
         a->info.mtime = mtime;
     }
     ns->count++;

@@ -13,7 +13,6 @@
 #include "tree.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,19 +78,6 @@ static uint64_t zfs_dirset_parent(const zfs_dirset *d, const char *path)
     char parent[PATH_MAX];
     snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
     return zfs_dirset_ino(d, parent);
-}
-
-/* Logs a note about an entry left out (once per build series: see tree.h). */
-static void zfs_tree_note(const zfs_tree *t, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void zfs_tree_note(const zfs_tree *t, int level, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    zfs_log_note(t->notes, level, "%s", line);
 }
 
 /* Whether every component of a node's path can be a file name, and the path
@@ -247,7 +233,8 @@ static int zfs_tree_add_array(zfs_tree *t, zf_zarr *z, const zf_node *nd,
     if (!why && zf_array_get(z, nd->path, &a, &e) != ZF_OK)
         why = e.msg[0] ? e.msg : zf_code_name(e.code);
     if (why) {
-        zfs_tree_note(t, LOG_WARNING, "%s: array not shown: %s", label, why);
+        zfs_log_note(t->notes, LOG_WARNING, "%s: array not shown: %s", label,
+                     why);
         t->nskipped++;
         return 0;
     }
@@ -293,7 +280,8 @@ static int zfs_tree_add_nodes(zfs_tree *t, zf_zarr *z, const zfs_dirset *dirs,
         const zf_node *nd = zf_node_at(z, i);
         const char *why = "it lies inside the root array";
         if (nd->path[0] && (root_array || !zfs_path_usable(nd->path, &why))) {
-            zfs_tree_note(t, LOG_WARNING, "%s: not shown: %s", nd->path, why);
+            zfs_log_note(t->notes, LOG_WARNING, "%s: not shown: %s", nd->path,
+                         why);
             t->nskipped += nd->kind == ZF_NODE_ARRAY;
             continue;
         }
@@ -333,16 +321,17 @@ static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
     char name[NAME_MAX + 2];
     int len = snprintf(name, sizeof name, "%s%s", n->name, zf_view_suffix(fmt));
     if (len < 0 || len > NAME_MAX) {
-        zfs_tree_note(t, LOG_WARNING, "%s: no %s view: the name %s%s is too long",
-                zfs_inode_label(n), zf_view_name(fmt), n->name,
-                zf_view_suffix(fmt));
+        zfs_log_note(t->notes, LOG_WARNING,
+                     "%s: no %s view: the name %s%s is too long",
+                     zfs_inode_label(n), zf_view_name(fmt), n->name,
+                     zf_view_suffix(fmt));
         return 0;
     }
     zfs_entry key = {n->parent, name};
     if (bsearch(&key, taken, ntaken, sizeof *taken, zfs_entry_cmp)) {
-        zfs_tree_note(t, LOG_WARNING, "%s: no %s view: the name %s is taken "
-                      "by another entry", zfs_inode_label(n), zf_view_name(fmt),
-                      name);
+        zfs_log_note(t->notes, LOG_WARNING,
+                     "%s: no %s view: the name %s is taken by another entry",
+                     zfs_inode_label(n), zf_view_name(fmt), name);
         return 0;
     }
     char *text = NULL;
@@ -352,8 +341,8 @@ static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
     if (c == ZF_ENOMEM)
         return -1;
     if (c != ZF_OK) {
-        zfs_tree_note(t, LOG_INFO, "%s; %s not shown",
-                      e.msg[0] ? e.msg : zf_code_name(c), name);
+        zfs_log_note(t->notes, LOG_INFO, "%s; %s not shown",
+                     e.msg[0] ? e.msg : zf_code_name(c), name);
         return 0;
     }
     zfs_inode *v = zfs_tree_add(t, ZFS_KIND_VIEW, n->parent, name, n->path,
@@ -410,9 +399,9 @@ static void zfs_tree_check_envi(const zfs_tree *t)
         char stem[NAME_MAX + 1];
         snprintf(stem, sizeof stem, "%.*s.hdr", (int)(dot - v->name), v->name);
         if (zfs_tree_lookup(t, v->parent, stem))
-            zfs_tree_note(t, LOG_WARNING, "%s: GDAL opening %.*s finds %s "
-                          "before %s", zfs_inode_label(v), (int)len, v->name,
-                          stem, v->name);
+            zfs_log_note(t->notes, LOG_WARNING,
+                         "%s: GDAL opening %.*s finds %s before %s",
+                         zfs_inode_label(v), (int)len, v->name, stem, v->name);
     }
 }
 
@@ -491,17 +480,10 @@ static long zfs_tree_index(const zfs_tree *t, uint64_t ino)
 {
     if (ino >= 1 && ino <= t->count && t->nodes[ino - 1].ino == ino)
         return (long)(ino - 1); /* a table no entry has left yet */
-    size_t lo = 0, hi = t->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->nodes[mid].ino == ino)
-            return (long)mid;
-        if (t->nodes[mid].ino < ino)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    zfs_inode key = {.ino = ino};
+    const zfs_inode *hit = bsearch(&key, t->nodes, t->count, sizeof *t->nodes,
+                                   zfs_ino_cmp);
+    return hit ? hit - t->nodes : -1;
 }
 
 static int zfs_child_cmp(const void *a, const void *b, void *arg)
