@@ -376,9 +376,5 @@ int main(void)
     tcase_add_test(reads, test_replaced_shard);
     tcase_add_loop_test(reads, test_followers_with_prefetch, 0, 2);
     suite_add_tcase(s, reads);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run(s);
 }

@@ -6,6 +6,8 @@
  * known encodings made by independent producers (the zstd, gzip and lz4
  * command-line tools, Python's zlib, and numcodecs via the shared corpus).
  */
+#include "testutil.h"
+
 #include <check.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -1156,9 +1158,5 @@ static Suite *codec_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(codec_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(codec_suite());
 }

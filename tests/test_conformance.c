@@ -6,6 +6,8 @@
  * offset and length.  Arrays without expected content (string dtypes) must be
  * refused with a message naming the data type.  Zarr v2 and v3 alike.
  */
+#include "testutil.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,10 +164,7 @@ int main(void)
     tcase_add_test(tc, corpus_present);
     tcase_add_loop_test(tc, corpus_array, 0, nrows);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = tu_run(s);
     free(rows);
-    return failed ? 1 : 0;
+    return rc;
 }

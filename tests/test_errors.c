@@ -829,9 +829,5 @@ int main(void)
     tcase_add_test(t, test_async_errors);
     tcase_add_test(t, test_concurrent_errors);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(s);
 }

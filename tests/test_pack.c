@@ -8,6 +8,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "testutil.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -927,9 +929,5 @@ static Suite *pack_suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(pack_suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(pack_suite());
 }

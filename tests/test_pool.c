@@ -465,9 +465,5 @@ int main(void)
     tcase_add_test(t, test_free_runs_io_then_decode);
     tcase_add_test(t, test_io_jobs_without_io_threads);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(s);
 }

@@ -7,6 +7,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "testutil.h"
+
 #include <check.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -206,9 +208,5 @@ int main(void)
     TCase *t = tcase_create("pack then read");
     tcase_add_loop_test(t, roundtrip, 0, (int)(sizeof specs / sizeof *specs));
     suite_add_tcase(s, t);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(s);
 }

@@ -9,6 +9,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "testutil.h"
+
 #include <check.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -312,9 +314,5 @@ int main(void)
     tcase_add_test(t, test_nrrd);
     tcase_add_test(t, test_mhd);
     suite_add_tcase(s, t);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run(s);
 }

@@ -271,4 +271,15 @@ static TU_UNUSED zf_array *tu_array_get(zf_zarr *z, const char *path)
     return a;
 }
 
+/* Runs the suite's tests; the process's exit status (EXIT_FAILURE when
+ * any failed). */
+static TU_UNUSED int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 #endif
