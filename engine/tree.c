@@ -216,28 +216,21 @@ typedef struct doc {
     zf_err err;
 } doc;
 
-/* A store whose stat costs a request is read first and stat'ed after: one
- * request answers both (the reply's size and time are remembered).  A
- * local store is stat'ed first: the stat is what notices a replaced or
- * deleted file (store_local.c keeps descriptors open). */
+/* Read first and stat'ed after, for the mtime: a remote store answers
+ * the stat from what the read's reply said (store.h). */
 static void doc_load(zf_store *s, const char *key, doc *d)
 {
     zf_store_stat st = {0};
     size_t len = 0;
-    int costly = zf_store_stat_is_costly(s);
     memset(d, 0, sizeof *d);
-    if (!costly)
-        d->code = zf_store_stat_key(s, key, &st, &d->err);
-    if (d->code == ZF_OK)
-        d->code = zf_store_get(s, key, ZF_MAX_METADATA_BYTES,
-                               (uint8_t **)&d->text, &len, &d->err);
+    d->code = zf_store_get(s, key, ZF_MAX_METADATA_BYTES, (uint8_t **)&d->text,
+                           &len, &d->err);
     if (d->code == ZF_ENOTFOUND) {
         d->missing = 1;
         return;
     }
     zf_err ignored;
-    if (costly && d->code == ZF_OK &&
-        zf_store_stat_key(s, key, &st, &ignored) != ZF_OK)
+    if (d->code == ZF_OK && zf_store_stat_key(s, key, &st, &ignored) != ZF_OK)
         st.mtime = 0; /* (only the mtime is wanted) */
     if (d->code == ZF_OK)
         d->code = zf_json_parse(d->text, len, key, &d->json, &d->err);

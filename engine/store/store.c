@@ -23,6 +23,19 @@ zf_code zf_store_get(zf_store *s, const char *key, size_t max_size,
                      uint8_t **data, size_t *len, zf_err *err)
 {
     size_t first = max_size < ZF_GET_FIRST ? max_size + 1 : ZF_GET_FIRST;
+    if (!zf_store_stat_is_costly(s)) {
+        /* A cheap stat first: it also checks a kept descriptor against
+         * the file (store_local.c), and sizes the one read. */
+        zf_store_stat st;
+        zf_code c = zf_store_stat_key(s, key, &st, err);
+        if (c != ZF_OK)
+            return c;
+        if (st.size > max_size)
+            return zf_err_set(err, ZF_ELIMIT, "%s: %llu bytes, more than the "
+                              "%zu allowed", key, (unsigned long long)st.size,
+                              max_size);
+        first = (size_t)st.size + 1; /* (a read of less is all of it) */
+    }
     uint8_t *p = malloc(first + 1);
     if (!p)
         return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", key);

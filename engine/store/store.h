@@ -112,8 +112,9 @@ static inline void zf_store_close(zf_store *s)
 }
 
 /* Reads a whole key into a new malloc'd buffer (NUL-terminated, for JSON);
- * refuses keys larger than max_size with ZF_ELIMIT.  A small key costs one
- * read and no stat (a missing key is ZF_ENOTFOUND from that read). */
+ * refuses keys larger than max_size with ZF_ELIMIT.  On a store whose stat
+ * costs a request, a small key costs one read and no stat (a missing key is
+ * ZF_ENOTFOUND from that read); other stores are stat'ed first. */
 zf_code zf_store_get(zf_store *s, const char *key, size_t max_size,
                      uint8_t **data, size_t *len, zf_err *err);
 
