@@ -15,7 +15,8 @@ struct zf_cache {
     pthread_mutex_t lock;
     zf_pool *pool;
     zf_cache_counters *counters;
-    size_t budget, bytes;
+    size_t budget, bytes;   /* bytes: of the entries within the budget */
+    int oversize;           /* entries larger than the budget (see cache.h) */
     zf_centry *buckets[NBUCKETS];
     zf_centry *head, *tail; /* in the table, by recency */
 };
@@ -58,7 +59,10 @@ static void unlink_entry(zf_cache *c, zf_centry *e)
     if (*pp)
         *pp = e->hnext;
     lru_unlink(c, e);
-    c->bytes -= e->size;
+    if (e->size > c->budget)
+        c->oversize--;
+    else
+        c->bytes -= e->size;
     e->owner = NULL; /* marks "not in the table" */
     if (e->prefetched && c->counters)
         atomic_fetch_add(&c->counters->prefetch_wasted_bytes, e->size);
@@ -71,13 +75,29 @@ static int make_room(zf_cache *c, size_t need)
     zf_centry *e = c->tail;
     while (c->bytes + need > c->budget && e) {
         zf_centry *prev = e->prev;
-        if (e->refs == 0 && e->state == READY) {
+        if (e->refs == 0 && e->state == READY && e->size <= c->budget) {
             unlink_entry(c, e);
             entry_free(e);
         }
         e = prev;
     }
     return c->bytes + need <= c->budget;
+}
+
+/* Makes way for one more oversize entry: evicts the least recently used
+ * unreferenced one when ZF_CACHE_OVERSIZE are held; 0 if none can go. */
+static int make_oversize_room(zf_cache *c)
+{
+    zf_centry *e = c->tail;
+    while (c->oversize >= ZF_CACHE_OVERSIZE && e) {
+        zf_centry *prev = e->prev;
+        if (e->size > c->budget && e->refs == 0 && e->state == READY) {
+            unlink_entry(c, e);
+            entry_free(e);
+        }
+        e = prev;
+    }
+    return c->oversize < ZF_CACHE_OVERSIZE;
 }
 
 zf_code zf_cache_new(size_t budget, zf_pool *pool, zf_cache_counters *counters,
@@ -137,7 +157,10 @@ static zf_centry *insert(zf_cache *c, const void *owner, const char *key,
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
     lru_push(c, e);
-    c->bytes += size;
+    if (size > c->budget)
+        c->oversize++;
+    else
+        c->bytes += size;
     return e;
 }
 
@@ -151,6 +174,8 @@ zf_cache_result zf_cache_acquire(zf_cache *c, const void *owner,
     pthread_mutex_lock(&c->lock);
     zf_centry *e = find(c, owner, key, off);
     if (e && (e->tag != tag || e->size != size) && e->state == READY) {
+        if (c->counters)
+            atomic_fetch_add(&c->counters->stale, 1);
         unlink_entry(c, e); /* stale: the shard changed under us */
         if (e->refs == 0)
             entry_free(e);
@@ -176,9 +201,10 @@ zf_cache_result zf_cache_acquire(zf_cache *c, const void *owner,
      * room: decoding a chunk it uses a slice of without keeping it would
      * decode it again for every slice.  The budget is then exceeded by
      * what readers hold, and restored as they release it. */
-    int room = mode != ZF_CACHE_LOOKUP && size <= c->budget &&
-               (prefetch ? c->bytes + size <= c->budget
-                         : (make_room(c, size), 1));
+    int room = mode != ZF_CACHE_LOOKUP &&
+               (size > c->budget ? make_oversize_room(c)
+                : prefetch      ? c->bytes + size <= c->budget
+                                : (make_room(c, size), 1));
     if (room)
         e = insert(c, owner, key, off, tag, size, prefetch);
     if (!prefetch && c->counters)

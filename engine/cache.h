@@ -18,7 +18,12 @@
  * keep the entries' bytes within the budget.  Entries that readers hold
  * cannot be evicted; a read's new entry is inserted anyway, so the budget
  * may be exceeded by what is held at the moment, and is restored as holders
- * release.  An entry larger than the budget is not cached (ZF_CACHE_NONE).
+ * release.  An entry larger than the whole budget is kept outside it, at
+ * most ZF_CACHE_OVERSIZE of them at once: a stream reading such a chunk a
+ * slice at a time then decodes it once, not once a slice, and a prefetch
+ * can decode the next one meanwhile; the least recently used unreferenced
+ * one makes way for the next.  So the bytes held stay within budget +
+ * ZF_CACHE_OVERSIZE chunks + what readers hold at the moment.
  * Thread-safe: one mutex.
  * Ownership: every acquired entry is released once with zf_cache_release.
  */
@@ -54,7 +59,10 @@ typedef enum zf_cache_result {
 
 typedef struct zf_cache_counters {
     atomic_uint_fast64_t hits, misses, prefetch_hits, prefetch_wasted_bytes;
+    atomic_uint_fast64_t stale; /* entries found with another tag: changes */
 } zf_cache_counters;
+
+#define ZF_CACHE_OVERSIZE 2
 
 zf_code zf_cache_new(size_t budget, zf_pool *pool, zf_cache_counters *counters,
                      zf_cache **out, zf_err *err);

@@ -79,11 +79,34 @@ START_TEST(test_budget_and_prefetch)
     zf_cache_release(c, e);
     ck_assert_int_eq(zf_cache_acquire(c, c, "c/0", 0, 0, 300, ZF_CACHE_LOOKUP, &e),
                      ZF_CACHE_NONE);
-    /* a full cache takes no prefetch; a too large entry is never cached */
+    /* a full cache takes no prefetch */
     ck_assert_int_eq(zf_cache_acquire(c, c, "p", 0, 0, 300, ZF_CACHE_PREFETCH, &e),
                      ZF_CACHE_NONE);
-    ck_assert_int_eq(zf_cache_acquire(c, c, "big", 0, 0, 1001, ZF_CACHE_INSERT, &e),
+    /* a read's entry larger than the budget is kept outside it, at most
+     * ZF_CACHE_OVERSIZE of them: the oldest unused one makes way */
+    const char *big[] = {"big0", "big1", "big2"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(zf_cache_acquire(c, c, big[i], 0, 0, 1001,
+                                          ZF_CACHE_INSERT, &e), ZF_CACHE_LOAD);
+        zf_cache_publish(c, e, 1);
+        zf_cache_release(c, e);
+        ck_assert_uint_le(zf_cache_bytes(c), 1000); /* (not counted) */
+    }
+    ck_assert_int_eq(zf_cache_acquire(c, c, "big0", 0, 0, 1001, ZF_CACHE_LOOKUP, &e),
                      ZF_CACHE_NONE);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "big2", 0, 0, 1001, ZF_CACHE_LOOKUP, &e),
+                     ZF_CACHE_HIT);
+    zf_centry *held = e; /* one held, one more: the held one stays */
+    ck_assert_int_eq(zf_cache_acquire(c, c, "big3", 0, 0, 1001, ZF_CACHE_INSERT, &e),
+                     ZF_CACHE_LOAD);
+    zf_cache_publish(c, e, 1);
+    zf_cache_release(c, e);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "big1", 0, 0, 1001, ZF_CACHE_LOOKUP, &e),
+                     ZF_CACHE_NONE);
+    zf_cache_release(c, held);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "big2", 0, 0, 1001, ZF_CACHE_LOOKUP, &e),
+                     ZF_CACHE_HIT);
+    zf_cache_release(c, e);
     zf_cache_free(c);
     zf_pool_free(pool);
 }
