@@ -28,7 +28,8 @@
 
 typedef struct zf_counters {
     atomic_uint_fast64_t store_reads, store_bytes_read, index_reads,
-        chunks_decoded, bytes_served, in_place_decodes;
+        chunks_decoded, bytes_served, in_place_decodes, cached_reads,
+        cached_bytes;
     zf_cache_counters cache; /* hits, misses, prefetch hits and waste */
 } zf_counters;
 
@@ -36,6 +37,8 @@ typedef struct zf_counters {
  * readers going through different parts of a file at once each keep theirs. */
 #define ZF_SEQ_STREAMS 4
 typedef struct zf_stream {
+    uint64_t first;  /* where the stream began */
+    int across;      /* it has read two chunks' runs through (read.c) */
     uint64_t next;   /* where the next sequential read would start */
     uint64_t window; /* bytes to keep decoded ahead; 0 = not sequential */
     uint64_t ahead;  /* prefetch has been queued up to here */
@@ -89,6 +92,9 @@ struct zf_zarr {
     int prefetch;
     uint64_t prefetch_cap; /* largest prefetch window, in flat bytes */
     zf_counters counters;
+    zf_cache_counters index_counters; /* the index cache's (stale only) */
+    zf_prefetched_fn on_prefetched;   /* zf_set_prefetch_hook */
+    void *on_prefetched_arg;
     zf_nodeset *tree;    /* the groups and arrays, as last read */
     zf_array *retired;   /* arrays zf_refresh replaced, newest first */
     int refresh_failures; /* zf_refresh calls in a row that kept the tree */

@@ -82,6 +82,9 @@ void zf_plan_lookup(zf_plan *pl);
  * contiguous in its destination: it is read straight there, no scratch. */
 int zf_task_reads_in_place(const zf_task *t);
 
+/* Copies the task's box out of its ready cache entry into its dst. */
+void zf_task_copy_entry(zf_task *t);
+
 /* Runs one task (a pool job); sets task->code/err. */
 void zf_task_run(void *task);
 

@@ -152,6 +152,9 @@ static zf_code read_elements(zf_array *a, uint64_t e0, uint64_t e1, void *dst,
 
 /* ---- prefetch -------------------------------------------------------------- */
 
+#define ZF_PREFETCH_PIECE ((uint64_t)1 << 20)
+#define ZF_PAGE_SLACK 4096 /* reads come in whole pages */
+
 typedef struct prefetch_job {
     zf_array *a;
     uint64_t e0, e1;
@@ -173,6 +176,12 @@ static void prefetch_done(prefetch_job *j)
 {
     if (atomic_fetch_sub(&j->pending, 1) != 1)
         return;
+    zf_zarr *z = j->a->z;
+    if (z->on_prefetched && j->plan.ntasks) {
+        uint64_t isz = j->a->dt->size, end = j->e1 * isz;
+        z->on_prefetched(z->on_prefetched_arg, j->a, j->e0 * isz,
+                         end < j->a->info.nbytes ? end : j->a->info.nbytes);
+    }
     zf_fetch_free(j->fetch);
     zf_plan_free(&j->plan);
     free(j->parts);
@@ -254,15 +263,44 @@ static void prefetch_run(void *arg)
     prefetch_done(j);
 }
 
-/* The stream a read at off continues (within tol of where it expects the
- * next read), or the least recently used one, restarted. */
+/* Queues the prefetch of [from, to) as jobs of about a chunk's run each
+ * (ZF_PREFETCH_PIECE at least), so that what is decoded first is ready
+ * (and, in a mount, pushed into the page cache) first, not when the whole
+ * window is. */
+static void prefetch_queue(zf_array *a, uint64_t from, uint64_t to)
+{
+    uint64_t isz = a->dt->size, lo, hi;
+    zf_array_chunk_span(a, from, &lo, &hi);
+    uint64_t piece = hi - lo > ZF_PREFETCH_PIECE ? hi - lo : ZF_PREFETCH_PIECE;
+    for (uint64_t x = from; x < to; x += piece) {
+        prefetch_job *j = calloc(1, sizeof *j);
+        if (!j)
+            return;
+        j->a = a;
+        j->e0 = x / isz;
+        j->e1 = ((to - x > piece ? x + piece : to) + isz - 1) / isz;
+        if (zf_pool_submit(a->z->pool, ZF_JOB_PREFETCH, NULL, prefetch_run,
+                           j) != ZF_OK) {
+            free(j);
+            return;
+        }
+    }
+}
+
+/* The stream a read at off continues (from within tol of where it expects
+ * the next read, to tol past what it prefetched), or the least recently
+ * used one, restarted. */
 static zf_stream *stream_for(zf_seq *q, uint64_t off, uint64_t end,
                              uint64_t tol, int *seq)
 {
     zf_stream *old = &q->s[0];
     for (int i = 0; i < ZF_SEQ_STREAMS; i++) {
         zf_stream *s = &q->s[i];
-        if (s->next && off <= s->next + tol && end + tol >= s->next) {
+        /* (a read anywhere in what was prefetched ahead continues it: a
+         * mount pushes those bytes, so its reader asks only for pages the
+         * pushes have not reached, or the kernel dropped) */
+        uint64_t reach = s->ahead > s->next ? s->ahead : s->next;
+        if (s->next && off <= reach + tol && end + tol >= s->next) {
             *seq = 1;
             return s;
         }
@@ -272,6 +310,27 @@ static zf_stream *stream_for(zf_seq *q, uint64_t off, uint64_t end,
     *seq = 0;
     memset(old, 0, sizeof *old);
     return old;
+}
+
+/* Whether a stream that began at `first` and has read up to `end` has read
+ * two chunks' runs (zf_array_chunk_span) through: only then is it
+ * sequential in the chunk grid.  Page faults walking one chunk, or one
+ * read that takes a chunk and the pages around it (the tail of the one
+ * before, the head of the one after), are not, and decoding ahead for them
+ * decodes chunks nobody asked for. */
+static int past_two_runs(const zf_array *a, uint64_t first, uint64_t end)
+{
+    uint64_t lo, hi, size = a->info.nbytes;
+    zf_array_chunk_span(a, first, &lo, &hi);
+    if (lo < first) { /* began inside a run: it does not count */
+        if (hi >= size)
+            return 0;
+        zf_array_chunk_span(a, hi, &lo, &hi);
+    }
+    if (hi > end || hi >= size)
+        return 0;
+    zf_array_chunk_span(a, hi, &lo, &hi);
+    return hi <= end;
 }
 
 /* Notes a read of [off, end) and queues the prefetch it calls for. */
@@ -284,8 +343,25 @@ static void follow(zf_array *a, uint64_t off, uint64_t end)
     pthread_mutex_lock(&a->seq.lock);
     zf_stream *s = stream_for(&a->seq, off, end, tol, &seq);
     s->used = ++a->seq.tick;
-    if (seq) {
-        s->window = s->window ? s->window * 2 : len * 2;
+    if (!seq)
+        s->first = off;
+    else if (!s->across && off > s->next) {
+        /* A gap past the run the stream was in (strided rows, not a
+         * stream): what it covers in the grid starts again here.  (A gap
+         * inside that run is the part a mount pushed.) */
+        uint64_t lo, hi;
+        zf_array_chunk_span(a, s->next - 1, &lo, &hi);
+        if (off > hi + ZF_PAGE_SLACK)
+            s->first = off;
+    }
+    if (seq && !s->across && past_two_runs(a, s->first, end)) {
+        uint64_t lo, hi;
+        zf_array_chunk_span(a, off, &lo, &hi);
+        s->across = 1; /* start with two runs' worth, or two reads' */
+        s->window = (hi - lo > len ? hi - lo : len);
+    }
+    if (seq && s->across) {
+        s->window = s->window * 2;
         if (s->window > z->prefetch_cap)
             s->window = z->prefetch_cap;
         from = end > s->ahead ? end : s->ahead;
@@ -298,18 +374,113 @@ static void follow(zf_array *a, uint64_t off, uint64_t end)
     if (end > s->next)
         s->next = end;
     pthread_mutex_unlock(&a->seq.lock);
-    if (to <= from)
+    if (to > from)
+        prefetch_queue(a, from, to);
+}
+
+/* ---- chunk runs and cached reads ----------------------------------------- */
+
+uint64_t zf_array_stream_ahead(zf_array *a, uint64_t offset)
+{
+    uint64_t ahead = 0;
+    pthread_mutex_lock(&a->seq.lock);
+    for (int i = 0; i < ZF_SEQ_STREAMS; i++) {
+        const zf_stream *s = &a->seq.s[i];
+        if (s->across && s->first <= offset && offset <= s->ahead &&
+            s->ahead > ahead)
+            ahead = s->ahead;
+    }
+    pthread_mutex_unlock(&a->seq.lock);
+    return ahead;
+}
+
+/* The shape of what one decode yields, in the array's order: the inner
+ * chunk of a sharded array (innermost, when nested) unless a transpose
+ * comes before the sharding, else the chunk. */
+static const uint64_t *decode_unit(const zf_array *a)
+{
+    const uint64_t *u = a->chunks;
+    for (const zf_pipeline *p = a->pipe; p->sharded && p->naa == 0;
+         p = p->shard.inner_pipe)
+        u = p->shard.inner;
+    return u;
+}
+
+void zf_array_chunk_span(const zf_array *a, uint64_t offset, uint64_t *lo,
+                         uint64_t *hi)
+{
+    uint64_t isz = a->dt->size, e = offset / isz;
+    if (offset >= a->info.nbytes) {
+        *lo = offset;
+        *hi = offset + 1;
         return;
-    prefetch_job *j = malloc(sizeof *j);
-    if (!j)
+    }
+    const uint64_t *u = decode_unit(a);
+    /* Trailing dimensions a chunk spans whole make one run with the first
+     * dimension k (from the end) that it does not. */
+    uint64_t inner = 1; /* elements of one step along dimension k */
+    int k = a->ndim - 1;
+    for (; k >= 0 && u[k] >= a->shape[k]; k--)
+        inner *= a->shape[k];
+    if (k < 0) {
+        *lo = 0;
+        *hi = a->info.nbytes;
         return;
-    size_t isz = a->dt->size;
-    memset(j, 0, sizeof *j);
-    j->a = a;
-    j->e0 = from / isz;
-    j->e1 = (to + isz - 1) / isz;
-    if (zf_pool_submit(z->pool, ZF_JOB_PREFETCH, NULL, prefetch_run, j) != ZF_OK)
-        free(j);
+    }
+    uint64_t xk = e / inner % a->shape[k];
+    uint64_t base = e - e % (inner * a->shape[k]); /* dims < k as e's */
+    uint64_t c0 = xk - xk % u[k];
+    uint64_t c1 = c0 + u[k] < a->shape[k] ? c0 + u[k] : a->shape[k];
+    *lo = (base + c0 * inner) * isz;
+    *hi = (base + c1 * inner) * isz;
+}
+
+/* Claims every task's chunk as a ready cache entry; 0 (holding none) if
+ * one is not ready. */
+static int hold_cached(zf_plan *pl)
+{
+    zf_cache *cache = pl->array->z->chunks;
+    for (size_t i = 0; i < pl->ntasks; i++) {
+        zf_task *t = &pl->tasks[i];
+        if (zf_cache_acquire(cache, t->pipe, t->key, t->off, t->tag,
+                             (size_t)t->pipe->nbytes, ZF_CACHE_LOOKUP,
+                             &t->entry) == ZF_CACHE_HIT)
+            continue;
+        for (size_t j = 0; j <= i; j++)
+            if (pl->tasks[j].entry)
+                zf_cache_release(cache, pl->tasks[j].entry);
+        return 0;
+    }
+    return 1;
+}
+
+zf_code zf_array_read_cached(zf_array *a, uint64_t offset, size_t length,
+                             void *buf, void (*use)(void *arg), void *arg,
+                             zf_err *err)
+{
+    uint64_t isz = a->dt->size;
+    if (offset % isz || length % isz || offset > a->info.nbytes ||
+        length > a->info.nbytes - offset)
+        return zf_err_set(err, ZF_EINVAL, "array '%s': cached read of %zu "
+                          "bytes at %llu", a->info.path, length,
+                          (unsigned long long)offset);
+    zf_plan plan = {.array = a};
+    zf_code c = length ? plan_elements(&plan, offset / isz,
+                                       (offset + length) / isz, buf, err)
+                       : ZF_OK;
+    if (c == ZF_OK && !hold_cached(&plan))
+        c = ZF_ENOTFOUND;
+    if (c == ZF_OK) {
+        for (size_t i = 0; i < plan.ntasks; i++)
+            zf_task_copy_entry(&plan.tasks[i]);
+        atomic_fetch_add(&a->z->counters.cached_reads, 1);
+        atomic_fetch_add(&a->z->counters.cached_bytes, length);
+        use(arg);
+        for (size_t i = 0; i < plan.ntasks; i++)
+            zf_cache_release(a->z->chunks, plan.tasks[i].entry);
+    }
+    zf_plan_free(&plan);
+    return c;
 }
 
 /* ---- the public read ------------------------------------------------------- */

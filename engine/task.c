@@ -17,7 +17,7 @@ static zf_view entry_view(const zf_pipeline *p, zf_centry *e)
     return v;
 }
 
-static void copy_from_entry(zf_task *t)
+void zf_task_copy_entry(zf_task *t)
 {
     zf_view src = entry_view(t->pipe, t->entry);
     zf_view from = zf_view_at(&src, t->pipe->ndim, t->lo);
@@ -119,7 +119,7 @@ static void settle(zf_task *t)
         }
     }
     if (t->mode == ZF_TASK_HIT) {
-        copy_from_entry(t);
+        zf_task_copy_entry(t);
         zf_cache_release(cache, t->entry);
         t->entry = NULL;
         return;
@@ -131,7 +131,7 @@ static void settle(zf_task *t)
     if (t->mode == ZF_TASK_LOAD) {
         zf_cache_publish(cache, t->entry, t->code == ZF_OK);
         if (t->code == ZF_OK && !t->prefetch)
-            copy_from_entry(t);
+            zf_task_copy_entry(t);
         zf_cache_release(cache, t->entry);
         t->entry = NULL;
     }

@@ -43,7 +43,7 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     if (c == ZF_OK)
         c = zf_cache_new(budget, z->pool, &z->counters.cache, &z->chunks, err);
     if (c == ZF_OK)
-        c = zf_cache_new(ZF_INDEX_CACHE, z->pool, NULL, &z->indexes, err);
+        c = zf_cache_new(ZF_INDEX_CACHE, z->pool, &z->index_counters, &z->indexes, err);
     z->prefetch = !(opts && opts->no_prefetch);
     zf_bufpool_init(&z->fetch_bufs, (size_t)64 << 20);
     /* Half the budget at most, so what is ahead never pushes out what a
@@ -243,6 +243,20 @@ void zf_get_stats(const zf_zarr *z, zf_stats *s)
     s->prefetch_hits = atomic_load(&c->cache.prefetch_hits);
     s->prefetch_wasted_bytes = atomic_load(&c->cache.prefetch_wasted_bytes);
     s->in_place_decodes = atomic_load(&c->in_place_decodes);
+    s->cached_reads = atomic_load(&c->cached_reads);
+    s->cached_bytes = atomic_load(&c->cached_bytes);
+}
+
+uint64_t zf_changes(const zf_zarr *z)
+{
+    return atomic_load(&((zf_zarr *)z)->counters.cache.stale) +
+           atomic_load(&((zf_zarr *)z)->index_counters.stale);
+}
+
+void zf_set_prefetch_hook(zf_zarr *z, zf_prefetched_fn fn, void *arg)
+{
+    z->on_prefetched = fn;
+    z->on_prefetched_arg = arg;
 }
 
 int zf_stats_json(const zf_stats *s, char *buf, size_t size)
@@ -253,9 +267,10 @@ int zf_stats_json(const zf_stats *s, char *buf, size_t size)
                     ", \"bytes_served\": %" PRIu64 ", \"cache_hits\": %" PRIu64
                     ", \"cache_misses\": %" PRIu64 ", \"prefetch_hits\": %" PRIu64
                     ", \"prefetch_wasted_bytes\": %" PRIu64
-                    ", \"in_place_decodes\": %" PRIu64 "}",
+                    ", \"in_place_decodes\": %" PRIu64
+                    ", \"cached_reads\": %" PRIu64 ", \"cached_bytes\": %" PRIu64 "}",
                     s->store_reads, s->store_bytes_read, s->index_reads,
                     s->chunks_decoded, s->bytes_served, s->cache_hits,
                     s->cache_misses, s->prefetch_hits, s->prefetch_wasted_bytes,
-                    s->in_place_decodes);
+                    s->in_place_decodes, s->cached_reads, s->cached_bytes);
 }

@@ -195,6 +195,38 @@ typedef void (*zf_read_done)(void *arg, zf_code code, size_t nread,
 void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
                          void *buf, zf_read_done done, void *arg);
 
+/* The bytes [*lo, *hi) of the flat view around byte `offset` that one chunk
+ * (the inner chunk, for a sharded array without transposes before its
+ * sharding) holds as one run: what decoding the chunk that byte is in
+ * yields in flat order.  The whole view when a chunk spans whole rows of
+ * every dimension; [offset, offset + 1) when offset is past the end. */
+void zf_array_chunk_span(const zf_array *a, uint64_t offset, uint64_t *lo,
+                         uint64_t *hi);
+
+/* Where the prefetch of a sequential stream (one that has read two chunks'
+ * runs through) that has reached `offset` has decoded, or is decoding, up
+ * to; 0 when no such stream has. */
+uint64_t zf_array_stream_ahead(zf_array *a, uint64_t offset);
+
+/* Reads [offset, offset + length) of the flat view, whole elements only,
+ * only when every chunk it needs is decoded in the cache (or missing: the
+ * fill value): it never fetches or decodes chunk data, and it never starts
+ * a prefetch.  ZF_ENOTFOUND (no message) when some chunk is not ready in
+ * the cache; ZF_EINVAL when offset or length is not a multiple of the item
+ * size or the range passes the end.  On success calls use(arg) while it
+ * still holds those chunks in the cache, so that whoever finds one of them
+ * changed in the meantime counts it in zf_changes. */
+zf_code zf_array_read_cached(zf_array *a, uint64_t offset, size_t length,
+                             void *buf, void (*use)(void *arg), void *arg,
+                             zf_err *err);
+
+/* Called (on a pool thread) when a prefetch of [offset, end) of array a's
+ * flat view has decoded what it could into the cache; set once, before
+ * reading.  The mount pushes those bytes into the page cache. */
+typedef void (*zf_prefetched_fn)(void *arg, zf_array *a, uint64_t offset,
+                                 uint64_t end);
+void zf_set_prefetch_hook(zf_zarr *z, zf_prefetched_fn fn, void *arg);
+
 /* ---- header views -------------------------------------------------------- */
 
 /* File formats whose header lets a tool open an array's flat view without
@@ -240,7 +272,16 @@ typedef struct zf_stats {
     uint64_t prefetch_hits;    /* prefetched chunks a read then used */
     uint64_t prefetch_wasted_bytes; /* prefetched bytes evicted unused */
     uint64_t in_place_decodes; /* chunks decoded straight into the reply */
+    uint64_t cached_reads;     /* zf_array_read_cached calls that read */
+    uint64_t cached_bytes;     /* bytes those calls read (the mount pushes
+                                  them into the page cache) */
 } zf_stats;
+
+/* How many times a stored chunk or shard index was found changed (another
+ * version than the one cached) since zf_open.  A caller that wrote bytes
+ * somewhere (a page cache) while this count moved may have written a
+ * version older than what others have seen since. */
+uint64_t zf_changes(const zf_zarr *z);
 
 /* A snapshot of the counters since zf_open, summed over all arrays. */
 void zf_get_stats(const zf_zarr *z, zf_stats *out);
