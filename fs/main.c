@@ -36,12 +36,15 @@
 #include "bdi.h"
 #include "log.h"
 #include "ops.h"
+#include "push.h"
 #include "refresh.h"
 #include "tree.h"
 
 #define ZFS_MAX_THREADS 1024
-#define ZFS_READAHEAD_DEFAULT ((size_t)1 << 20) /* readahead= */
+#define ZFS_READAHEAD_DEFAULT ((size_t)0) /* readahead=: pushes do it */
+#define ZFS_READAHEAD_PUSHLESS ((size_t)1 << 20) /* ... with push=0 */
 #define ZFS_READAHEAD_MAX ((size_t)1 << 30)
+#define ZFS_PUSH_DEFAULT ((size_t)4 << 20) /* push= */
 #define ZFS_TTL_MIN 0.1 /* metadata_ttl=, seconds */
 #define ZFS_TTL_MAX 1e7
 
@@ -51,6 +54,7 @@ struct zfs_cli {
     zf_options engine;  /* threads=, cache_size=, prefetch= */
     size_t readahead;   /* readahead=: bytes, the kernel's window */
     int readahead_set;  /* readahead= was given */
+    size_t push;        /* push=: bytes pushed beside a read; 0 = off */
     unsigned views;     /* views=: a mask of 1 << zf_view_format */
     double metadata_ttl; /* metadata_ttl=: seconds; 0 = read once */
     int views_open;     /* the last option was views=: libfuse split its
@@ -69,6 +73,7 @@ enum {
     ZFS_KEY_VIEWS,
     ZFS_KEY_READAHEAD,
     ZFS_KEY_PREFETCH,
+    ZFS_KEY_PUSH,
     ZFS_KEY_TTL,
     ZFS_KEY_FSTAB, /* fstab-only options mount.fuse3 passes on: ignored */
 };
@@ -83,6 +88,7 @@ static const struct fuse_opt zfs_cli_spec[] = {
     FUSE_OPT_KEY("views=", ZFS_KEY_VIEWS),
     FUSE_OPT_KEY("readahead=", ZFS_KEY_READAHEAD),
     FUSE_OPT_KEY("prefetch=", ZFS_KEY_PREFETCH),
+    FUSE_OPT_KEY("push=", ZFS_KEY_PUSH),
     FUSE_OPT_KEY("metadata_ttl=", ZFS_KEY_TTL),
     FUSE_OPT_KEY("defaults", ZFS_KEY_FSTAB),
     FUSE_OPT_KEY("comment=", ZFS_KEY_FSTAB),
@@ -118,11 +124,18 @@ static void zfs_usage(const char *prog)
         "    -o readahead=SIZE      the kernel's readahead window for the\n"
         "                           mount (its read_ahead_kb, set when\n"
         "                           run as root; K, M or G suffix; up to\n"
-        "                           1G; 0 = none; default: 1M); sequential\n"
-        "                           reads then reach zarrfs as requests of\n"
-        "                           up to 1 MiB\n"
+        "                           1G; default: 0, none: pushes fill the\n"
+        "                           page cache along the chunk grid instead;\n"
+        "                           with push=0 the default is 1M: sequential\n"
+        "                           reads reach zarrfs as 1 MiB requests)\n"
         "    -o prefetch=0|1        decode the chunks ahead of sequential\n"
         "                           reads into the cache (default: 1)\n"
+        "    -o push=SIZE           after a read, write the rest of the\n"
+        "                           chunks it decoded, up to SIZE bytes on\n"
+        "                           either side, and what a prefetch decoded,\n"
+        "                           into the page cache, so that page faults\n"
+        "                           (mmap) and reads follow the chunk grid\n"
+        "                           (K, M or G suffix; 0 = off; default: 4M)\n"
         "    -o views=LIST          header views beside each array file NAME:\n"
         "                           npy (NAME.npy), envi (NAME.hdr), nrrd\n"
         "                           (NAME.nhdr), mhd (NAME.mhd), or all;\n"
@@ -342,6 +355,8 @@ static int zfs_cli_proc(void *data, const char *arg, int key,
         }
         cli->engine.no_prefetch = arg[strlen("prefetch=")] == '0';
         return 0;
+    case ZFS_KEY_PUSH:
+        return zfs_parse_size("push", arg + strlen("push="), &cli->push);
     case ZFS_KEY_TTL:
         return zfs_parse_ttl(arg + strlen("metadata_ttl="), &cli->metadata_ttl);
     case ZFS_KEY_VIEWS:
@@ -386,9 +401,12 @@ static int zfs_parse_args(struct fuse_args *args, struct zfs_cli *cli,
 {
     const char *prog = args->argc > 0 ? args->argv[0] : "zarrfs";
     cli->readahead = ZFS_READAHEAD_DEFAULT;
+    cli->push = ZFS_PUSH_DEFAULT;
     zf_remote_options_init(&cli->remote);
     if (fuse_opt_parse(args, cli, zfs_cli_spec, zfs_cli_proc) != 0)
         return -1;
+    if (!cli->readahead_set && cli->push == 0) /* no pushes: the kernel's */
+        cli->readahead = ZFS_READAHEAD_PUSHLESS;
     if (cli->show_help) {
         zfs_usage(prog);
         return 1;
@@ -488,6 +506,7 @@ struct zfs_signals {
     sigset_t set;  /* SIGINT, SIGTERM, SIGHUP and SIGUSR1 ("stop waiting") */
     struct fuse_session *se;
     struct zfs_refresher *refresher; /* detached before unmounting */
+    struct zfs_pusher *pusher;       /* the same */
     pthread_t thread;
     atomic_int stopping; /* set by main before it sends SIGUSR1 */
 };
@@ -516,6 +535,7 @@ static void *zfs_signal_thread(void *arg)
             continue; /* not ours: someone else sent it */
         zfs_log(LOG_INFO, "%s: unmounting", strsignal(sig));
         zfs_refresher_detach(s->refresher); /* the descriptor will close */
+        zfs_pusher_detach(s->pusher);
         fuse_session_exit(s->se);
         fuse_session_unmount(s->se); /* wakes the loop's threads */
         break;
@@ -575,10 +595,12 @@ static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
     int rc = -1;
     if ((fo->foreground || zfs_daemonize() == 0) &&
         zfs_signals_start(sig, se) == 0) {
-        int started = cli->metadata_ttl <= 0 || zfs_refresher_start(ref) == 0;
+        int started = (cli->metadata_ttl <= 0 || zfs_refresher_start(ref) == 0) &&
+                      zfs_pusher_start(sig->pusher) == 0;
         rc = started ? zfs_loop(se, fo) : -1; /* (the failure is logged) */
         zfs_signals_stop(sig);
         zfs_refresher_detach(ref); /* before the descriptor closes */
+        zfs_pusher_detach(sig->pusher);
         if (started && rc < 0)
             zfs_log(LOG_ERR, "the session ended: %s", strerror(-rc));
         rc = rc < 0 ? -1 : 0; /* > 0: ended by a signal */
@@ -609,13 +631,18 @@ static int zfs_run(struct fuse_args *args, struct zfs_cli *cli,
     int rc = zfs_open_store(cli, &fs);
     if (rc == 0) {
         struct zfs_refresher ref;
+        struct zfs_pusher push;
         zfs_refresher_init(&ref, &fs, se, cli->store, cli->views,
                            cli->metadata_ttl);
+        zfs_pusher_init(&push, &fs, se, cli->push);
         sig.refresher = &ref;
+        sig.pusher = fs.pusher = &push;
         rc = zfs_serve(se, &fs, &sig, cli, fo);
         zfs_refresher_stop(&ref); /* before the store closes */
+        zfs_pusher_stop(&push);
         zfs_fs_destroy(&fs);
         zf_close(fs.z);
+        zfs_pusher_free(&push); /* (prefetches call its hook until zf_close) */
     }
     fuse_session_destroy(se);
     return rc;

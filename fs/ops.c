@@ -3,6 +3,7 @@
  * for the contract).
  */
 #include "ops.h"
+#include "push.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,8 @@ struct zfs_read {
     const zfs_inode *node;
     char *buf;
     size_t head;
+    uint64_t data_off;  /* the array bytes asked for begin here */
+    uint64_t changes;   /* zfs_push_changes when the read began */
 };
 
 /* The .zarrfs/stats text of one open file. */
@@ -371,6 +374,11 @@ static void zfs_read_done(void *arg, zf_code code, size_t nread,
     struct zfs_fs *fs = r->fs;
     if (code == ZF_OK) {
         fuse_reply_buf(r->req, r->buf, r->head + nread);
+        struct zfs_push_file f = {r->node->ino, r->node->array,
+                                  r->node->kind == ZFS_KIND_VIEW
+                                      ? r->node->header_len : 0,
+                                  r->node->size};
+        zfs_push_read(fs->pusher, &f, r->data_off, nread, r->changes);
     } else {
         const char *msg = err && err->msg[0] ? err->msg : zf_code_name(code);
         zfs_log_once(fs->errors, LOG_ERR, zfs_inode_label(r->node), msg);
@@ -401,7 +409,8 @@ static void zfs_read_start(fuse_req_t req, const zfs_tree *t,
     if (head_len)
         memcpy(buf, head, head_len);
     *r = (struct zfs_read){.req = req, .fs = fs, .table = t, .node = n,
-                           .buf = buf, .head = head_len};
+                           .buf = buf, .head = head_len, .data_off = data_off,
+                           .changes = zfs_push_changes(fs)};
     zfs_inflight_begin(fs);
     zf_array_read_async(n->array, data_off, data_len, buf + head_len,
                         zfs_read_done, r);

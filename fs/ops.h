@@ -28,6 +28,8 @@
  *    replied; call it after the session loop ends and before the session,
  *    the store or the tree is torn down.
  *  - A failed read replies EIO and is logged once per (array, message).
+ *    An answered read is handed to the pusher (push.h), which fills the
+ *    page cache with the rest of the chunks the read decoded.
  *  - The init operation asks the kernel for large reads: max_readahead is
  *    fs->readahead (set by main after zfs_fs_init), up to ZFS_MAX_BACKGROUND
  *    requests in flight; max_read stays 0 (no limit, as the mount option
@@ -53,6 +55,8 @@
 #include "log.h"
 #include "trees.h"
 
+struct zfs_pusher;
+
 struct zfs_fs {
     zf_zarr *z;          /* the open store; owned by main */
     struct zfs_trees trees; /* the inode tables; owned here */
@@ -66,6 +70,8 @@ struct zfs_fs {
     pthread_cond_t idle; /* signalled when inflight drops to 0 */
     unsigned long inflight; /* asynchronous reads not yet replied */
     unsigned readahead;  /* bytes: conn->max_readahead (readahead=) */
+    struct zfs_pusher *pusher; /* fills the page cache (push.h); owned by main */
+    atomic_uint_fast64_t epoch; /* refreshes that dropped pages (push.h) */
 };
 
 /* Asynchronous (readahead) requests the kernel may have in flight, and

@@ -142,6 +142,7 @@ static int zfs_u64_cmp(const void *a, const void *b)
 static void zfs_notify(struct zfs_refresher *r, const zfs_tree *old,
                        const zfs_tree *cur)
 {
+    atomic_fetch_add(&r->fs->epoch, 1); /* pushes in flight: see push.h */
     pthread_mutex_lock(&r->lock);
     if (r->se && atomic_load(&r->fs->live)) {
         struct zfs_dirty d = {.se = r->se};

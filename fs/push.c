@@ -1,0 +1,336 @@
+/*
+ * push.c - the pusher: see push.h.  One queue of jobs (pushes of byte
+ * ranges of one file, or the invalidation of one file's pages), one thread
+ * working through it in order.
+ */
+#include "push.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ZFS_PUSH_PIECE ((uint64_t)1 << 20) /* bytes a notify_store sends */
+#define ZFS_PUSH_QUEUE 1024                /* jobs queued at most */
+#define ZFS_PAGE ((uint64_t)4096)
+
+struct zfs_push_job {
+    struct zfs_push_job *next;
+    struct zfs_push_file file;
+    int invalidate;      /* drop the file's pages, push nothing */
+    uint64_t lo[2], hi[2]; /* array byte ranges to push (empty: lo == hi) */
+};
+
+uint64_t zfs_push_changes(const struct zfs_fs *fs)
+{
+    return zf_changes(fs->z) + atomic_load(&((struct zfs_fs *)fs)->epoch);
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+struct zfs_send {
+    struct zfs_pusher *p;
+    const struct zfs_push_file *f;
+    uint64_t off;       /* array offset of buf */
+    const void *buf;
+    size_t len;
+    uint64_t changes;   /* the count when the job began */
+};
+
+/* Sends one piece, held in the engine's cache meanwhile (push.h). */
+static void zfs_send_store(void *arg)
+{
+    struct zfs_send *s = arg;
+    struct zfs_pusher *p = s->p;
+    pthread_mutex_lock(&p->send_lock);
+    if (p->se && zfs_push_changes(p->fs) == s->changes) {
+        struct fuse_bufvec bv = FUSE_BUFVEC_INIT(s->len);
+        bv.buf[0].mem = (void *)s->buf;
+        int rc = fuse_lowlevel_notify_store(p->se, s->f->ino,
+                                            (off_t)(s->f->head + s->off), &bv, 0);
+        if (rc != 0 && rc != -ENOENT)
+            zfs_log(LOG_DEBUG, "push of %zu bytes at %llu: %s", s->len,
+                    (unsigned long long)(s->f->head + s->off), strerror(-rc));
+    }
+    pthread_mutex_unlock(&p->send_lock);
+}
+
+static void zfs_send_inval(struct zfs_pusher *p, fuse_ino_t ino)
+{
+    pthread_mutex_lock(&p->send_lock);
+    if (p->se)
+        fuse_lowlevel_notify_inval_inode(p->se, ino, 0, 0);
+    pthread_mutex_unlock(&p->send_lock);
+}
+
+/* Where a push of [lo, hi) of file ino should start: past what a recent
+ * push of the same version covered. */
+static uint64_t zfs_skip_pushed(const struct zfs_pusher *p, fuse_ino_t ino,
+                                uint64_t lo, uint64_t hi, uint64_t changes)
+{
+    for (int again = 1; again && lo < hi;) {
+        again = 0;
+        for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) {
+            const struct zfs_pushed *d = &p->done[i];
+            if (d->ino == ino && d->changes == changes && d->lo <= lo &&
+                lo < d->hi) {
+                lo = d->hi;
+                again = 1;
+            }
+        }
+    }
+    return lo;
+}
+
+/* Remembers that [lo, hi) of file ino was pushed: merged into a record it
+ * touches (a stream's pushes stay one record), else in a new one. */
+static void zfs_note_pushed(struct zfs_pusher *p, fuse_ino_t ino, uint64_t lo,
+                            uint64_t hi, uint64_t changes)
+{
+    for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) {
+        struct zfs_pushed *d = &p->done[i];
+        if (d->ino == ino && d->changes == changes && d->lo <= hi &&
+            lo <= d->hi) {
+            d->lo = d->lo < lo ? d->lo : lo;
+            d->hi = d->hi > hi ? d->hi : hi;
+            return;
+        }
+    }
+    p->done[p->ndone++ % ZFS_PUSH_DONE] =
+        (struct zfs_pushed){ino, lo, hi, changes};
+}
+
+/* Pushes [lo, hi) of the job's array in pieces, leaving out what was
+ * pushed lately, up to the first piece the cache does not hold whole (the
+ * ones after it, further ahead, are still less likely decoded). */
+static void zfs_push_range(struct zfs_pusher *p, const struct zfs_push_job *j,
+                           uint64_t lo, uint64_t hi, void *buf,
+                           uint64_t changes)
+{
+    fuse_ino_t ino = j->file.ino;
+    while ((lo = zfs_skip_pushed(p, ino, lo, hi, changes)) < hi) {
+        uint64_t n = hi - lo < ZFS_PUSH_PIECE ? hi - lo : ZFS_PUSH_PIECE;
+        for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) /* up to the next one */
+            if (p->done[i].ino == ino && p->done[i].changes == changes &&
+                p->done[i].lo > lo && p->done[i].lo < lo + n)
+                n = p->done[i].lo - lo;
+        struct zfs_send s = {p, &j->file, lo, buf, (size_t)n, changes};
+        zf_err err;
+        if (zf_array_read_cached(j->file.array, lo, (size_t)n, buf,
+                                 zfs_send_store, &s, &err) != ZF_OK)
+            return;
+        zfs_note_pushed(p, ino, lo, lo + n, changes);
+        lo += n;
+    }
+}
+
+static void zfs_run_job(struct zfs_pusher *p, const struct zfs_push_job *j,
+                        void *buf)
+{
+    uint64_t changes = zfs_push_changes(p->fs);
+    if (!j->invalidate)
+        for (int i = 0; i < 2; i++)
+            zfs_push_range(p, j, j->lo[i], j->hi[i], buf, changes);
+    if (j->invalidate || zfs_push_changes(p->fs) != changes)
+        zfs_send_inval(p, j->file.ino);
+}
+
+static void *zfs_pusher_thread(void *arg)
+{
+    struct zfs_pusher *p = arg;
+    void *buf = malloc(ZFS_PUSH_PIECE);
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->stop && !p->head)
+            pthread_cond_wait(&p->wake, &p->lock);
+        if (p->stop)
+            break;
+        struct zfs_push_job *j = p->head;
+        p->head = j->next;
+        if (!p->head)
+            p->tail = NULL;
+        p->queued--;
+        pthread_mutex_unlock(&p->lock);
+        if (buf || j->invalidate)
+            zfs_run_job(p, j, buf);
+        free(j);
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    free(buf);
+    return NULL;
+}
+
+/* ---- queueing -------------------------------------------------------------- */
+
+static void zfs_enqueue(struct zfs_pusher *p, struct zfs_push_job *j)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->stop || p->queued >= ZFS_PUSH_QUEUE) {
+        pthread_mutex_unlock(&p->lock);
+        free(j);
+        return;
+    }
+    if (p->tail)
+        p->tail->next = j;
+    else
+        p->head = j;
+    p->tail = j;
+    p->queued++;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Notes f as the most recently read file of its array (for prefetches). */
+static void zfs_note_file(struct zfs_pusher *p, const struct zfs_push_file *f)
+{
+    pthread_mutex_lock(&p->lock);
+    int i = 0;
+    while (i < ZFS_PUSH_FILES - 1 && p->files[i].array &&
+           p->files[i].ino != f->ino)
+        i++;
+    memmove(&p->files[1], &p->files[0], (size_t)i * sizeof *p->files);
+    p->files[0] = *f;
+    pthread_mutex_unlock(&p->lock);
+}
+
+static uint64_t zfs_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t zfs_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/* The part of array range [lo, hi) whose file pages lie wholly inside it
+ * (a page cut by its ends would need bytes from beyond them), except that
+ * the file's last page may be partial. */
+static void zfs_whole_pages(const struct zfs_push_file *f, uint64_t *lo,
+                            uint64_t *hi)
+{
+    uint64_t a = f->head + *lo, b = f->head + *hi;
+    a = (a + ZFS_PAGE - 1) / ZFS_PAGE * ZFS_PAGE;
+    if (b != f->size)
+        b = b / ZFS_PAGE * ZFS_PAGE;
+    *lo = a - f->head;
+    *hi = b > a ? b - f->head : *lo;
+}
+
+void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
+                   uint64_t off, uint64_t len, uint64_t changes)
+{
+    if (!p->started || len == 0)
+        return;
+    zfs_note_file(p, f);
+    struct zfs_push_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return;
+    j->file = *f;
+    if (zfs_push_changes(p->fs) != changes) {
+        j->invalidate = 1; /* the reply may be older than what changed */
+        zfs_enqueue(p, j);
+        return;
+    }
+    uint64_t lo, hi, end = off + len, isz = zf_array_get_info(f->array)->itemsize;
+    if (f->head % isz) { /* (no such view: npy pads its header to 64) */
+        free(j);
+        return;
+    }
+    zf_array_chunk_span(f->array, off, &lo, &hi);
+    j->lo[0] = zfs_max(lo, off > p->max ? off - p->max : 0);
+    j->hi[0] = off;
+    zf_array_chunk_span(f->array, end - 1, &lo, &hi);
+    /* a sequential stream's prefetch decodes on past the chunk: push as
+     * far as it got (what is not decoded yet is left out) */
+    hi = zfs_max(hi, zf_array_stream_ahead(f->array, end));
+    j->lo[1] = end;
+    j->hi[1] = zfs_min(hi, end + p->max);
+    for (int i = 0; i < 2; i++)
+        zfs_whole_pages(f, &j->lo[i], &j->hi[i]);
+    if (j->lo[0] == j->hi[0] && j->lo[1] == j->hi[1])
+        free(j);
+    else
+        zfs_enqueue(p, j);
+}
+
+/* The engine's prefetch hook: pushes what a sequential stream's prefetch
+ * decoded, into the file its array was last read through. */
+static void zfs_push_prefetched(void *arg, zf_array *a, uint64_t off,
+                                uint64_t end)
+{
+    struct zfs_pusher *p = arg;
+    struct zfs_push_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return;
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < ZFS_PUSH_FILES && p->files[i].array; i++)
+        if (p->files[i].array == a) {
+            j->file = p->files[i];
+            break;
+        }
+    pthread_mutex_unlock(&p->lock);
+    if (!j->file.array) {
+        free(j);
+        return;
+    }
+    j->lo[0] = off;
+    j->hi[0] = end;
+    zfs_whole_pages(&j->file, &j->lo[0], &j->hi[0]);
+    zfs_enqueue(p, j);
+}
+
+/* ---- life ------------------------------------------------------------------- */
+
+void zfs_pusher_init(struct zfs_pusher *p, struct zfs_fs *fs,
+                     struct fuse_session *se, uint64_t max)
+{
+    memset(p, 0, sizeof *p);
+    p->fs = fs;
+    p->se = se;
+    p->max = max;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->send_lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+}
+
+int zfs_pusher_start(struct zfs_pusher *p)
+{
+    if (p->max == 0)
+        return 0;
+    int rc = pthread_create(&p->thread, NULL, zfs_pusher_thread, p);
+    if (rc != 0) {
+        zfs_log(LOG_ERR, "cannot start the pusher thread: %s", strerror(rc));
+        return -1;
+    }
+    p->started = 1;
+    zf_set_prefetch_hook(p->fs->z, zfs_push_prefetched, p);
+    return 0;
+}
+
+void zfs_pusher_detach(struct zfs_pusher *p)
+{
+    pthread_mutex_lock(&p->send_lock);
+    p->se = NULL;
+    pthread_mutex_unlock(&p->send_lock);
+}
+
+void zfs_pusher_stop(struct zfs_pusher *p)
+{
+    if (p->started) {
+        pthread_mutex_lock(&p->lock);
+        p->stop = 1;
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->thread, NULL);
+    }
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1; /* (what prefetches queue from now on is dropped) */
+    while (p->head) {
+        struct zfs_push_job *j = p->head;
+        p->head = j->next;
+        free(j);
+    }
+    p->tail = NULL;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void zfs_pusher_free(struct zfs_pusher *p)
+{
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->send_lock);
+    pthread_mutex_destroy(&p->lock);
+}

@@ -1,0 +1,107 @@
+/*
+ * push.h - the pusher of a mount (-o push=SIZE): a thread that fills the
+ * kernel's page cache along the chunk grid.
+ *
+ * The kernel asks for pages (4 KiB faults, or its readahead windows), but
+ * the engine decodes chunks: a fault in a chunk decodes all of it.  After
+ * each read is answered, the pusher writes the rest of the decoded chunks'
+ * runs (zf_array_chunk_span), up to SIZE bytes on either side, into the
+ * page cache with fuse_lowlevel_notify_store, so that the next faults in
+ * that chunk find their pages and cause no request; in a sequential
+ * stream, up to SIZE bytes past the read of what its prefetch decoded; and
+ * after each piece of such a prefetch, the bytes it decoded.  It pushes only bytes the
+ * cache holds decoded (zf_array_read_cached): a push never decodes, and a
+ * piece that is not in the cache any more is left out.  Faults that come
+ * before a push has landed ask again for bytes it is pushing: what was
+ * pushed lately is remembered and not pushed again.
+ *
+ * Stale bytes: a push of bytes that changed meanwhile (zf_changes moved, or
+ * a refresh bumped fs->epoch, since the read that asked for it began) is
+ * not sent, and the file's pages are dropped (notify_inval_inode) after it,
+ * whatever was sent, so what a reader sees next comes from the store.  The
+ * same holds for a read's own reply: zfs_push_read drops the file's pages
+ * when a change was counted while the read was in flight.
+ *
+ * Contract:
+ *  - zfs_pusher_init before the session loop (and before the signal thread
+ *    may call zfs_pusher_detach); zfs_pusher_start after daemonizing;
+ *    zfs_pusher_stop after the loop has returned and every read replied
+ *    (zfs_fs_wait_idle), before zf_close; zfs_pusher_free after zf_close
+ *    (until then prefetches may still call the hook, which drops what they
+ *    queue once stopped).
+ *  - The zfs_push_* calls come from any thread (the engine's completions):
+ *    they only queue, never block on the kernel.  The queue is bounded:
+ *    what does not fit is dropped (a push is an optimisation).
+ *  - Notifications come from the pusher's thread only, under a lock no
+ *    read path takes (a notify_store may wait for a page another read is
+ *    filling), and never after zfs_pusher_detach.
+ *  - Array handles stay valid until zf_close and inode numbers are never
+ *    reused, so queued work holds neither pins nor references.
+ */
+#ifndef ZARRFS_FS_PUSH_H
+#define ZARRFS_FS_PUSH_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "ops.h"
+
+struct zfs_push_job;
+
+/* Where an array's bytes lie in a file the pusher writes to. */
+struct zfs_push_file {
+    fuse_ino_t ino;
+    zf_array *array;
+    uint64_t head;  /* file offset of the array's byte 0 (an npy header) */
+    uint64_t size;  /* the file's size */
+};
+
+#define ZFS_PUSH_FILES 8 /* files recently read, for prefetch pushes */
+#define ZFS_PUSH_DONE 128 /* ranges recently pushed, not pushed again */
+
+struct zfs_pushed {
+    fuse_ino_t ino;
+    uint64_t lo, hi, changes;
+};
+
+struct zfs_pusher {
+    struct zfs_fs *fs;
+    uint64_t max;       /* push=: bytes on either side of a read; 0 = off */
+    pthread_t thread;
+    int started;
+    pthread_mutex_t lock; /* the queue, stop, files */
+    pthread_cond_t wake;
+    int stop;
+    struct zfs_push_job *head, *tail;
+    size_t queued;
+    struct zfs_push_file files[ZFS_PUSH_FILES]; /* most recent first */
+    struct zfs_pushed done[ZFS_PUSH_DONE]; /* the thread's own: a ring */
+    unsigned ndone;
+    pthread_mutex_t send_lock; /* guards se while a notification is sent */
+    struct fuse_session *se;   /* NULL once detached */
+};
+
+void zfs_pusher_init(struct zfs_pusher *p, struct zfs_fs *fs,
+                     struct fuse_session *se, uint64_t max);
+
+/* Starts the thread (nothing when push is off); -1 (logged) on failure. */
+int zfs_pusher_start(struct zfs_pusher *p);
+
+/* No notification is sent from now on (the session is going away). */
+void zfs_pusher_detach(struct zfs_pusher *p);
+
+/* Stops and joins the thread, drops what is queued. */
+void zfs_pusher_stop(struct zfs_pusher *p);
+void zfs_pusher_free(struct zfs_pusher *p);
+
+/* What a change count is now: zf_changes plus the refreshes (fs->epoch). */
+uint64_t zfs_push_changes(const struct zfs_fs *fs);
+
+/* A read of [off, off + len) of the array in file f was answered; it began
+ * when the change count was `changes`.  Queues the push of the rest of the
+ * chunks it decoded, or the invalidation of f's pages when that count
+ * moved meanwhile. */
+void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
+                   uint64_t off, uint64_t len, uint64_t changes);
+
+#endif
