@@ -76,9 +76,7 @@ trap cleanup EXIT
 mkdir -p "$W/m" "$W/c"
 
 # ---- helpers ------------------------------------------------------------------
-now() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", (b - a) / 1e9 }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$SRC/tools/bench/common.bash"
 # cpu_of PID: user + sys seconds of a live process.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' "/proc/$1/stat"; }
 # busy: CPU seconds all processes of the machine have used since boot.
@@ -97,16 +95,6 @@ timed() {
     _w=$(awk -v e="$(awk '{print $1}' "$W/time")" 'BEGIN { printf "%.4f", e }')
     OTHERS=$(awk -v a="$b0" -v b="$b1" -v c="$_c" 'BEGIN { o = b - a - c; printf "%.3f", (o > 0 ? o : 0) }')
 }
-# wait_mount MNT PID: until MNT is mounted; 1 if PID died first or 20 s passed.
-wait_mount() {
-    local i
-    for ((i = 0; i < 400; i++)); do
-        mountpoint -q "$1" && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
 # mount_zarrfs [options...]: a fresh zarrfs -f of the store on $MNT; MPID.
 mount_zarrfs() {
     "$BIN/zarrfs" -f "$@" "$STORE" "$MNT" 2>>"$W/zarrfs.log" &
@@ -120,7 +108,6 @@ mount_control() {
     wait_mount "$W/c" "$CPID" || { echo "zf-bench-memfs did not mount" >&2; exit 1; }
     [ "$(id -u)" -ne 0 ] || echo 1024 >"/sys/class/bdi/$(mountpoint -d "$W/c")/read_ahead_kb"
 }
-unmount() { fusermount3 -u "$1"; wait "$2" 2>/dev/null || true; }
 # dd_time FILE DAEMON_PID: "WALL DAEMON_CPU OTHERS" of a cold dd bs=1M of
 # FILE: OTHERS is the CPU seconds used meanwhile by processes other than
 # dd and the daemon.
@@ -137,7 +124,6 @@ dd_time() {
     awk -v t="$(secs "$t0" "$t1")" -v a="$b0" -v b="$b1" -v c="$(awk -v x="$c0" -v y="$c1" 'BEGIN { print y - x }')" -v d="$ddc" \
         'BEGIN { o = b - a - c - d; printf "%s %.3f %.3f\n", t, c, (o > 0 ? o : 0) }'
 }
-stat_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 # ---- the data -------------------------------------------------------------------
 echo "generating 512x512x512 uint16 (256 MiB) ..."
@@ -174,7 +160,6 @@ for ((r = 0; r < RUNS; r++)); do
     fi
     echo "$cw $zw $cc $zc $co" >>"$W/r1"
 done
-col() { awk -v c="$2" '{ print $c }' "$1" | median; }
 E_CAT=$(col "$W/r1" 1) E_ZSTD=$(col "$W/r1" 2) E_CATC=$(col "$W/r1" 3) E_ZSTDC=$(col "$W/r1" 4)
 E_OTHERS=$(col "$W/r1" 5)
 
@@ -230,30 +215,13 @@ done
 MEM=$(median <"$W/r4")
 
 # ---- 5: peer ---------------------------------------------------------------------------
-ZARRITA=0.7.5 # pinned as in tests/sh/zarrita_reads_pack.sh
-ZARRITA_STORAGE=0.2.0
-NPM=${ZF_NPM_CACHE:-$HOME/.cache/zarrfs-npm}
-MODS=$NPM/zarrita-$ZARRITA-storage-$ZARRITA_STORAGE
+MODS=$(zarrita_modules)
 P_ROW=
-if command -v node >/dev/null && command -v npm >/dev/null; then
-    if [ ! -e "$MODS/.complete" ]; then
-        echo "installing zarrita@$ZARRITA @zarrita/storage@$ZARRITA_STORAGE into $MODS"
-        mkdir -p "$NPM"
-        tmp=$(mktemp -d "$NPM/.install.XXXXXX")
-        if timeout 300 npm install --prefix "$tmp" --no-audit --no-fund --no-update-notifier \
-            --loglevel=error "zarrita@$ZARRITA" "@zarrita/storage@$ZARRITA_STORAGE" >"$W/npm.log" 2>&1; then
-            touch "$tmp/.complete"
-            mv -T "$tmp" "$MODS" 2>/dev/null || rm -rf "$tmp"
-        else
-            rm -rf "$tmp"
-        fi
-    fi
-fi
-if [ -e "$MODS/.complete" ]; then
+if [ -n "$MODS" ]; then
     echo "5: zarrita.js zarr.get vs zarrfs-cat ..."
     mkdir -p "$W/node"
     cp "$SRC/tools/bench/zarrita_get.mjs" "$W/node/"
-    ln -s "$MODS/node_modules" "$W/node/node_modules"
+    ln -s "$MODS" "$W/node/node_modules"
     read -r _ zsha < <(node "$W/node/zarrita_get.mjs" "$STORE" --sha256)
     [ "$zsha" = "$SHA" ] || { echo "FAIL: zarrita's bytes differ from the input" >&2; exit 1; }
     : >"$W/r5"
