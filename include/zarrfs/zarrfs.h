@@ -135,6 +135,15 @@ typedef struct zf_node {
 size_t zf_node_count(const zf_zarr *z);
 const zf_node *zf_node_at(const zf_zarr *z, size_t i);
 
+/* What the last zf_open or zf_refresh left out of the node list that is no
+ * node's error: keys of consolidated metadata that name no valid node (a
+ * leading "/", an empty, "." or ".." component, a v2 key not ending in
+ * "/.zarray" or "/.zgroup").  One message each, naming the document and the
+ * key; a caller that logs logs them.  The strings live as long as the nodes
+ * (the next zf_refresh that reports a change). */
+size_t zf_warning_count(const zf_zarr *z);
+const char *zf_warning_at(const zf_zarr *z, size_t i);
+
 /* Reads the metadata of the whole store again, the way zf_open did
  * (consolidated metadata, else a walk), after making a remote store forget
  * the sizes and missing keys it remembers.  *changed (may be NULL) is set
