@@ -1,0 +1,207 @@
+/*
+ * test_alloc.c - out of memory while the engine builds JSON: every
+ * allocation the calling thread makes is failed in turn (the nth one, for
+ * n = 1, 2, ... until a run makes no nth allocation) while
+ *  - zf_meta_parse_array parses a v2 array in F order with a filter and a
+ *    compressor (meta_v2.c rebuilds its codecs as a v3 list), and
+ *  - zf_pack writes a sharded array's zarr.json (pack_meta.c);
+ * each run must end in success (then the array decodes a chunk right, or
+ * the packed store opens and reads back the input) or ZF_ENOMEM, never
+ * another error, a crash, or metadata with a piece missing.
+ *
+ * The failures come from malloc, calloc and realloc defined here, which
+ * take the place of the C library's for json-c and the engine too; only
+ * the thread that armed them is failed.  AddressSanitizer has allocators
+ * of its own that these would replace, so under it the test only says it
+ * was skipped.
+ */
+#include "testutil.h"
+
+#include <json-c/json.h>
+#include <zlib.h>
+
+#include "meta.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TA_SKIP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TA_SKIP 1
+#endif
+#endif
+
+#ifndef TA_SKIP
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+
+static _Thread_local long ta_fail_at; /* 0: off; else the allocation to fail */
+static _Thread_local long ta_count;
+
+static int ta_fails(void)
+{
+    return ta_fail_at && ++ta_count == ta_fail_at;
+}
+
+void *malloc(size_t n)
+{
+    return ta_fails() ? NULL : __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    return ta_fails() ? NULL : __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+    return ta_fails() ? NULL : __libc_realloc(p, n);
+}
+
+static void ta_arm(long n)
+{
+    ta_count = 0;
+    ta_fail_at = n;
+}
+
+/* Disarms; 1 if the armed allocation was reached. */
+static int ta_disarm(void)
+{
+    int reached = ta_count >= ta_fail_at;
+    ta_fail_at = 0;
+    return reached;
+}
+
+static char *g_dir;
+
+static void setup(void)
+{
+    g_dir = tu_mkdtemp();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(g_dir);
+    free(g_dir);
+}
+
+/* A 2x3 uint16 v2 array in F order with a delta filter and zlib, parsed
+ * by zf_meta_parse_array (the store's own reading is not failed here: only
+ * the metadata's conversion). */
+START_TEST(test_v2_codecs_out_of_memory)
+{
+    static const char text[] =
+        "{\"zarr_format\": 2, \"shape\": [2, 3], \"chunks\": [2, 3], "
+        "\"dtype\": \"<u2\", \"order\": \"F\", \"fill_value\": 0, "
+        "\"filters\": [{\"id\": \"delta\", \"dtype\": \"<u2\"}], "
+        "\"compressor\": {\"id\": \"zlib\", \"level\": 1}}";
+    tu_writef(g_dir, ".zgroup", "{\"zarr_format\": 2}");
+    zf_zarr *z = tu_open(g_dir, 1);
+    json_object *doc = NULL;
+    zf_err err = {0};
+    ck_assert_int_eq(zf_json_parse(text, strlen(text), "a/.zarray", &doc, &err),
+                     ZF_OK);
+    /* F order: stored column by column, delta coded, then zlib */
+    const uint16_t c_order[6] = {1, 2, 3, 10, 20, 30};
+    const uint16_t f_order[6] = {1, 10, 2, 20, 3, 30};
+    uint8_t raw[12], packed[64];
+    uint16_t prev = 0;
+    for (int i = 0; i < 6; i++) {
+        tu_le16(raw + 2 * i, (uint16_t)(f_order[i] - prev));
+        prev = f_order[i];
+    }
+    uLongf plen = sizeof packed;
+    ck_assert_int_eq(compress2(packed, &plen, raw, sizeof raw, 1), Z_OK);
+    int oks = 0, nomem = 0;
+    for (long n = 1;; n++) {
+        zf_array *a = NULL;
+        ta_arm(n);
+        zf_code c = zf_meta_parse_array(z, "a", 2, doc, text, &a, &err);
+        int reached = ta_disarm();
+        ck_assert_msg(c == ZF_OK || c == ZF_ENOMEM, "allocation %ld failed: "
+                      "code %d: %s", n, c, err.msg);
+        if (c == ZF_OK) {
+            uint16_t got[6];
+            ck_assert_msg(zf_pipeline_decode_full(a->pipe, packed, plen, got,
+                                                  &err) == ZF_OK &&
+                          !memcmp(got, c_order, sizeof got),
+                          "allocation %ld failed: the chunk decodes wrong", n);
+            zf_array_free(a);
+        }
+        oks += c == ZF_OK;
+        nomem += c == ZF_ENOMEM;
+        if (!reached)
+            break;
+    }
+    json_object_put(doc);
+    zf_close(z);
+    printf("v2 codecs: %d runs out of memory, %d fine\n", nomem, oks);
+    ck_assert_int_gt(nomem, 0);
+}
+END_TEST
+
+/* zf_pack of a small sharded array with zstd and crc32c. */
+START_TEST(test_pack_meta_out_of_memory)
+{
+    uint8_t data[64];
+    for (int i = 0; i < 64; i++)
+        data[i] = (uint8_t)(i * 3);
+    char in[4096];
+    snprintf(in, sizeof in, "%s/in.raw", g_dir);
+    tu_write(g_dir, "in.raw", data, sizeof data);
+    int oks = 0, nomem = 0;
+    for (long n = 1;; n++) {
+        char out[4096];
+        snprintf(out, sizeof out, "%s/out%ld", g_dir, n);
+        zf_pack_options po = {.ndim = 2, .shape = {8, 8}, .chunks = {2, 4},
+                              .shards = {4, 8}, .sharded = 1, .dtype = "uint8",
+                              .codec = ZF_PACK_ZSTD, .level = 1, .crc32c = 1,
+                              .threads = 1};
+        int fd = open(in, O_RDONLY);
+        ck_assert_int_ge(fd, 0);
+        zf_err err = {0};
+        ta_arm(n);
+        zf_code c = zf_pack(&po, fd, out, &err);
+        int reached = ta_disarm();
+        close(fd);
+        ck_assert_msg(c == ZF_OK || c == ZF_ENOMEM, "allocation %ld failed: "
+                      "code %d: %s", n, c, err.msg);
+        if (c == ZF_OK) {
+            zf_zarr *z = tu_open(out, 1);
+            zf_array *a = tu_array_get(z, "");
+            uint8_t got[64];
+            size_t nread = 0;
+            ck_assert_int_eq(zf_array_read(a, 0, sizeof got, got, &nread, &err),
+                             ZF_OK);
+            ck_assert_msg(nread == 64 && !memcmp(got, data, 64),
+                          "allocation %ld failed: the packed array reads wrong", n);
+            zf_close(z);
+        }
+        oks += c == ZF_OK;
+        nomem += c == ZF_ENOMEM;
+        if (!reached)
+            break;
+    }
+    printf("pack metadata: %d runs out of memory, %d fine\n", nomem, oks);
+    ck_assert_int_gt(nomem, 0);
+}
+END_TEST
+#endif
+
+int main(void)
+{
+#ifdef TA_SKIP
+    printf("test_alloc: skipped under AddressSanitizer (it replaces malloc)\n");
+    return 0;
+#else
+    Suite *s = suite_create("alloc");
+    TCase *t = tcase_create("alloc");
+    tcase_set_timeout(t, 300);
+    tcase_add_unchecked_fixture(t, tu_base_setup, tu_base_teardown);
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, test_v2_codecs_out_of_memory);
+    tcase_add_test(t, test_pack_meta_out_of_memory);
+    suite_add_tcase(s, t);
+    return tu_run(s);
+#endif
+}
