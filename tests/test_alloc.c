@@ -7,7 +7,9 @@
  *  - zf_pack writes a sharded array's zarr.json (pack_meta.c);
  * each run must end in success (then the array decodes a chunk right, or
  * the packed store opens and reads back the input) or ZF_ENOMEM, never
- * another error, a crash, or metadata with a piece missing.
+ * another error, a crash, or metadata with a piece missing.  And
+ * zf_array_read_async, its first allocation failed, calls done inline (on
+ * the calling thread, before it returns) with ZF_ENOMEM, as zarrfs.h says.
  *
  * The failures come from malloc, calloc and realloc defined here, which
  * take the place of the C library's for json-c and the engine too; only
@@ -18,6 +20,7 @@
 #include "testutil.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <zlib.h>
 
 #include "meta.h"
@@ -186,6 +189,45 @@ START_TEST(test_pack_meta_out_of_memory)
     ck_assert_int_gt(nomem, 0);
 }
 END_TEST
+/* zarrfs.h: zf_array_read_async's done may run inline.  Its queueing
+ * allocation failed, done runs once, on the calling thread, with ZF_ENOMEM,
+ * before the call returns. */
+typedef struct inline_done {
+    pthread_t caller;
+    int calls, on_caller;
+    zf_code code;
+} inline_done;
+
+static void note_done(void *arg, zf_code code, size_t nread, const zf_err *err)
+{
+    inline_done *d = arg;
+    (void)nread;
+    (void)err;
+    d->calls++;
+    d->on_caller = pthread_equal(pthread_self(), d->caller);
+    d->code = code;
+}
+
+START_TEST(test_async_done_inline)
+{
+    tu_writef(g_dir, "zarr.json", "{\"zarr_format\": 3, \"node_type\": "
+              "\"array\", \"shape\": [4], \"data_type\": \"uint8\", "
+              "\"chunk_grid\": {\"name\": \"regular\", \"configuration\": "
+              "{\"chunk_shape\": [4]}}, \"chunk_key_encoding\": {\"name\": "
+              "\"default\"}, \"fill_value\": 7, \"codecs\": " TU_BYTES_LE "}");
+    zf_zarr *z = tu_open(g_dir, 1);
+    zf_array *a = tu_array_get(z, "");
+    uint8_t buf[4];
+    inline_done d = {.caller = pthread_self()};
+    ta_arm(1);
+    zf_array_read_async(a, 0, sizeof buf, buf, note_done, &d);
+    ck_assert(ta_disarm());
+    ck_assert_int_eq(d.calls, 1);
+    ck_assert(d.on_caller);
+    ck_assert_int_eq(d.code, ZF_ENOMEM);
+    zf_close(z);
+}
+END_TEST
 #endif
 
 int main(void)
@@ -201,6 +243,7 @@ int main(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, test_v2_codecs_out_of_memory);
     tcase_add_test(t, test_pack_meta_out_of_memory);
+    tcase_add_test(t, test_async_done_inline);
     suite_add_tcase(s, t);
     return tu_run(s);
 #endif

@@ -28,6 +28,8 @@
  */
 #include "testutil.h"
 
+#include <json-c/json.h>
+
 static char *g_dir;
 
 static void setup(void)
@@ -962,6 +964,13 @@ START_TEST(test_consolidated_hostile_keys)
         ck_assert_msg(found, "no warning names %s", quoted);
     }
     ck_assert_ptr_null(zf_warning_at(z, (size_t)nbad));
+    /* zarrfs.h: a consolidated array's metadata_json is its entry,
+     * re-serialised: the same JSON, not the stored spelling */
+    const char *mj = zf_array_get_info(tu_array_get(z, "good"))->metadata_json;
+    json_object *got = json_tokener_parse(mj), *exp = json_tokener_parse(arr);
+    ck_assert_msg(got && exp && json_object_equal(got, exp), "%s", mj);
+    json_object_put(got);
+    json_object_put(exp);
     size_t len;
     uint8_t *b = read_all(z, "good", &len);
     ck_assert(len == 4 && memcmp(b, "\1\2\3\4", 4) == 0);
