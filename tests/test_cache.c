@@ -4,7 +4,9 @@
  *  - the cache module: single flight (a second acquirer waits and then sees
  *    the loader's bytes), eviction within the budget, prefetch never
  *    evicting, stale tags replaced (also while the old version is still
- *    loading), failed loads dropped;
+ *    loading), failed loads dropped; the per-thread scratch of decode.h
+ *    given back after a chunk larger than ZF_SCRATCH_KEEP, and reads that
+ *    still work when no thread key can be made;
  *  - reads through them: a sharded and an unsharded array packed from known
  *    data (zf_pack), read by many threads at random offsets and by
  *    sequential small reads (which trigger prefetch), with a cache of a few
@@ -16,9 +18,13 @@
  */
 #include "testutil.h"
 
+#include <json-c/json.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sys/wait.h>
 
 #include "cache.h"
+#include "decode.h"
 #include "engine.h"
 #include "pool.h"
 
@@ -112,6 +118,51 @@ START_TEST(test_budget_and_prefetch)
 }
 END_TEST
 
+/* decode.h's bound on scratch: a box of a chunk larger than ZF_SCRATCH_KEEP
+ * is decoded aside in the thread's scratch, which zf_scratch_done then
+ * gives back; a small chunk's buffer is kept for the next one. */
+static void decode_part(zf_scratch *s, uint64_t n)
+{
+    json_object *codecs = json_tokener_parse(
+        "[{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}]");
+    const zf_dtype *dt = zf_dtype_by_name("uint8");
+    uint8_t fill = 0;
+    zf_pipeline *p;
+    zf_err err;
+    ck_assert_int_eq(zf_pipeline_new(codecs, 1, &n, dt, &fill, 0, &p, &err), ZF_OK);
+    json_object_put(codecs);
+    uint8_t *chunk = malloc(n), out[16];
+    for (uint64_t i = 0; i < n; i++)
+        chunk[i] = (uint8_t)(i * 13);
+    uint64_t lo = n - 16, count = 16;
+    zf_view dst = {out, {1}};
+    ck_assert_int_eq(zf_decode_box(p, chunk, n, &lo, &count, &dst, s, NULL, &err),
+                     ZF_OK);
+    ck_assert(memcmp(out, chunk + lo, 16) == 0);
+    free(chunk);
+    zf_pipeline_free(p);
+}
+
+START_TEST(test_scratch_bound)
+{
+    zf_scratch spare = {0};
+    zf_scratch *s = zf_scratch_get(&spare);
+    ck_assert_ptr_ne(s, &spare);
+    ck_assert_ptr_eq(zf_scratch_get(&spare), s); /* the thread's own */
+    decode_part(s, (uint64_t)3 * ZF_SCRATCH_KEEP);
+    ck_assert_uint_ge(s->a.cap, 3 * ZF_SCRATCH_KEEP); /* decoded aside */
+    zf_scratch_done(s);
+    zf_buf *bufs[] = {&s->in, &s->a, &s->b, &s->c};
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_le(bufs[i]->cap, ZF_SCRATCH_KEEP);
+    decode_part(s, 100000);
+    uint8_t *kept = s->a.p;
+    zf_scratch_done(s);
+    ck_assert_ptr_eq(s->a.p, kept);
+    ck_assert_uint_ge(s->a.cap, 100000);
+}
+END_TEST
+
 /* ---- reads through the machinery ------------------------------------------ */
 
 #define N0 96
@@ -129,7 +180,14 @@ static void make_data(void)
         tu_le16(g_data + 2 * i, (uint16_t)(i * 7 + (tu_next(&r) & 0xff)));
 }
 
+static void pack_codec(const char *name, int sharded, zf_pack_codec codec);
+
 static void pack(const char *name, int sharded)
+{
+    pack_codec(name, sharded, ZF_PACK_ZSTD);
+}
+
+static void pack_codec(const char *name, int sharded, zf_pack_codec codec)
 {
     char in[4096], out[4096];
     snprintf(in, sizeof in, "%s/in.raw", g_dir);
@@ -140,7 +198,7 @@ static void pack(const char *name, int sharded)
     fclose(f);
     zf_pack_options o = {.ndim = 3, .shape = {N0, N1, N2}, .chunks = {16, 16, 8},
                          .shards = {32, 32, 40}, .sharded = sharded,
-                         .dtype = "uint16", .codec = ZF_PACK_ZSTD, .level = 1,
+                         .dtype = "uint16", .codec = codec, .level = 1,
                          .crc32c = sharded, .threads = 2};
     int fd = open(in, O_RDONLY);
     zf_err err;
@@ -457,6 +515,57 @@ START_TEST(test_replaced_while_loading)
 }
 END_TEST
 
+/* decode.h: a failed pthread_key_create (every key taken) leaves reads
+ * working, on scratch of their own.  In a child process: take every key
+ * there is, and give every key a pointer to garbage (what a scratch key
+ * that was never made would read back), then read part of an uncompressed chunk
+ * (no codec needs a key of its own) through the decode path that uses
+ * scratch (no cache room: decoded aside, then copied); the bytes must be
+ * right. */
+static int read_without_keys(const char *path)
+{
+    static uint8_t garbage[256];
+    memset(garbage, 0xff, sizeof garbage);
+    pthread_key_t k;
+    int made = 0;
+    while (pthread_key_create(&k, NULL) == 0)
+        made++;
+    /* every key there is, ours or not (this process only reads, then exits) */
+    for (unsigned i = 0; i < PTHREAD_KEYS_MAX; i++)
+        pthread_setspecific((pthread_key_t)i, garbage);
+    zf_options o = {.threads = 1, .cache_bytes = 1, .no_prefetch = 1};
+    zf_zarr *z;
+    zf_array *a;
+    zf_err err;
+    if (made == 0 || zf_open(path, &o, &z, &err) != ZF_OK ||
+        zf_array_get(z, "", &a, &err) != ZF_OK)
+        return 2;
+    uint8_t buf[100];
+    size_t got = 0;
+    int ok = zf_array_read(a, 1000, sizeof buf, buf, &got, &err) == ZF_OK &&
+             got == sizeof buf && memcmp(buf, g_data + 1000, sizeof buf) == 0;
+    zf_close(z);
+    return ok ? 0 : 1;
+}
+
+START_TEST(test_no_thread_keys)
+{
+    char path[4096];
+    pack_codec("raw.zarr", 0, ZF_PACK_NONE);
+    snprintf(path, sizeof path, "%s/raw.zarr", g_dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(read_without_keys(path));
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st), "the read without thread keys crashed "
+                  "(signal %d)", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    ck_assert_msg(WEXITSTATUS(st) == 0, "the read without thread keys %s",
+                  WEXITSTATUS(st) == 2 ? "could not start" : "read wrong bytes");
+}
+END_TEST
+
 /* Readers following each other through the same part of the array with
  * asynchronous reads, as the mount's concurrent readahead of one file does:
  * the reads run on the engine's own threads and wait on chunks that prefetch
@@ -536,6 +645,7 @@ int main(void)
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, test_single_flight);
     tcase_add_test(unit, test_budget_and_prefetch);
+    tcase_add_test(unit, test_scratch_bound);
     suite_add_tcase(s, unit);
     TCase *reads = tcase_create("reads");
     tcase_set_timeout(reads, 300);
@@ -546,6 +656,7 @@ int main(void)
     tcase_add_loop_test(reads, test_sequential_prefetch, 0, 4);
     tcase_add_test(reads, test_replaced_shard);
     tcase_add_loop_test(reads, test_replaced_while_loading, 0, 2);
+    tcase_add_test(reads, test_no_thread_keys);
     tcase_add_loop_test(reads, test_followers_with_prefetch, 0, 2);
     suite_add_tcase(s, reads);
     return tu_run(s);
