@@ -173,10 +173,14 @@ zf_cache_result zf_cache_acquire(zf_cache *c, const void *owner,
     *out = NULL;
     pthread_mutex_lock(&c->lock);
     zf_centry *e = find(c, owner, key, off);
-    if (e && (e->tag != tag || e->size != size) && e->state == READY) {
+    if (e && (e->tag != tag || e->size != size)) {
+        /* Stale: the key changed under us.  An entry still loading the
+         * old version leaves the table too (its loader and waiters keep it,
+         * they asked for that version): waiting for it would serve this
+         * caller, who has seen the new version, the old bytes. */
         if (c->counters)
             atomic_fetch_add(&c->counters->stale, 1);
-        unlink_entry(c, e); /* stale: the shard changed under us */
+        unlink_entry(c, e);
         if (e->refs == 0)
             entry_free(e);
         e = NULL;

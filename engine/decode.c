@@ -6,6 +6,7 @@
 #include <string.h>
 
 static pthread_key_t scratch_key;
+static int scratch_key_made; /* 0: pthread_key_create failed (no keys left) */
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
 static void scratch_destroy(void *p)
@@ -16,18 +17,28 @@ static void scratch_destroy(void *p)
 
 static void scratch_init(void)
 {
-    pthread_key_create(&scratch_key, scratch_destroy);
+    scratch_key_made = pthread_key_create(&scratch_key, scratch_destroy) == 0;
 }
 
-zf_scratch *zf_scratch_get(void)
+zf_scratch *zf_scratch_get(zf_scratch *spare)
 {
     pthread_once(&scratch_once, scratch_init);
+    if (!scratch_key_made)
+        return spare;
     zf_scratch *s = pthread_getspecific(scratch_key);
     if (!s && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
         free(s);
         s = NULL;
     }
-    return s;
+    return s ? s : spare;
+}
+
+void zf_scratch_done(zf_scratch *s)
+{
+    zf_buf *bufs[] = {&s->in, &s->a, &s->b, &s->c};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        if (bufs[i]->cap > ZF_SCRATCH_KEEP)
+            zf_buf_free(bufs[i]);
 }
 
 void zf_scratch_free(zf_scratch *s)

@@ -21,9 +21,23 @@ typedef struct zf_scratch {
 
 void zf_scratch_free(zf_scratch *s);
 
+/* Memory: scratch is outside the cache budget, so it is bounded by use.
+ * While a chunk decodes, each of its four buffers holds at most twice what
+ * that stage needs (zf_buf_reserve doubles), i.e. about 2x the chunk's
+ * largest stage, on each thread decoding.  Between chunks, zf_scratch_done
+ * keeps only buffers of at most ZF_SCRATCH_KEEP bytes: a thread keeps at
+ * most 4 x ZF_SCRATCH_KEEP, so small chunks reuse their buffers and a large
+ * one gives its memory back when it is done. */
+#define ZF_SCRATCH_KEEP ((size_t)4 << 20)
+
 /* The calling thread's scratch buffers, created on first use and freed when
- * the thread exits; NULL if out of memory. */
-zf_scratch *zf_scratch_get(void);
+ * the thread exits; or, when they cannot be had (out of memory, or no
+ * thread-specific key), `spare`, zeroed by the caller, who frees it with
+ * zf_scratch_free after use. */
+zf_scratch *zf_scratch_get(zf_scratch *spare);
+
+/* Ends one use of s: frees its buffers larger than ZF_SCRATCH_KEEP. */
+void zf_scratch_done(zf_scratch *s);
 
 /* Decodes the encoded chunk in[0..inlen) of p (which must not be sharded)
  * and copies the box at `lo` of `count` elements (in p->shape coordinates)

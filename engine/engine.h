@@ -81,6 +81,8 @@ typedef struct zf_nodeset {
     size_t count;
     size_t *by_path;   /* node indexes in strcmp order of their paths */
     int consolidated;  /* read from consolidated metadata */
+    char **warnings;   /* what was left out, and why (zf_warning_at) */
+    size_t nwarnings;
 } zf_nodeset;
 
 struct zf_zarr {

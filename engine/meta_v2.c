@@ -5,6 +5,7 @@
  * bytes->bytes codecs after it, in that order.  Chunk keys use the v2
  * encoding with the array's dimension_separator.
  */
+#include "jsonb.h"
 #include "meta.h"
 
 #include <json-c/json.h>
@@ -67,6 +68,8 @@ static zf_code parse_fill(zf_array *a, json_object *doc, zf_err *err)
             return zf_err_set(err, ZF_EMETA, "fill_value %g is not an integer "
                               "of %s", d, a->dt->name);
         json_object *i = json_object_new_int64((int64_t)d);
+        if (!i)
+            return zf_err_set(err, ZF_ENOMEM, "out of memory");
         zf_code c = zf_dtype_parse_fill(a->dt, i, a->fill, err);
         json_object_put(i);
         return c;
@@ -97,40 +100,41 @@ static zf_code parse_separator(zf_array *a, json_object *doc, zf_err *err)
 static zf_code codec_list(zf_array *a, json_object *doc, int big,
                           json_object **out, zf_err *err)
 {
-    json_object *order = get(doc, "order"), *list = json_object_new_array();
+    json_object *order = get(doc, "order");
     const char *o = order ? json_object_get_string(order) : "C";
-    if (!o || (strcmp(o, "C") != 0 && strcmp(o, "F") != 0)) {
-        json_object_put(list);
+    if (!o || (strcmp(o, "C") != 0 && strcmp(o, "F") != 0))
         return zf_err_set(err, ZF_EMETA, "order must be \"C\" or \"F\"");
-    }
+    json_object *filters = get(doc, "filters"), *comp = get(doc, "compressor");
+    int has_filters = filters && !json_object_is_type(filters, json_type_null);
+    if (has_filters && !json_object_is_type(filters, json_type_array))
+        return zf_err_set(err, ZF_EMETA, "filters must be an array or null");
+    int ok = 1;
+    json_object *list = json_object_new_array();
     if (o[0] == 'F' && a->ndim > 1) {
         /* An F-order chunk is the C-order layout of the reversed shape. */
-        json_object *perm = json_object_new_array(), *t = json_object_new_object(),
-                    *conf = json_object_new_object();
+        json_object *perm = json_object_new_array(), *t = json_object_new_object();
         for (int d = a->ndim - 1; d >= 0; d--)
-            json_object_array_add(perm, json_object_new_int(d));
-        json_object_object_add(conf, "order", perm);
-        json_object_object_add(t, "name", json_object_new_string("transpose"));
-        json_object_object_add(t, "configuration", conf);
-        json_object_array_add(list, t);
+            zf_jadd(&ok, perm, NULL, json_object_new_int(d));
+        zf_jadd(&ok, t, "name", json_object_new_string("transpose"));
+        zf_jadd(&ok, t, "configuration",
+                zf_jadd(&ok, json_object_new_object(), "order", perm));
+        zf_jadd(&ok, list, NULL, t);
     }
-    json_object *b = json_object_new_object(), *bc = json_object_new_object();
-    json_object_object_add(bc, "endian", json_object_new_string(big ? "big" : "little"));
-    json_object_object_add(b, "name", json_object_new_string("bytes"));
-    json_object_object_add(b, "configuration", bc);
-    json_object_array_add(list, b);
-    json_object *filters = get(doc, "filters"), *comp = get(doc, "compressor");
-    if (filters && !json_object_is_type(filters, json_type_null)) {
-        if (!json_object_is_type(filters, json_type_array)) {
-            json_object_put(list);
-            return zf_err_set(err, ZF_EMETA, "filters must be an array or null");
-        }
-        for (size_t i = 0; i < json_object_array_length(filters); i++)
-            json_object_array_add(list, json_object_get(
-                                            json_object_array_get_idx(filters, i)));
-    }
+    json_object *b = json_object_new_object();
+    zf_jadd(&ok, b, "name", json_object_new_string("bytes"));
+    zf_jadd(&ok, b, "configuration",
+            zf_jadd(&ok, json_object_new_object(), "endian",
+                    json_object_new_string(big ? "big" : "little")));
+    zf_jadd(&ok, list, NULL, b);
+    for (size_t i = 0; has_filters && i < json_object_array_length(filters); i++)
+        zf_jadd(&ok, list, NULL,
+                json_object_get(json_object_array_get_idx(filters, i)));
     if (comp && !json_object_is_type(comp, json_type_null))
-        json_object_array_add(list, json_object_get(comp));
+        zf_jadd(&ok, list, NULL, json_object_get(comp));
+    if (!ok) {
+        json_object_put(list);
+        return zf_err_set(err, ZF_ENOMEM, "out of memory");
+    }
     *out = list;
     return ZF_OK;
 }

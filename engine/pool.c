@@ -202,7 +202,10 @@ zf_code zf_pool_submit(zf_pool *p, zf_job_kind kind, zf_group *g,
         fn(arg);
         return ZF_OK;
     }
-    if (kind == ZF_JOB_IO && p->io_n == 0)
+    /* Once the pool is stopping the I/O threads may be gone (a prefetch
+     * still running at zf_pool_free queues I/O): the decode threads, which
+     * run until every queue they serve is empty, take the job instead. */
+    if (kind == ZF_JOB_IO && (p->io_n == 0 || p->stopping))
         kind = ZF_JOB_TASK;
     if (g)
         g->pending++;

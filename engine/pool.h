@@ -21,7 +21,9 @@
  *
  * Ownership: zf_pool_new/zf_pool_free; a group lives on the waiter's stack.
  * Thread safety: everything may be called from any thread, including jobs.
- * zf_pool_free waits for queued jobs to finish.
+ * zf_pool_free waits for queued jobs to finish, and runs the jobs they queue
+ * meanwhile (an I/O job queued after the I/O threads stopped runs as a
+ * decode job).
  */
 #ifndef ZF_POOL_H
 #define ZF_POOL_H

@@ -81,13 +81,19 @@ static zf_code run(zf_task *t)
         }
         return c;
     }
-    zf_scratch *s = zf_scratch_get();
-    if (!s)
-        return zf_err_set(&t->err, ZF_ENOMEM, "%s: out of memory", t->key);
-    zf_code c = t->src ? ZF_OK : fetch_self(t, s);
+    zf_scratch spare = {0};
+    zf_scratch *s = zf_scratch_get(&spare);
+    int own_src = !t->src;
+    zf_code c = own_src ? fetch_self(t, s) : ZF_OK;
     int in_place = 0;
     if (c == ZF_OK)
         c = decode(t, s, &in_place);
+    if (own_src) { /* (the bytes were in s->in, which goes now) */
+        t->src = NULL;
+        t->srclen = 0;
+    }
+    zf_scratch_done(s);
+    zf_scratch_free(&spare);
     if (c != ZF_OK)
         return c;
     atomic_fetch_add(&ctr->chunks_decoded, 1);

@@ -58,6 +58,9 @@ void zf_nodeset_free(zf_nodeset *ns)
         free((char *)ns->nodes[i].path);
         free((char *)ns->nodes[i].error);
     }
+    for (size_t i = 0; i < ns->nwarnings; i++)
+        free(ns->warnings[i]);
+    free(ns->warnings);
     free(ns->nodes);
     free(ns->arrays);
     free(ns->codes);
@@ -380,26 +383,72 @@ static int cmp_entries(const void *x, const void *y)
     }
 }
 
-/* Collects the nodes of a v2 .zmetadata ("a/b/.zarray" keys) or of v3
- * consolidated_metadata ("a/b" keys), the root excluded. */
-static size_t collect(json_object *meta, int format, entry *out, size_t cap)
+/* Adds a warning to the set: something left out (zf_warning_at).  Out of
+ * memory, the warning is lost; the load goes on. */
+static void warn(loader *ld, const char *doc, const char *key, const char *why)
 {
+    zf_nodeset *ns = ld->set;
+    zf_err msg;
+    zf_err_set(&msg, ZF_EMETA, "%s key \"%s\" left out: %s", doc, key, why);
+    char **w = realloc(ns->warnings, (ns->nwarnings + 1) * sizeof *w);
+    if (!w)
+        return;
+    ns->warnings = w;
+    if ((w[ns->nwarnings] = strdup(msg.msg)))
+        ns->nwarnings++;
+}
+
+/* Why the node path of a consolidated key cannot be used (NULL: it can).
+ * Such a key would name a node outside the store, two nodes at once, or
+ * one that no walk would find. */
+static const char *bad_node_path(const char *path, size_t len)
+{
+    if (len == 0)
+        return "an empty node path (only the root's own key may have one)";
+    if (len > ZF_MAX_NODE_PATH)
+        return "the node path is too long";
+    char buf[ZF_MAX_NODE_PATH + 1];
+    memcpy(buf, path, len);
+    buf[len] = 0;
+    if (!zf_store_key_is_safe(buf) || buf[len - 1] == '/')
+        return "a leading \"/\", or an empty, \".\" or \"..\" component";
+    return NULL;
+}
+
+/* Collects the nodes of a v2 .zmetadata ("a/b/.zarray" keys) or of v3
+ * consolidated_metadata ("a/b" keys), the root excluded.  Keys that name
+ * no valid node are left out with a warning. */
+static size_t collect(loader *ld, json_object *meta, int format, entry *out,
+                      size_t cap)
+{
+    const char *doc_name = format == 2 ? ".zmetadata:"
+                                       : "zarr.json: consolidated_metadata";
     size_t n = 0;
     json_object_object_foreach(meta, key, doc) {
-        if (n == cap || !json_object_is_type(doc, json_type_object) ||
-            strlen(key) > ZF_MAX_NODE_PATH)
+        if (n == cap || !json_object_is_type(doc, json_type_object))
             continue;
         entry e = {key, doc, format, 0};
+        size_t kl = strlen(key), pl = kl;
         if (format == 2) {
-            size_t kl = strlen(key);
             int arr = kl >= 7 && !strcmp(key + kl - 7, ".zarray");
             int grp = kl >= 7 && !strcmp(key + kl - 7, ".zgroup");
             if ((!arr && !grp) || kl == 7)
                 continue; /* .zattrs, the root */
+            if (key[kl - 8] != '/') {
+                warn(ld, doc_name, key, "not a node's metadata key (PATH/.zarray "
+                     "or PATH/.zgroup)");
+                continue;
+            }
             e.group = grp;
+            pl = kl - 8;
         } else {
             json_object *nt = get(doc, "node_type");
             e.group = nt && !strcmp(json_object_get_string(nt), "group");
+        }
+        const char *why = bad_node_path(key, pl);
+        if (why) {
+            warn(ld, doc_name, key, why);
+            continue;
         }
         out[n++] = e;
     }
@@ -413,7 +462,7 @@ static zf_code add_consolidated(loader *ld, json_object *meta, int format,
     entry *es = calloc(cap ? cap : 1, sizeof *es);
     if (!es)
         return ZF_ENOMEM;
-    size_t n = collect(meta, format, es, cap);
+    size_t n = collect(ld, meta, format, es, cap);
     /* v2 keys end in "/.zarray": strip it into a copy for the node path. */
     zf_code c = ZF_OK;
     char **paths = calloc(n ? n : 1, sizeof *paths);

@@ -91,6 +91,16 @@ const zf_node *zf_node_at(const zf_zarr *z, size_t i)
     return i < z->tree->count ? &z->tree->nodes[i] : NULL;
 }
 
+size_t zf_warning_count(const zf_zarr *z)
+{
+    return z->tree->nwarnings;
+}
+
+const char *zf_warning_at(const zf_zarr *z, size_t i)
+{
+    return i < z->tree->nwarnings ? z->tree->warnings[i] : NULL;
+}
+
 zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out, zf_err *err)
 {
     while (path[0] == '/')

@@ -412,6 +412,7 @@ static void zfs_read_start(fuse_req_t req, const zfs_tree *t,
                            .buf = buf, .head = head_len, .data_off = data_off,
                            .changes = zfs_push_changes(fs)};
     zfs_inflight_begin(fs);
+    /* (zfs_read_done may run inline, and then r is gone: nothing after) */
     zf_array_read_async(n->array, data_off, data_len, buf + head_len,
                         zfs_read_done, r);
 }

@@ -24,7 +24,8 @@
  *    header's length (a read across the boundary takes both).
  *  - Reads of array bytes are answered asynchronously: the handler starts
  *    zf_array_read_async and returns; the engine's completion replies and
- *    frees the buffer.  zfs_fs_wait_idle blocks until every such read has
+ *    frees the buffer (it may run inline, inside the handler, which then
+ *    touches nothing of the read after the call).  zfs_fs_wait_idle blocks until every such read has
  *    replied; call it after the session loop ends and before the session,
  *    the store or the tree is torn down.
  *  - A failed read replies EIO and is logged once per (array, message).

@@ -272,10 +272,13 @@ static int zfs_tree_add_dirs(zfs_tree *t, const zfs_dirset *dirs)
     return 0;
 }
 
-/* Adds the files of every node, and gives directories their group's mtime. */
+/* Adds the files of every node, and gives directories their group's mtime;
+ * logs what the engine left out of the node list. */
 static int zfs_tree_add_nodes(zfs_tree *t, zf_zarr *z, const zfs_dirset *dirs,
                               int root_array, const char *root_name)
 {
+    for (size_t i = 0; i < zf_warning_count(z); i++)
+        zfs_log_note(t->notes, LOG_WARNING, "%s", zf_warning_at(z, i));
     for (size_t i = 0; i < zf_node_count(z); i++) {
         const zf_node *nd = zf_node_at(z, i);
         const char *why = "it lies inside the root array";

@@ -3,18 +3,29 @@
  * fetches and prefetch, by themselves and under concurrency:
  *  - the cache module: single flight (a second acquirer waits and then sees
  *    the loader's bytes), eviction within the budget, prefetch never
- *    evicting, stale tags replaced, failed loads dropped;
+ *    evicting, stale tags replaced (also while the old version is still
+ *    loading), failed loads dropped; the per-thread scratch of decode.h
+ *    given back after a chunk larger than ZF_SCRATCH_KEEP, and reads that
+ *    still work when no thread key can be made;
  *  - reads through them: a sharded and an unsharded array packed from known
  *    data (zf_pack), read by many threads at random offsets and by
  *    sequential small reads (which trigger prefetch), with a cache of a few
  *    chunks, a big cache and no cache room at all, prefetch on and off, on
- *    1 and 8 threads: every byte equal to the input.
+ *    1 and 8 threads: every byte equal to the input;
+ *  - a key replaced while a reader is held inside its load of the old
+ *    version (a store wrapper holds the read): a later reader gets the new
+ *    bytes, through the chunk cache and through the shard-index cache.
  */
 #include "testutil.h"
 
+#include <json-c/json.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sys/wait.h>
 
 #include "cache.h"
+#include "decode.h"
+#include "engine.h"
 #include "pool.h"
 
 /* ---- the cache module ---------------------------------------------------- */
@@ -50,6 +61,24 @@ START_TEST(test_single_flight)
     ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 8, 100, ZF_CACHE_LOOKUP, &a),
                      ZF_CACHE_NONE);
     ck_assert_uint_eq(zf_cache_bytes(c), 0);
+    /* a new tag while the old version is still loading: a new entry to
+     * load, not the old one to wait for; each loader keeps its own */
+    ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 8, 100, ZF_CACHE_INSERT, &a),
+                     ZF_CACHE_LOAD);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 9, 100, ZF_CACHE_INSERT, &b),
+                     ZF_CACHE_LOAD);
+    ck_assert_ptr_ne(a, b);
+    memset(a->data, 1, 100);
+    memset(b->data, 2, 100);
+    zf_cache_publish(c, a, 1);
+    zf_cache_publish(c, b, 1);
+    zf_cache_release(c, a);
+    zf_cache_release(c, b);
+    ck_assert_int_eq(zf_cache_acquire(c, c, "k", 0, 9, 100, ZF_CACHE_LOOKUP, &a),
+                     ZF_CACHE_HIT);
+    ck_assert_int_eq(a->data[0], 2);
+    zf_cache_release(c, a);
+    ck_assert_uint_eq(zf_cache_bytes(c), 100);
     zf_cache_free(c);
     zf_pool_free(pool);
 }
@@ -112,6 +141,51 @@ START_TEST(test_budget_and_prefetch)
 }
 END_TEST
 
+/* decode.h's bound on scratch: a box of a chunk larger than ZF_SCRATCH_KEEP
+ * is decoded aside in the thread's scratch, which zf_scratch_done then
+ * gives back; a small chunk's buffer is kept for the next one. */
+static void decode_part(zf_scratch *s, uint64_t n)
+{
+    json_object *codecs = json_tokener_parse(
+        "[{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}]");
+    const zf_dtype *dt = zf_dtype_by_name("uint8");
+    uint8_t fill = 0;
+    zf_pipeline *p;
+    zf_err err;
+    ck_assert_int_eq(zf_pipeline_new(codecs, 1, &n, dt, &fill, 0, &p, &err), ZF_OK);
+    json_object_put(codecs);
+    uint8_t *chunk = malloc(n), out[16];
+    for (uint64_t i = 0; i < n; i++)
+        chunk[i] = (uint8_t)(i * 13);
+    uint64_t lo = n - 16, count = 16;
+    zf_view dst = {out, {1}};
+    ck_assert_int_eq(zf_decode_box(p, chunk, n, &lo, &count, &dst, s, NULL, &err),
+                     ZF_OK);
+    ck_assert(memcmp(out, chunk + lo, 16) == 0);
+    free(chunk);
+    zf_pipeline_free(p);
+}
+
+START_TEST(test_scratch_bound)
+{
+    zf_scratch spare = {0};
+    zf_scratch *s = zf_scratch_get(&spare);
+    ck_assert_ptr_ne(s, &spare);
+    ck_assert_ptr_eq(zf_scratch_get(&spare), s); /* the thread's own */
+    decode_part(s, (uint64_t)3 * ZF_SCRATCH_KEEP);
+    ck_assert_uint_ge(s->a.cap, 3 * ZF_SCRATCH_KEEP); /* decoded aside */
+    zf_scratch_done(s);
+    zf_buf *bufs[] = {&s->in, &s->a, &s->b, &s->c};
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_le(bufs[i]->cap, ZF_SCRATCH_KEEP);
+    decode_part(s, 100000);
+    uint8_t *kept = s->a.p;
+    zf_scratch_done(s);
+    ck_assert_ptr_eq(s->a.p, kept);
+    ck_assert_uint_ge(s->a.cap, 100000);
+}
+END_TEST
+
 /* ---- reads through the machinery ------------------------------------------ */
 
 #define N0 96
@@ -129,7 +203,14 @@ static void make_data(void)
         tu_le16(g_data + 2 * i, (uint16_t)(i * 7 + (tu_next(&r) & 0xff)));
 }
 
+static void pack_codec(const char *name, int sharded, zf_pack_codec codec);
+
 static void pack(const char *name, int sharded)
+{
+    pack_codec(name, sharded, ZF_PACK_ZSTD);
+}
+
+static void pack_codec(const char *name, int sharded, zf_pack_codec codec)
 {
     char in[4096], out[4096];
     snprintf(in, sizeof in, "%s/in.raw", g_dir);
@@ -140,7 +221,7 @@ static void pack(const char *name, int sharded)
     fclose(f);
     zf_pack_options o = {.ndim = 3, .shape = {N0, N1, N2}, .chunks = {16, 16, 8},
                          .shards = {32, 32, 40}, .sharded = sharded,
-                         .dtype = "uint16", .codec = ZF_PACK_ZSTD, .level = 1,
+                         .dtype = "uint16", .codec = codec, .level = 1,
                          .crc32c = sharded, .threads = 2};
     int fd = open(in, O_RDONLY);
     zf_err err;
@@ -309,6 +390,211 @@ START_TEST(test_replaced_shard)
 }
 END_TEST
 
+/* A store that holds one read open: the first read of `key` reads its
+ * bytes and then waits until the test opens the gate.  It stands in
+ * for a loader that has read the old version of a key and is still
+ * decoding it when the key is replaced.  It is injected by swapping
+ * z->store after zf_open (the store interface, store.h). */
+typedef struct gate_store {
+    zf_store base;
+    zf_store *inner;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    const char *key;
+    int seen, held, open;
+} gate_store;
+
+static void gate_read(zf_store *s, zf_range_req *r, size_t n)
+{
+    gate_store *g = (gate_store *)s;
+    zf_store_read(g->inner, r, n);
+    pthread_mutex_lock(&g->lock);
+    int hold = 0;
+    for (size_t i = 0; i < n; i++)
+        hold |= strcmp(r[i].key, g->key) == 0 && ++g->seen == 1;
+    if (hold) {
+        g->held = 1;
+        pthread_cond_broadcast(&g->cond);
+        while (!g->open)
+            pthread_cond_wait(&g->cond, &g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+}
+
+static zf_code gate_stat(zf_store *s, const char *key, zf_store_stat *st,
+                         zf_err *err)
+{
+    return zf_store_stat_key(((gate_store *)s)->inner, key, st, err);
+}
+
+static zf_code gate_list(zf_store *s, const char *prefix,
+                         void (*fn)(void *, const char *, int), void *arg,
+                         zf_err *err)
+{
+    zf_store *in = ((gate_store *)s)->inner;
+    return in->ops->list(in, prefix, fn, arg, err);
+}
+
+static void gate_close(zf_store *s)
+{
+    zf_store_close(((gate_store *)s)->inner);
+}
+
+static const zf_store_ops gate_ops = {gate_read, gate_stat, gate_list,
+                                      gate_close, NULL, NULL};
+
+/* Bytes 16..31: part of the second chunk, so that the chunk is claimed in
+ * the cache, and (sharded) a chunk whose offset in its shard depends on the
+ * size of the one before. */
+#define GATED_AT 16
+#define GATED_CHUNK "c/0/0/1"
+
+typedef struct gated_read {
+    zf_array *a;
+    uint8_t buf[16];
+    zf_code code;
+    atomic_int done;
+} gated_read;
+
+static void *gated_read_run(void *p)
+{
+    gated_read *r = p;
+    size_t got = 0;
+    zf_err err;
+    r->code = zf_array_read(r->a, GATED_AT, sizeof r->buf, r->buf, &got, &err);
+    if (r->code == ZF_OK && got != sizeof r->buf)
+        r->code = ZF_ECORRUPT;
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+/* Reader A reads 16 bytes at GATED_AT and is held inside its read of the
+ * old key: for
+ * _i = 0 the chunk of the plain array (the chunk cache), for _i = 1 the
+ * index of the sharded array's shard (the shard-index cache: the old
+ * offsets applied to the new shard would fail, or with bytes-only codecs
+ * serve wrong bytes).
+ * The key is then replaced by another version, and reader B, which stats
+ * the new version, must get the new bytes (or an error), never the old ones
+ * A is loading.  B is given two seconds before the gate opens: in the
+ * unfixed code it waits on A's entry and then gets A's old bytes. */
+START_TEST(test_replaced_while_loading)
+{
+    static const char *store[] = {"plain.zarr", "sharded.zarr"};
+    char path[2048], key[4096], fresh[4096];
+    snprintf(path, sizeof path, "%s/%s", g_dir, store[_i]);
+    const char *name = _i ? "c/0/0/0" : GATED_CHUNK;
+    snprintf(key, sizeof key, "%s/%s", path, name);
+    zf_options o = {.threads = 4, .no_prefetch = 1};
+    zf_zarr *z;
+    zf_array *a;
+    zf_err err;
+    ck_assert_msg(zf_open(path, &o, &z, &err) == ZF_OK, "%s", err.msg);
+    ck_assert_msg(zf_array_get(z, "", &a, &err) == ZF_OK, "%s", err.msg);
+    gate_store g = {.base = {&gate_ops, "gate", z->store->coalesce_gap,
+                             z->store->coalesce_max},
+                    .inner = z->store, .key = name};
+    pthread_mutex_init(&g.lock, NULL);
+    pthread_cond_init(&g.cond, NULL);
+    z->store = &g.base;
+    uint8_t old[16];
+    memcpy(old, g_data + GATED_AT, sizeof old);
+    gated_read ra = {.a = a}, rb = {.a = a};
+    pthread_t ta, tb;
+    ck_assert_int_eq(pthread_create(&ta, NULL, gated_read_run, &ra), 0);
+    pthread_mutex_lock(&g.lock);
+    while (!g.held)
+        pthread_cond_wait(&g.cond, &g.lock);
+    pthread_mutex_unlock(&g.lock);
+    /* A holds the old bytes: replace the key with other data, every byte
+     * different and less random (so compressed chunks change size) */
+    for (size_t i = 0; i < g_size; i++)
+        g_data[i] = (uint8_t)((g_data[i] ^ 0xA5) & 0xF0);
+    pack("other.zarr", _i != 0);
+    snprintf(fresh, sizeof fresh, "%s/other.zarr/%s", g_dir, name);
+    ck_assert_int_eq(rename(fresh, key), 0);
+    ck_assert_int_eq(pthread_create(&tb, NULL, gated_read_run, &rb), 0);
+    for (int ms = 0; ms < 2000 && !atomic_load(&rb.done); ms += 10)
+        usleep(10000);
+    pthread_mutex_lock(&g.lock);
+    g.open = 1;
+    pthread_cond_broadcast(&g.cond);
+    pthread_mutex_unlock(&g.lock);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    /* A may fail, or (having read the old index only) get the new bytes */
+    ck_assert_msg(ra.code != ZF_OK || memcmp(ra.buf, old, 16) == 0 ||
+                  memcmp(ra.buf, g_data + GATED_AT, 16) == 0,
+                  "the read that began before the replacement got wrong bytes");
+    ck_assert_msg(rb.code == ZF_OK, "the read after the replacement failed "
+                  "(code %d)", rb.code);
+    ck_assert_msg(memcmp(rb.buf, old, 16) != 0,
+                  "the read after the replacement got the old bytes");
+    ck_assert_msg(memcmp(rb.buf, g_data + GATED_AT, 16) == 0,
+                  "the read after the replacement got wrong bytes");
+    zf_close(z);
+    pthread_mutex_destroy(&g.lock);
+    pthread_cond_destroy(&g.cond);
+}
+END_TEST
+
+/* decode.h: a failed pthread_key_create (every key taken) leaves reads
+ * working, on scratch of their own.  In a child process: take every key
+ * there is, and give every key a pointer to garbage (what a scratch key
+ * that was never made would read back), then read part of an uncompressed chunk
+ * (no codec needs a key of its own) through the decode path that uses
+ * scratch (no cache room: decoded aside, then copied); the bytes must be
+ * right. */
+static int read_without_keys(const char *path)
+{
+    static uint8_t garbage[256];
+    memset(garbage, 0xff, sizeof garbage);
+    pthread_key_t k;
+    int made = 0;
+    while (pthread_key_create(&k, NULL) == 0) {
+        pthread_setspecific(k, garbage);
+        made++;
+    }
+#ifndef __SANITIZE_ADDRESS__
+    /* every key there is, ours or not (this process only reads, then
+     * exits), so that a scratch key never made reads garbage whichever
+     * key number it holds; AddressSanitizer's own keys must be left alone */
+    for (unsigned i = 0; i < PTHREAD_KEYS_MAX; i++)
+        pthread_setspecific((pthread_key_t)i, garbage);
+#endif
+    zf_options o = {.threads = 1, .cache_bytes = 1, .no_prefetch = 1};
+    zf_zarr *z;
+    zf_array *a;
+    zf_err err;
+    if (made == 0 || zf_open(path, &o, &z, &err) != ZF_OK ||
+        zf_array_get(z, "", &a, &err) != ZF_OK)
+        return 2;
+    uint8_t buf[100];
+    size_t got = 0;
+    int ok = zf_array_read(a, 1000, sizeof buf, buf, &got, &err) == ZF_OK &&
+             got == sizeof buf && memcmp(buf, g_data + 1000, sizeof buf) == 0;
+    zf_close(z);
+    return ok ? 0 : 1;
+}
+
+START_TEST(test_no_thread_keys)
+{
+    char path[4096];
+    pack_codec("raw.zarr", 0, ZF_PACK_NONE);
+    snprintf(path, sizeof path, "%s/raw.zarr", g_dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(read_without_keys(path));
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st), "the read without thread keys crashed "
+                  "(signal %d)", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    ck_assert_msg(WEXITSTATUS(st) == 0, "the read without thread keys %s",
+                  WEXITSTATUS(st) == 2 ? "could not start" : "read wrong bytes");
+}
+END_TEST
+
 /* Readers following each other through the same part of the array with
  * asynchronous reads, as the mount's concurrent readahead of one file does:
  * the reads run on the engine's own threads and wait on chunks that prefetch
@@ -388,6 +674,7 @@ int main(void)
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, test_single_flight);
     tcase_add_test(unit, test_budget_and_prefetch);
+    tcase_add_test(unit, test_scratch_bound);
     suite_add_tcase(s, unit);
     TCase *reads = tcase_create("reads");
     tcase_set_timeout(reads, 300);
@@ -397,6 +684,8 @@ int main(void)
     tcase_add_loop_test(reads, test_plain_configs, 0, 16);
     tcase_add_loop_test(reads, test_sequential_prefetch, 0, 4);
     tcase_add_test(reads, test_replaced_shard);
+    tcase_add_loop_test(reads, test_replaced_while_loading, 0, 2);
+    tcase_add_test(reads, test_no_thread_keys);
     tcase_add_loop_test(reads, test_followers_with_prefetch, 0, 2);
     suite_add_tcase(s, reads);
     return tu_run(s);

@@ -16,7 +16,10 @@
  *    extension fields refused unless {"must_understand": false}, string
  *    types refused by name;
  *  - the node list: parents before children, siblings by name, kinds and
- *    formats, folders without zarr.json left out;
+ *    formats, folders without zarr.json left out; consolidated metadata
+ *    (v3 and v2) with hostile keys ("../up", "b//c", "/abs", ".", "d/..",
+ *    "foo.zarray", ...): only the good nodes listed, one warning per bad
+ *    key, the good arrays read;
  *  - zf_array_info (shape, chunks, inner, dtype, itemsize, nbytes, ...);
  *  - two layouts built byte by byte: a sharded array whose edge shards and
  *    inner chunks stick out of the array (with empty and missing inner
@@ -24,6 +27,8 @@
  *    chunk; reads clamped to the array's end.
  */
 #include "testutil.h"
+
+#include <json-c/json.h>
 
 static char *g_dir;
 
@@ -881,6 +886,102 @@ START_TEST(test_read_clamped)
 }
 END_TEST
 
+/* ---- hostile keys of consolidated metadata ------------------------------- */
+
+/* Keys that name no valid node: wrong suffixes (v2), empty, "." or ".."
+ * components, a leading "/".  _i = 0: v3 consolidated_metadata, 1: v2
+ * .zmetadata.  Only the good nodes are listed (the root, "g", "g/a",
+ * "good"), each hostile key gives one warning naming it, and the good
+ * arrays read their chunks. */
+static const char *const hostile_v3[] = {"../up", "b//c", "/abs", ".", "d/..",
+                                         "", "g/", NULL};
+static const char *const hostile_v2[] = {"foo.zarray", "x.zarray",
+                                         "../up/.zarray", "b//c/.zarray",
+                                         "/abs/.zarray", "./.zarray",
+                                         "d/../.zarray", "/.zarray",
+                                         "g//.zgroup", NULL};
+
+#define V2_ARRAY "{\"zarr_format\": 2, \"shape\": [4], \"chunks\": [4], " \
+                 "\"dtype\": \"|u1\", \"compressor\": null, \"fill_value\": 0, " \
+                 "\"filters\": null, \"order\": \"C\"}"
+#define V3_ARRAY "{\"zarr_format\": 3, \"node_type\": \"array\", " \
+                 "\"shape\": [4], \"data_type\": \"uint8\", \"chunk_grid\": " \
+                 "{\"name\": \"regular\", \"configuration\": {\"chunk_shape\": " \
+                 "[4]}}, \"chunk_key_encoding\": {\"name\": \"default\"}, " \
+                 "\"fill_value\": 0, \"codecs\": " TU_BYTES_LE "}"
+
+static char *append(char *doc, const char *key, const char *value)
+{
+    char *d = NULL;
+    ck_assert_int_ge(asprintf(&d, "%s%s\"%s\": %s", doc, doc[0] ? ", " : "",
+                              key, value), 0);
+    free(doc);
+    return d;
+}
+
+START_TEST(test_consolidated_hostile_keys)
+{
+    int v2 = _i;
+    const char *const *bad = v2 ? hostile_v2 : hostile_v3;
+    const char *arr = v2 ? V2_ARRAY : V3_ARRAY;
+    char *doc = strdup("");
+    if (v2) {
+        doc = append(doc, ".zgroup", "{\"zarr_format\": 2}");
+        doc = append(doc, "g/.zgroup", "{\"zarr_format\": 2}");
+        doc = append(doc, "g/a/.zarray", arr);
+        doc = append(doc, "good/.zarray", arr);
+    } else {
+        doc = append(doc, "g", "{\"zarr_format\": 3, \"node_type\": \"group\"}");
+        doc = append(doc, "g/a", arr);
+        doc = append(doc, "good", arr);
+    }
+    int nbad = 0;
+    for (; bad[nbad]; nbad++)
+        doc = append(doc, bad[nbad], arr);
+    if (v2)
+        tu_writef(g_dir, ".zmetadata", "{\"zarr_consolidated_format\": 1, "
+                  "\"metadata\": {%s}}", doc);
+    else
+        tu_writef(g_dir, "zarr.json", "{\"zarr_format\": 3, \"node_type\": "
+                  "\"group\", \"attributes\": {}, \"consolidated_metadata\": "
+                  "{\"kind\": \"inline\", \"must_understand\": false, "
+                  "\"metadata\": {%s}}}", doc);
+    free(doc);
+    tu_write(g_dir, v2 ? "good/0" : "good/c/0", "\1\2\3\4", 4);
+    tu_write(g_dir, v2 ? "g/a/0" : "g/a/c/0", "\5\6\7\10", 4);
+    zf_zarr *z = tu_open(g_dir, 1);
+    static const char *const want[] = {"", "g", "g/a", "good"};
+    ck_assert_uint_eq(zf_node_count(z), 4);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_str_eq(zf_node_at(z, i)->path, want[i]);
+    ck_assert_uint_eq(zf_warning_count(z), (size_t)nbad);
+    for (int k = 0; k < nbad; k++) {
+        char quoted[64];
+        snprintf(quoted, sizeof quoted, "key \"%s\" left out", bad[k]);
+        int found = 0;
+        for (size_t w = 0; w < zf_warning_count(z); w++)
+            found |= tu_contains(zf_warning_at(z, w), quoted);
+        ck_assert_msg(found, "no warning names %s", quoted);
+    }
+    ck_assert_ptr_null(zf_warning_at(z, (size_t)nbad));
+    /* zarrfs.h: a consolidated array's metadata_json is its entry,
+     * re-serialised: the same JSON, not the stored spelling */
+    const char *mj = zf_array_get_info(tu_array_get(z, "good"))->metadata_json;
+    json_object *got = json_tokener_parse(mj), *exp = json_tokener_parse(arr);
+    ck_assert_msg(got && exp && json_object_equal(got, exp), "%s", mj);
+    json_object_put(got);
+    json_object_put(exp);
+    size_t len;
+    uint8_t *b = read_all(z, "good", &len);
+    ck_assert(len == 4 && memcmp(b, "\1\2\3\4", 4) == 0);
+    free(b);
+    b = read_all(z, "g/a", &len);
+    ck_assert(len == 4 && memcmp(b, "\5\6\7\10", 4) == 0);
+    free(b);
+    zf_close(z);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("meta");
@@ -911,6 +1012,7 @@ int main(void)
     tcase_add_test(t, test_open_not_a_store);
     tcase_add_test(t, test_array_info);
     tcase_add_test(t, test_read_clamped);
+    tcase_add_loop_test(t, test_consolidated_hostile_keys, 0, 2);
     suite_add_tcase(s, t);
     return tu_run(s);
 }

@@ -5,9 +5,10 @@
  * jobs and wait for them, three levels deep) finish on 1 and on 4 threads
  * without deadlock, including when every worker is inside such a wait;
  * zf_pool_free with nothing queued, and zf_pool_free running what is still
- * queued; I/O jobs on I/O threads of their own (never on a waiter; several
- * at once), queueing decode jobs, and run as decode jobs when a pool has no
- * I/O threads.  Each test case has a timeout, so a deadlock fails instead of
+ * queued, and running an I/O job a job queues while it stops; I/O jobs
+ * on I/O threads of their own (never on a waiter; several at once),
+ * queueing decode jobs, and run as decode jobs when a pool has no I/O
+ * threads.  Each test case has a timeout, so a deadlock fails instead of
  * hanging.
  */
 #include "testutil.h"
@@ -441,6 +442,53 @@ START_TEST(test_io_jobs_without_io_threads)
 }
 END_TEST
 
+/* A prefetch running while zf_pool_free stops the pool queues an I/O job
+ * after the I/O threads have gone: the job must still run (on a decode
+ * thread), not stay queued and leak.  Deterministic: the prefetch waits
+ * until the I/O thread has exited (its /proc task is gone) before it
+ * submits. */
+typedef struct late_ctx {
+    zf_pool *pool;
+    atomic_int io_tid, running;
+    slot late;
+} late_ctx;
+
+static void note_io_thread(void *arg)
+{
+    atomic_store(&((late_ctx *)arg)->io_tid, (int)gettid());
+}
+
+static void submit_after_io_stopped(void *arg)
+{
+    late_ctx *x = arg;
+    atomic_store(&x->running, 1);
+    char task[64];
+    snprintf(task, sizeof task, "/proc/self/task/%d", atomic_load(&x->io_tid));
+    for (int i = 0; i < 10000 && access(task, F_OK) == 0; i++)
+        sleep_us(1000);
+    ck_assert_msg(access(task, F_OK) != 0, "the I/O thread did not stop");
+    ck_assert_int_eq(zf_pool_submit(x->pool, ZF_JOB_IO, NULL, mark, &x->late),
+                     ZF_OK);
+}
+
+START_TEST(test_free_runs_io_queued_while_stopping)
+{
+    late_ctx x = {0};
+    ck_assert_int_eq(zf_pool_new(1, 1, &x.pool, NULL), ZF_OK);
+    zf_group g = {0};
+    ck_assert_int_eq(zf_pool_submit(x.pool, ZF_JOB_IO, &g, note_io_thread, &x),
+                     ZF_OK);
+    zf_group_wait(x.pool, &g);
+    ck_assert_int_ne(atomic_load(&x.io_tid), 0);
+    ck_assert_int_eq(zf_pool_submit(x.pool, ZF_JOB_PREFETCH, NULL,
+                                    submit_after_io_stopped, &x), ZF_OK);
+    while (!atomic_load(&x.running))
+        sleep_us(1000);
+    zf_pool_free(x.pool);
+    ck_assert_int_eq(atomic_load(&x.late.runs), 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pool");
@@ -464,6 +512,7 @@ int main(void)
     tcase_add_test(t, test_io_wakes_waiting_decode_threads);
     tcase_add_test(t, test_free_runs_io_then_decode);
     tcase_add_test(t, test_io_jobs_without_io_threads);
+    tcase_add_test(t, test_free_runs_io_queued_while_stopping);
     suite_add_tcase(s, t);
     return tu_run(s);
 }

@@ -8,15 +8,18 @@
  * batches of requests with one result each, many more keys than the
  * descriptor bound (max_fds = 4, 50 files, 8 threads) all read correctly with
  * the descriptors kept bounded, zf_store_get's size limit, stat and list;
- * a FIFO at a key is an error, not a read that blocks forever.
+ * a FIFO at a key is an error, not a read that blocks forever; the HTTP
+ * store's retry backoff (its range, and jitter of its own per thread).
  */
 #include "testutil.h"
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "store/store.h"
+#include "store/store_http.h"
 
 static char *g_dir;  /* holds secret.txt and the store folder root/ */
 static char g_root[4200];
@@ -533,6 +536,49 @@ START_TEST(test_fifo_key_does_not_hang)
 }
 END_TEST
 
+/* Retry backoff (store_http.h): two processes started alike draw
+ * different jitter for their first retry (an unseeded rand() gives both the
+ * same); each delay lies within 75..125 % of 0.1 s doubling to 5 s; and the
+ * process's rand() sequence is left alone. */
+static double first_backoff_in_child(void)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        double d = zf_http_backoff(0);
+        _exit(write(fds[1], &d, sizeof d) == sizeof d ? 0 : 1);
+    }
+    double d = -1;
+    ck_assert_int_eq(read(fds[0], &d, sizeof d), (ssize_t)sizeof d);
+    waitpid(pid, NULL, 0);
+    close(fds[0]);
+    close(fds[1]);
+    return d;
+}
+
+START_TEST(test_http_backoff)
+{
+    /* first, before this process draws (a fork copies the drawer's state) */
+    double d1 = first_backoff_in_child(), d2 = first_backoff_in_child();
+    ck_assert_msg(d1 != d2, "two processes drew the same jitter (%g)", d1);
+    for (int a = 0; a < 10; a++) {
+        double base = a >= 6 ? 5 : 0.1 * (double)(1 << a);
+        for (int k = 0; k < 100; k++) {
+            double d = zf_http_backoff(a);
+            ck_assert_msg(d >= 0.75 * base - 1e-9 && d <= 1.25 * base + 1e-9,
+                          "attempt %d: %g s, base %g s", a, d, base);
+        }
+    }
+    srand(7);
+    int r1 = rand();
+    srand(7);
+    zf_http_backoff(0);
+    ck_assert_int_eq(rand(), r1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -552,6 +598,7 @@ int main(void)
     tcase_add_test(t, test_store_get_limit);
     tcase_add_test(t, test_open_errors);
     tcase_add_test(t, test_many_keys_few_descriptors);
+    tcase_add_test(t, test_http_backoff);
     suite_add_tcase(s, t);
     t = tcase_create("special_files");
     tcase_add_unchecked_fixture(t, tu_base_setup, tu_base_teardown);

@@ -69,6 +69,25 @@ static TU_UNUSED char *tu_mkdtemp(void)
     return p;
 }
 
+/* ---- a test's own folder ------------------------------------------------ */
+
+/* tu_dir: a new empty folder for each test, made and removed by the checked
+ * fixture tu_dir_setup / tu_dir_teardown. */
+static TU_UNUSED char *tu_dir;
+static TU_UNUSED void tu_rmtree(const char *path);
+
+static TU_UNUSED void tu_dir_setup(void)
+{
+    tu_dir = tu_mkdtemp();
+}
+
+static TU_UNUSED void tu_dir_teardown(void)
+{
+    tu_rmtree(tu_dir);
+    free(tu_dir);
+    tu_dir = NULL;
+}
+
 static int tu_rm_one(const char *path, const struct stat *st, int flag,
                      struct FTW *ftw)
 {

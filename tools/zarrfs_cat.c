@@ -61,7 +61,7 @@ static void block_start(zf_array *a, block *b, uint64_t off, size_t len)
 {
     b->off = off;
     b->len = len;
-    b->done = 0;
+    b->done = 0; /* (before the call: block_done may run inline) */
     zf_array_read_async(a, off, len, b->buf, block_done, b);
 }
 

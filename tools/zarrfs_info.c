@@ -232,6 +232,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "zarrfs-info: %s\n", err.msg);
         return 1;
     }
+    for (size_t k = 0; k < zf_warning_count(z); k++)
+        fprintf(stderr, "zarrfs-info: warning: %s\n", zf_warning_at(z, k));
     if (json) {
         printf("{\"store\": ");
         json_string(stdout, store);

@@ -2,6 +2,21 @@
 #include "store.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+int zf_store_key_is_safe(const char *key)
+{
+    if (key[0] == '/' || key[0] == 0)
+        return 0;
+    for (const char *p = key; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') ||
+            (n == 2 && p[0] == '.' && p[1] == '.'))
+            return 0;
+        p += n + (p[n] == '/');
+    }
+    return 1;
+}
 
 /* Reads key[off, off + len) into buf; *got says how much (less only at
  * the key's end). */

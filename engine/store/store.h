@@ -111,6 +111,12 @@ static inline void zf_store_close(zf_store *s)
         s->ops->close(s);
 }
 
+/* 1 if key names something inside a store: not empty, no leading "/", no
+ * empty, "." or ".." component (a trailing "/" is allowed: list prefixes end
+ * in one).  Stores refuse other keys; the tree refuses node paths of
+ * consolidated metadata that fail it. */
+int zf_store_key_is_safe(const char *key);
+
 /* Reads a whole key into a new malloc'd buffer (NUL-terminated, for JSON);
  * refuses keys larger than max_size with ZF_ELIMIT.  On a store whose stat
  * costs a request, a small key costs one read and no stat (a missing key is

@@ -557,15 +557,34 @@ static void s3_error_code(const char *body, char *code, size_t size, char *msg,
         snprintf(msg, msize, "%.*s", (int)(b - a - 9), a + 9);
 }
 
-static double backoff(int attempt)
+/* A random number in [0, 1) from the calling thread's own xorshift64
+ * generator, seeded on first use from the thread's id and the clock: rand()
+ * is one unseeded sequence that every thread (and every process started
+ * alike) shares, so retries would not spread out. */
+static double jitter_fraction(void)
+{
+    static _Thread_local uint64_t state;
+    if (!state) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        state = ((uint64_t)gettid() * 0x9e3779b97f4a7c15ull) ^
+                ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec;
+        state |= 1; /* never 0, which xorshift keeps */
+    }
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (double)(state >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
+double zf_http_backoff(int attempt)
 {
     double d = 0.1;
     for (int i = 0; i < attempt && d < 5; i++)
         d *= 2;
     if (d > 5)
         d = 5;
-    /* jitter: 75..125 % */
-    return d * (0.75 + 0.5 * (double)(rand() % 1000) / 1000.0);
+    return d * (0.75 + 0.5 * jitter_fraction()); /* 75..125 % */
 }
 
 /* Classifies the attempt's outcome into x->code / x->err / x->retry. */
@@ -594,7 +613,7 @@ static void xfer_finish(xfer *x, CURLcode rc)
                                  x->curl_err);
             x->retry = 1;
         }
-        x->delay = backoff(x->attempt);
+        x->delay = zf_http_backoff(x->attempt);
         return;
     }
     long st = x->status;
@@ -619,7 +638,7 @@ static void xfer_finish(xfer *x, CURLcode rc)
         if (!x->slice_ready && !setup_slice(x)) { /* an empty body */
             x->code = zf_err_set(&x->err, ZF_EIO, "%s: %s", x->url, x->proto_err);
             x->retry = 1;
-            x->delay = backoff(x->attempt);
+            x->delay = zf_http_backoff(x->attempt);
             return;
         }
         uint64_t need = x->want_b - x->want_a;
@@ -631,7 +650,7 @@ static void xfer_finish(xfer *x, CURLcode rc)
                                  "%llu bytes", x->url, (unsigned long long)x->pos,
                                  (unsigned long long)x->want_b);
             x->retry = 1;
-            x->delay = backoff(x->attempt);
+            x->delay = zf_http_backoff(x->attempt);
             return;
         }
         if (st == 206 && x->cr_total_known)
@@ -661,7 +680,7 @@ static void xfer_finish(xfer *x, CURLcode rc)
                        ? (x->retry_after < ZF_HTTP_MAX_RETRY_AFTER
                               ? x->retry_after
                               : ZF_HTTP_MAX_RETRY_AFTER)
-                       : backoff(x->attempt);
+                       : zf_http_backoff(x->attempt);
     }
 }
 

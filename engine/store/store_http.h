@@ -29,6 +29,13 @@
 
 #include "store.h"
 
+/* Seconds to wait before retry `attempt` (0 = the first): 0.1 doubling to
+ * at most 5, times a random 75..125 % drawn from the calling thread's own
+ * generator (seeded from its id and the clock), so that threads and
+ * processes retrying at once spread out, and the process's rand() is left
+ * alone. */
+double zf_http_backoff(int attempt);
+
 /* 1 if `path` is a URL this store opens (http://, https://, s3://). */
 int zf_store_is_remote(const char *path);
 

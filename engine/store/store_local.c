@@ -57,21 +57,6 @@ typedef struct local_store {
     uint64_t tick;
 } local_store;
 
-static int key_is_safe(const char *key)
-{
-    if (key[0] == '/' || key[0] == 0)
-        return 0;
-    for (const char *p = key; *p;) {
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 0 || (n == 1 && p[0] == '.') ||
-            (n == 2 && p[0] == '.' && p[1] == '.'))
-            return 0;
-        p += n + (e ? 1 : 0);
-    }
-    return 1;
-}
-
 /* errno of a symbolic link the fallback walk does not follow. */
 #define ZF_ELINK ELOOP
 
@@ -258,7 +243,7 @@ static void read_one(local_store *s, zf_range_req *r)
 {
     r->got = 0;
     r->code = ZF_OK;
-    if (!key_is_safe(r->key)) {
+    if (!zf_store_key_is_safe(r->key)) {
         r->code = zf_err_set(&r->err, ZF_EINVAL, "%s: not a valid key", r->key);
         return;
     }
@@ -331,7 +316,7 @@ static zf_code local_stat(zf_store *base, const char *key, zf_store_stat *out,
 {
     local_store *s = (local_store *)base;
     struct stat st;
-    if (!key_is_safe(key))
+    if (!zf_store_key_is_safe(key))
         return zf_err_set(err, ZF_EINVAL, "%s: not a valid key", key);
     int fd = open_beneath(s, key, O_PATH);
     if (fd < 0)
@@ -362,7 +347,7 @@ static zf_code local_list(zf_store *base, const char *prefix,
     int fd;
     if (prefix[0] == 0)
         fd = openat(s->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    else if (!key_is_safe(prefix))
+    else if (!zf_store_key_is_safe(prefix))
         return zf_err_set(err, ZF_EINVAL, "%s: not a valid key", prefix);
     else
         fd = open_beneath(s, prefix, O_RDONLY | O_DIRECTORY);

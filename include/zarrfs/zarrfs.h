@@ -135,6 +135,15 @@ typedef struct zf_node {
 size_t zf_node_count(const zf_zarr *z);
 const zf_node *zf_node_at(const zf_zarr *z, size_t i);
 
+/* What the last zf_open or zf_refresh left out of the node list that is no
+ * node's error: keys of consolidated metadata that name no valid node (a
+ * leading "/", an empty, "." or ".." component, a v2 key not ending in
+ * "/.zarray" or "/.zgroup").  One message each, naming the document and the
+ * key; a caller that logs logs them.  The strings live as long as the nodes
+ * (the next zf_refresh that reports a change). */
+size_t zf_warning_count(const zf_zarr *z);
+const char *zf_warning_at(const zf_zarr *z, size_t i);
+
 /* Reads the metadata of the whole store again, the way zf_open did
  * (consolidated metadata, else a walk), after making a remote store forget
  * the sizes and missing keys it remembers.  *changed (may be NULL) is set
@@ -170,7 +179,12 @@ typedef struct zf_array_info {
     size_t itemsize;           /* bytes per element in the flat view */
     uint64_t nbytes;           /* size of the flat view */
     const char *codecs;        /* one-line description of the codec chain */
-    const char *metadata_json; /* the array's metadata document, as stored */
+    const char *metadata_json; /* the array's metadata document: its
+                                  zarr.json or .zarray text as stored; for
+                                  an array listed in consolidated metadata,
+                                  its entry there, re-serialised
+                                  (pretty-printed JSON: the same members
+                                  and values, not the stored bytes) */
     const void *fill_value;    /* itemsize bytes, native order */
     time_t mtime;
 } zf_array_info;
@@ -187,9 +201,14 @@ const zf_array_info *zf_array_get_info(const zf_array *a);
 zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
                       size_t *nread, zf_err *err);
 
-/* The asynchronous form: returns at once; `done` is called exactly once, on
- * an engine thread, when the read has finished (or failed).  `buf` must stay
- * valid until then.  `err` passed to `done` is only valid during the call. */
+/* The asynchronous form: `done` is called exactly once when the read has
+ * finished (or failed), usually on an engine thread.  It may also run on
+ * the calling thread before zf_array_read_async returns: with ZF_ENOMEM
+ * when the read cannot be queued, and for the whole read when the engine
+ * could start no thread.  So the caller sets up everything `done` uses
+ * before the call, touches none of it after, and holds no lock that `done`
+ * takes.  `buf` must stay valid until `done`.  `err` passed to `done` is only
+ * valid during the call. */
 typedef void (*zf_read_done)(void *arg, zf_code code, size_t nread,
                              const zf_err *err);
 void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,

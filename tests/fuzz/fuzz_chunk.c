@@ -82,8 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *part = malloc(m * dt->size);
     zf_view dst = {part, {0}};
     zf_c_strides(ndim, count, dt->size, dst.stride);
-    zf_scratch *s = zf_scratch_get();
-    if (s) {
+    zf_scratch spare = {0};
+    zf_scratch *s = zf_scratch_get(&spare);
+    {
         zf_code c2 = zf_decode_box(pipe, chunk, clen, lo, count, &dst, s, NULL,
                                    &err);
         FUZZ_CHECK((c1 == ZF_OK) == (c2 == ZF_OK),
@@ -107,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     }
+    zf_scratch_done(s);
+    zf_scratch_free(&spare);
     free(part);
     free(whole);
 out:

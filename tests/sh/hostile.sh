@@ -8,6 +8,9 @@
 # part gives the right bytes.  Symbolic-link cases run twice: with openat2
 # (RESOLVE_BENEATH) and with the component-walk fallback
 # (ZF_STORE_NO_OPENAT2=1).
+# Consolidated metadata (v2 and v3) with keys that name no valid node
+# ("../up", "b//c", "/abs", ".", "d/..", "foo.zarray", ...): zarrfs-info
+# lists only the good nodes and warns once per bad key.
 # Mount: refused arrays are left out (and logged), reads that touch the
 # damage fail with EIO and only those, the rest reads right, a folder linked
 # from outside is not shown; afterwards the daemon is alive and its RSS is
@@ -84,6 +87,54 @@ while IFS=$'\t' read -r name kind re rest; do
     esac
 done <"$H/cases.tsv"
 unset ZF_STORE_NO_OPENAT2
+
+# --- consolidated metadata with keys that name no valid node ------------------
+# zarrfs-info lists only the good nodes (text and --json) and warns once per
+# bad key; the good array reads right.
+CONS=$T/cons
+/usr/bin/python3 - "$CONS" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+v2 = {"zarr_format": 2, "shape": [4], "chunks": [4], "dtype": "|u1",
+      "compressor": None, "fill_value": 0, "filters": None, "order": "C"}
+v3 = {"zarr_format": 3, "node_type": "array", "shape": [4], "data_type": "uint8",
+      "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [4]}},
+      "chunk_key_encoding": {"name": "default"}, "fill_value": 0,
+      "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]}
+bad3 = ["../up", "b//c", "/abs", ".", "d/.."]
+bad2 = ["foo.zarray", "x.zarray"] + [k + "/.zarray" for k in bad3]
+def put(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "wb").write(data)
+m = {".zgroup": {"zarr_format": 2}, "good/.zarray": v2}
+m.update({k: v2 for k in bad2})
+put(root + "/v2/.zmetadata", json.dumps({"zarr_consolidated_format": 1, "metadata": m}).encode())
+put(root + "/v2/good/0", b"\1\2\3\4")
+m = {"good": v3}
+m.update({k: v3 for k in bad3})
+put(root + "/v3/zarr.json", json.dumps({"zarr_format": 3, "node_type": "group",
+    "attributes": {}, "consolidated_metadata": {"kind": "inline",
+    "must_understand": False, "metadata": m}}).encode())
+put(root + "/v3/good/c/0", b"\1\2\3\4")
+for v, keys in (("v2", bad2), ("v3", bad3)):
+    with open(root + "/" + v + ".bad", "w") as f:
+        f.write("\n".join(keys) + "\n")
+PY
+printf '\1\2\3\4' >"$T/good.raw"
+for v in v2 v3; do
+    "$BIN/zarrfs-info" "$CONS/$v" >/dev/null 2>"$T/info.err"
+    "$BIN/zarrfs-info" --json "$CONS/$v" >"$T/info.json" 2>/dev/null
+    listed=$(/usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(n["path"] for n in json.load(open(sys.argv[1]))["nodes"])))' "$T/info.json")
+    check "$v: zarrfs-info --json lists the root and good only ($listed)" [ "$listed" = " good" ]
+    n=0
+    while read -r k; do
+        n=$((n + 1))
+        grep -qF -- "\"$k\" left out" "$T/info.err" || bad "$v: no warning names $k"
+    done <"$CONS/$v.bad"
+    check "$v: one warning per bad key ($n)" [ "$(grep -c 'left out' "$T/info.err")" -eq "$n" ]
+    "$CAT" "$CONS/$v" good >"$T/good.out" 2>/dev/null
+    check "$v: the good array reads right" cmp -s "$T/good.out" "$T/good.raw"
+done
 
 # --- the mount -------------------------------------------------------------------
 if [ ! -c /dev/fuse ] || [ ! -x "$ZARRFS" ] || ! command -v fusermount3 >/dev/null; then
