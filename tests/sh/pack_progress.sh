@@ -124,7 +124,7 @@ check_lines "$T/err" "0.0/0.0 B" 0
 #    pause (so that the second slab draws a line), then a short input.
 {
     head -c 65536 "$T/in.bin"
-    sleep 0.4
+    sleep 1
     head -c $((65536 + 1000)) "$T/in.bin"
 } | "$PACK" --shape 64,65536 --dtype uint8 --chunks 1,16384 --progress \
     - "$T/f" 2>"$T/err"
