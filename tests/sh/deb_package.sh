@@ -23,24 +23,24 @@
 # are serialized with a lock (/run/lock), so two builds' runs are safe.
 # In a sanitizer build it skips: its binaries need the sanitizer runtime,
 # so its package is not what users install and would test another thing;
-# the Release build's run covers the package.
+# the Release build's run covers the package.  Helpers: mount_common.bash.
 set -u
 
 BIN=${ZF_BIN:-build/bin}
 BUILD=$(cd "$BIN/.." && pwd)
-skip() {
+skip_test() {
     echo "skip: $*"
     exit 77
 }
-[ "$(id -u)" = 0 ] || skip "not root: installing a package needs root"
-[ -c /dev/fuse ] || skip "/dev/fuse is absent: cannot mount"
+[ "$(id -u)" = 0 ] || skip_test "not root: installing a package needs root"
+[ -c /dev/fuse ] || skip_test "/dev/fuse is absent: cannot mount"
 for c in cpack dpkg dpkg-deb dpkg-shlibdeps apt-get mount umount mountpoint \
     flock readelf ldconfig; do
-    command -v "$c" >/dev/null || skip "$c is not installed (tools/install-deps.sh)"
+    command -v "$c" >/dev/null || skip_test "$c is not installed (tools/install-deps.sh)"
 done
-[ -x "$BIN/zarrfs" ] || skip "$BIN/zarrfs is not built (no fuse3 at configure)"
+[ -x "$BIN/zarrfs" ] || skip_test "$BIN/zarrfs is not built (no fuse3 at configure)"
 if ldd "$BIN/zarrfs" | grep -qE 'lib(asan|tsan|ubsan)'; then
-    skip "sanitizer build: its package would need the sanitizer runtime;" \
+    skip_test "sanitizer build: its package would need the sanitizer runtime;" \
         "the package is tested in the Release build"
 fi
 
@@ -50,31 +50,25 @@ flock -w 900 9 || {
     exit 1
 }
 if dpkg-query -W -f='${Status}\n' zarrfs 2>/dev/null | grep -qv 'not-installed'; then
-    skip "a zarrfs package is on this system ($(dpkg-query -W \
+    skip_test "a zarrfs package is on this system ($(dpkg-query -W \
         -f='${Status} ${Version}' zarrfs)); this test installs and purges its" \
         "own: remove it first (dpkg --purge zarrfs)"
 fi
 for d in /usr/local/bin /usr/local/sbin; do
-    [ -e "$d/zarrfs" ] && skip "$d/zarrfs would run instead of the package's" \
+    [ -e "$d/zarrfs" ] && skip_test "$d/zarrfs would run instead of the package's" \
         "for mount -t fuse.zarrfs"
 done
 
-T=$(mktemp -d /tmp/zf_deb.XXXXXX)
+# shellcheck source=mount_common.bash
+. "$(dirname "$0")/mount_common.bash" # T, ok, bad, check, zf_daemon_pid, ...
 MNT=$T/mnt
 mkdir -p "$MNT"
-passed=0
-failed=0
-installed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+installed=0    # 1 once dpkg -i ran: cleanup purges
+fstab_edited=0 # 1 once the line is added: cleanup restores /etc/fstab
 
 cp -p /etc/fstab "$T/fstab.orig"
 restore_fstab() {
+    [ "$fstab_edited" = 1 ] || return 0
     cmp -s "$T/fstab.orig" /etc/fstab || cat "$T/fstab.orig" >/etc/fstab
 }
 cleanup() {
@@ -86,19 +80,13 @@ cleanup() {
         dpkg-query -W -f='${Status}' zarrfs 2>/dev/null | grep -q installed; then
         dpkg --purge zarrfs >/dev/null 2>&1 || echo "cleanup: dpkg --purge zarrfs failed"
     fi
-    rm -rf "$T"
+    zf_cleanup
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # lacks REGEX TEXT: no line of TEXT matches.
 lacks() { ! grep -qE -- "$1" <<<"$2"; }
-
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 # dpkg and apt-get wait while another dpkg (someone's apt-get) holds its lock.
 dpkg_run() {
@@ -112,24 +100,19 @@ dpkg_run() {
     return 1
 }
 
-# The executables of the processes whose command line names mount point $1.
+# served_by MNT: the executable of the zarrfs process serving MNT.
 served_by() {
-    local p
-    for p in /proc/[0-9]*; do
-        { tr '\0' '\n' <"$p/cmdline"; } 2>/dev/null | grep -qxF -- "$1" &&
-            readlink "$p/exe" 2>/dev/null
-    done | grep -v -e '/mount' -e '/sh$' -e 'dash$' -e 'bash$' | sort -u
+    local pid
+    pid=$(zf_daemon_pid "$1") && readlink "/proc/$pid/exe"
 }
 
-# umount_and_wait: unmounts MNT and waits until its zarrfs has exited.
+# umount_and_wait: unmounts MNT with umount(8) and waits until its zarrfs
+# has exited.
 umount_and_wait() {
-    local i
+    local pid
+    pid=$(zf_daemon_pid "$MNT")
     umount "$MNT" || return 1
-    for i in $(seq 1 100); do
-        [ -z "$(served_by "$MNT")" ] && return 0
-        sleep 0.1
-    done
-    return 1
+    [ -z "$pid" ] || zf_wait_gone "$pid" 10
 }
 
 # --- 1. the package -------------------------------------------------------
@@ -141,7 +124,7 @@ if [ -f "$deb" ]; then
     ok "cpack made $(basename "$deb")"
 else
     bad "no $deb: $(tail -5 "$T/cpack.log"; ls "$T/pkg")"
-    finish
+    zf_finish
 fi
 field() { dpkg-deb -f "$deb" "$1"; }
 check "Package zarrfs" [ "$(field Package)" = zarrfs ]
@@ -193,7 +176,7 @@ while IFS= read -r f; do
     if [ -d "$f" ] && [ ! -L "$f" ]; then
         echo "$f" >>"$T/predirs"
     elif [ -e "$f" ] || [ -L "$f" ]; then
-        skip "$f is on the system already; installing the package would replace it"
+        skip_test "$f is on the system already; installing the package would replace it"
     fi
 done <"$T/contents"
 
@@ -211,7 +194,7 @@ check "ldconfig knows libzarrfs" grep -q 'libzarrfs\.so\.' <<<"$(ldconfig -p)"
 check "pkg-config finds zarrfs $version" \
     [ "$(env -u PKG_CONFIG_PATH pkg-config --modversion zarrfs)" = "$version" ]
 if grep -rqs 'path-exclude.*/usr/share/man' /etc/dpkg/dpkg.cfg.d; then
-    echo "skip: dpkg is set to leave out man pages here"
+    skip "dpkg is set to leave out man pages here"
 else
     check "man finds zarrfs-pack(1)" \
         [ "$(man -w zarrfs-pack 2>/dev/null)" = /usr/share/man/man1/zarrfs-pack.1 ]
@@ -254,6 +237,7 @@ else
 fi
 
 # --- 3c. /etc/fstab ----------------------------------------------------------
+fstab_edited=1
 printf '%s %s fuse.zarrfs ro,noauto,nofail,threads=2,views=npy 0 0\n' \
     "$STORE" "$MNT" >>/etc/fstab
 check "mount MNT (fstab)" mount "$MNT"
@@ -280,4 +264,4 @@ done <"$T/files"
 check "no file of the package is left (${left[*]:-none})" [ ${#left[@]} -eq 0 ]
 check "ldconfig has forgotten libzarrfs" lacks 'libzarrfs' "$(ldconfig -p)"
 
-finish
+zf_finish

@@ -9,7 +9,7 @@
 # zarrfs-pack made from known bytes, and must give those bytes back.
 # In a sanitizer build the program is built with the same sanitizers (the
 # installed library needs their runtime).  Needs ZF_BIN; exit 77 without cc
-# or pkg-config.
+# or pkg-config.  Helpers: mount_common.bash.
 set -u
 
 BIN=${ZF_BIN:-build/bin}
@@ -20,24 +20,15 @@ for c in cmake cc pkg-config nm readelf; do
         exit 77
     fi
 done
-T=$(mktemp -d /tmp/zf_install.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+# shellcheck source=mount_common.bash
+. "$(dirname "$0")/mount_common.bash" # T, ok, bad, zf_finish
 P=$T/prefix
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
 
 if cmake --install "$BUILD" --prefix "$P" >"$T/install.log" 2>&1; then
     ok
 else
     bad "cmake --install: $(tail -5 "$T/install.log")"
-    finish
+    zf_finish
 fi
 
 # --- what was installed --------------------------------------------------
@@ -56,7 +47,7 @@ for h in zarrfs.h version.h; do
     [ -f "$P/include/zarrfs/$h" ] && ok || bad "no include/zarrfs/$h"
 done
 pc=$(find "$P" -name zarrfs.pc)
-if [ -n "$pc" ]; then ok; else bad "no zarrfs.pc"; finish; fi
+if [ -n "$pc" ]; then ok; else bad "no zarrfs.pc"; zf_finish; fi
 export PKG_CONFIG_PATH=${pc%/zarrfs.pc}
 unset PKG_CONFIG_LIBDIR
 [ "$(pkg-config --modversion zarrfs)" = "$version" ] && ok ||
@@ -81,7 +72,7 @@ minor=${rest%%.*}
 soname=libzarrfs.so.$major
 [ "$major" = 0 ] && soname=libzarrfs.so.0.$minor
 so=$libdir/libzarrfs.so.$version
-if [ -f "$so" ] && [ ! -L "$so" ]; then ok; else bad "no $so"; finish; fi
+if [ -f "$so" ] && [ ! -L "$so" ]; then ok; else bad "no $so"; zf_finish; fi
 [ "$(readlink "$libdir/$soname")" = "libzarrfs.so.$version" ] && ok ||
     bad "$soname is not a link to libzarrfs.so.$version"
 [ "$(readlink "$libdir/libzarrfs.so")" = "$soname" ] && ok ||
@@ -195,4 +186,4 @@ else
     bad "static readarr: not the known bytes ($(cat "$T/err"))"
 fi
 
-finish
+zf_finish

@@ -4,7 +4,7 @@
 # man renders it, each page renders without a warning from man or groff,
 # and the version in each page's title is the one --version prints.
 # Needs ZF_BIN (the build's bin folder; the pages are in ../man); exit 77
-# when man or groff is missing.
+# when man or groff is missing.  Helpers: mount_common.bash.
 set -u
 
 BIN=${ZF_BIN:-build/bin}
@@ -15,10 +15,8 @@ for c in man groff col; do
         exit 77
     fi
 done
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# shellcheck source=mount_common.bash
+. "$(dirname "$0")/mount_common.bash" # ok, bad, zf_finish
 
 # The options a help text names: -x and --long-name at the start of a word
 # (after a space, '[', '(', '|' or ','), and "-o name" for -o's names.
@@ -67,5 +65,4 @@ for prog in zarrfs zarrfs-cat zarrfs-info zarrfs-pack; do
     fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+zf_finish

@@ -6,7 +6,7 @@
 # stale characters stay), with bytes read, chunks written, MB/s and ETA;
 # the last one says "done" and ends with the only newline.  The chunk counts
 # are checked against the shapes, computed here, and the chunk files
-# written.  Needs ZF_BIN; exit 77 = skip.
+# written.  Needs ZF_BIN; exit 77 = skip.  Helpers: mount_common.bash.
 set -u
 
 BIN=${ZF_BIN:-build/bin}
@@ -15,12 +15,8 @@ if [ ! -x "$PACK" ]; then
     echo "skip: $PACK not built"
     exit 77
 fi
-T=$(mktemp -d /tmp/zf_pack_progress.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# shellcheck source=mount_common.bash
+. "$(dirname "$0")/mount_common.bash" # T, ok, bad, zf_finish
 
 # secs T0 T1: the seconds between two `date +%s.%N`.
 secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f\n", b - a}'; }
@@ -150,5 +146,4 @@ else
     echo "skip: no script(1) for the terminal check"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+zf_finish
