@@ -9,7 +9,8 @@ PKGS=(build-essential cmake pkg-config
       zstd gzip python3 attr bsdextrautils
       python3-numpy python3-zarr python3-numcodecs python3-zstandard
       gdal-bin python3-gdal teem-apps python3-vtk9
-      clang-14 libclang-rt-14-dev)
+      clang-14 libclang-rt-14-dev
+      dpkg-dev file man-db groff-base bsdutils) # cpack DEB, man -l, script(1)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

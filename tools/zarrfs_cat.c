@@ -21,16 +21,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: zarrfs-cat [--offset N] [--length N] [--threads N] [--stats]"
-            " [-o OPTS] STORE [ARRAY]\n"
-            "Writes bytes [N, N+length) of the array's flat view (C order, "
-            "native byte order)\nto stdout; by default the whole array.  ARRAY "
-            "is the array's path in the store;\nleave it out when the store's "
-            "root is an array.  --stats prints the engine's\ncounters as JSON "
-            "on stderr.\nSTORE is a folder or an http://, https:// or s3:// URL; "
-            "-o takes zarrfs's\nremote options, comma-separated "
-            "(-o s3_endpoint=URL,retries=2).\n");
+    fputs("usage: zarrfs-cat [--offset N] [--length N] [--threads N] [--stats]\n"
+          "                  [-o OPTS] STORE [ARRAY]\n"
+          "\n"
+          "Writes bytes [N, N+length) of the array's flat view (C order, native\n"
+          "byte order) to stdout; by default the whole array.  ARRAY is the\n"
+          "array's path in the store; leave it out when the store's root is an\n"
+          "array.  STORE is a folder or an http://, https:// or s3:// URL.\n"
+          "\n"
+          "  --offset N     the first byte to write (default: 0)\n"
+          "  --length N     at most N bytes (default: to the end)\n"
+          "  --threads N    decode threads (default: all cores)\n"
+          "  --stats        print the engine's counters as JSON on stderr\n"
+          "  -o OPTS        zarrfs's remote options, comma-separated\n"
+          "                 (-o s3_endpoint=URL,retries=2)\n"
+          "  -h, --help     show this help\n"
+          "  -V, --version  print the version\n"
+          "\n"
+          "Options take their value as --opt N or --opt=N.\n", f);
 }
 
 typedef struct block {
@@ -211,6 +219,9 @@ int main(int argc, char **argv)
         uint64_t v = 0;
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
             usage(stdout);
+            return 0;
+        } else if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
+            printf("zarrfs-cat version %s\n", ZF_VERSION);
             return 0;
         } else if (!strcmp(arg, "--stats"))
             stats = 1;

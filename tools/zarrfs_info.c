@@ -4,8 +4,8 @@
  * cannot be read are listed with the reason, and each array's header views
  * (zf_view_header: the files `zarrfs -o views=...` adds beside it) with the
  * file name, or the reason the format cannot express the array.  `--json`
- * prints one JSON document instead.  Exit status: 0, or 1 if the store cannot be opened,
- * 2 for bad usage.
+ * prints one JSON document instead.  Exit status: 0, or 1 if the store
+ * cannot be opened, 2 for bad usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +15,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: zarrfs-info [--json] [-o OPTS] STORE\n"
-               "Lists the groups and arrays of the Zarr store in the folder "
-               "STORE,\nor at an http://, https:// or s3:// URL; -o takes "
-               "zarrfs's remote options,\ncomma-separated (-o "
-               "s3_endpoint=URL,retries=2).\n");
+    fputs("usage: zarrfs-info [--json] [-o OPTS] STORE\n"
+          "\n"
+          "Lists the groups and arrays of the Zarr store STORE (a folder, or an\n"
+          "http://, https:// or s3:// URL): shape, data type, chunks, codecs,\n"
+          "flat size and header views of each array, or why it cannot be read.\n"
+          "\n"
+          "  --json         print one JSON document instead\n"
+          "  -o OPTS        zarrfs's remote options, comma-separated\n"
+          "                 (-o s3_endpoint=URL,retries=2)\n"
+          "  -h, --help     show this help\n"
+          "  -V, --version  print the version\n", f);
 }
 
 static void print_dims(FILE *f, int n, const uint64_t *v, const char *sep)
@@ -211,6 +217,9 @@ int main(int argc, char **argv)
         }
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+            printf("zarrfs-info version %s\n", ZF_VERSION);
             return 0;
         } else if (argv[i][0] == '-' || store) {
             fprintf(stderr, "zarrfs-info: unexpected argument '%s'\n", argv[i]);

@@ -3,7 +3,7 @@
  * Zarr v3 array, optionally sharded, compressed on all cores.
  *
  * A thin front end to zf_pack: this file only parses the command line and
- * draws the progress bar.  Exit status: 0 done, 1 the pack failed (the
+ * draws the progress line.  Exit status: 0 done, 1 the pack failed (the
  * engine's message), 2 bad usage.
  */
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zarrfs/zarrfs.h"
@@ -23,7 +24,7 @@ static const char usage_text[] =
     "usage: " PROG " --shape S --dtype T --chunks C [--shards H]\n"
     "                   [--codec zstd[:LEVEL]|gzip[:LEVEL]|none] [--crc32c]\n"
     "                   [--index-location start|end] [--endian little|big]\n"
-    "                   [--threads N] INPUT OUTPUT\n"
+    "                   [--threads N] [--progress] INPUT OUTPUT\n"
     "\n"
     "Reads INPUT (a flat C-order little-endian file; - for stdin) and writes a\n"
     "new Zarr v3 array to the folder OUTPUT (which must not exist or be empty).\n"
@@ -39,7 +40,12 @@ static const char usage_text[] =
     "  --index-location L  where a shard keeps its index: end (default), start\n"
     "  --endian E          byte order of the stored chunks: little (default), big\n"
     "  --threads N         compression threads (default: all cores)\n"
+    "  --progress          show progress on stderr even when it is not a\n"
+    "                      terminal (on a terminal it is always shown): one\n"
+    "                      line redrawn with \\r, at most 4 times a second:\n"
+    "                      bytes read, chunks written, MB/s, ETA\n"
     "  -h, --help          show this help\n"
+    "  -V, --version       print the version\n"
     "\n"
     "Options take their value as --opt value or --opt=value.\n";
 
@@ -47,6 +53,7 @@ typedef struct cli {
     zf_pack_options o;
     const char *shape, *chunks, *shards, *input, *output;
     int nshape, nchunks, nshards;
+    int progress; /* --progress */
 } cli;
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -136,8 +143,10 @@ static void apply_option(cli *c, const char *name, const char *v)
     for (size_t i = 0; i < sizeof value_options / sizeof *value_options; i++)
         known |= strcmp(name, value_options[i]) == 0;
     if (!known)
-        usage_error(strcmp(name, "--crc32c") == 0 ? "'%s' takes no value"
-                                                  : "unknown option '%s'", name);
+        usage_error(strcmp(name, "--crc32c") == 0 ||
+                            strcmp(name, "--progress") == 0
+                        ? "'%s' takes no value"
+                        : "unknown option '%s'", name);
     if (!v)
         usage_error("option '%s' needs a value", name);
     if (strcmp(name, "--shape") == 0)
@@ -172,8 +181,13 @@ static void parse_args(cli *c, int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage_text, stdout);
             exit(0);
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf(PROG " version %s\n", ZF_VERSION);
+            exit(0);
         } else if (strcmp(a, "--crc32c") == 0) {
             c->o.crc32c = 1;
+        } else if (strcmp(a, "--progress") == 0) {
+            c->progress = 1;
         } else {
             char *eq = strchr(a, '=');
             if (eq) {
@@ -233,44 +247,141 @@ static void check_shapes(cli *c)
                         c->o.chunks[d]);
 }
 
-/* A one-line bar redrawn in place; only called when stderr is a terminal. */
-static void progress(void *arg, uint64_t done, uint64_t total)
+/* ---- progress ------------------------------------------------------------
+ * One line on stderr, redrawn with '\r' at most 4 times a second, and drawn
+ * a last time, with a newline, when the pack is done.  zf_pack reports the
+ * bytes read after each slab, whose chunks are then written: the chunks
+ * written are the chunks of the whole rows of chunks read so far. */
+
+typedef struct meter {
+    uint64_t rows;          /* the array's extent along dimension 0 */
+    uint64_t chunk_rows;    /* the chunk's extent along dimension 0 */
+    uint64_t row_chunks;    /* chunks in one row of chunks */
+    uint64_t done, total;   /* bytes, as zf_pack last reported them */
+    double start, drawn;    /* seconds: the start, the last line drawn */
+    int width;              /* characters of the last line drawn */
+} meter;
+
+static double now(void)
 {
-    (void)arg;
-    enum { WIDTH = 40 };
-    int fill = total ? (int)((double)done / (double)total * WIDTH) : WIDTH;
-    char bar[WIDTH + 1];
-    memset(bar, '#', (size_t)fill);
-    memset(bar + fill, ' ', (size_t)(WIDTH - fill));
-    bar[WIDTH] = '\0';
-    fprintf(stderr, "\r[%s] %3d%%  %.1f / %.1f MiB", bar,
-            total ? (int)(100.0 * (double)done / (double)total) : 100,
-            (double)done / 1048576.0, (double)total / 1048576.0);
-    if (done >= total)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void meter_init(meter *m, const zf_pack_options *o)
+{
+    *m = (meter){.rows = 1, .chunk_rows = 1, .row_chunks = 1};
+    for (int d = 0; d < o->ndim; d++) {
+        uint64_t n = o->shape[d] / o->chunks[d] +
+                     (o->shape[d] % o->chunks[d] != 0);
+        if (d == 0) {
+            m->rows = o->shape[0];
+            m->chunk_rows = o->chunks[0];
+        } else {
+            m->row_chunks *= n;
+        }
+    }
+    m->start = m->drawn = now();
+}
+
+static uint64_t meter_chunks(const meter *m, uint64_t done, uint64_t total)
+{
+    if (total == 0 || m->rows == 0)
+        return 0;
+    uint64_t rows = done / (total / m->rows); /* total is rows x row bytes */
+    return (rows / m->chunk_rows + (rows % m->chunk_rows != 0)) * m->row_chunks;
+}
+
+/* "12.5 MiB"-style numbers share the unit the total needs. */
+static const char *meter_unit(uint64_t total, double *scale)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    *scale = 1;
+    while (u < 4 && (double)total >= *scale * 1024) {
+        *scale *= 1024;
+        u++;
+    }
+    return units[u];
+}
+
+/* "0.4 s", "17 s", "3:05", "1:02:03". */
+static void meter_time(char *out, size_t n, double secs)
+{
+    unsigned long s = (unsigned long)(secs + 0.5);
+    if (secs < 9.95)
+        snprintf(out, n, "%.1f s", secs);
+    else if (s < 60)
+        snprintf(out, n, "%lu s", s);
+    else if (s < 3600)
+        snprintf(out, n, "%lu:%02lu", s / 60, s % 60);
+    else
+        snprintf(out, n, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+}
+
+static void meter_draw(meter *m, uint64_t done, uint64_t total, int last)
+{
+    double t = now(), secs = t - m->start, scale;
+    const char *unit = meter_unit(total, &scale);
+    double rate = secs > 0 ? (double)done / secs : 0;
+    char when[32] = "";
+    if (last)
+        meter_time(when, sizeof when, secs);
+    else if (rate > 0)
+        meter_time(when, sizeof when, (double)(total - done) / rate);
+    int n = fprintf(stderr, "\r%s: %.1f/%.1f %s read (%d%%), %" PRIu64
+                    " chunks written, %.1f MB/s, %s%s", PROG,
+                    (double)done / scale, (double)total / scale, unit,
+                    total ? (int)(100.0 * (double)done / (double)total) : 100,
+                    meter_chunks(m, done, total), rate / 1e6,
+                    last ? "done in " : when[0] ? "ETA " : "ETA unknown", when);
+    if (n > 0 && n < m->width) /* blank what the last line had beyond this */
+        fprintf(stderr, "%*s", m->width - n, "");
+    if (last)
         fputc('\n', stderr);
     fflush(stderr);
+    m->width = n;
+    m->drawn = t;
+}
+
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+    meter *m = arg;
+    m->done = done;
+    m->total = total;
+    if (done < total && now() - m->drawn >= 0.25)
+        meter_draw(m, done, total, 0);
 }
 
 int main(int argc, char **argv)
 {
     cli c = {.o = {.codec = ZF_PACK_ZSTD, .level = -1}};
+    meter m;
     parse_args(&c, argc, argv);
     check_shapes(&c);
-    if (isatty(STDERR_FILENO))
-        c.o.progress = progress;
     int fd = strcmp(c.input, "-") == 0 ? STDIN_FILENO
                                        : open(c.input, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fprintf(stderr, "%s: %s: %s\n", PROG, c.input, strerror(errno));
         return 1;
     }
+    if (c.progress || isatty(STDERR_FILENO)) {
+        meter_init(&m, &c.o);
+        c.o.progress = progress;
+        c.o.progress_arg = &m;
+    }
     zf_err err = {0};
     zf_code rc = zf_pack(&c.o, fd, c.output, &err);
     if (fd != STDIN_FILENO)
         close(fd);
     if (rc != ZF_OK) {
+        if (c.o.progress && m.width > 0) /* the message on a line of its own */
+            fputc('\n', stderr);
         fprintf(stderr, "%s: %s\n", PROG, err.msg);
         return 1;
     }
+    if (c.o.progress)
+        meter_draw(&m, m.done, m.total, 1);
     return 0;
 }

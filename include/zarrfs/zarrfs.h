@@ -28,11 +28,20 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "zarrfs/version.h" /* ZF_VERSION, generated from CMake's project() */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define ZF_VERSION "0.1.0"
+/* The functions of this header are the library's only exported symbols
+ * (libzarrfs.so is built with -fvisibility=hidden). */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define ZF_API __attribute__((visibility("default")))
+#else
+#define ZF_API
+#endif
+
 #define ZF_MAX_DIMS 32
 
 typedef enum zf_code {
@@ -53,7 +62,7 @@ typedef struct zf_err {
 } zf_err;
 
 /* A short name for a code ("corrupt data", ...); never NULL. */
-const char *zf_code_name(zf_code code);
+ZF_API const char *zf_code_name(zf_code code);
 
 /* ---- opening a store ---------------------------------------------------- */
 
@@ -86,21 +95,21 @@ typedef struct zf_remote_options {
     int s3_anonymous;      /* 1: never sign, even with credentials around */
 } zf_remote_options;
 
-void zf_remote_options_init(zf_remote_options *r);
+ZF_API void zf_remote_options_init(zf_remote_options *r);
 /* Applies one "name=value" (or "name" for the flags insecure and
  * s3_anonymous): connections, retries, timeout (seconds), insecure, cafile,
  * coalesce_gap, coalesce_max (bytes, or K/M/G suffixed), arrays, s3_endpoint,
  * s3_region, s3_profile, s3_addressing (path|virtual), s3_anonymous.
  * ZF_ENOTFOUND (no message) when `opt` names none of them, ZF_EINVAL with a
  * message for a bad value, ZF_ENOMEM. */
-zf_code zf_remote_option_set(zf_remote_options *r, const char *opt,
-                             zf_err *err);
+ZF_API zf_code zf_remote_option_set(zf_remote_options *r, const char *opt,
+                                    zf_err *err);
 /* Sets every option of a comma-separated list ("retries=2,insecure"), as
  * the tools' -o takes them; stops at the first bad one (an unknown name is
  * ZF_ENOTFOUND, with the name in err). */
-zf_code zf_remote_options_parse(zf_remote_options *r, const char *list,
-                                zf_err *err);
-void zf_remote_options_clear(zf_remote_options *r);
+ZF_API zf_code zf_remote_options_parse(zf_remote_options *r, const char *list,
+                                       zf_err *err);
+ZF_API void zf_remote_options_clear(zf_remote_options *r);
 
 typedef struct zf_options {
     int threads;        /* decode threads; 0 = the number of cores (a
@@ -115,9 +124,9 @@ typedef struct zf_options {
  * and reads the metadata of every node.  `opts` may be NULL for the
  * defaults.  Arrays whose metadata cannot be used do not make this fail:
  * they are listed with their error (zf_node.error). */
-zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
-                zf_err *err);
-void zf_close(zf_zarr *z);
+ZF_API zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
+                       zf_err *err);
+ZF_API void zf_close(zf_zarr *z);
 
 /* ---- the tree ----------------------------------------------------------- */
 
@@ -132,8 +141,8 @@ typedef struct zf_node {
 } zf_node;
 
 /* Nodes in a stable order: parents before children, siblings by name. */
-size_t zf_node_count(const zf_zarr *z);
-const zf_node *zf_node_at(const zf_zarr *z, size_t i);
+ZF_API size_t zf_node_count(const zf_zarr *z);
+ZF_API const zf_node *zf_node_at(const zf_zarr *z, size_t i);
 
 /* What the last zf_open or zf_refresh left out of the node list that is no
  * node's error: keys of consolidated metadata that name no valid node (a
@@ -165,7 +174,7 @@ const char *zf_warning_at(const zf_zarr *z, size_t i);
  * consolidated metadata the tree came from cannot be used (a store briefly
  * unreachable, a document caught half written: the next call tries again;
  * after 3 such calls in a row this is taken as the store's new state). */
-zf_code zf_refresh(zf_zarr *z, int *changed, zf_err *err);
+ZF_API zf_code zf_refresh(zf_zarr *z, int *changed, zf_err *err);
 
 /* ---- arrays ------------------------------------------------------------- */
 
@@ -191,15 +200,16 @@ typedef struct zf_array_info {
 
 /* Looks up the array at `path`; the handle is owned by `z` (never freed by
  * the caller) and is valid until zf_close. */
-zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out, zf_err *err);
-const zf_array_info *zf_array_get_info(const zf_array *a);
+ZF_API zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out,
+                            zf_err *err);
+ZF_API const zf_array_info *zf_array_get_info(const zf_array *a);
 
 /* Fills buf with bytes [offset, offset + length) of the flat view, clamped to
  * the array's size; *nread (may be NULL) receives the number of bytes written.
  * Offsets and lengths need not be multiples of the item size.  On error the
  * content of buf is unspecified and must not be used. */
-zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
-                      size_t *nread, zf_err *err);
+ZF_API zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length,
+                             void *buf, size_t *nread, zf_err *err);
 
 /* The asynchronous form: `done` is called exactly once when the read has
  * finished (or failed), usually on an engine thread.  It may also run on
@@ -211,8 +221,8 @@ zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
  * valid during the call. */
 typedef void (*zf_read_done)(void *arg, zf_code code, size_t nread,
                              const zf_err *err);
-void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
-                         void *buf, zf_read_done done, void *arg);
+ZF_API void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
+                                void *buf, zf_read_done done, void *arg);
 
 /* The bytes [*lo, *hi) of the flat view around byte `offset` that one chunk
  * (the inner chunk, for a sharded array without transposes before its
@@ -262,8 +272,8 @@ typedef enum zf_view_format {
 /* The format's short name ("npy", "envi", "nrrd", "mhd") and the suffix its
  * file adds to NAME (".npy", ".hdr", ".nhdr", ".mhd"); NULL when `fmt` is
  * out of range. */
-const char *zf_view_name(zf_view_format fmt);
-const char *zf_view_suffix(zf_view_format fmt);
+ZF_API const char *zf_view_name(zf_view_format fmt);
+ZF_API const char *zf_view_suffix(zf_view_format fmt);
 
 /* Builds the header of format `fmt` for array `a`, whose flat file is named
  * `data_file` (a file name without folders; NRRD and MetaImage headers name
@@ -274,9 +284,9 @@ const char *zf_view_suffix(zf_view_format fmt);
  * ZF_EUNSUPPORTED, with the reason, when the format cannot express the
  * array (a type it lacks, too many dimensions, a size too large, a
  * data_file it cannot name); ZF_ENOMEM; ZF_EINVAL for bad arguments. */
-zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
-                       const char *data_file, char **text, size_t *len,
-                       zf_err *err);
+ZF_API zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
+                              const char *data_file, char **text, size_t *len,
+                              zf_err *err);
 
 /* ---- counters ------------------------------------------------------------ */
 
@@ -303,11 +313,11 @@ typedef struct zf_stats {
 uint64_t zf_changes(const zf_zarr *z);
 
 /* A snapshot of the counters since zf_open, summed over all arrays. */
-void zf_get_stats(const zf_zarr *z, zf_stats *out);
+ZF_API void zf_get_stats(const zf_zarr *z, zf_stats *out);
 
 /* Writes the counters as one JSON object (no newline) into buf; returns the
  * length it needed, like snprintf. */
-int zf_stats_json(const zf_stats *s, char *buf, size_t size);
+ZF_API int zf_stats_json(const zf_stats *s, char *buf, size_t size);
 
 /* ---- writing (zarrfs-pack) ---------------------------------------------- */
 
@@ -335,8 +345,8 @@ typedef struct zf_pack_options {
  * file or a pipe; exactly shape x itemsize bytes) and writes a new Zarr v3
  * array to the folder out_dir (created; it must not exist or be empty).
  * Memory use is bounded by one slab of shards, not by the array's size. */
-zf_code zf_pack(const zf_pack_options *opts, int in_fd, const char *out_dir,
-                zf_err *err);
+ZF_API zf_code zf_pack(const zf_pack_options *opts, int in_fd,
+                       const char *out_dir, zf_err *err);
 
 #ifdef __cplusplus
 }
