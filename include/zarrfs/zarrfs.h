@@ -150,8 +150,8 @@ ZF_API const zf_node *zf_node_at(const zf_zarr *z, size_t i);
  * "/.zarray" or "/.zgroup").  One message each, naming the document and the
  * key; a caller that logs logs them.  The strings live as long as the nodes
  * (the next zf_refresh that reports a change). */
-size_t zf_warning_count(const zf_zarr *z);
-const char *zf_warning_at(const zf_zarr *z, size_t i);
+ZF_API size_t zf_warning_count(const zf_zarr *z);
+ZF_API const char *zf_warning_at(const zf_zarr *z, size_t i);
 
 /* Reads the metadata of the whole store again, the way zf_open did
  * (consolidated metadata, else a walk), after making a remote store forget
@@ -229,13 +229,13 @@ ZF_API void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
  * sharding) holds as one run: what decoding the chunk that byte is in
  * yields in flat order.  The whole view when a chunk spans whole rows of
  * every dimension; [offset, offset + 1) when offset is past the end. */
-void zf_array_chunk_span(const zf_array *a, uint64_t offset, uint64_t *lo,
+ZF_API void zf_array_chunk_span(const zf_array *a, uint64_t offset, uint64_t *lo,
                          uint64_t *hi);
 
 /* Where the prefetch of a sequential stream (one that has read two chunks'
  * runs through) that has reached `offset` has decoded, or is decoding, up
  * to; 0 when no such stream has. */
-uint64_t zf_array_stream_ahead(zf_array *a, uint64_t offset);
+ZF_API uint64_t zf_array_stream_ahead(zf_array *a, uint64_t offset);
 
 /* Reads [offset, offset + length) of the flat view, whole elements only,
  * only when every chunk it needs is decoded in the cache (or missing: the
@@ -245,7 +245,7 @@ uint64_t zf_array_stream_ahead(zf_array *a, uint64_t offset);
  * size or the range passes the end.  On success calls use(arg) while it
  * still holds those chunks in the cache, so that whoever finds one of them
  * changed in the meantime counts it in zf_changes. */
-zf_code zf_array_read_cached(zf_array *a, uint64_t offset, size_t length,
+ZF_API zf_code zf_array_read_cached(zf_array *a, uint64_t offset, size_t length,
                              void *buf, void (*use)(void *arg), void *arg,
                              zf_err *err);
 
@@ -254,7 +254,7 @@ zf_code zf_array_read_cached(zf_array *a, uint64_t offset, size_t length,
  * reading.  The mount pushes those bytes into the page cache. */
 typedef void (*zf_prefetched_fn)(void *arg, zf_array *a, uint64_t offset,
                                  uint64_t end);
-void zf_set_prefetch_hook(zf_zarr *z, zf_prefetched_fn fn, void *arg);
+ZF_API void zf_set_prefetch_hook(zf_zarr *z, zf_prefetched_fn fn, void *arg);
 
 /* ---- header views -------------------------------------------------------- */
 
@@ -310,7 +310,7 @@ typedef struct zf_stats {
  * version than the one cached) since zf_open.  A caller that wrote bytes
  * somewhere (a page cache) while this count moved may have written a
  * version older than what others have seen since. */
-uint64_t zf_changes(const zf_zarr *z);
+ZF_API uint64_t zf_changes(const zf_zarr *z);
 
 /* A snapshot of the counters since zf_open, summed over all arrays. */
 ZF_API void zf_get_stats(const zf_zarr *z, zf_stats *out);
