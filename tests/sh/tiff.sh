@@ -46,19 +46,12 @@ zf_group "$S" || { bad "making the group"; zf_finish; }
 "$PY" - "$R" >"$T/arrays" <<'EOF'
 import sys
 import numpy as np
+from zf_arrays import random_array
 out = sys.argv[1]
 rng = np.random.default_rng(16)
-def make(dtype, shape):
-    n = int(np.prod(shape))
-    if dtype == "bool":
-        return rng.integers(0, 2, n).astype(bool).reshape(shape)
-    if dtype.startswith(("float", "complex")):
-        return (rng.standard_normal(n) * 1000).astype(dtype).reshape(shape)
-    info = np.iinfo(dtype)
-    return rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True).reshape(shape)
 rows = []
 def add(name, dtype, shape, dims="-", chunks=None):
-    make(dtype, shape).astype(np.dtype(dtype).newbyteorder("<")).tofile(f"{out}/{name}")
+    random_array(rng, dtype, shape).astype(np.dtype(dtype).newbyteorder("<")).tofile(f"{out}/{name}")
     chunks = chunks or tuple(max(1, s // 2) for s in shape)
     rows.append((name, dtype, ",".join(map(str, shape)),
                  ",".join(map(str, chunks)), dims))
