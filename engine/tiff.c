@@ -51,27 +51,29 @@ enum { ZF_TIFF_SHORT = 3, ZF_TIFF_LONG = 4, ZF_TIFF_ASCII = 2,
 /* ---- sample types ---------------------------------------------------------- */
 
 typedef struct zf_tiff_type {
-    const char *dtype;
-    int bits, format;    /* BitsPerSample, SampleFormat (1 u, 2 i, 3 f) */
-    const char *ome;     /* OME Pixels Type; NULL = none */
-    int imagej;          /* ImageJ opens it */
+    int bits, format;  /* BitsPerSample, SampleFormat (1 u, 2 i, 3 f) */
+    char ome[8];       /* OME Pixels Type; "" = none (64-bit integers) */
+    int imagej;        /* ImageJ opens it: u8 (and bool), u16, i16, f32 */
 } zf_tiff_type;
 
-static const zf_tiff_type zf_tiff_types[] = {
-    {"bool", 8, 1, "uint8", 1},     {"uint8", 8, 1, "uint8", 1},
-    {"int8", 8, 2, "int8", 0},      {"uint16", 16, 1, "uint16", 1},
-    {"int16", 16, 2, "int16", 1},   {"uint32", 32, 1, "uint32", 0},
-    {"int32", 32, 2, "int32", 0},   {"uint64", 64, 1, NULL, 0},
-    {"int64", 64, 2, NULL, 0},      {"float32", 32, 3, "float", 1},
-    {"float64", 64, 3, "double", 0},
-};
-
-static const zf_tiff_type *zf_tiff_type_of(const char *dtype)
+/* The TIFF form of the array's type; 0 for float16 and complex. */
+static int zf_tiff_type_of(const zf_dtype *dt, zf_tiff_type *tt)
 {
-    for (size_t i = 0; i < sizeof zf_tiff_types / sizeof *zf_tiff_types; i++)
-        if (strcmp(zf_tiff_types[i].dtype, dtype) == 0)
-            return &zf_tiff_types[i];
-    return NULL;
+    int bits = (int)dt->size * 8;
+    memset(tt, 0, sizeof *tt);
+    tt->bits = bits;
+    tt->format = dt->kind == ZF_KIND_INT ? 2 : dt->kind == ZF_KIND_FLOAT ? 3 : 1;
+    if (dt->kind == ZF_KIND_COMPLEX || (tt->format == 3 && bits == 16))
+        return 0;
+    if (tt->format == 3)
+        snprintf(tt->ome, sizeof tt->ome, bits == 32 ? "float" : "double");
+    else if (bits < 64)
+        snprintf(tt->ome, sizeof tt->ome, "%sint%d",
+                 tt->format == 1 ? "u" : "", bits);
+    tt->imagej = (tt->format == 1 && bits <= 16) ||
+                 (tt->format == 2 && bits == 16) ||
+                 (tt->format == 3 && bits == 32);
+    return 1;
 }
 
 /* ---- axes -------------------------------------------------------------------- */
@@ -83,12 +85,6 @@ typedef struct zf_tiff_axes {
     double scale[ZF_MAX_DIMS];   /* physical size of one element; 0: none */
     const char *unit[ZF_MAX_DIMS]; /* NGFF unit name, or NULL */
 } zf_tiff_axes;
-
-static json_object *zf_tiff_get(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
 
 /* The attributes of the node at `path` ("" = the root): those of its
  * zarr.json, else its .zattrs.  *out is NULL when it has none. */
@@ -113,7 +109,7 @@ static zf_code zf_tiff_node_attrs(zf_zarr *z, const char *path,
         free(text);
         if (c != ZF_OK)
             return c;
-        *out = k == 0 ? json_object_get(zf_tiff_get(doc, "attributes")) : doc;
+        *out = k == 0 ? json_object_get(zf_json_get(doc, "attributes")) : doc;
         if (k == 0)
             json_object_put(doc);
         return ZF_OK;
@@ -132,9 +128,9 @@ static int zf_tiff_letters(json_object *list, int ndim, zf_tiff_axes *ax)
     unsigned seen = 0;
     for (int d = 0; d < ndim; d++) {
         json_object *it = json_object_array_get_idx(list, (size_t)d);
-        json_object *unit = zf_tiff_get(it, "unit");
+        json_object *unit = zf_json_get(it, "unit");
         if (json_object_is_type(it, json_type_object))
-            it = zf_tiff_get(it, "name");
+            it = zf_json_get(it, "name");
         const char *s = json_object_is_type(it, json_type_string)
                             ? json_object_get_string(it) : "";
         const char *at = strchr("tczyx", s[0] | 0x20);
@@ -156,8 +152,8 @@ static void zf_tiff_apply_scale(json_object *list, int ndim, double *scale,
                    ? json_object_array_length(list) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *t = json_object_array_get_idx(list, i);
-        json_object *type = zf_tiff_get(t, "type");
-        json_object *s = zf_tiff_get(t, "scale");
+        json_object *type = zf_json_get(t, "type");
+        json_object *s = zf_json_get(t, "scale");
         if (!type || strcmp(json_object_get_string(type), "scale") != 0 ||
             !json_object_is_type(s, json_type_array) ||
             (int)json_object_array_length(s) != ndim)
@@ -175,30 +171,30 @@ static int zf_tiff_from_multiscales(json_object *group_attrs,
                                     const char *name, int ndim,
                                     zf_tiff_axes *ax)
 {
-    json_object *all = zf_tiff_get(group_attrs, "multiscales");
+    json_object *all = zf_json_get(group_attrs, "multiscales");
     if (!all)
-        all = zf_tiff_get(zf_tiff_get(group_attrs, "ome"), "multiscales");
+        all = zf_json_get(zf_json_get(group_attrs, "ome"), "multiscales");
     size_t n = json_object_is_type(all, json_type_array)
                    ? json_object_array_length(all) : 0;
     for (size_t i = 0; i < n; i++) {
         json_object *ms = json_object_array_get_idx(all, i);
-        json_object *ds = zf_tiff_get(ms, "datasets");
+        json_object *ds = zf_json_get(ms, "datasets");
         size_t nds = json_object_is_type(ds, json_type_array)
                          ? json_object_array_length(ds) : 0;
         for (size_t k = 0; k < nds; k++) {
             json_object *d = json_object_array_get_idx(ds, k);
-            json_object *path = zf_tiff_get(d, "path");
+            json_object *path = zf_json_get(d, "path");
             if (!json_object_is_type(path, json_type_string) ||
                 strcmp(json_object_get_string(path), name) != 0)
                 continue;
-            if (!zf_tiff_letters(zf_tiff_get(ms, "axes"), ndim, ax))
+            if (!zf_tiff_letters(zf_json_get(ms, "axes"), ndim, ax))
                 return 0;
             int found = 0;
             for (int a = 0; a < ndim; a++)
                 ax->scale[a] = 1;
-            zf_tiff_apply_scale(zf_tiff_get(d, "coordinateTransformations"),
+            zf_tiff_apply_scale(zf_json_get(d, "coordinateTransformations"),
                                 ndim, ax->scale, &found);
-            zf_tiff_apply_scale(zf_tiff_get(ms, "coordinateTransformations"),
+            zf_tiff_apply_scale(zf_json_get(ms, "coordinateTransformations"),
                                 ndim, ax->scale, &found);
             for (int a = 0; a < ndim; a++)
                 if (!found || !isfinite(ax->scale[a]) || ax->scale[a] <= 0)
@@ -233,16 +229,16 @@ static zf_code zf_tiff_find_axes(const zf_array *a, zf_tiff_axes *ax,
                           &keep[1], err);
     if (c != ZF_OK)
         return c;
-    json_object *attrs = zf_tiff_get(keep[1], "attributes");
-    if (json_object_get_int(zf_tiff_get(keep[1], "zarr_format")) == 2) {
+    json_object *attrs = zf_json_get(keep[1], "attributes");
+    if (json_object_get_int(zf_json_get(keep[1], "zarr_format")) == 2) {
         c = zf_tiff_node_attrs(a->z, path, &keep[2], err);
         attrs = keep[2];
     }
     memset(ax, 0, sizeof *ax);
     ax->known = c == ZF_OK &&
-                (zf_tiff_letters(zf_tiff_get(keep[1], "dimension_names"),
+                (zf_tiff_letters(zf_json_get(keep[1], "dimension_names"),
                                  i->ndim, ax) ||
-                 zf_tiff_letters(zf_tiff_get(attrs, "_ARRAY_DIMENSIONS"),
+                 zf_tiff_letters(zf_json_get(attrs, "_ARRAY_DIMENSIONS"),
                                  i->ndim, ax));
     return c;
 }
@@ -610,13 +606,14 @@ static zf_code zf_tiff_write(const zf_tiff_layout *l, const zf_tiff_type *tt,
 
 /* ---- the view ---------------------------------------------------------------- */
 
-static zf_code zf_tiff_check(const zf_array_info *i, const char *label,
-                             zf_err *err)
+static zf_code zf_tiff_check(const zf_array *a, const char *label,
+                             zf_tiff_type *tt, zf_err *err)
 {
+    const zf_array_info *i = &a->info;
     if (strcmp(i->dtype, "float16") == 0)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: TIFF readers take no "
                           "16-bit floats (libtiff and ImageJ do not)", label);
-    if (!zf_tiff_type_of(i->dtype))
+    if (!zf_tiff_type_of(a->dt, tt))
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: TIFF has no %s sample "
                           "type that its readers take", label, i->dtype);
     if (i->ndim < 2)
@@ -663,7 +660,7 @@ static zf_code zf_tiff_describe(const zf_array_info *i, const zf_tiff_type *tt,
                                 char **desc)
 {
     *desc = NULL;
-    if (ax->known && ax->ome && tt->ome && zf_tiff_ome_fits(i, l->pages))
+    if (ax->known && ax->ome && tt->ome[0] && zf_tiff_ome_fits(i, l->pages))
         *desc = zf_tiff_ome(i, tt, ax, l->pages);
     else if (ax->known && tt->imagej && zf_tiff_imagej_order(i, ax))
         *desc = zf_tiff_imagej(i, ax);
@@ -691,10 +688,10 @@ zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
                      size_t *len, zf_err *err)
 {
     const zf_array_info *i = &a->info;
-    zf_code c = zf_tiff_check(i, label, err);
+    zf_tiff_type tt;
+    zf_code c = zf_tiff_check(a, label, &tt, err);
     if (c != ZF_OK)
         return c;
-    const zf_tiff_type *tt = zf_tiff_type_of(i->dtype);
     zf_tiff_layout l = {0};
     zf_tiff_shape(i, &l);
     /* (a bound on the header before anything is built) */
@@ -707,7 +704,7 @@ zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
     json_object *keep[3] = {NULL, NULL, NULL};
     c = zf_tiff_find_axes(a, &ax, keep, err);
     char *desc = NULL;
-    if (c == ZF_OK && zf_tiff_describe(i, tt, &ax, &l, &desc) != ZF_OK)
+    if (c == ZF_OK && zf_tiff_describe(i, &tt, &ax, &l, &desc) != ZF_OK)
         c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory building a TIFF "
                        "description", label);
     if (c == ZF_OK && l.data > ZF_TIFF_MAX_HEADER)
@@ -716,7 +713,7 @@ zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
                        (unsigned long long)l.pages,
                        (unsigned long long)(ZF_TIFF_MAX_HEADER >> 20));
     if (c == ZF_OK)
-        c = zf_tiff_write(&l, tt, label, out, len, err);
+        c = zf_tiff_write(&l, &tt, label, out, len, err);
     free(desc);
     for (int k = 0; k < 3; k++)
         json_object_put(keep[k]);
