@@ -95,6 +95,12 @@ static void setup(void)
     write_array("f8", "float64", "1, 2, 3", "1, 2, 3", "0");
     write_array("bt", "uint16", "3, 40000, 40000", "1, 1000, 1000", "0");
     write_array("strips", "uint8", "2, 70000, 70000", "1, 1000, 1000", "0");
+    /* 4096 header bytes + 2^32 - 4097 data = the largest classic file. */
+    write_array("edge_c", "uint8", "1, 1, 4294963199", "1, 1, 1000000", "0");
+    write_array("edge_b", "uint8", "1, 1, 4294963200", "1, 1, 1000000", "0");
+    write_array("many", "uint8", "600000, 1, 1", "1000, 1, 1", "0");
+    write_array_x("ijbig", "uint16", "3, 40000, 40000", "1, 1000, 1000", "0",
+                  ", \"dimension_names\": [\"z\", \"y\", \"x\"]");
     write_array_x("ij", "uint8", "2, 3, 4, 5", "1, 1, 4, 5", "0",
                   ", \"dimension_names\": [\"t\", \"z\", \"y\", \"x\"]");
     write_array_x("noij", "uint8", "2, 3, 4, 5", "1, 1, 4, 5", "0",
@@ -502,6 +508,16 @@ START_TEST(test_tiff_layout)
     ck_assert_uint_eq(tiff_pages(&f, 70000, 70000, 8, 1, 4294967295u / 70000),
                       2);
     free((void *)f.t);
+    /* Classic up to a file of 2^32 - 1 bytes, exactly. */
+    f = tiff_open("edge_c", &len);
+    ck_assert_int_eq(f.big, 0);
+    ck_assert_uint_eq(len + 4294963199u, UINT32_MAX);
+    ck_assert_uint_eq(tiff_pages(&f, 1, 4294963199u, 8, 1, 1), 1);
+    free((void *)f.t);
+    f = tiff_open("edge_b", &len);
+    ck_assert_int_eq(f.big, 1);
+    ck_assert_uint_eq(tiff_pages(&f, 1, 4294963200u, 8, 1, 1), 1);
+    free((void *)f.t);
 }
 END_TEST
 
@@ -539,6 +555,11 @@ START_TEST(test_tiff_descriptions)
     for (const char *p = d; *p; p++)
         ck_assert_uint_lt((unsigned char)*p, 0x80); /* TIFF ASCII */
     free((void *)f.t);
+    /* ImageJ's format is classic only: a BigTIFF gets tifffile's shape. */
+    f = tiff_open("ijbig", &len);
+    ck_assert_int_eq(f.big, 1);
+    ck_assert_str_eq(tiff_desc(&f), "{\"shape\": [3, 40000, 40000]}");
+    free((void *)f.t);
     /* A sibling the multiscale does not list: no axes, plain pages. */
     f = tiff_open("img/1", &len);
     ck_assert_str_eq(tiff_desc(&f), "{\"shape\": [2, 4, 5]}");
@@ -553,6 +574,7 @@ START_TEST(test_tiff_refusals)
     refused("b1", ZF_VIEW_TIFF, "b1", "need two dimensions (Y, X), the array has 1");
     refused("s0", ZF_VIEW_TIFF, "s0", "the array has 0");
     refused("e0", ZF_VIEW_TIFF, "e0", "empty");
+    refused("many", ZF_VIEW_TIFF, "many", "600000 pages need a TIFF header");
     ck_assert_int_eq(zf_view_holds_data(ZF_VIEW_TIFF), 1);
     ck_assert_int_eq(zf_view_holds_data(ZF_VIEW_NPY), 1);
     ck_assert_int_eq(zf_view_holds_data(ZF_VIEW_MHD), 0);

@@ -286,15 +286,18 @@ ex = np.arange(4 * 20 * 30, dtype="<u2").reshape(4, 20, 30)
 attempt("v2 _ARRAY_DIMENSIONS", check, f"{mx}/temp.tif", ex, "zyx", "imagej")
 EOF
 
-# libtiff: every file parses without a warning.
+# libtiff: every file parses without a warning (and, below 1 MiB, libtiff
+# reads all its strips: tiffinfo -D).
 n=0 noisy=""
 for f in "$M"/*.tif "$M4"/*.tif "$M5"/*.tif "$MX"/*.tif; do
-    tiffinfo "$f" >/dev/null 2>"$T/ti.err" && tiffdump "$f" >/dev/null 2>>"$T/ti.err" ||
+    data=""
+    [ "$(stat -c %s "$f")" -lt 1048576 ] && data=-D
+    tiffinfo $data "$f" >/dev/null 2>"$T/ti.err" && tiffdump "$f" >/dev/null 2>>"$T/ti.err" ||
         echo "exit status" >>"$T/ti.err"
     [ -s "$T/ti.err" ] && noisy="$noisy $(basename "$f"): $(head -1 "$T/ti.err")"
     n=$((n + 1))
 done
-check "tiffinfo and tiffdump parse all $n files, nothing on stderr${noisy:+:$noisy}" \
+check "tiffinfo (-D) and tiffdump parse all $n files, nothing on stderr${noisy:+:$noisy}" \
     [ -z "$noisy" -a "$n" -gt 50 ]
 
 # BigTIFF and strips.
