@@ -52,7 +52,7 @@ enum { ZF_TIFF_SHORT = 3, ZF_TIFF_LONG = 4, ZF_TIFF_ASCII = 2,
 
 typedef struct zf_tiff_type {
     int bits, format;  /* BitsPerSample, SampleFormat (1 u, 2 i, 3 f) */
-    char ome[8];       /* OME Pixels Type; "" = none (64-bit integers) */
+    char ome[16];      /* OME Pixels Type; "" = none (64-bit integers) */
     int imagej;        /* ImageJ opens it: u8 (and bool), u16, i16, f32 */
 } zf_tiff_type;
 
