@@ -703,6 +703,8 @@ zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
     zf_tiff_axes ax;
     json_object *keep[3] = {NULL, NULL, NULL};
     c = zf_tiff_find_axes(a, &ax, keep, err);
+    if (c != ZF_OK && c != ZF_ENOMEM)
+        zf_err_prefix(err, "%s: reading the axes' attributes", label);
     char *desc = NULL;
     if (c == ZF_OK && zf_tiff_describe(i, &tt, &ax, &l, &desc) != ZF_OK)
         c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory building a TIFF "

@@ -117,6 +117,12 @@ static void setup(void)
                 "\"scale\": [1, 3, 2]}]}]}}");
     write_array("img/0", "int16", "2, 4, 5", "1, 4, 5", "0");
     write_array("img/1", "int16", "2, 4, 5", "1, 4, 5", "0"); /* not listed */
+    /* A v2 group whose .zattrs is not JSON. */
+    tu_writef(dir, "v2g/.zgroup", "{\"zarr_format\": 2}");
+    tu_writef(dir, "v2g/.zattrs", "{\"multiscales\": [");
+    tu_writef(dir, "v2g/a/.zarray", "{\"zarr_format\": 2, \"shape\": [3, 4],"
+              " \"chunks\": [3, 4], \"dtype\": \"<u2\", \"compressor\": null,"
+              " \"fill_value\": 0, \"order\": \"C\", \"filters\": null}");
     zf_err e;
     ck_assert_msg(zf_open(dir, NULL, &z, &e) == ZF_OK, "%s", e.msg);
 }
@@ -575,6 +581,14 @@ START_TEST(test_tiff_refusals)
     refused("s0", ZF_VIEW_TIFF, "s0", "the array has 0");
     refused("e0", ZF_VIEW_TIFF, "e0", "empty");
     refused("many", ZF_VIEW_TIFF, "many", "600000 pages need a TIFF header");
+    char *text = NULL;
+    size_t len;
+    zf_err e = {0};
+    ck_assert_int_eq(zf_view_header(arr("v2g/a"), ZF_VIEW_TIFF, "a", &text,
+                                    &len, &e), ZF_EMETA);
+    ck_assert_ptr_null(text);
+    ck_assert_msg(strstr(e.msg, "v2g/a: reading the axes' attributes: "
+                         "v2g/.zattrs") == e.msg, "%s", e.msg);
     ck_assert_int_eq(zf_view_holds_data(ZF_VIEW_TIFF), 1);
     ck_assert_int_eq(zf_view_holds_data(ZF_VIEW_NPY), 1);
     ck_assert_int_eq(zf_view_holds_data(ZF_VIEW_MHD), 0);
