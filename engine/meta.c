@@ -13,6 +13,12 @@
 
 #define ZF_MAX_JSON_DEPTH 64
 
+json_object *zf_json_get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
 zf_code zf_json_parse(const char *text, size_t len, const char *what,
                       json_object **out, zf_err *err)
 {
@@ -43,12 +49,6 @@ zf_code zf_json_parse(const char *text, size_t len, const char *what,
     return ZF_OK;
 }
 
-static json_object *get(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 zf_code zf_meta_dims(json_object *arr, int ndim, uint64_t min, uint64_t *out,
                      const char *what, zf_err *err)
 {
@@ -70,7 +70,7 @@ zf_code zf_meta_dims(json_object *arr, int ndim, uint64_t min, uint64_t *out,
 
 zf_code zf_meta_shape(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *s = get(doc, "shape");
+    json_object *s = zf_json_get(doc, "shape");
     if (!s || !json_object_is_type(s, json_type_array))
         return zf_err_set(err, ZF_EMETA, "shape must be an array");
     size_t n = json_object_array_length(s);
@@ -103,21 +103,21 @@ zf_code zf_meta_check_sizes(zf_array *a, zf_err *err)
 
 static zf_code parse_grid(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *g = get(doc, "chunk_grid"), *name = g ? get(g, "name") : NULL;
+    json_object *g = zf_json_get(doc, "chunk_grid"), *name = g ? zf_json_get(g, "name") : NULL;
     if (!name || !json_object_is_type(name, json_type_string))
         return zf_err_set(err, ZF_EMETA, "chunk_grid must have a name");
     if (strcmp(json_object_get_string(name), "regular") != 0)
         return zf_err_set(err, ZF_EUNSUPPORTED, "chunk_grid '%s'",
                           json_object_get_string(name));
-    json_object *conf = get(g, "configuration");
-    return zf_meta_dims(conf ? get(conf, "chunk_shape") : NULL, a->ndim, 1,
+    json_object *conf = zf_json_get(g, "configuration");
+    return zf_meta_dims(conf ? zf_json_get(conf, "chunk_shape") : NULL, a->ndim, 1,
                         a->chunks, "chunk_grid: chunk_shape", err);
 }
 
 static zf_code parse_key_encoding(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *k = get(doc, "chunk_key_encoding");
-    json_object *name = k ? get(k, "name") : NULL;
+    json_object *k = zf_json_get(doc, "chunk_key_encoding");
+    json_object *name = k ? zf_json_get(k, "name") : NULL;
     if (!name || !json_object_is_type(name, json_type_string))
         return zf_err_set(err, ZF_EMETA, "chunk_key_encoding must have a name");
     const char *n = json_object_get_string(name);
@@ -128,8 +128,8 @@ static zf_code parse_key_encoding(zf_array *a, json_object *doc, zf_err *err)
     else
         return zf_err_set(err, ZF_EUNSUPPORTED, "chunk_key_encoding '%s'", n);
     a->separator = a->v2_keys ? '.' : '/';
-    json_object *conf = get(k, "configuration");
-    json_object *sep = conf ? get(conf, "separator") : NULL;
+    json_object *conf = zf_json_get(k, "configuration");
+    json_object *sep = conf ? zf_json_get(conf, "separator") : NULL;
     if (sep) {
         const char *s = json_object_get_string(sep);
         if (!s || (strcmp(s, "/") != 0 && strcmp(s, ".") != 0))
@@ -159,12 +159,12 @@ static zf_code check_extensions(json_object *doc, zf_err *err)
         if (known_field(key))
             continue;
         json_object *m = json_object_is_type(val, json_type_object)
-                             ? get(val, "must_understand") : NULL;
+                             ? zf_json_get(val, "must_understand") : NULL;
         if (!m || !json_object_is_type(m, json_type_boolean) ||
             json_object_get_boolean(m))
             return zf_err_set(err, ZF_EUNSUPPORTED, "unknown extension '%s'", key);
     }
-    json_object *st = get(doc, "storage_transformers");
+    json_object *st = zf_json_get(doc, "storage_transformers");
     if (st && (!json_object_is_type(st, json_type_array) ||
                json_object_array_length(st) > 0))
         return zf_err_set(err, ZF_EUNSUPPORTED, "storage_transformers");
@@ -173,13 +173,13 @@ static zf_code check_extensions(json_object *doc, zf_err *err)
 
 static zf_code parse_dtype(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *t = get(doc, "data_type");
+    json_object *t = zf_json_get(doc, "data_type");
     if (!t)
         return zf_err_set(err, ZF_EMETA, "data_type is missing");
     const char *name = json_object_is_type(t, json_type_string)
                            ? json_object_get_string(t) : NULL;
     if (!name && json_object_is_type(t, json_type_object)) {
-        json_object *n = get(t, "name");
+        json_object *n = zf_json_get(t, "name");
         name = n ? json_object_get_string(n) : NULL;
     }
     a->dt = zf_dtype_by_name(name);
@@ -191,7 +191,7 @@ static zf_code parse_dtype(zf_array *a, json_object *doc, zf_err *err)
 
 static zf_code parse_array(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *fmt = get(doc, "zarr_format"), *nt = get(doc, "node_type");
+    json_object *fmt = zf_json_get(doc, "zarr_format"), *nt = zf_json_get(doc, "node_type");
     if (!fmt || json_object_get_int(fmt) != 3)
         return zf_err_set(err, ZF_EMETA, "zarr_format must be 3");
     if (!nt || strcmp(json_object_get_string(nt), "array") != 0)
@@ -202,9 +202,9 @@ static zf_code parse_array(zf_array *a, json_object *doc, zf_err *err)
     if (c == ZF_OK) c = parse_grid(a, doc, err);
     if (c == ZF_OK) c = zf_meta_check_sizes(a, err);
     if (c == ZF_OK) c = parse_key_encoding(a, doc, err);
-    if (c == ZF_OK) c = zf_dtype_parse_fill(a->dt, get(doc, "fill_value"), a->fill, err);
+    if (c == ZF_OK) c = zf_dtype_parse_fill(a->dt, zf_json_get(doc, "fill_value"), a->fill, err);
     if (c == ZF_OK)
-        c = zf_pipeline_new(get(doc, "codecs"), a->ndim, a->chunks, a->dt,
+        c = zf_pipeline_new(zf_json_get(doc, "codecs"), a->ndim, a->chunks, a->dt,
                             a->fill, 0, &a->pipe, err);
     return c;
 }

@@ -18,6 +18,10 @@ struct json_object;
 zf_code zf_json_parse(const char *text, size_t len, const char *what,
                       struct json_object **out, zf_err *err);
 
+/* The member `key` of object `o`, or NULL (also when o is NULL or not an
+ * object); borrowed from o. */
+struct json_object *zf_json_get(struct json_object *o, const char *key);
+
 /* A zarr.json of an array (format 3) or a .zarray (format 2) into a new
  * zf_array; `json` is the document's text, kept for the array's info. */
 zf_code zf_meta_parse_array(zf_zarr *z, const char *path, int format,

@@ -13,12 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_object *get(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 /* A NumPy typestring such as "<u2", "|b1", ">c16" into a core dtype and the
  * stored byte order.  Strings, objects, datetimes and structured types have
  * no flat view and are refused. */
@@ -52,7 +46,7 @@ static zf_code parse_typestr(zf_array *a, json_object *t, int *big,
 
 static zf_code parse_fill(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *f = get(doc, "fill_value");
+    json_object *f = zf_json_get(doc, "fill_value");
     if (!f || json_object_is_type(f, json_type_null)) {
         memset(a->fill, 0, sizeof a->fill); /* v2: no fill value reads as 0 */
         return ZF_OK;
@@ -83,7 +77,7 @@ static zf_code parse_fill(zf_array *a, json_object *doc, zf_err *err)
 
 static zf_code parse_separator(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *s = get(doc, "dimension_separator");
+    json_object *s = zf_json_get(doc, "dimension_separator");
     a->v2_keys = 1;
     a->separator = '.';
     if (!s || json_object_is_type(s, json_type_null))
@@ -100,11 +94,11 @@ static zf_code parse_separator(zf_array *a, json_object *doc, zf_err *err)
 static zf_code codec_list(zf_array *a, json_object *doc, int big,
                           json_object **out, zf_err *err)
 {
-    json_object *order = get(doc, "order");
+    json_object *order = zf_json_get(doc, "order");
     const char *o = order ? json_object_get_string(order) : "C";
     if (!o || (strcmp(o, "C") != 0 && strcmp(o, "F") != 0))
         return zf_err_set(err, ZF_EMETA, "order must be \"C\" or \"F\"");
-    json_object *filters = get(doc, "filters"), *comp = get(doc, "compressor");
+    json_object *filters = zf_json_get(doc, "filters"), *comp = zf_json_get(doc, "compressor");
     int has_filters = filters && !json_object_is_type(filters, json_type_null);
     if (has_filters && !json_object_is_type(filters, json_type_array))
         return zf_err_set(err, ZF_EMETA, "filters must be an array or null");
@@ -141,14 +135,14 @@ static zf_code codec_list(zf_array *a, json_object *doc, int big,
 
 zf_code zf_meta_v2_fields(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *fmt = get(doc, "zarr_format");
+    json_object *fmt = zf_json_get(doc, "zarr_format");
     int big = 0;
     if (!fmt || json_object_get_int(fmt) != 2)
         return zf_err_set(err, ZF_EMETA, "zarr_format must be 2");
     zf_code c = zf_meta_shape(a, doc, err);
     if (c == ZF_OK)
-        c = zf_meta_dims(get(doc, "chunks"), a->ndim, 1, a->chunks, "chunks", err);
-    if (c == ZF_OK) c = parse_typestr(a, get(doc, "dtype"), &big, err);
+        c = zf_meta_dims(zf_json_get(doc, "chunks"), a->ndim, 1, a->chunks, "chunks", err);
+    if (c == ZF_OK) c = parse_typestr(a, zf_json_get(doc, "dtype"), &big, err);
     if (c == ZF_OK) c = zf_meta_check_sizes(a, err);
     if (c == ZF_OK) c = parse_separator(a, doc, err);
     if (c == ZF_OK) c = parse_fill(a, doc, err);

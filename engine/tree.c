@@ -41,12 +41,6 @@ typedef struct loader {
     zf_err *fail;           /* the first reason to keep prev, if any */
 } loader;
 
-static json_object *get(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 /* ---- the set -------------------------------------------------------------- */
 
 void zf_nodeset_free(zf_nodeset *ns)
@@ -321,7 +315,7 @@ static int try_node(loader *ld, const char *path, const char *file,
         return 0;
     zf_code c = d->code;
     zf_err err = d->err;
-    json_object *nt = get(d->json, "node_type");
+    json_object *nt = zf_json_get(d->json, "node_type");
     int group = format == 3 ? nt && json_object_is_type(nt, json_type_string) &&
                                   !strcmp(json_object_get_string(nt), "group")
                             : !strcmp(file, ".zgroup");
@@ -442,7 +436,7 @@ static size_t collect(loader *ld, json_object *meta, int format, entry *out,
             e.group = grp;
             pl = kl - 8;
         } else {
-            json_object *nt = get(doc, "node_type");
+            json_object *nt = zf_json_get(doc, "node_type");
             e.group = nt && !strcmp(json_object_get_string(nt), "group");
         }
         const char *why = bad_node_path(key, pl);
@@ -521,15 +515,15 @@ static int try_consolidated(loader *ld, const doc *root, zf_code *res)
     json_object *meta = NULL;
     int format = 3, used = 0;
     if (root->code == ZF_OK) {
-        meta = get(get(root->json, "consolidated_metadata"), "metadata");
+        meta = zf_json_get(zf_json_get(root->json, "consolidated_metadata"), "metadata");
     } else if (root->missing) {
         format = 2;
         doc_load(ld->z->store, ".zmetadata", &zmeta);
         d = &zmeta;
-        meta = get(zmeta.json, "metadata");
+        meta = zf_json_get(zmeta.json, "metadata");
     }
-    json_object *top = format == 3 ? d->json : get(meta, ".zgroup");
-    json_object *nt = format == 3 ? get(d->json, "node_type") : NULL;
+    json_object *top = format == 3 ? d->json : zf_json_get(meta, ".zgroup");
+    json_object *nt = format == 3 ? zf_json_get(d->json, "node_type") : NULL;
     int root_group = format == 2 ? top != NULL
                                  : nt && !strcmp(json_object_get_string(nt), "group");
     if (meta && json_object_is_type(meta, json_type_object) && root_group) {

@@ -11,6 +11,8 @@
  *                    bands from the last three), band sequential.
  *   nrrd  NAME.nhdr  NRRD0004 detached header: "data file: NAME".
  *   mhd   NAME.mhd   MetaImage header: "ElementDataFile = NAME" last.
+ *   tiff  NAME.tif   TIFF (tiff.c): every IFD in a header; the flat bytes
+ *                    follow it, page by page, as the strips.
  *
  * Choices where a format lacks something (see also README.md):
  *  - bool is shown as 8-bit unsigned (its bytes are 0 or 1) in ENVI, NRRD
@@ -27,7 +29,8 @@
  *    dimensions (teem's NRRD_DIM_MAX), MetaImage 10.
  *
  * Every refusal is ZF_EUNSUPPORTED with a message "ARRAY: reason".
- * Thread-safe: reads only the array's immutable metadata.  The caller frees
+ * Thread-safe but for TIFF (tiff.h): reads only the array's immutable
+ * metadata.  The caller frees
  * the returned text with free().
  */
 #include <limits.h>
@@ -39,15 +42,16 @@
 
 #include "engine.h"
 #include "err.h"
+#include "tiff.h"
 
 #define ZF_NRRD_DIM_MAX 16 /* teem's NRRD_DIM_MAX */
 #define ZF_MHD_DIM_MAX 10  /* MetaIO's largest NDims */
 #define ZF_NPY_ALIGN 64    /* numpy pads headers to a multiple of this */
 
-static const char *const zf_view_names[ZF_VIEW_COUNT] = {"npy", "envi", "nrrd",
-                                                         "mhd"};
-static const char *const zf_view_suffixes[ZF_VIEW_COUNT] = {".npy", ".hdr",
-                                                            ".nhdr", ".mhd"};
+static const char *const zf_view_names[ZF_VIEW_COUNT] = {
+    "npy", "envi", "nrrd", "mhd", "tiff"};
+static const char *const zf_view_suffixes[ZF_VIEW_COUNT] = {
+    ".npy", ".hdr", ".nhdr", ".mhd", ".tif"};
 
 const char *zf_view_name(zf_view_format fmt)
 {
@@ -57,6 +61,11 @@ const char *zf_view_name(zf_view_format fmt)
 const char *zf_view_suffix(zf_view_format fmt)
 {
     return (unsigned)fmt < ZF_VIEW_COUNT ? zf_view_suffixes[fmt] : NULL;
+}
+
+int zf_view_holds_data(zf_view_format fmt)
+{
+    return fmt == ZF_VIEW_NPY || fmt == ZF_VIEW_TIFF;
 }
 
 /* ---- a growing text ------------------------------------------------------ */
@@ -350,6 +359,8 @@ zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
     *len = 0;
     const zf_array_info *i = &a->info;
     const char *label = i->path[0] ? i->path : "/";
+    if (fmt == ZF_VIEW_TIFF)
+        return zf_view_tiff(a, label, text, len, err);
     const zf_view_type *vt = zf_view_type_of(i->dtype);
     if (!vt)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: no header view knows "

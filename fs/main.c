@@ -138,7 +138,8 @@ static void zfs_usage(const char *prog)
         "                           (K, M or G suffix; 0 = off; default: 4M)\n"
         "    -o views=LIST          header views beside each array file NAME:\n"
         "                           npy (NAME.npy), envi (NAME.hdr), nrrd\n"
-        "                           (NAME.nhdr), mhd (NAME.mhd), or all;\n"
+        "                           (NAME.nhdr), mhd (NAME.mhd), tiff\n"
+        "                           (NAME.tif, 2 or more dimensions), or all;\n"
         "                           e.g. views=npy,nrrd (default: none)\n"
         "    -o metadata_ttl=SEC    re-read the store's metadata every SEC\n"
         "                           seconds (0.1 or more; fractions allowed)\n"
@@ -267,7 +268,7 @@ static int zfs_parse_views(const char *s, unsigned *out)
         size_t len = strcspn(p, ",");
         if (zfs_add_view(p, len, out) != 0) {
             fprintf(stderr, "zarrfs: unknown view '%.*s' in views=%s: give "
-                            "npy, envi, nrrd, mhd or all, separated by "
+                            "npy, envi, nrrd, mhd, tiff or all, separated by "
                             "commas\n", (int)len, p, s);
             return -1;
         }

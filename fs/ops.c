@@ -18,7 +18,8 @@
 #define ZFS_BLKSIZE 131072  /* the I/O size st_blksize suggests */
 
 /* One asynchronous read in flight: freed by its completion.  buf holds
- * `head` bytes already filled (an npy header), then the engine's bytes. */
+ * `head` bytes already filled (an npy or TIFF header), then the engine's
+ * bytes. */
 struct zfs_read {
     fuse_req_t req;
     struct zfs_fs *fs;
@@ -417,8 +418,8 @@ static void zfs_read_start(fuse_req_t req, const zfs_tree *t,
                         zfs_read_done, r);
 }
 
-/* Reads an array file, or a header view: the header from memory, then (npy)
- * the array's bytes at offsets shifted by the header's length.  Takes over
+/* Reads an array file, or a header view: the header from memory, then (npy,
+ * tiff) the array's bytes at offsets shifted by the header's length.  Takes over
  * the pin of n's table t. */
 static void zfs_read_file(fuse_req_t req, const zfs_tree *t,
                           const zfs_inode *n, size_t size, off_t off)

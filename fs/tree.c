@@ -358,7 +358,7 @@ static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
     v->view = fmt;
     v->header = text;
     v->header_len = tlen;
-    v->size = tlen + (fmt == ZF_VIEW_NPY ? n->size : 0);
+    v->size = tlen + (zf_view_holds_data(fmt) ? n->size : 0);
     return 0;
 }
 

@@ -21,8 +21,8 @@
  *
  * Header views (zfs_tree_build's `views`, a mask of 1 << zf_view_format):
  * beside each array file NAME, one file NAME + zf_view_suffix per format
- * asked for, holding the header zf_view_header builds (for npy, the header
- * then the array's bytes).  A view is left out, and logged, when the format
+ * asked for, holding the header zf_view_header builds (for npy and tiff,
+ * the header then the array's bytes).  A view is left out, and logged, when the format
  * cannot express the array or when its name is already taken by another
  * entry of the directory (arrays and directories come first).
  *
@@ -80,7 +80,7 @@ typedef struct zfs_inode {
     uint64_t size;      /* arrays: zf_array_info.nbytes; views: the file's */
     /* views */
     zf_view_format view;
-    char *header;       /* the header: all of the file, or npy's first bytes */
+    char *header;       /* the header: all of the file, or its first bytes */
     size_t header_len;
     char *xattr_shape;  /* "512,512,512"; "" for a 0-d array */
     char *xattr_dtype;

@@ -4,11 +4,12 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libzstd-dev libjson-c-dev zlib1g-dev libblosc-dev liblz4-dev
-      libfuse3-dev fuse3 check libsubunit-dev
+      libfuse3-dev fuse3 check libsubunit-dev libxml2-dev
       libcurl4-openssl-dev libssl-dev nginx openssl
       zstd gzip python3 attr bsdextrautils
       python3-numpy python3-zarr python3-numcodecs python3-zstandard
       gdal-bin python3-gdal teem-apps python3-vtk9
+      python3-tifffile python3-lxml libtiff-tools imagemagick
       clang-14 libclang-rt-14-dev
       dpkg-dev file man-db groff-base bsdutils) # cpack DEB, man -l, script(1)
 missing=()

@@ -266,21 +266,30 @@ typedef enum zf_view_format {
     ZF_VIEW_ENVI, /* NAME.hdr: ENVI header for NAME (1 to 3 dimensions) */
     ZF_VIEW_NRRD, /* NAME.nhdr: NRRD detached header naming NAME */
     ZF_VIEW_MHD,  /* NAME.mhd: MetaImage header naming NAME */
+    ZF_VIEW_TIFF, /* NAME.tif: TIFF IFDs, then the flat bytes as the pages'
+                     strips (2 or more dimensions, no float16 or complex) */
     ZF_VIEW_COUNT
 } zf_view_format;
 
-/* The format's short name ("npy", "envi", "nrrd", "mhd") and the suffix its
- * file adds to NAME (".npy", ".hdr", ".nhdr", ".mhd"); NULL when `fmt` is
- * out of range. */
+/* The format's short name ("npy", "envi", "nrrd", "mhd", "tiff") and the
+ * suffix its file adds to NAME (".npy", ".hdr", ".nhdr", ".mhd", ".tif");
+ * NULL when `fmt` is out of range. */
 ZF_API const char *zf_view_name(zf_view_format fmt);
 ZF_API const char *zf_view_suffix(zf_view_format fmt);
+/* 1 when the view's file is its header followed by the flat bytes (npy,
+ * tiff), 0 when the header is all of it (the flat file stays beside it). */
+ZF_API int zf_view_holds_data(zf_view_format fmt);
 
 /* Builds the header of format `fmt` for array `a`, whose flat file is named
  * `data_file` (a file name without folders; NRRD and MetaImage headers name
- * it, npy and ENVI ignore it).  On success *text is a NUL-terminated header
- * the caller frees with free(), and *len its length (the NUL not counted):
- * for npy the flat bytes follow it at offset *len, for the others they are
- * all of data_file.  The header depends only on the array's metadata.
+ * it, the others ignore it).  On success *text is a NUL-terminated header
+ * the caller frees with free(), and *len its length (the NUL not counted;
+ * a TIFF header is binary and holds NULs): for npy and tiff the flat bytes
+ * follow it at offset *len, for the others they are all of data_file.  The
+ * header depends only on the array's metadata, and for tiff also on the
+ * attributes of the array and of its parent group (axis names, OME-Zarr
+ * multiscales), which it reads from the store: then it must not race with
+ * zf_refresh, and a store error is returned with its code (ZF_EIO, ...).
  * ZF_EUNSUPPORTED, with the reason, when the format cannot express the
  * array (a type it lacks, too many dimensions, a size too large, a
  * data_file it cannot name); ZF_ENOMEM; ZF_EINVAL for bad arguments. */

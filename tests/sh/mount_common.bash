@@ -10,6 +10,8 @@
 set -u
 
 BIN=${ZF_BIN:-build/bin}
+# The tests' Python helpers (zf_arrays.py) beside this file.
+export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 CORPUS=${ZF_CORPUS:-../shared/corpus}
 ZARRFS=$BIN/zarrfs
 CHECK=$BIN/zf_mount_check

@@ -1,0 +1,25 @@
+/*
+ * tiff.h - the TIFF view of an array (NAME.tif): every IFD in a header that
+ * the array's flat bytes follow, so each page's strips point straight into
+ * them (see tiff.c for the layout and the metadata choices).
+ *
+ * Contract: zf_view_tiff reads the array's metadata and the attributes of
+ * the array and of its parent group from the store (for axis names and
+ * OME-Zarr multiscales), so, like zf_view_header, it must not race with
+ * zf_refresh.  On success *out is a header of *len bytes (plus a NUL) that
+ * the caller frees with free(); refusals are ZF_EUNSUPPORTED "LABEL: reason",
+ * a store that cannot be read is its code (ZF_EIO, ...), and ZF_ENOMEM.
+ */
+#ifndef ZF_TIFF_H
+#define ZF_TIFF_H
+
+#include "engine.h"
+
+/* The data of NAME.tif starts at a multiple of this, so that page-cache
+ * pages of the view line up with the array's flat bytes. */
+#define ZF_TIFF_DATA_ALIGN 4096
+
+zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
+                     size_t *len, zf_err *err);
+
+#endif

@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# tiff.sh - the TIFF view (-o views=tiff): NAME.tif beside each array of 2 or
+# more dimensions, read by the tools that read TIFF: tifffile (imread of
+# every sample type, 2-d to 5-d; series shape and axes; is_imagej, is_ome,
+# is_shaped; memmap; the OME-XML against OME's schema when the schema is on
+# this machine), libtiff's tiffinfo and tiffdump (no warning on any file),
+# GDAL (a 2-d uint16 and a 3-d float32), ImageMagick's identify (8-bit 2-d);
+# an NGFF 0.4 multiscale image written here by zarr-python with attributes
+# from the spec (a .tif per level, physical sizes from the scales), an NGFF
+# 0.5 image, v3 dimension_names and v2 _ARRAY_DIMENSIONS; a 6 GiB sparse
+# array as BigTIFF (its last page read by tifffile) and a page over 4 GiB
+# in two strips; reading one page decodes only the chunks it intersects
+# (.zarrfs/stats); arrays with no TIFF form (float16, complex, 1-d) have no
+# .tif and zarrfs-info says why; views=all has .tif.
+# Exit 0 = pass, 77 = skip (no /dev/fuse, no tifffile).  Other readers that
+# are not installed (tools/install-deps.sh installs them) skip their checks.
+source "$(dirname "$0")/mount_common.bash"
+zf_require
+
+PY=/usr/bin/python3 # Debian's, with python3-tifffile, python3-numpy, ...
+if ! "$PY" -c 'import tifffile, numpy' 2>/dev/null; then
+    echo "skip: $PY cannot import tifffile and numpy (python3-tifffile)"
+    exit 77
+fi
+
+# pycheck SCRIPT ARGS...: runs a Python checker whose lines "ok: ..." and
+# "FAIL: ..." count as checks of this test.
+pycheck() {
+    local out=$T/py.out
+    "$PY" "$@" >"$out" 2>&1
+    local rc=$?
+    cat "$out"
+    passed=$((passed + $(grep -c '^ok: ' "$out")))
+    failed=$((failed + $(grep -c '^FAIL: ' "$out")))
+    skipped=$((skipped + $(grep -c '^skip: ' "$out")))
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL: ' "$out"; then
+        bad "$1 exited with $rc"
+    fi
+}
+
+# --- the v3 store: every sample type 2-d to 5-d, named axes, odd ones ---------
+S=$T/store.zarr
+R=$T/raw
+mkdir -p "$R"
+zf_group "$S" || { bad "making the group"; zf_finish; }
+"$PY" - "$R" >"$T/arrays" <<'EOF'
+import sys
+import numpy as np
+from zf_arrays import random_array
+out = sys.argv[1]
+rng = np.random.default_rng(16)
+rows = []
+def add(name, dtype, shape, dims="-", chunks=None):
+    random_array(rng, dtype, shape).astype(np.dtype(dtype).newbyteorder("<")).tofile(f"{out}/{name}")
+    chunks = chunks or tuple(max(1, s // 2) for s in shape)
+    rows.append((name, dtype, ",".join(map(str, shape)),
+                 ",".join(map(str, chunks)), dims))
+shapes = {2: (13, 17), 3: (3, 11, 7), 4: (2, 3, 5, 6), 5: (2, 2, 3, 4, 5)}
+for t in ["bool", "uint8", "int8", "uint16", "int16", "uint32", "int32",
+          "uint64", "int64", "float32", "float64"]:
+    for n, shape in shapes.items():
+        add(f"{t}_d{n}", t, shape)
+add("ij_zyx", "uint16", (5, 33, 40), "z,y,x")
+add("ij_tzcyx", "float32", (2, 3, 2, 9, 10), "t,z,c,y,x")
+add("ij_cyx", "int16", (3, 9, 10), "C,Y,X")
+add("ij_yx", "uint8", (13, 17), "y,x")
+add("ij_tc1zyx", "uint16", (2, 1, 3, 9, 10), "t,c,z,y,x")  # (one channel)
+add("shaped_tczyx", "uint16", (2, 3, 4, 9, 10), "t,c,z,y,x")  # not TZCYX
+add("shaped_zyx_i64", "int64", (3, 9, 10), "z,y,x")  # ImageJ lacks int64
+add("shaped_qyx", "uint16", (3, 9, 10), "q,y,x")  # not an axis letter
+add("part", "uint16", (8, 256, 256), "-", (2, 128, 128))
+add("f16", "float16", (4, 5))
+add("c64", "complex64", (4, 5))
+add("u8_1d", "uint8", (10,))
+for r in rows:
+    print(*r)
+EOF
+[ -s "$T/arrays" ] || { bad "generating the arrays"; zf_finish; }
+while read -r name dtype shape chunks dims; do
+    zf_pack "$R/$name" "$S/$name" --shape "$shape" --dtype "$dtype" \
+        --chunks "$chunks" --codec zstd || zf_finish
+done <"$T/arrays"
+# dimension_names into the zarr.json of the arrays that have them.
+"$PY" - "$S" "$T/arrays" <<'EOF' || { bad "adding dimension_names"; zf_finish; }
+import json, sys
+store, listing = sys.argv[1:]
+for line in open(listing):
+    name, _, _, _, dims = line.split()
+    if dims != "-":
+        p = f"{store}/{name}/zarr.json"
+        doc = json.load(open(p))
+        doc["dimension_names"] = dims.split(",")
+        json.dump(doc, open(p, "w"))
+EOF
+
+# A 6 GiB uint16 array, all fill value (7) but one chunk of the last page,
+# and a uint8 array whose pages are over 4 GiB (two strips), all fill.
+sparse() { # NAME DTYPE SHAPE CHUNKS FILL
+    mkdir -p "$S/$1"
+    cat >"$S/$1/zarr.json" <<EOF
+{"zarr_format": 3, "node_type": "array", "shape": [$3], "data_type": "$2",
+ "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [$4]}},
+ "chunk_key_encoding": {"name": "default"}, "fill_value": $5,
+ "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]}
+EOF
+}
+sparse big uint16 "768, 2048, 2048" "1, 1024, 1024" 7
+mkdir -p "$S/big/c/767/1"
+"$PY" -c 'import numpy as np, sys; np.random.default_rng(1).integers(0, 65535, 1024 * 1024, dtype="<u2").tofile(sys.argv[1])' \
+    "$S/big/c/767/1/0"
+sparse strips uint8 "2, 70000, 70000" "1, 10000, 10000" 3
+
+# --- OME-Zarr: NGFF 0.4 (Zarr v2), written by zarr-python from the spec ------
+O4=$T/img04.zarr
+"$PY" - "$O4" "$T/xr.zarr" <<'EOF' || bad "writing the NGFF 0.4 image"
+# NGFF 0.4: a group whose "multiscales" lists the axes (name, type, unit)
+# and, per level, a dataset path with its "scale" transformation; the
+# multiscale's own transformations apply after them.  Arrays are Zarr v2
+# with "/" as dimension_separator.
+import json, os, sys
+import numpy as np, zarr, numcodecs
+root, xr = sys.argv[1:]
+zarr.open_group(root, mode="w")
+axes = [{"name": "t", "type": "time", "unit": "second"},
+        {"name": "c", "type": "channel"},
+        {"name": "z", "type": "space", "unit": "micrometer"},
+        {"name": "y", "type": "space", "unit": "micrometer"},
+        {"name": "x", "type": "space", "unit": "micrometer"}]
+datasets = []
+rng = np.random.default_rng(4)
+for level in range(3):
+    f = 2 ** level
+    shape = (2, 2, 3, 64 // f, 48 // f)
+    a = zarr.open_array(f"{root}/{level}", mode="w", shape=shape,
+                        chunks=(1, 1, 1, 16, 16), dtype="<u2",
+                        compressor=numcodecs.Zlib(1), dimension_separator="/")
+    a[...] = rng.integers(0, 4000, shape, dtype="<u2")
+    datasets.append({"path": str(level), "coordinateTransformations": [
+        {"type": "scale", "scale": [0.5, 1.0, 2.0, 0.25 * f, 0.25 * f]}]})
+ms = {"version": "0.4", "name": "img", "axes": axes, "datasets": datasets,
+      "coordinateTransformations": [
+          {"type": "scale", "scale": [2.0, 1.0, 1.5, 1.0, 1.0]}]}
+with open(f"{root}/.zattrs", "w") as fh:
+    json.dump({"multiscales": [ms]}, fh)
+# An xarray-style v2 array: _ARRAY_DIMENSIONS, no multiscales.
+zarr.open_group(xr, mode="w")
+a = zarr.open_array(f"{xr}/temp", mode="w", shape=(4, 20, 30),
+                    chunks=(2, 10, 10), dtype="<u2")
+a[...] = np.arange(4 * 20 * 30, dtype="<u2").reshape(4, 20, 30)
+a.attrs["_ARRAY_DIMENSIONS"] = ["z", "y", "x"]
+EOF
+# NGFF 0.5 (Zarr v3): "ome" in the group's attributes.
+O5=$T/img05.zarr
+zf_pack "$R/ij_zyx" "$O5/s0" --shape 5,33,40 --dtype uint16 --chunks 1,33,40 ||
+    zf_finish
+cat >"$O5/zarr.json" <<'EOF'
+{"zarr_format": 3, "node_type": "group", "attributes": {"ome": {
+ "version": "0.5", "multiscales": [{"name": "v5",
+  "axes": [{"name": "z", "type": "space", "unit": "nanometer"},
+           {"name": "y", "type": "space", "unit": "nanometer"},
+           {"name": "x", "type": "space", "unit": "nanometer"}],
+  "datasets": [{"path": "s0", "coordinateTransformations": [
+     {"type": "scale", "scale": [40.0, 10.0, 12.5]}]}]}]}}}
+EOF
+
+# --- mount and check -------------------------------------------------------------
+M=$T/m
+LOG=$T/zarrfs.log
+zf_mount_fg "$S" "$M" "$LOG" -o views=tiff ||
+    { bad "mount views=tiff: $(cat "$LOG")"; zf_finish; }
+M4=$T/m4 M5=$T/m5 MX=$T/mx
+zf_mount_fg "$O4" "$M4" "$T/log4" -o views=tiff || bad "mount NGFF 0.4: $(cat "$T/log4")"
+zf_mount_fg "$O5" "$M5" "$T/log5" -o views=tiff || bad "mount NGFF 0.5: $(cat "$T/log5")"
+zf_mount_fg "$T/xr.zarr" "$MX" "$T/logx" -o views=tiff || bad "mount v2: $(cat "$T/logx")"
+
+XSD=${ZF_OME_XSD:-/usr/lib/python3/dist-packages/tifffile/ome.xsd}
+pycheck - "$M" "$R" "$T/arrays" "$M4" "$M5" "$MX" "$XSD" <<'EOF'
+import os, sys, warnings
+import numpy as np
+import tifffile
+m, raw, listing, m4, m5, mx, xsd = sys.argv[1:]
+warnings.simplefilter("error")  # a tifffile warning is a failure
+def ok(c, msg):
+    print(("ok: " if c else "FAIL: ") + msg)
+def attempt(msg, f, *a):
+    try:
+        f(*a)
+    except Exception as e:
+        print(f"FAIL: {msg}: {type(e).__name__}: {e}")
+
+def axes_of(dims, shape, rule):
+    """tifffile's series axes: ImageJ and OME drop axes of size 1."""
+    if rule == "shaped":
+        return "Q" * (len(shape) - 2) + "YX"
+    return "".join(d for d, s in zip(dims.upper(), shape) if s > 1 or d in "YX")
+
+def check(path, expected, dims, rule):
+    name = os.path.basename(path)
+    with tifffile.TiffFile(path) as t:
+        s = t.series[0]
+        p0 = t.pages[0]
+        want_shape = expected.shape if rule == "shaped" else tuple(
+            n for d, n in zip(dims, expected.shape) if n > 1 or d in "yx")
+        ok(s.shape == want_shape and s.axes == axes_of(dims, expected.shape, rule),
+           f"{name}: series {s.shape} {s.axes}, want {want_shape} {axes_of(dims, expected.shape, rule)}")
+        ok((t.is_imagej, t.is_ome, t.is_shaped) ==
+           (rule == "imagej", rule == "ome", rule == "shaped"),
+           f"{name}: imagej/ome/shaped = {t.is_imagej}/{t.is_ome}/{t.is_shaped}, want {rule}")
+        off = p0.dataoffsets[0]
+        ok(off % 4096 == 0 and os.path.getsize(path) == off + expected.nbytes
+           and len(t.pages) == expected.size // (expected.shape[-1] * expected.shape[-2]),
+           f"{name}: data at {off} (4 KiB aligned), size = header + data, one page per plane")
+    a = tifffile.imread(path)
+    ok(a.dtype == expected.dtype and np.array_equal(a.reshape(expected.shape), expected),
+       f"{name}: imread {a.dtype} {a.shape} equals the array")
+    mm = tifffile.memmap(path, mode="r")
+    ok(np.array_equal(np.asarray(mm).reshape(expected.shape), expected),
+       f"{name}: memmap maps the data, values right")
+
+with open(listing) as fh:
+    rows = [line.split() for line in fh]
+for name, dtype, shape, _, dims in rows:
+    dims = dims.replace(",", "").lower()
+    shape = tuple(int(x) for x in shape.split(","))
+    f = f"{m}/{name}.tif"
+    if dtype in ("float16", "complex64") or len(shape) < 2:
+        ok(not os.path.exists(f), f"{name}: no .tif ({dtype}, {len(shape)}-d)")
+        continue
+    e = np.fromfile(f"{raw}/{name}", np.dtype(dtype).newbyteorder("<")).reshape(shape)
+    e = e.astype(np.uint8 if dtype == "bool" else e.dtype.newbyteorder("="))
+    rule = "shaped"
+    if name.startswith("ij_"):
+        rule = "imagej"
+    attempt(name, check, f, e, dims, rule)
+
+# ImageJ descriptions in ImageJ's form.
+with tifffile.TiffFile(f"{m}/ij_tzcyx.tif") as t:
+    ij = t.imagej_metadata
+    ok(ij.get("images") == 12 and ij.get("channels") == 2 and ij.get("slices") == 3
+       and ij.get("frames") == 2 and ij.get("hyperstack") is True
+       and ij.get("mode") == "grayscale", f"ij_tzcyx: ImageJ metadata {ij}")
+    ok(t.pages[0].description.startswith("ImageJ=1.11a\nimages=12\nchannels=2\n"),
+       "ij_tzcyx: the description is in ImageJ's form")
+
+# OME-Zarr: OME-XML with the physical sizes of each level.
+have_xsd = os.path.exists(xsd)
+if not have_xsd:
+    print(f"skip: OME-XML schema validation: no ome.xsd at {xsd} (tifffile "
+          "downloads it from openmicroscopy.org; set ZF_OME_XSD to a copy)")
+def ome_check(path, expected, dims, sizes):
+    name = path.split("/")[-2] + "/" + os.path.basename(path)
+    check(path, expected, dims, "ome")
+    with tifffile.TiffFile(path) as t:
+        xml = t.ome_metadata
+        px = tifffile.xml2dict(xml)["OME"]["Image"]["Pixels"]
+        got = {k: px.get(k) for k in sizes}
+        ok(all(abs(float(got[k]) - v) < 1e-9 if isinstance(v, float) else got[k] == v
+               for k, v in sizes.items()), f"{name}: OME Pixels {got}, want {sizes}")
+        if have_xsd:
+            try:
+                tifffile.OmeXml.validate(xml, open(xsd, "rb").read())
+                ok(True, f"{name}: OME-XML validates against ome.xsd")
+            except AssertionError as e:
+                ok(False, f"{name}: OME-XML does not validate: {e}")
+        from lxml import etree
+        root = etree.fromstring(xml.split(">", 1)[1].encode())
+        ok(root.tag == "{http://www.openmicroscopy.org/Schemas/OME/2016-06}OME"
+           and len(root.findall(".//{*}Channel")) == px["SizeC"]
+           and root.find(".//{*}TiffData").get("PlaneCount") == str(expected.size // (expected.shape[-1] * expected.shape[-2])),
+           f"{name}: well-formed OME 2016-06, one Channel per c, TiffData PlaneCount")
+import zarr
+for level in range(3):
+    f = 2 ** level
+    attempt(f"NGFF 0.4 level {level}", lambda lv=level, f=f: ome_check(
+        f"{m4}/{lv}.tif", np.asarray(zarr.open_array(os.path.join(os.path.dirname(m4), "img04.zarr", str(lv)), mode="r")[...]),
+        "tczyx", {"SizeT": 2, "SizeC": 2, "SizeZ": 3, "SizeY": 64 // f, "SizeX": 48 // f,
+                  "DimensionOrder": "XYZCT", "Type": "uint16",
+                  "PhysicalSizeX": 0.25 * f, "PhysicalSizeY": 0.25 * f, "PhysicalSizeZ": 3.0,
+                  "PhysicalSizeXUnit": "\u00b5m", "PhysicalSizeZUnit": "\u00b5m",
+                  "TimeIncrement": 1.0, "TimeIncrementUnit": "s"}))
+e5 = np.fromfile(f"{raw}/ij_zyx", "<u2").reshape(5, 33, 40)
+attempt("NGFF 0.5", ome_check, f"{m5}/s0.tif", e5, "zyx",
+        {"SizeZ": 5, "SizeC": 1, "SizeT": 1, "PhysicalSizeZ": 40.0,
+         "PhysicalSizeY": 10.0, "PhysicalSizeX": 12.5, "PhysicalSizeXUnit": "nm"})
+ex = np.arange(4 * 20 * 30, dtype="<u2").reshape(4, 20, 30)
+attempt("v2 _ARRAY_DIMENSIONS", check, f"{mx}/temp.tif", ex, "zyx", "imagej")
+EOF
+
+# libtiff: every file parses without a warning (and, below 1 MiB, libtiff
+# reads all its strips: tiffinfo -D).
+n=0 noisy=""
+for f in "$M"/*.tif "$M4"/*.tif "$M5"/*.tif "$MX"/*.tif; do
+    data=""
+    [ "$(stat -c %s "$f")" -lt 1048576 ] && data=-D
+    tiffinfo $data "$f" >/dev/null 2>"$T/ti.err" && tiffdump "$f" >/dev/null 2>>"$T/ti.err" ||
+        echo "exit status" >>"$T/ti.err"
+    [ -s "$T/ti.err" ] && noisy="$noisy $(basename "$f"): $(head -1 "$T/ti.err")"
+    n=$((n + 1))
+done
+check "tiffinfo (-D) and tiffdump parse all $n files, nothing on stderr${noisy:+:$noisy}" \
+    [ -z "$noisy" -a "$n" -gt 50 ]
+
+# BigTIFF and strips.
+pycheck - "$M" "$S" <<'EOF'
+import os, sys
+import numpy as np
+import tifffile
+m, store = sys.argv[1:]
+def ok(c, msg):
+    print(("ok: " if c else "FAIL: ") + msg)
+with tifffile.TiffFile(f"{m}/big.tif") as t:
+    last = t.pages[-1].asarray()
+    want = np.full((2048, 2048), 7, np.uint16)
+    want[1024:, :1024] = np.fromfile(f"{store}/big/c/767/1/0", "<u2").reshape(1024, 1024)
+    ok(t.is_bigtiff and len(t.pages) == 768 and np.array_equal(last, want),
+       f"big.tif (6 GiB): BigTIFF of {len(t.pages)} pages; the last page read right")
+    ok(os.path.getsize(f"{m}/big.tif") == t.pages[0].dataoffsets[0] + 768 * 2048 * 2048 * 2,
+       "big.tif: size = header + 6 GiB")
+with tifffile.TiffFile(f"{m}/uint16_d3.tif") as t:
+    ok(not t.is_bigtiff, "a small file is classic TIFF")
+with tifffile.TiffFile(f"{m}/strips.tif") as t:
+    p = t.pages[1]
+    rows = (2**32 - 1) // 70000
+    ok(p.rowsperstrip == rows and p.databytecounts == (rows * 70000, (70000 - rows) * 70000)
+       and p.dataoffsets[1] == p.dataoffsets[0] + rows * 70000
+       and p.dataoffsets[0] == t.pages[0].dataoffsets[0] + 70000 * 70000,
+       f"strips.tif: a 4.9 GB page in 2 strips {p.databytecounts} at {p.dataoffsets}")
+    with open(f"{m}/strips.tif", "rb") as fh:
+        fh.seek(p.dataoffsets[1] + p.databytecounts[1] - 4)
+        ok(fh.read(4) == b"\x03" * 4, "strips.tif: the last bytes are the fill value")
+EOF
+
+# GDAL and ImageMagick.
+if "$PY" -c 'from osgeo import gdal' 2>/dev/null; then
+    pycheck - "$M" "$R" <<'EOF'
+import sys
+import numpy as np
+from osgeo import gdal
+gdal.UseExceptions()
+m, raw = sys.argv[1:]
+def ok(c, msg):
+    print(("ok: " if c else "FAIL: ") + msg)
+e = np.fromfile(f"{raw}/uint16_d2", "<u2").reshape(13, 17)
+ds = gdal.Open(f"{m}/uint16_d2.tif")
+ok(ds.RasterXSize == 17 and ds.RasterYSize == 13 and
+   np.array_equal(ds.ReadAsArray(), e), "GDAL reads the 2-d uint16, values right")
+e = np.fromfile(f"{raw}/float32_d3", "<f4").reshape(3, 11, 7)
+ds = gdal.Open(f"{m}/float32_d3.tif")
+subs = ds.GetSubDatasets()
+pages = [gdal.Open(s[0]).ReadAsArray() for s in subs]
+ok(len(subs) == 3 and ds.GetRasterBand(1).DataType == gdal.GDT_Float32 and
+   all(np.array_equal(p, e[k]) for k, p in enumerate(pages)),
+   f"GDAL reads the 3-d float32 ({len(subs)} pages as subdatasets), values right")
+EOF
+else
+    skip "GDAL: python3-gdal is not installed"
+fi
+if command -v identify >/dev/null; then
+    out=$(identify "$M/uint8_d2.tif" 2>"$T/id.err")
+    check "ImageMagick identify: 17x13 8-bit gray ($out)" \
+        sh -c "echo '$out' | grep -q ' TIFF 17x13 ' && echo '$out' | grep -q '8-bit' && [ ! -s '$T/id.err' ]"
+else
+    skip "ImageMagick: identify is not installed"
+fi
+
+# zarrfs-info says why there is no .tif; views=all has .tif.
+"$BIN/zarrfs-info" "$S" >"$T/info" 2>&1
+check "zarrfs-info: float16 has no TIFF view, and why" \
+    grep -q "tiff  none: TIFF readers take no 16-bit floats" "$T/info"
+check "zarrfs-info: complex64 and 1-d arrays neither" sh -c \
+    "grep -q 'tiff  none: TIFF has no complex64 sample' '$T/info' &&
+     grep -q 'tiff  none: TIFF pages need two dimensions' '$T/info'"
+check "zarrfs-info lists uint16_d3.tif" grep -q "tiff  uint16_d3.tif" "$T/info"
+check "the mount logs why f16 has no .tif" grep -q "f16.tif not shown" "$LOG"
+zf_umount "$M" "$ZF_PID"
+
+# One page decodes only the chunks it intersects: a fresh mount (nothing
+# cached), prefetch=0, and no readahead (POSIX_FADV_RANDOM).
+zf_mount_fg "$S" "$M" "$LOG" -o views=tiff,prefetch=0 ||
+    bad "mount views=tiff,prefetch=0: $(cat "$LOG")"
+pycheck - "$M" "$R" <<'EOF'
+import json, os, sys
+import numpy as np
+import tifffile
+m, raw = sys.argv[1:]
+def ok(c, msg):
+    print(("ok: " if c else "FAIL: ") + msg)
+f = f"{m}/part.tif"
+with tifffile.TiffFile(f) as t:
+    off, n = t.pages[5].dataoffsets[0], t.pages[5].databytecounts[0]
+def stats():
+    return json.load(open(f"{m}/.zarrfs/stats"))
+fd = os.open(f, os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+before = stats()
+data = os.pread(fd, n, off)
+after = stats()
+os.close(fd)
+e = np.fromfile(f"{raw}/part", "<u2").reshape(8, 256, 256)
+decoded = after["chunks_decoded"] - before["chunks_decoded"]
+ok(data == e[5].tobytes() and decoded == 4,
+   f"part.tif page 5 (chunks 2x128x128): {decoded} chunks decoded, want 4; bytes right")
+EOF
+
+zf_umount "$M" "$ZF_PID"
+zf_mount_fg "$S" "$M" "$LOG" -o views=all || bad "mount views=all: $(cat "$LOG")"
+check "views=all has .tif beside .npy" sh -c "[ -f '$M/uint16_d3.tif' ] && [ -f '$M/uint16_d3.npy' ]"
+zf_finish
