@@ -36,6 +36,7 @@
 #include "bdi.h"
 #include "log.h"
 #include "ops.h"
+#include "virt.h"
 #include "refresh.h"
 #include "tree.h"
 
@@ -448,6 +449,7 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
         return -1;
     }
     zfs_trees_publish(&fs->trees, tree);
+    zfs_virt_set_views(fs->virt, cli->views);
     fs->readahead = (unsigned)cli->readahead;
     /* The kernel asks again after the ttl; the refresher invalidates what
      * changed at once. */
