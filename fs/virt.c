@@ -159,13 +159,14 @@ static int parse_stem(const zfs_tree *t, uint64_t parent, const char *stem,
         nlen >= sizeof base || elen >= sizeof ex)
         return 0;
     snprintf(base, sizeof base, "%.*s", (int)nlen, stem);
-    snprintf(ex, sizeof ex, "%.*s", (int)elen, expr ? expr : "...");
+    snprintf(ex, sizeof ex, "%.*s", (int)elen, expr ? expr : "");
     q->base = zfs_tree_lookup(t, parent, base);
     if (!q->base || q->base->kind != ZFS_KIND_ARRAY || !q->base->array)
         return 0;
     const zf_array_info *i = zf_array_get_info(q->base->array);
     zf_err err = {0};
-    if (zf_selection_parse(ex, i->ndim, i->shape, &q->sel, &err) != ZF_OK) {
+    if (zf_selection_parse(expr ? ex : NULL, i->ndim, i->shape, &q->sel,
+                           &err) != ZF_OK) {
         snprintf(why, whylen, "%s", err.msg);
         q->base = NULL;
         return 1;

@@ -223,13 +223,14 @@ static int open_array(zf_zarr *z, const char *name, int order_f, zf_array **a,
     }
     char base[4096], ex[4096];
     snprintf(base, sizeof base, "%.*s", (int)nlen, name);
-    snprintf(ex, sizeof ex, "%.*s", (int)elen, expr ? expr : "...");
+    snprintf(ex, sizeof ex, "%.*s", (int)elen, expr ? expr : "");
     if (zf_array_get(z, base, a, &err) != ZF_OK) {
         fprintf(stderr, "zarrfs-cat: %s\n", err.msg);
         return -1;
     }
     const zf_array_info *i = zf_array_get_info(*a);
-    if (zf_selection_parse(ex, i->ndim, i->shape, sel, &err) != ZF_OK) {
+    if (zf_selection_parse(expr ? ex : NULL, i->ndim, i->shape, sel,
+                           &err) != ZF_OK) {
         fprintf(stderr, "zarrfs-cat: %s: %s\n", name, err.msg);
         return -1;
     }
