@@ -365,6 +365,19 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
     return x.code;
 }
 
+zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
+                     const uint64_t *step, const zf_view *box, zf_err *err)
+{
+    zf_array *a = pl->array;
+    char key[4096];
+    zf_view dst = zf_view_at(box, a->ndim, cell->rel);
+    zf_code c = zf_chunk_key(a, cell->at, key, sizeof key, err);
+    if (c == ZF_OK)
+        c = zf_plan_chunk_step(pl, a->pipe, key, 0, ZF_WHOLE_KEY, 0, cell->lo,
+                               cell->count, step, &dst, err);
+    return c;
+}
+
 void zf_plan_lookup(zf_plan *pl)
 {
     zf_cache *cache = pl->array->z->chunks;
@@ -376,9 +389,9 @@ void zf_plan_lookup(zf_plan *pl)
         /* A chunk a read uses only part of is likely to be read again (the
          * rest of it, by the next reads): keep it.  Whole chunks are not
          * cached unless they are being prefetched. */
-        zf_cache_mode mode = pl->prefetch ? ZF_CACHE_PREFETCH
-                             : whole      ? ZF_CACHE_LOOKUP
-                                          : ZF_CACHE_INSERT;
+        zf_cache_mode mode = pl->prefetch        ? ZF_CACHE_PREFETCH
+                             : whole || pl->once ? ZF_CACHE_LOOKUP
+                                                 : ZF_CACHE_INSERT;
         switch (zf_cache_acquire(cache, t->pipe, t->key, t->off, t->tag,
                                  (size_t)t->pipe->nbytes, mode, &t->entry)) {
         case ZF_CACHE_HIT: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_HIT; break;

@@ -55,6 +55,8 @@ typedef struct zf_task {
 typedef struct zf_plan {
     zf_array *array;
     int prefetch;
+    int once;     /* the reader needs these chunks this once: a chunk it
+                     uses part of is not kept in the cache for it */
     zf_task *tasks;
     size_t ntasks, cap;
     char **keys;  /* owned copies of the keys the tasks name */
@@ -78,6 +80,13 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
                            const uint64_t *lo, const uint64_t *count,
                            const uint64_t *step, const zf_view *dst,
                            zf_err *err);
+
+/* Plans one cell of a walk over the array's chunk grid (zf_grid_each or
+ * zf_grid_each_step with the same step): the chunk at cell->at, its part
+ * cell->lo, cell->count (every step-th element; step NULL: all), into
+ * `box`, the destination of the box walked, at cell->rel. */
+zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
+                     const uint64_t *step, const zf_view *box, zf_err *err);
 
 /* Looks up, fetches and runs the planned tasks on the pool, the caller
  * helping (read.c); the first task error wins. */

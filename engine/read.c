@@ -32,13 +32,7 @@ typedef struct box_ctx {
 static int plan_cell(void *arg, const zf_grid_cell *cell)
 {
     box_ctx *b = arg;
-    zf_array *a = b->a;
-    char key[4096];
-    zf_view dst = zf_view_at(&b->box, a->ndim, cell->rel);
-    b->code = zf_chunk_key(a, cell->at, key, sizeof key, b->err);
-    if (b->code == ZF_OK)
-        b->code = zf_plan_chunk(b->plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0,
-                                cell->lo, cell->count, &dst, b->err);
+    b->code = zf_plan_cell(b->plan, cell, NULL, &b->box, b->err);
     return b->code != ZF_OK;
 }
 

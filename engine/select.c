@@ -36,14 +36,7 @@ typedef struct sel_ctx {
 static int sel_cell(void *arg, const zf_grid_cell *cell)
 {
     sel_ctx *x = arg;
-    zf_array *a = x->a;
-    char key[4096];
-    zf_view dst = zf_view_at(&x->box, a->ndim, cell->rel);
-    x->code = zf_chunk_key(a, cell->at, key, sizeof key, x->err);
-    if (x->code == ZF_OK)
-        x->code = zf_plan_chunk_step(x->plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0,
-                                     cell->lo, cell->count, x->step, &dst,
-                                     x->err);
+    x->code = zf_plan_cell(x->plan, cell, x->step, &x->box, x->err);
     return x->code != ZF_OK;
 }
 
@@ -95,6 +88,7 @@ static int sel_box_f(void *arg, const uint64_t *rlo, const uint64_t *rcount)
 typedef struct sel_read {
     zf_array *a;
     const zf_selection *s;
+    int once; /* the whole selection in one read */
 } sel_read;
 
 /* Reads the result's elements [e0, e1) into dst (a zf_elements_fn). */
@@ -105,7 +99,7 @@ static zf_code sel_elements(void *arg, uint64_t e0, uint64_t e1, void *dst,
     zf_array *a = r->a;
     const zf_selection *s = r->s;
     int n = a->ndim;
-    zf_plan plan = {.array = a};
+    zf_plan plan = {.array = a, .once = r->once};
     sel_ctx x = {.a = a, .s = s, .plan = &plan, .base = dst, .e0 = e0,
                  .err = err};
     uint64_t shape[ZF_MAX_DIMS], rshape[ZF_MAX_DIMS];
@@ -181,7 +175,10 @@ zf_code zf_array_read_selection(zf_array *a, const zf_selection *s,
         return ZF_OK;
     if (length > size - offset)
         length = (size_t)(size - offset);
-    sel_read r = {a, s};
+    /* A reader taking the whole selection at once will not come back for
+     * the rest of the chunks it cuts: they are decoded into scratch, not
+     * into cache entries (fresh memory, page faults, evictions). */
+    sel_read r = {a, s, offset == 0 && length == size};
     c = zf_read_bytes(a->dt->size, offset, length, buf, sel_elements, &r, err);
     if (c != ZF_OK)
         return zf_err_prefix(err, "array '%s'",

@@ -342,19 +342,18 @@ fi
 
 # --- many names, bounded memory --------------------------------------------------------
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$ZF_PID/status"; }
-"$PY" - "$M" 0 1000 <<'PYEOF'
+# stat_names A B: stats distinct virtual names number A to B - 1
+stat_names() {
+    "$PY" - "$M" "$1" "$2" <<'PYEOF'
 import os, sys
 m, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 for i in range(a, b):
     os.stat(f"{m}/i32_5d[{i % 4},...,{i % 7}:{i % 7 + 1 + i // 28}:{1 + i % 3}]")
 PYEOF
+}
+stat_names 0 1000
 r1=$(rss)
-"$PY" - "$M" 1000 8000 <<'PYEOF'
-import os, sys
-m, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for i in range(a, b):
-    os.stat(f"{m}/i32_5d[{i % 4},...,{i % 7}:{i % 7 + 1 + i // 28}:{1 + i % 3}]")
-PYEOF
+stat_names 1000 8000
 r2=$(rss)
 echo "daemon VmRSS: $r1 KiB after 1,000 names, $r2 KiB after 7,000 more"
 check "7,000 more distinct names: the daemon grew by $((r2 - r1)) KiB (at most 16 MiB)" \

@@ -230,26 +230,9 @@ done
 MEM=$(median <"$W/r4")
 
 # ---- 5: peer ---------------------------------------------------------------------------
-ZARRITA=0.7.5 # pinned as in tests/sh/zarrita_reads_pack.sh
-ZARRITA_STORAGE=0.2.0
-NPM=${ZF_NPM_CACHE:-$HOME/.cache/zarrfs-npm}
-MODS=$NPM/zarrita-$ZARRITA-storage-$ZARRITA_STORAGE
+source "$SRC/tools/bench/zarrita.bash"
 P_ROW=
-if command -v node >/dev/null && command -v npm >/dev/null; then
-    if [ ! -e "$MODS/.complete" ]; then
-        echo "installing zarrita@$ZARRITA @zarrita/storage@$ZARRITA_STORAGE into $MODS"
-        mkdir -p "$NPM"
-        tmp=$(mktemp -d "$NPM/.install.XXXXXX")
-        if timeout 300 npm install --prefix "$tmp" --no-audit --no-fund --no-update-notifier \
-            --loglevel=error "zarrita@$ZARRITA" "@zarrita/storage@$ZARRITA_STORAGE" >"$W/npm.log" 2>&1; then
-            touch "$tmp/.complete"
-            mv -T "$tmp" "$MODS" 2>/dev/null || rm -rf "$tmp"
-        else
-            rm -rf "$tmp"
-        fi
-    fi
-fi
-if [ -e "$MODS/.complete" ]; then
+if zf_zarrita_install "$W/npm.log"; then
     echo "5: zarrita.js zarr.get vs zarrfs-cat ..."
     mkdir -p "$W/node"
     cp "$SRC/tools/bench/zarrita_get.mjs" "$W/node/"

@@ -62,23 +62,9 @@ EXPRS=("$K" ":,$K" "...,$K")
 PYSEL=("[$K]" "[:,$K]" "[...,$K]")
 
 # zarrita.js, pinned and installed as run.sh does
-ZARRITA=0.7.5
-ZARRITA_STORAGE=0.2.0
-NPM=${ZF_NPM_CACHE:-$HOME/.cache/zarrfs-npm}
-MODS=$NPM/zarrita-$ZARRITA-storage-$ZARRITA_STORAGE
-if command -v node >/dev/null && command -v npm >/dev/null && [ ! -e "$MODS/.complete" ]; then
-    mkdir -p "$NPM"
-    tmp=$(mktemp -d "$NPM/.install.XXXXXX")
-    if timeout 300 npm install --prefix "$tmp" --no-audit --no-fund --no-update-notifier \
-        --loglevel=error "zarrita@$ZARRITA" "@zarrita/storage@$ZARRITA_STORAGE" >"$W/npm.log" 2>&1; then
-        touch "$tmp/.complete"
-        mv -T "$tmp" "$MODS" 2>/dev/null || rm -rf "$tmp"
-    else
-        rm -rf "$tmp"
-    fi
-fi
+source "$SRC/tools/bench/zarrita.bash"
 HAVE_ZARRITA=0
-if [ -e "$MODS/.complete" ]; then
+if zf_zarrita_install "$W/npm.log"; then
     HAVE_ZARRITA=1
     mkdir -p "$W/node"
     cp "$SRC/tools/bench/zarrita_get.mjs" "$W/node/"
