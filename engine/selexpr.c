@@ -56,11 +56,9 @@ static int parse_int(const char *p, const char *end, int64_t *v, int *empty)
     for (; p < end; p++) {
         if (!isdigit((unsigned char)*p))
             return 0;
-        if (x < ZF_SEL_BIG)
-            x = x * 10 + (*p - '0');
+        /* saturates: once past ZF_SEL_BIG it stays there */
+        x = x > (ZF_SEL_BIG - 9) / 10 ? ZF_SEL_BIG : x * 10 + (*p - '0');
     }
-    if (x > ZF_SEL_BIG)
-        x = ZF_SEL_BIG;
     *v = neg ? -x : x;
     return 1;
 }

@@ -9,7 +9,9 @@
 # cache.  For each axis, the plane k = N/2 (vol[k], vol[:,k], vol[...,k]):
 #   C      zarrfs-cat STORE 'vol[EXPR]' > /dev/null, the whole process
 #          (a fresh, cold engine each run);
-#   F      the same with @F (the plane's transpose order);
+#   F      the same with @F (the plane's transpose order); a last row
+#          times C and F for the block vol[:256,:256,:256] (32 MiB), whose
+#          Fortran order transposes every chunk in all three dimensions;
 #   chunks inner chunks decoded (--stats) / inner chunks the plane
 #          intersects (13 x 13 = 169 for every axis).  Target <= 1.1;
 #   zarr-python  z[EXPR] inside one Python process (open excluded);
@@ -135,5 +137,15 @@ for axis in 0 1 2; do
         "$ZP" "$ZJ" \
         "$( [ "$ZJ" = - ] && echo - || awk -v a="$ZJ" -v b="$C" 'BEGIN { printf "%.2f", a / b }')"
 done
+# A 3-d block, where Fortran order is a full 3-d transpose of every chunk.
+B=256
+: >"$W/c"; : >"$W/f"
+for ((r = 0; r < RUNS; r++)); do
+    t0=$(now); "$BIN/zarrfs-cat" "$W/v3" "vol[:$B,:$B,:$B]" >/dev/null; t1=$(now); echo "$(secs "$t0" "$t1")" >>"$W/c"
+    t0=$(now); "$BIN/zarrfs-cat" "$W/v3" "vol[:$B,:$B,:$B]@F" >/dev/null; t1=$(now); echo "$(secs "$t0" "$t1")" >>"$W/f"
+done
+C=$(median <"$W/c"); F=$(median <"$W/f")
+printf '%-12s %-9s %-9s %-6s\n' "vol[:$B,:$B,:$B]" "$C" "$F" \
+    "$(awk -v a="$F" -v b="$C" 'BEGIN { printf "%.2f", a / b }')"
 echo
 echo "targets: decoded/intersected <= 1.1; zarrita/C >= 2 (C: zarrfs-cat, whole process)"
