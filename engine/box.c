@@ -24,6 +24,12 @@ zf_view zf_view_at(const zf_view *v, int ndim, const uint64_t *at)
     return r;
 }
 
+void zf_view_step(zf_view *v, int ndim, const uint64_t *step)
+{
+    for (int d = 0; step && d < ndim; d++)
+        v->stride[d] *= (int64_t)step[d];
+}
+
 /* A normalised copy: dims of count 1 dropped, contiguous dims merged. */
 typedef struct norm {
     int n;
@@ -94,9 +100,43 @@ static void copy_rows(uint8_t *d, int64_t ds, const uint8_t *s, int64_t ss,
 }
 #undef ZF_ROWS
 
+/* The last two dims of a transposing copy (the destination steps further
+ * along the inner one than the outer one: a Fortran-order reply from
+ * C-order chunks), in square tiles, so that both the rows read and the
+ * columns written stay in the cache while a tile is copied. */
+#define ZF_TILE 32
+static void copy_tiles(const norm *o, int d, uint8_t *dp, const uint8_t *sp,
+                       size_t isz)
+{
+    uint64_t ni = o->count[d], nj = o->count[d + 1];
+    int64_t dsi = o->ds[d], ssi = o->ss[d], dsj = o->ds[d + 1],
+            ssj = o->ss[d + 1];
+    for (uint64_t i0 = 0; i0 < ni; i0 += ZF_TILE) {
+        uint64_t i1 = i0 + ZF_TILE < ni ? i0 + ZF_TILE : ni;
+        for (uint64_t j0 = 0; j0 < nj; j0 += ZF_TILE) {
+            uint64_t jn = j0 + ZF_TILE < nj ? ZF_TILE : nj - j0;
+            for (uint64_t i = i0; i < i1; i++)
+                copy_elems(dp + (int64_t)i * dsi + (int64_t)j0 * dsj, dsj,
+                           sp + (int64_t)i * ssi + (int64_t)j0 * ssj, ssj, jn,
+                           isz);
+        }
+    }
+}
+
+static int is_transposing(const norm *o, int d)
+{
+    int64_t di = o->ds[d] < 0 ? -o->ds[d] : o->ds[d];
+    int64_t dj = o->ds[d + 1] < 0 ? -o->ds[d + 1] : o->ds[d + 1];
+    return dj > di && o->count[d] >= ZF_TILE / 4 && o->count[d + 1] >= ZF_TILE / 4;
+}
+
 static void copy_rec(const norm *o, int d, uint8_t *dp, const uint8_t *sp,
                      size_t isz)
 {
+    if (d == o->n - 2 && is_transposing(o, d)) {
+        copy_tiles(o, d, dp, sp, isz);
+        return;
+    }
     if (d == o->n - 1) {
         copy_elems(dp, o->ds[d], sp, o->ss[d], o->count[d], isz);
         return;
@@ -203,35 +243,54 @@ int zf_flat_boxes(int ndim, const uint64_t *shape, uint64_t e0, uint64_t e1,
     return 0;
 }
 
-int zf_grid_each(int ndim, const uint64_t *chunk, const uint64_t *lo,
-                 const uint64_t *count,
-                 int (*fn)(void *arg, const zf_grid_cell *cell), void *arg)
+/* Sets dimension d of cell c to the chunk holding selected element k (of
+ * lo + step * k) and the selected elements of that chunk from k on. */
+static void grid_dim(zf_grid_cell *c, int d, uint64_t k, uint64_t chunk,
+                     uint64_t lo, uint64_t step, uint64_t count)
 {
-    uint64_t first[ZF_MAX_DIMS], last[ZF_MAX_DIMS];
+    uint64_t e = lo + step * k;
+    c->at[d] = e / chunk;
+    uint64_t c1 = (c->at[d] + 1) * chunk; /* where the chunk ends */
+    uint64_t kend = (c1 - lo + step - 1) / step; /* first k past it */
+    c->lo[d] = e - c->at[d] * chunk;
+    c->count[d] = (kend < count ? kend : count) - k;
+    c->rel[d] = k;
+}
+
+int zf_grid_each_step(int ndim, const uint64_t *chunk, const uint64_t *lo,
+                      const uint64_t *count, const uint64_t *step,
+                      int (*fn)(void *arg, const zf_grid_cell *cell), void *arg)
+{
     zf_grid_cell c;
     for (int d = 0; d < ndim; d++) {
         if (count[d] == 0)
             return 0;
-        first[d] = c.at[d] = lo[d] / chunk[d];
-        last[d] = (lo[d] + count[d] - 1) / chunk[d];
+        grid_dim(&c, d, 0, chunk[d], lo[d], step ? step[d] : 1, count[d]);
     }
     for (;;) {
-        for (int d = 0; d < ndim; d++) {
-            uint64_t c0 = c.at[d] * chunk[d], c1 = c0 + chunk[d];
-            uint64_t b0 = lo[d] > c0 ? lo[d] : c0;
-            uint64_t b1 = lo[d] + count[d] < c1 ? lo[d] + count[d] : c1;
-            c.lo[d] = b0 - c0;
-            c.count[d] = b1 - b0;
-            c.rel[d] = b0 - lo[d];
-        }
         int r = fn(arg, &c);
         if (r)
             return r;
+        /* Odometer over the chunks holding selected elements: a dimension
+         * moves on to the chunk of its next selected element, so chunks a
+         * step jumps over are never visited. */
         int d = ndim - 1;
-        for (; d >= 0 && c.at[d] == last[d]; d--)
-            c.at[d] = first[d];
+        for (; d >= 0; d--) {
+            uint64_t st = step ? step[d] : 1, k = c.rel[d] + c.count[d];
+            if (k < count[d]) {
+                grid_dim(&c, d, k, chunk[d], lo[d], st, count[d]);
+                break;
+            }
+            grid_dim(&c, d, 0, chunk[d], lo[d], st, count[d]);
+        }
         if (d < 0)
             return 0;
-        c.at[d]++;
     }
+}
+
+int zf_grid_each(int ndim, const uint64_t *chunk, const uint64_t *lo,
+                 const uint64_t *count,
+                 int (*fn)(void *arg, const zf_grid_cell *cell), void *arg)
+{
+    return zf_grid_each_step(ndim, chunk, lo, count, NULL, fn, arg);
 }

@@ -25,6 +25,10 @@ void zf_c_strides(int ndim, const uint64_t *shape, size_t itemsize,
 /* The view of the element at `at` inside v (same strides). */
 zf_view zf_view_at(const zf_view *v, int ndim, const uint64_t *at);
 
+/* Makes v step over `step` elements per dimension (NULL: unchanged): the
+ * view of every step-th element, for strided selections. */
+void zf_view_step(zf_view *v, int ndim, const uint64_t *step);
+
 /* Copies a box of `count` elements per dimension from src to dst. */
 void zf_box_copy(int ndim, const uint64_t *count, size_t itemsize,
                  const zf_view *dst, const zf_view *src);
@@ -54,5 +58,14 @@ typedef struct zf_grid_cell {
 int zf_grid_each(int ndim, const uint64_t *chunk, const uint64_t *lo,
                  const uint64_t *count,
                  int (*fn)(void *arg, const zf_grid_cell *cell), void *arg);
+
+/* zf_grid_each over a strided box: the elements lo + step * k, k < count,
+ * per dimension (step NULL: all 1).  A cell's lo is its first selected
+ * element (chunk-relative), count the selected elements in it and rel the
+ * index k of that first one; chunks holding no selected element are
+ * skipped. */
+int zf_grid_each_step(int ndim, const uint64_t *chunk, const uint64_t *lo,
+                      const uint64_t *count, const uint64_t *step,
+                      int (*fn)(void *arg, const zf_grid_cell *cell), void *arg);
 
 #endif

@@ -173,7 +173,7 @@ static zf_code undo_aa(const zf_pipeline *p, zf_view *src, zf_scratch *s,
 
 zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
                       const uint64_t *lo, const uint64_t *count,
-                      const zf_view *dst, zf_scratch *s, int *in_place,
+                      const uint64_t *step, const zf_view *dst, zf_scratch *s, int *in_place,
                       zf_err *err)
 {
     int direct = p->naa == 0 && zf_box_is_whole_contiguous(p, count, dst);
@@ -194,6 +194,7 @@ zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
     if (c != ZF_OK)
         return c;
     zf_view from = zf_view_at(&src, p->ndim, lo);
+    zf_view_step(&from, p->ndim, step);
     zf_box_copy(p->ndim, count, p->dt->size, dst, &from);
     return ZF_OK;
 }
@@ -205,7 +206,8 @@ zf_code zf_pipeline_decode_full(const zf_pipeline *p, const uint8_t *in,
     zf_view dst = {out, {0}};
     zf_c_strides(p->ndim, p->shape, p->dt->size, dst.stride);
     zf_scratch s = {0};
-    zf_code c = zf_decode_box(p, in, inlen, lo, p->shape, &dst, &s, NULL, err);
+    zf_code c = zf_decode_box(p, in, inlen, lo, p->shape, NULL, &dst, &s, NULL,
+                              err);
     zf_scratch_free(&s);
     return c;
 }

@@ -40,11 +40,12 @@ zf_scratch *zf_scratch_get(zf_scratch *spare);
 void zf_scratch_done(zf_scratch *s);
 
 /* Decodes the encoded chunk in[0..inlen) of p (which must not be sharded)
- * and copies the box at `lo` of `count` elements (in p->shape coordinates)
- * into dst.  *in_place (may be NULL) is set when no copy was needed. */
+ * and copies the box at `lo` of `count` elements (in p->shape coordinates),
+ * every step-th (step NULL: all 1), into dst.  *in_place (may be NULL) is
+ * set when no copy was needed. */
 zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
                       const uint64_t *lo, const uint64_t *count,
-                      const zf_view *dst, zf_scratch *s, int *in_place,
+                      const uint64_t *step, const zf_view *dst, zf_scratch *s, int *in_place,
                       zf_err *err);
 
 /* 1 if a box is the whole chunk and dst holds it contiguously in C order:

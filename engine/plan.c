@@ -26,7 +26,7 @@ static const char *keep_key(zf_plan *pl, const char *key, zf_err *err)
 static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
                         uint64_t off, uint64_t len, uint64_t tag,
                         const uint64_t *lo, const uint64_t *count,
-                        const zf_view *dst, zf_err *err)
+                        const uint64_t *step, const zf_view *dst, zf_err *err)
 {
     if (pl->ntasks == pl->cap) {
         size_t cap = pl->cap ? pl->cap * 2 : 16;
@@ -52,6 +52,8 @@ static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
     t->tag = tag;
     memcpy(t->lo, lo, sizeof(uint64_t) * (size_t)p->ndim);
     memcpy(t->count, count, sizeof(uint64_t) * (size_t)p->ndim);
+    for (int d = 0; d < p->ndim; d++)
+        t->step[d] = step ? step[d] : 1;
     t->dst = *dst;
     t->array = pl->array;
     t->prefetch = pl->prefetch;
@@ -218,21 +220,24 @@ static zf_code check_entry(const zf_shard_conf *s, const char *key,
 /* The array->array codecs in front of sharding_indexed are transposes (a
  * delta there is refused): each permutes the box and the destination. */
 static zf_code fold_transposes(const zf_pipeline *p, uint64_t *lo,
-                               uint64_t *count, zf_view *dst, zf_err *err)
+                               uint64_t *count, uint64_t *step, zf_view *dst,
+                               zf_err *err)
 {
     for (int i = 0; i < p->naa; i++) {
         if (p->aa[i].kind != ZF_AA_TRANSPOSE)
             return zf_err_set(err, ZF_EUNSUPPORTED, "delta before "
                               "sharding_indexed");
-        uint64_t l[ZF_MAX_DIMS], c[ZF_MAX_DIMS];
+        uint64_t l[ZF_MAX_DIMS], c[ZF_MAX_DIMS], sp[ZF_MAX_DIMS];
         int64_t st[ZF_MAX_DIMS];
         for (int d = 0; d < p->ndim; d++) {
             l[d] = lo[p->aa[i].perm[d]];
             c[d] = count[p->aa[i].perm[d]];
+            sp[d] = step[p->aa[i].perm[d]];
             st[d] = dst->stride[p->aa[i].perm[d]];
         }
         memcpy(lo, l, sizeof l);
         memcpy(count, c, sizeof c);
+        memcpy(step, sp, sizeof sp);
         memcpy(dst->stride, st, sizeof st);
     }
     return ZF_OK;
@@ -244,6 +249,7 @@ typedef struct inner_ctx {
     const char *key;
     uint64_t off;
     const shard_index *ix;
+    const uint64_t *step;
     const zf_view *dst;
     zf_err *err;
     zf_code code;
@@ -266,8 +272,9 @@ static int plan_inner(void *arg, const zf_grid_cell *cell)
     }
     x->code = check_entry(s, x->key, x->ix->shard_len, eoff, elen, lin, x->err);
     if (x->code == ZF_OK)
-        x->code = zf_plan_chunk(x->pl, s->inner_pipe, x->key, x->off + eoff, elen,
-                                x->ix->tag, cell->lo, cell->count, &sub, x->err);
+        x->code = zf_plan_chunk_step(x->pl, s->inner_pipe, x->key,
+                                     x->off + eoff, elen, x->ix->tag, cell->lo,
+                                     cell->count, x->step, &sub, x->err);
     return x->code != ZF_OK;
 }
 
@@ -306,8 +313,18 @@ static zf_code shard_cold(zf_array *a, const zf_pipeline *p, const char *key,
 
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, uint64_t tag,
-                      const uint64_t *lo_in, const uint64_t *count_in,
-                      const zf_view *dst_in, zf_err *err)
+                      const uint64_t *lo, const uint64_t *count,
+                      const zf_view *dst, zf_err *err)
+{
+    return zf_plan_chunk_step(pl, p, key, off, len, tag, lo, count, NULL, dst,
+                              err);
+}
+
+zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
+                           uint64_t off, uint64_t len, uint64_t tag,
+                           const uint64_t *lo_in, const uint64_t *count_in,
+                           const uint64_t *step_in, const zf_view *dst_in,
+                           zf_err *err)
 {
     uint8_t *raw = NULL; /* the shard index, when read already */
     if (len == ZF_WHOLE_KEY) {
@@ -327,22 +344,38 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
             return c;
     }
     if (!p->sharded)
-        return add_task(pl, p, key, off, len, tag, lo_in, count_in, dst_in, err);
-    uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
+        return add_task(pl, p, key, off, len, tag, lo_in, count_in, step_in,
+                        dst_in, err);
+    uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS], step[ZF_MAX_DIMS];
     zf_view dst = *dst_in;
     memcpy(lo, lo_in, sizeof(uint64_t) * (size_t)p->ndim);
     memcpy(count, count_in, sizeof(uint64_t) * (size_t)p->ndim);
+    for (int d = 0; d < p->ndim; d++)
+        step[d] = step_in ? step_in[d] : 1;
     shard_index ix;
-    zf_code c = fold_transposes(p, lo, count, &dst, err);
+    zf_code c = fold_transposes(p, lo, count, step, &dst, err);
     if (c == ZF_OK)
         c = index_get(pl->array, p, key, off, len, tag, raw, &ix, err);
     free(raw);
     if (c != ZF_OK)
         return c;
-    inner_ctx x = {pl, p, key, off, &ix, &dst, err, ZF_OK};
-    zf_grid_each(p->ndim, p->shard.inner, lo, count, plan_inner, &x);
+    inner_ctx x = {pl, p, key, off, &ix, step, &dst, err, ZF_OK};
+    zf_grid_each_step(p->ndim, p->shard.inner, lo, count, step, plan_inner, &x);
     index_release(pl->array, &ix);
     return x.code;
+}
+
+zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
+                     const uint64_t *step, const zf_view *box, zf_err *err)
+{
+    zf_array *a = pl->array;
+    char key[4096];
+    zf_view dst = zf_view_at(box, a->ndim, cell->rel);
+    zf_code c = zf_chunk_key(a, cell->at, key, sizeof key, err);
+    if (c == ZF_OK)
+        c = zf_plan_chunk_step(pl, a->pipe, key, 0, ZF_WHOLE_KEY, 0, cell->lo,
+                               cell->count, step, &dst, err);
+    return c;
 }
 
 void zf_plan_lookup(zf_plan *pl)
@@ -356,9 +389,9 @@ void zf_plan_lookup(zf_plan *pl)
         /* A chunk a read uses only part of is likely to be read again (the
          * rest of it, by the next reads): keep it.  Whole chunks are not
          * cached unless they are being prefetched. */
-        zf_cache_mode mode = pl->prefetch ? ZF_CACHE_PREFETCH
-                             : whole      ? ZF_CACHE_LOOKUP
-                                          : ZF_CACHE_INSERT;
+        zf_cache_mode mode = pl->prefetch        ? ZF_CACHE_PREFETCH
+                             : whole || pl->once ? ZF_CACHE_LOOKUP
+                                                 : ZF_CACHE_INSERT;
         switch (zf_cache_acquire(cache, t->pipe, t->key, t->off, t->tag,
                                  (size_t)t->pipe->nbytes, mode, &t->entry)) {
         case ZF_CACHE_HIT: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_HIT; break;

@@ -39,6 +39,7 @@ typedef struct zf_task {
     uint64_t off, len;       /* byte range in key */
     uint64_t tag;            /* the key's size and mtime: cache validity */
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
+    uint64_t step[ZF_MAX_DIMS]; /* every step-th element from lo (>= 1) */
     zf_view dst;             /* unused when prefetching */
     zf_array *array;
     int prefetch;            /* fill the cache only */
@@ -54,6 +55,8 @@ typedef struct zf_task {
 typedef struct zf_plan {
     zf_array *array;
     int prefetch;
+    int once;     /* the reader needs these chunks this once: a chunk it
+                     uses part of is not kept in the cache for it */
     zf_task *tasks;
     size_t ntasks, cap;
     char **keys;  /* owned copies of the keys the tasks name */
@@ -69,6 +72,35 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, uint64_t tag,
                       const uint64_t *lo, const uint64_t *count,
                       const zf_view *dst, zf_err *err);
+
+/* zf_plan_chunk for a strided box: the elements lo + step * k, k < count,
+ * per dimension (step NULL: all 1); dst holds the selected ones. */
+zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
+                           uint64_t off, uint64_t len, uint64_t tag,
+                           const uint64_t *lo, const uint64_t *count,
+                           const uint64_t *step, const zf_view *dst,
+                           zf_err *err);
+
+/* Plans one cell of a walk over the array's chunk grid (zf_grid_each or
+ * zf_grid_each_step with the same step): the chunk at cell->at, its part
+ * cell->lo, cell->count (every step-th element; step NULL: all), into
+ * `box`, the destination of the box walked, at cell->rel. */
+zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
+                     const uint64_t *step, const zf_view *box, zf_err *err);
+
+/* Looks up, fetches and runs the planned tasks on the pool, the caller
+ * helping (read.c); the first task error wins. */
+zf_code zf_plan_run(zf_plan *pl, zf_err *err);
+
+/* Reads elements [e0, e1) of some flat view into dst (read.c, select.c). */
+typedef zf_code (*zf_elements_fn)(void *arg, uint64_t e0, uint64_t e1,
+                                  void *dst, zf_err *err);
+
+/* Fills buf with bytes [offset, offset + length) of a flat view of
+ * elements of isz bytes, read by fn: the whole elements straight into buf,
+ * a partial one at either end through a bounce buffer. */
+zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
+                      zf_elements_fn fn, void *arg, zf_err *err);
 
 /* Reads key[off, off+len) into buf, counting it; a short read is
  * corruption (the index or the chunk grid promised those bytes). */

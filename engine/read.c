@@ -32,13 +32,7 @@ typedef struct box_ctx {
 static int plan_cell(void *arg, const zf_grid_cell *cell)
 {
     box_ctx *b = arg;
-    zf_array *a = b->a;
-    char key[4096];
-    zf_view dst = zf_view_at(&b->box, a->ndim, cell->rel);
-    b->code = zf_chunk_key(a, cell->at, key, sizeof key, b->err);
-    if (b->code == ZF_OK)
-        b->code = zf_plan_chunk(b->plan, a->pipe, key, 0, ZF_WHOLE_KEY, 0,
-                                cell->lo, cell->count, &dst, b->err);
+    b->code = zf_plan_cell(b->plan, cell, NULL, &b->box, b->err);
     return b->code != ZF_OK;
 }
 
@@ -103,8 +97,7 @@ static void run_fetch(void *arg)
            zf_pool_io_threads(j->pool) == 0);
 }
 
-/* Looks up, fetches and runs the planned tasks; the first error wins. */
-static zf_code run_plan(zf_plan *pl, zf_err *err)
+zf_code zf_plan_run(zf_plan *pl, zf_err *err)
 {
     zf_pool *pool = pl->array->z->pool;
     zf_plan_lookup(pl);
@@ -145,7 +138,7 @@ static zf_code read_elements(zf_array *a, uint64_t e0, uint64_t e1, void *dst,
     zf_plan plan = {.array = a};
     zf_code c = plan_elements(&plan, e0, e1, dst, err);
     if (c == ZF_OK) /* (a failed plan has claimed no cache entry yet) */
-        c = run_plan(&plan, err);
+        c = zf_plan_run(&plan, err);
     zf_plan_free(&plan);
     return c;
 }
@@ -485,6 +478,35 @@ zf_code zf_array_read_cached(zf_array *a, uint64_t offset, size_t length,
 
 /* ---- the public read ------------------------------------------------------- */
 
+zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
+                      zf_elements_fn fn, void *arg, zf_err *err)
+{
+    uint64_t end = offset + length;
+    uint64_t e0 = (offset + isz - 1) / isz, e1 = end / isz; /* whole elements */
+    uint8_t *out = buf;
+    uint8_t one[16];
+    zf_code c = ZF_OK;
+    if (e0 > e1) { /* the range lies inside one element */
+        c = fn(arg, e1, e1 + 1, one, err);
+        if (c == ZF_OK)
+            memcpy(out, one + offset % isz, length);
+        return c;
+    }
+    if (offset % isz && (c = fn(arg, e0 - 1, e0, one, err)) == ZF_OK)
+        memcpy(out, one + offset % isz, isz - offset % isz);
+    if (c == ZF_OK && e1 > e0)
+        c = fn(arg, e0, e1, out + (e0 * isz - offset), err);
+    if (c == ZF_OK && end % isz && (c = fn(arg, e1, e1 + 1, one, err)) == ZF_OK)
+        memcpy(out + (e1 * isz - offset), one, end % isz);
+    return c;
+}
+
+static zf_code flat_elements(void *a, uint64_t e0, uint64_t e1, void *dst,
+                             zf_err *err)
+{
+    return read_elements(a, e0, e1, dst, err);
+}
+
 zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
                       size_t *nread, zf_err *err)
 {
@@ -501,23 +523,7 @@ zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
     uint64_t end = offset + length;
     if (a->z->prefetch && a->ndim > 0)
         follow(a, offset, end);
-    uint64_t e0 = (offset + isz - 1) / isz, e1 = end / isz; /* whole elements */
-    uint8_t *out = buf;
-    uint8_t one[16];
-    zf_code c = ZF_OK;
-    if (e0 > e1) { /* the range lies inside one element */
-        c = read_elements(a, e1, e1 + 1, one, err);
-        if (c == ZF_OK)
-            memcpy(out, one + offset % isz, length);
-    } else {
-        if (offset % isz && (c = read_elements(a, e0 - 1, e0, one, err)) == ZF_OK)
-            memcpy(out, one + offset % isz, isz - offset % isz);
-        if (c == ZF_OK && e1 > e0)
-            c = read_elements(a, e0, e1, out + (e0 * isz - offset), err);
-        if (c == ZF_OK && end % isz &&
-            (c = read_elements(a, e1, e1 + 1, one, err)) == ZF_OK)
-            memcpy(out + (e1 * isz - offset), one, end % isz);
-    }
+    zf_code c = zf_read_bytes(isz, offset, length, buf, flat_elements, a, err);
     if (c != ZF_OK)
         return zf_err_prefix(err, "array '%s'", a->info.path[0] ? a->info.path : "/");
     atomic_fetch_add(&a->z->counters.bytes_served, length);
@@ -528,6 +534,7 @@ zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
 
 typedef struct async_read {
     zf_array *a;
+    const zf_selection *sel; /* NULL: the array's own flat view */
     uint64_t offset;
     size_t length;
     void *buf;
@@ -540,17 +547,20 @@ static void async_run(void *arg)
     async_read *r = arg;
     zf_err err = {0};
     size_t n = 0;
-    zf_code c = zf_array_read(r->a, r->offset, r->length, r->buf, &n, &err);
+    zf_code c = r->sel ? zf_array_read_selection(r->a, r->sel, r->offset,
+                                                 r->length, r->buf, &n, &err)
+                       : zf_array_read(r->a, r->offset, r->length, r->buf, &n,
+                                       &err);
     r->done(r->arg, c, n, &err);
     free(r);
 }
 
-void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
-                         void *buf, zf_read_done done, void *arg)
+static void read_async(zf_array *a, const zf_selection *sel, uint64_t offset,
+                       size_t length, void *buf, zf_read_done done, void *arg)
 {
     async_read *r = malloc(sizeof *r);
     if (r) {
-        *r = (async_read){a, offset, length, buf, done, arg};
+        *r = (async_read){a, sel, offset, length, buf, done, arg};
         if (zf_pool_submit(a->z->pool, ZF_JOB_READ, NULL, async_run, r) == ZF_OK)
             return;
         free(r);
@@ -558,4 +568,17 @@ void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
     zf_err err;
     zf_err_set(&err, ZF_ENOMEM, "array '%s': out of memory", a->info.path);
     done(arg, ZF_ENOMEM, 0, &err);
+}
+
+void zf_array_read_async(zf_array *a, uint64_t offset, size_t length,
+                         void *buf, zf_read_done done, void *arg)
+{
+    read_async(a, NULL, offset, length, buf, done, arg);
+}
+
+void zf_array_read_selection_async(zf_array *a, const zf_selection *s,
+                                   uint64_t offset, size_t length, void *buf,
+                                   zf_read_done done, void *arg)
+{
+    read_async(a, s, offset, length, buf, done, arg);
 }

@@ -21,6 +21,7 @@ void zf_task_copy_entry(zf_task *t)
 {
     zf_view src = entry_view(t->pipe, t->entry);
     zf_view from = zf_view_at(&src, t->pipe->ndim, t->lo);
+    zf_view_step(&from, t->pipe->ndim, t->step);
     zf_box_copy(t->pipe->ndim, t->count, t->pipe->dt->size, &t->dst, &from);
 }
 
@@ -62,11 +63,11 @@ static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
     if (t->mode == ZF_TASK_LOAD) {
         uint64_t zero[ZF_MAX_DIMS] = {0};
         zf_view v = entry_view(p, t->entry);
-        return zf_decode_box(p, t->src, t->srclen, zero, p->shape, &v, s, NULL,
-                             &t->err);
+        return zf_decode_box(p, t->src, t->srclen, zero, p->shape, NULL, &v, s,
+                             NULL, &t->err);
     }
-    return zf_decode_box(p, t->src, t->srclen, t->lo, t->count, &t->dst, s,
-                         in_place, &t->err);
+    return zf_decode_box(p, t->src, t->srclen, t->lo, t->count, t->step,
+                         &t->dst, s, in_place, &t->err);
 }
 
 /* Fetches (if needed), decodes and copies; returns the task's code. */

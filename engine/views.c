@@ -212,13 +212,14 @@ static zf_code zf_view_check_data_file(const char *name, const char *label,
 /* ---- the formats ----------------------------------------------------------- */
 
 static zf_code zf_view_npy(const zf_array_info *i, const zf_view_type *vt,
-                           const char *label, char **text, size_t *len,
-                           zf_err *err)
+                           const char *label, int fortran, char **text,
+                           size_t *len, zf_err *err)
 {
     char order = i->itemsize == 1 ? '|' : zf_native_little() ? '<' : '>';
     zf_text dict = {0};
-    zf_text_add(&dict, "{'descr': '%c%c%zu', 'fortran_order': False, "
-                "'shape': (", order, vt->npy_kind, i->itemsize);
+    zf_text_add(&dict, "{'descr': '%c%c%zu', 'fortran_order': %s, "
+                "'shape': (", order, vt->npy_kind, i->itemsize,
+                fortran ? "True" : "False");
     for (int d = 0; d < i->ndim; d++)
         zf_text_add(&dict, "%s%llu", d ? ", " : "",
                     (unsigned long long)i->shape[d]);
@@ -367,7 +368,7 @@ zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
                           "the data type %s", label, i->dtype);
     switch (fmt) {
     case ZF_VIEW_NPY:
-        return zf_view_npy(i, vt, label, text, len, err);
+        return zf_view_npy(i, vt, label, 0, text, len, err);
     case ZF_VIEW_ENVI:
         return zf_view_envi(i, vt, label, text, len, err);
     case ZF_VIEW_NRRD:
@@ -375,4 +376,38 @@ zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
     default:
         return zf_view_mhd(i, vt, label, data_file, text, len, err);
     }
+}
+
+/* A selection's header: the array's, with the result's shape.  Only npy
+ * has an order flag; the raster formats list sizes fastest axis first, so
+ * a Fortran-order result is described by its reversed shape. */
+zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s,
+                                 zf_view_format fmt, const char *data_file,
+                                 char **text, size_t *len, zf_err *err)
+{
+    zf_err local;
+    if (!err)
+        err = &local;
+    if (!a || !s || s->ndim != a->ndim)
+        return zf_err_set(err, ZF_EINVAL, "zf_view_header_selection: bad "
+                          "arguments");
+    uint64_t shape[ZF_MAX_DIMS], rev[ZF_MAX_DIMS];
+    int n = zf_selection_shape(s, shape);
+    for (int d = 0; d < n; d++)
+        rev[d] = shape[n - 1 - d];
+    zf_array sub = *a; /* only its info is read */
+    sub.info.ndim = n;
+    sub.info.shape = s->fortran && fmt != ZF_VIEW_NPY ? rev : shape;
+    sub.info.nbytes = zf_selection_nbytes(a, s);
+    if (fmt != ZF_VIEW_NPY || !s->fortran)
+        return zf_view_header(&sub, fmt, data_file, text, len, err);
+    const zf_view_type *vt = zf_view_type_of(a->info.dtype);
+    const char *label = a->info.path[0] ? a->info.path : "/";
+    if (!text || !len)
+        return zf_err_set(err, ZF_EINVAL, "zf_view_header_selection: bad "
+                          "arguments");
+    if (!vt)
+        return zf_err_set(err, ZF_EUNSUPPORTED, "%s: no header view knows "
+                          "the data type %s", label, a->info.dtype);
+    return zf_view_npy(&sub.info, vt, label, 1, text, len, err);
 }

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "ops.h"
 #include "push.h"
+#include "virt.h"
 #include "refresh.h"
 #include "tree.h"
 
@@ -467,6 +468,7 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
         return -1;
     }
     zfs_trees_publish(&fs->trees, tree);
+    zfs_virt_set_views(fs->virt, cli->views);
     fs->readahead = (unsigned)cli->readahead;
     /* The kernel asks again after the ttl; the refresher invalidates what
      * changed at once. */

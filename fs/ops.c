@@ -4,6 +4,7 @@
  */
 #include "ops.h"
 #include "push.h"
+#include "virt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@ struct zfs_stats_text {
 
 static const char *const zfs_xattr_names[] = {
     "user.zarr.shape", "user.zarr.dtype", "user.zarr.chunks",
-    "user.zarr.metadata",
+    "user.zarr.metadata", "user.zarr.selection",
 };
 #define ZFS_NXATTRS (sizeof zfs_xattr_names / sizeof *zfs_xattr_names)
 
@@ -55,14 +56,18 @@ int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z)
     memset(fs, 0, sizeof *fs);
     fs->errors = zfs_errset_new();
     fs->notes = zfs_errset_new();
-    if (!fs->errors || !fs->notes) {
+    fs->virt = zfs_virt_new(ZFS_VIRT_MAX, 0);
+    if (!fs->errors || !fs->notes || !fs->virt) {
         zfs_errset_free(fs->errors);
         zfs_errset_free(fs->notes);
+        zfs_virt_free(fs->virt);
         fs->errors = fs->notes = NULL;
+        fs->virt = NULL;
         return -1;
     }
     fs->z = z;
     zfs_trees_init(&fs->trees);
+    fs->trees.virt = fs->virt;
     atomic_init(&fs->live, 0);
     fs->uid = getuid();
     fs->gid = getgid();
@@ -83,6 +88,7 @@ void zfs_fs_wait_idle(struct zfs_fs *fs)
 void zfs_fs_destroy(struct zfs_fs *fs)
 {
     zfs_trees_free(&fs->trees);
+    zfs_virt_free(fs->virt);
     zfs_errset_free(fs->errors);
     zfs_errset_free(fs->notes);
     pthread_cond_destroy(&fs->idle);
@@ -163,11 +169,19 @@ static void zfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     memset(&e, 0, sizeof e);
     e.entry_timeout = fs->timeout; /* a miss is cached too (ino 0) */
     const zfs_inode *n = zfs_tree_lookup(t, parent, name);
+    const zfs_tree *vt = NULL;
+    char why[600];
+    if (!n && !(n = zfs_virt_lookup(fs->virt, t, parent, name, &vt, why,
+                                    sizeof why)) && why[0])
+        zfs_log(LOG_WARNING, "%s: %s", name, why);
     if (n) {
         e.ino = n->ino;
         e.attr_timeout = zfs_attr_timeout(fs, n);
         zfs_fill_stat(fs, n, &e.attr);
+        if (vt) /* not listed, not kept: see virt.h */
+            e.entry_timeout = 0;
     }
+    zfs_trees_unpin(vt);
     zfs_trees_unpin(t);
     fuse_reply_entry(req, &e);
 }
@@ -378,7 +392,7 @@ static void zfs_read_done(void *arg, zf_code code, size_t nread,
         struct zfs_push_file f = {r->node->ino, r->node->array,
                                   r->node->kind == ZFS_KIND_VIEW
                                       ? r->node->header_len : 0,
-                                  r->node->size};
+                                  r->node->size, r->node->sel != NULL};
         zfs_push_read(fs->pusher, &f, r->data_off, nread, r->changes);
     } else {
         const char *msg = err && err->msg[0] ? err->msg : zf_code_name(code);
@@ -414,8 +428,12 @@ static void zfs_read_start(fuse_req_t req, const zfs_tree *t,
                            .changes = zfs_push_changes(fs)};
     zfs_inflight_begin(fs);
     /* (zfs_read_done may run inline, and then r is gone: nothing after) */
-    zf_array_read_async(n->array, data_off, data_len, buf + head_len,
-                        zfs_read_done, r);
+    if (n->sel)
+        zf_array_read_selection_async(n->array, n->sel, data_off, data_len,
+                                      buf + head_len, zfs_read_done, r);
+    else
+        zf_array_read_async(n->array, data_off, data_len, buf + head_len,
+                            zfs_read_done, r);
 }
 
 /* Reads an array file, or a header view: the header from memory, then (npy,
@@ -466,7 +484,8 @@ static const char *zfs_xattr_value(const zfs_inode *n, const char *name)
     if (n->kind != ZFS_KIND_ARRAY)
         return NULL;
     const char *values[ZFS_NXATTRS] = {n->xattr_shape, n->xattr_dtype,
-                                       n->xattr_chunks, n->xattr_metadata};
+                                       n->xattr_chunks, n->xattr_metadata,
+                                       n->xattr_selection};
     for (size_t i = 0; i < ZFS_NXATTRS; i++)
         if (strcmp(name, zfs_xattr_names[i]) == 0)
             return values[i];
@@ -503,36 +522,40 @@ static void zfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
     const zfs_tree *t;
     const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
-    int array = n && n->kind == ZFS_KIND_ARRAY;
-    zfs_trees_unpin(t);
     if (!n) {
         fuse_reply_err(req, ENOENT);
         return;
     }
     char list[256];
     size_t len = 0;
-    for (size_t i = 0; array && i < ZFS_NXATTRS; i++) {
+    for (size_t i = 0; i < ZFS_NXATTRS; i++) {
+        if (!zfs_xattr_value(n, zfs_xattr_names[i]))
+            continue;
         size_t l = strlen(zfs_xattr_names[i]) + 1;
         memcpy(list + len, zfs_xattr_names[i], l);
         len += l;
     }
+    zfs_trees_unpin(t);
     zfs_reply_xattr_data(req, list, len, size);
 }
 
 /* ---- the table ---------------------------------------------------------------- */
 
+/* Tables are freed by pins (trees.h); virtual files when forgotten. */
 static void zfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-    (void)ino;
-    (void)nlookup;
-    fuse_reply_none(req); /* (tables are freed by pins, trees.h) */
+    if (ino >= ZFS_VIRT_INO_BASE)
+        zfs_virt_forget(zfs_fs_of(req)->virt, ino, nlookup);
+    fuse_reply_none(req);
 }
 
 static void zfs_op_forget_multi(fuse_req_t req, size_t count,
                                 struct fuse_forget_data *forgets)
 {
-    (void)count;
-    (void)forgets;
+    for (size_t i = 0; i < count; i++)
+        if (forgets[i].ino >= ZFS_VIRT_INO_BASE)
+            zfs_virt_forget(zfs_fs_of(req)->virt, forgets[i].ino,
+                            forgets[i].nlookup);
     fuse_reply_none(req);
 }
 

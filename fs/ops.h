@@ -39,6 +39,11 @@
  *  - All operations are thread-safe (the multi-threaded loop calls them at
  *    once; tables are immutable and published under their lock (trees.h),
  *    and the counters are mutex-protected).
+ *  - A name the directory lacks may be a virtual file (virt.h): a
+ *    subarray NAME[EXPR] or NAME@F.  Its entry is replied with an entry
+ *    timeout of 0 (the kernel drops the dentry when unused, and forgets
+ *    the inode: FUSE forget frees it); a bad one is ENOENT, logged with the
+ *    reason.
  *  - fs->live is set once the kernel's INIT has been answered: from then on
  *    the session may be sent notifications (refresh.h).
  */
@@ -73,6 +78,7 @@ struct zfs_fs {
     unsigned readahead;  /* bytes: conn->max_readahead (readahead=) */
     struct zfs_pusher *pusher; /* fills the page cache (push.h); owned by main */
     atomic_uint_fast64_t epoch; /* refreshes that dropped pages (push.h) */
+    struct zfs_virt *virt; /* virtual files (virt.h); owned here */
 };
 
 /* Asynchronous (readahead) requests the kernel may have in flight, and

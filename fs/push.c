@@ -215,7 +215,8 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
 {
     if (!p->started || len == 0)
         return;
-    zfs_note_file(p, f);
+    if (!f->selection)
+        zfs_note_file(p, f);
     struct zfs_push_job *j = calloc(1, sizeof *j);
     if (!j)
         return;
@@ -226,7 +227,7 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
         return;
     }
     uint64_t lo, hi, end = off + len, isz = zf_array_get_info(f->array)->itemsize;
-    if (f->head % isz) { /* (no such view: npy pads its header to 64) */
+    if (f->selection || f->head % isz) { /* (npy pads its header to 64) */
         free(j);
         return;
     }

@@ -54,6 +54,8 @@ struct zfs_push_file {
     zf_array *array;
     uint64_t head;  /* file offset of the array's byte 0 (an npy header) */
     uint64_t size;  /* the file's size */
+    int selection;  /* a subarray (virt.h): its bytes are not the array's
+                       flat bytes, so nothing is pushed, only dropped */
 };
 
 #define ZFS_PUSH_FILES 8 /* files recently read, for prefetch pushes */

@@ -187,8 +187,7 @@ static void zfs_root_name(const char *store_path, char *out, size_t size)
         snprintf(out, size, "array");
 }
 
-/* "a,b,c" for a list of dimensions; "" for none. */
-static char *zfs_format_dims(int ndim, const uint64_t *v)
+char *zfs_format_dims(int ndim, const uint64_t *v)
 {
     size_t size = (size_t)ndim * 21 + 1;
     char *s = malloc(size);
@@ -602,21 +601,25 @@ const char *zfs_inode_label(const zfs_inode *n)
     return n->path[0] ? n->path : n->name;
 }
 
+void zfs_inode_clear(zfs_inode *n)
+{
+    free(n->name);
+    free(n->path);
+    free(n->children);
+    free(n->xattr_shape);
+    free(n->xattr_dtype);
+    free(n->xattr_chunks);
+    free(n->xattr_metadata);
+    free(n->xattr_selection);
+    free(n->header);
+}
+
 void zfs_tree_free(zfs_tree *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; t->nodes && i < t->count; i++) {
-        zfs_inode *n = &t->nodes[i];
-        free(n->name);
-        free(n->path);
-        free(n->children);
-        free(n->xattr_shape);
-        free(n->xattr_dtype);
-        free(n->xattr_chunks);
-        free(n->xattr_metadata);
-        free(n->header);
-    }
+    for (size_t i = 0; t->nodes && i < t->count; i++)
+        zfs_inode_clear(&t->nodes[i]);
     free(t->nodes);
     free(t);
 }

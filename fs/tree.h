@@ -86,6 +86,9 @@ typedef struct zfs_inode {
     char *xattr_dtype;
     char *xattr_chunks;
     char *xattr_metadata;
+    /* virtual files (virt.h): a selection of `array`, else NULL */
+    const zf_selection *sel;
+    char *xattr_selection; /* its normalised expression */
 } zfs_inode;
 
 typedef struct zfs_tree {
@@ -124,5 +127,12 @@ const zfs_inode *zfs_tree_lookup(const zfs_tree *t, uint64_t parent,
 const char *zfs_inode_label(const zfs_inode *n);
 
 void zfs_tree_free(zfs_tree *t);
+
+/* Frees the strings an inode owns (not the inode). */
+void zfs_inode_clear(zfs_inode *n);
+
+/* "a,b,c" for a list of dimensions, "" for none (malloc'd); NULL when out
+ * of memory. */
+char *zfs_format_dims(int ndim, const uint64_t *v);
 
 #endif

@@ -4,6 +4,7 @@
  * and only tested (for freeing) under the write lock.
  */
 #include "trees.h"
+#include "virt.h"
 
 #include <stddef.h>
 
@@ -11,6 +12,7 @@ void zfs_trees_init(struct zfs_trees *ts)
 {
     pthread_rwlock_init(&ts->lock, NULL);
     ts->current = ts->retired = NULL;
+    ts->virt = NULL;
 }
 
 void zfs_trees_pin(const zfs_tree *t)
@@ -36,6 +38,10 @@ const zfs_tree *zfs_trees_current(struct zfs_trees *ts)
 const zfs_inode *zfs_trees_find(struct zfs_trees *ts, uint64_t ino,
                                 const zfs_tree **in)
 {
+    if (ino >= ZFS_VIRT_INO_BASE) {
+        *in = NULL;
+        return ts->virt ? zfs_virt_find(ts->virt, ino, in) : NULL;
+    }
     pthread_rwlock_rdlock(&ts->lock);
     const zfs_tree *t = ts->current;
     const zfs_inode *n = zfs_tree_get(t, ino);

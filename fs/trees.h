@@ -7,7 +7,8 @@
  *  - Lookups by name use the current table only.  Lookups by inode number
  *    (zfs_trees_find) use the current table, then the retired ones, newest
  *    first: a file or folder opened before a refresh removed it keeps
- *    working, with what it showed before.  Inode numbers are never given to
+ *    working, with what it showed before.  Numbers from ZFS_VIRT_INO_BASE
+ *    up are virtual files, found in ts->virt (virt.h).  Inode numbers are never given to
  *    another entry (tree.h), so the newest table that has a number is right
  *    about it.
  *  - Pins: a table found by zfs_trees_current or zfs_trees_find is pinned
@@ -31,6 +32,7 @@
 #include "tree.h"
 
 struct zfs_trees {
+    struct zfs_virt *virt;  /* virtual files (virt.h), or NULL */
     pthread_rwlock_t lock;
     zfs_tree *current;
     zfs_tree *retired; /* newest first, linked by zfs_tree.older */

@@ -6,7 +6,7 @@
 #
 #   ZF_FUZZ_BUILD  build folder (default build-fuzz)
 #   ZF_FUZZ_JOBS   targets run at once (default 1)
-#   ZF_FUZZ_ONLY   a space-separated subset of: meta_v3 meta_v2 shard chunk flat
+#   ZF_FUZZ_ONLY   a space-separated subset of: meta_v3 meta_v2 shard chunk flat selexpr
 #   ZF_CORPUS      the conformance corpus (default ../shared/corpus)
 #   ZF_FUZZ_SRC    the CMake source folder (default .; a wrapper project
 #                  that adds tests/fuzz works too)
@@ -22,7 +22,7 @@ secs=${1:-60}
 build=${ZF_FUZZ_BUILD:-build-fuzz}
 src=${ZF_FUZZ_SRC:-.}
 corpus=${ZF_CORPUS:-$(cd .. && pwd)/shared/corpus}
-targets=${ZF_FUZZ_ONLY:-meta_v3 meta_v2 shard chunk flat}
+targets=${ZF_FUZZ_ONLY:-meta_v3 meta_v2 shard chunk flat selexpr}
 jobs=${ZF_FUZZ_JOBS:-1}
 cc=${ZF_FUZZ_CC:-clang-14}
 command -v "$cc" >/dev/null || { echo "fuzz: $cc is not installed (tools/install-deps.sh)" >&2; exit 1; }
@@ -47,7 +47,7 @@ if [ -d "$corpus" ]; then
 else
     echo "fuzz: no corpus at $corpus: targets start from scratch" >&2
 fi
-mkdir -p "$seeds/shard" "$seeds/meta_v3" "$seeds/meta_v2" "$seeds/chunk" "$seeds/flat"
+mkdir -p "$seeds/shard" "$seeds/meta_v3" "$seeds/meta_v2" "$seeds/chunk" "$seeds/flat" "$seeds/selexpr"
 # Valid shards in the layout fuzz_shard.c declares (uint16 8x8, inner 2x4),
 # for each index location, crc32c or not and compressor (byte 0 says which).
 tmp=$(mktemp -d)

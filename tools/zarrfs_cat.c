@@ -3,6 +3,9 @@
  * byte order) to stdout.  The range is read in blocks aligned to rows of
  * chunks, so no chunk is decoded twice; the next block is decoded on the
  * engine's threads while the current one is written.
+ * ARRAY may carry a selection, ARRAY[EXPR] (NumPy basic indexing) and/or an
+ * order, ARRAY@F, as the mount's virtual files do; then the bytes are those
+ * of that subarray's flat view, read in blocks of MIN_BLOCK.
  * Exit status: 0; 1 with the engine's message on any error; 2 for bad usage.
  */
 #include <errno.h>
@@ -22,17 +25,21 @@
 static void usage(FILE *f)
 {
     fputs("usage: zarrfs-cat [--offset N] [--length N] [--threads N] [--stats]\n"
-          "                  [-o OPTS] STORE [ARRAY]\n"
+          "                  [--order C|F] [-o OPTS] STORE [ARRAY[EXPR][@F]]\n"
           "\n"
           "Writes bytes [N, N+length) of the array's flat view (C order, native\n"
           "byte order) to stdout; by default the whole array.  ARRAY is the\n"
           "array's path in the store; leave it out when the store's root is an\n"
-          "array.  STORE is a folder or an http://, https:// or s3:// URL.\n"
+          "array.  ARRAY[EXPR] (or [EXPR] for a root array) selects a subarray\n"
+          "as NumPy's a[EXPR] does ('temp[0:24,::-1,5]'); ARRAY@F or --order F\n"
+          "writes it in Fortran order.  STORE is a folder or an http://,\n"
+          "https:// or s3:// URL.\n"
           "\n"
           "  --offset N     the first byte to write (default: 0)\n"
           "  --length N     at most N bytes (default: to the end)\n"
           "  --threads N    decode threads (default: all cores)\n"
           "  --stats        print the engine's counters as JSON on stderr\n"
+          "  --order C|F    the order of the elements (default: C)\n"
           "  -o OPTS        zarrfs's remote options, comma-separated\n"
           "                 (-o s3_endpoint=URL,retries=2)\n"
           "  -h, --help     show this help\n"
@@ -42,6 +49,7 @@ static void usage(FILE *f)
 }
 
 typedef struct block {
+    const zf_selection *sel; /* NULL: the array's own flat view */
     uint8_t *buf;
     uint64_t off;
     size_t len, got;
@@ -70,7 +78,10 @@ static void block_start(zf_array *a, block *b, uint64_t off, size_t len)
     b->off = off;
     b->len = len;
     b->done = 0; /* (before the call: block_done may run inline) */
-    zf_array_read_async(a, off, len, b->buf, block_done, b);
+    if (b->sel)
+        zf_array_read_selection_async(a, b->sel, off, len, b->buf, block_done, b);
+    else
+        zf_array_read_async(a, off, len, b->buf, block_done, b);
 }
 
 static zf_code block_wait(block *b)
@@ -123,10 +134,11 @@ static void *block_alloc(size_t size)
     return p;
 }
 
-static int cat(zf_array *a, uint64_t off, uint64_t len)
+static int cat(zf_array *a, const zf_selection *sel, uint64_t off,
+               uint64_t len)
 {
     const zf_array_info *info = zf_array_get_info(a);
-    uint64_t bs = block_size(info);
+    uint64_t bs = sel ? MIN_BLOCK : block_size(info);
     if (len < bs)
         bs = len ? len : 1;
     block blk[2];
@@ -134,6 +146,7 @@ static int cat(zf_array *a, uint64_t off, uint64_t len)
     for (int k = 0; k < 2; k++) {
         pthread_mutex_init(&blk[k].lock, NULL);
         pthread_cond_init(&blk[k].cond, NULL);
+        blk[k].sel = sel;
         blk[k].buf = block_alloc(bs);
         if (!blk[k].buf) {
             fprintf(stderr, "zarrfs-cat: out of memory\n");
@@ -195,10 +208,51 @@ static int parse_remote_opts(zf_remote_options *r, const char *list)
     return -1;
 }
 
+/* The array named `name`, or (when no array has that exact name) the
+ * array and selection of NAME[EXPR]@F; 0, or -1 after saying why. */
+static int open_array(zf_zarr *z, const char *name, int order_f, zf_array **a,
+                      zf_selection *sel, int *use_sel)
+{
+    zf_err err;
+    size_t nlen, elen;
+    const char *expr;
+    int f;
+    *use_sel = order_f;
+    if (zf_array_get(z, name, a, &err) == ZF_OK) {
+        const zf_array_info *i = zf_array_get_info(*a);
+        if (order_f) {
+            zf_selection_parse(NULL, i->ndim, i->shape, sel, NULL);
+            sel->fortran = 1;
+        }
+        return 0;
+    }
+    if (zf_selection_split_name(name, 1, &nlen, &expr, &elen, &f) != 0) {
+        fprintf(stderr, "zarrfs-cat: %s%s\n", err.msg,
+                name[0] ? "" : " (name the array: zarrfs-cat STORE ARRAY)");
+        return -1;
+    }
+    char base[4096], ex[4096];
+    snprintf(base, sizeof base, "%.*s", (int)nlen, name);
+    snprintf(ex, sizeof ex, "%.*s", (int)elen, expr ? expr : "");
+    if (zf_array_get(z, base, a, &err) != ZF_OK) {
+        fprintf(stderr, "zarrfs-cat: %s\n", err.msg);
+        return -1;
+    }
+    const zf_array_info *i = zf_array_get_info(*a);
+    if (zf_selection_parse(expr ? ex : NULL, i->ndim, i->shape, sel,
+                           &err) != ZF_OK) {
+        fprintf(stderr, "zarrfs-cat: %s: %s\n", name, err.msg);
+        return -1;
+    }
+    sel->fortran = f || order_f;
+    *use_sel = 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t off = 0, len = UINT64_MAX, threads = 0;
-    int stats = 0;
+    int stats = 0, order_f = 0;
     const char *pos[2] = {NULL, NULL};
     zf_remote_options remote;
     zf_remote_options_init(&remote);
@@ -225,7 +279,14 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(arg, "--stats"))
             stats = 1;
-        else if (!strcmp(arg, "-o") && i + 1 < argc) {
+        else if (!strcmp(name, "--order")) {
+            const char *o = val ? val : i + 1 < argc ? argv[++i] : "";
+            if (strcmp(o, "C") && strcmp(o, "F")) {
+                fprintf(stderr, "zarrfs-cat: --order takes C or F\n");
+                return 2;
+            }
+            order_f = o[0] == 'F';
+        } else if (!strcmp(arg, "-o") && i + 1 < argc) {
             if (parse_remote_opts(&remote, argv[++i]) != 0)
                 return 2;
         }
@@ -258,17 +319,16 @@ int main(int argc, char **argv)
         return 1;
     }
     zf_array *a;
-    int rc = 1;
-    if (zf_array_get(z, pos[1] ? pos[1] : "", &a, &err) != ZF_OK)
-        fprintf(stderr, "zarrfs-cat: %s%s\n", err.msg,
-                pos[1] ? "" : " (name the array: zarrfs-cat STORE ARRAY)");
-    else {
-        uint64_t size = zf_array_get_info(a)->nbytes;
+    zf_selection sel;
+    int use_sel = 0, rc = 1;
+    if (open_array(z, pos[1] ? pos[1] : "", order_f, &a, &sel, &use_sel) == 0) {
+        uint64_t size = use_sel ? zf_selection_nbytes(a, &sel)
+                                : zf_array_get_info(a)->nbytes;
         if (off > size)
             off = size;
         if (len > size - off)
             len = size - off;
-        rc = cat(a, off, len);
+        rc = cat(a, use_sel ? &sel : NULL, off, len);
     }
     if (stats) {
         zf_stats s;

@@ -256,6 +256,71 @@ typedef void (*zf_prefetched_fn)(void *arg, zf_array *a, uint64_t offset,
                                  uint64_t end);
 ZF_API void zf_set_prefetch_hook(zf_zarr *z, zf_prefetched_fn fn, void *arg);
 
+/* ---- selections: subarrays, in C or Fortran order ------------------------ */
+
+/* A NumPy basic-indexing selection of an array (a[EXPR]): per dimension of
+ * the array, the elements start, start + step, ..., count of them; a
+ * dimension indexed by an integer has count 1 and is dropped from the
+ * result's shape.  The result's elements are laid out in C order, or, with
+ * `fortran`, in Fortran (column-major) order: a[EXPR].ravel(order='F').
+ * A plain value: fill it with zf_selection_parse, or by hand (start and
+ * start + step * (count - 1) within the shape; step non-zero; count 1 when
+ * dropped). */
+typedef struct zf_selection {
+    int ndim;                    /* the array's dimensions */
+    uint64_t start[ZF_MAX_DIMS]; /* the first element selected */
+    int64_t step[ZF_MAX_DIMS];   /* non-zero; negative walks backwards */
+    uint64_t count[ZF_MAX_DIMS]; /* elements selected (0: an empty result) */
+    unsigned char dropped[ZF_MAX_DIMS]; /* 1: an integer index */
+    int fortran;                 /* 1: the result in Fortran order */
+} zf_selection;
+
+/* Parses EXPR, the text between the brackets of a[EXPR], as NumPy does for
+ * an array of `shape`: comma-separated items, each an integer (negative
+ * counts from the end; out of range is an error) or start:stop:step (any
+ * part left out, negative steps too, bounds clamped as Python's slices),
+ * at most one "...", fewer items than dimensions leaving the rest whole.
+ * NULL or "..." selects everything.  Sets out->fortran to 0.  ZF_EINVAL
+ * with the reason ("'x' is not an index", "index 7 is out of bounds for
+ * axis 0 with size 5") for anything else. */
+ZF_API zf_code zf_selection_parse(const char *expr, int ndim, const uint64_t *shape,
+                           zf_selection *out, zf_err *err);
+
+/* Writes the normalised expression of s (one item per dimension, bounds
+ * resolved: "3,0:24,10:0:-2"; "..." for a 0-d array; the order is not
+ * part of it) into buf; returns the length it needed, like snprintf. */
+ZF_API int zf_selection_format(const zf_selection *s, char *buf, size_t size);
+
+/* The shape of the result (the dimensions not dropped) into shape (room
+ * for ZF_MAX_DIMS); returns its number of dimensions. */
+ZF_API int zf_selection_shape(const zf_selection *s, uint64_t *shape);
+
+/* Splits a file name of the form NAME[EXPR], NAME@F or NAME[EXPR]@F: sets
+ * *name_len to NAME's length, *expr and *expr_len to EXPR (NULL, 0 when
+ * there are no brackets) and *fortran; returns 0, or -1 when `name` has
+ * neither form (or NAME is empty while `allow_empty` is 0). */
+ZF_API int zf_selection_split_name(const char *name, int allow_empty,
+                            size_t *name_len, const char **expr,
+                            size_t *expr_len, int *fortran);
+
+/* The size of the result's flat view: the elements selected x itemsize. */
+ZF_API uint64_t zf_selection_nbytes(const zf_array *a, const zf_selection *s);
+
+/* Like zf_array_read, for the flat view of a selection of the array: bytes
+ * [offset, offset + length) of a[EXPR] in C (or Fortran) order, clamped to
+ * zf_selection_nbytes.  Only the chunks (inner chunks when sharded) holding
+ * selected elements are read and decoded.  ZF_EINVAL for a selection that
+ * does not fit the array. */
+ZF_API zf_code zf_array_read_selection(zf_array *a, const zf_selection *s,
+                                uint64_t offset, size_t length, void *buf,
+                                size_t *nread, zf_err *err);
+
+/* The asynchronous form, like zf_array_read_async; `s` must stay valid
+ * until `done` is called. */
+ZF_API void zf_array_read_selection_async(zf_array *a, const zf_selection *s,
+                                   uint64_t offset, size_t length, void *buf,
+                                   zf_read_done done, void *arg);
+
 /* ---- header views -------------------------------------------------------- */
 
 /* File formats whose header lets a tool open an array's flat view without
@@ -296,6 +361,14 @@ ZF_API int zf_view_holds_data(zf_view_format fmt);
 ZF_API zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
                               const char *data_file, char **text, size_t *len,
                               zf_err *err);
+
+/* zf_view_header for the flat view of a selection of `a` (its shape, and
+ * its order: npy says fortran_order True; the formats that describe a
+ * raster fastest axis first get the reversed shape, which is how a Fortran
+ * layout reads). */
+ZF_API zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s,
+                                 zf_view_format fmt, const char *data_file,
+                                 char **text, size_t *len, zf_err *err);
 
 /* ---- counters ------------------------------------------------------------ */
 

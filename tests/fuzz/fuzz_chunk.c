@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     zf_scratch spare = {0};
     zf_scratch *s = zf_scratch_get(&spare);
     {
-        zf_code c2 = zf_decode_box(pipe, chunk, clen, lo, count, &dst, s, NULL,
+        zf_code c2 = zf_decode_box(pipe, chunk, clen, lo, count, NULL, &dst, s, NULL,
                                    &err);
         FUZZ_CHECK((c1 == ZF_OK) == (c2 == ZF_OK),
                    "whole chunk: %d, a box of it: %d (%s)", c1, c2, err.msg);

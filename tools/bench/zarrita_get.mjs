@@ -4,7 +4,10 @@
 // this process, then (with --sha256) the sha256 of the result's bytes, C
 // order, little endian (hashed after the timing).
 //
-// usage: node zarrita_get.mjs STORE [--sha256]
+// With --plane AXIS,K it reads the plane a[..., K, ...] (K on axis AXIS)
+// with zarr.get(arr, selection) instead (tools/bench/subarray.sh).
+//
+// usage: node zarrita_get.mjs STORE [--sha256] [--plane AXIS,K]
 //   zarrita and @zarrita/storage must resolve from this file's folder
 //   (run.sh links node_modules beside a copy, as tests/sh/zarrita_reads_pack.sh
 //   does for tests/peer/read_zarrita.mjs).
@@ -12,10 +15,14 @@ import * as crypto from "node:crypto";
 import FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
 
-const [store, flag] = process.argv.slice(2);
+const [store, ...flags] = process.argv.slice(2);
+const flag = flags.includes("--sha256") ? "--sha256" : null;
+const p = flags.indexOf("--plane");
+const plane = p >= 0 ? flags[p + 1].split(",").map(Number) : null;
 const t0 = process.hrtime.bigint();
 const arr = await zarr.open(new FileSystemStore(store), { kind: "array" });
-const res = await zarr.get(arr);
+const sel = plane ? arr.shape.map((_, d) => (d === plane[0] ? plane[1] : null)) : undefined;
+const res = sel ? await zarr.get(arr, sel) : await zarr.get(arr);
 const t1 = process.hrtime.bigint();
 let line = (Number(t1 - t0) / 1e9).toFixed(4);
 if (flag === "--sha256") {
