@@ -7,6 +7,8 @@
 # not zarrfs) - float64 [16 symbols, 4 days of 10000 s], inner chunks
 # (1, 10000) (80,000 bytes: chunk ends fall inside pages) in shards of one
 # symbol; its flat bytes come from numpy.  Counters from .zarrfs/stats.
+#  - random 4 KiB reads fetch at most 1.1 x the stored bytes of the chunks
+#    they touch (plus one index a shard);
 #  - a day of every symbol by pread: the right bytes; chunks decoded at
 #    most 1.1 x the chunks its page-rounded ranges touch;
 #  - the same by mmap (numpy.memmap): the right bytes; chunks decoded at
@@ -93,6 +95,39 @@ for opts in "" "-o readahead=1M"; do
         check "$tag: pushed bytes were counted" test "$(delta "$T/s0" "$T/s1" cached_bytes)" -gt 0
     fi
 done
+
+# --- random 4 KiB reads: the store bytes follow the chunks they touch ----------------
+fresh "$T/m1" || true
+read -r got least < <("$PY" - "$T/m1/$F" "$T/ticks.zarr" "$T/s0" $S $N $DAY $DAYS <<'PY'
+import json, os, random, struct, sys
+path, store, s0 = sys.argv[1], sys.argv[2], sys.argv[3]
+S, N, DAY, DAYS = map(int, sys.argv[4:])
+fd = os.open(path, os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+rng = random.Random(5)
+size = S * N * 8
+touched = set()
+for _ in range(60):
+    off = rng.randrange(size // 4096) * 4096
+    os.pread(fd, 4096, off)
+    for e in (off // 8, min(off + 4095, size - 1) // 8):
+        touched.add((e // N, e % N // DAY))
+# the least any reader reads: the stored chunks touched, one index a shard
+least = 0
+for s in {s for s, _ in touched}:
+    raw = open(os.path.join(store, "c", str(s), "0"), "rb").read()
+    least += 16 * DAYS
+    for s2, d in touched:
+        if s2 == s:
+            least += struct.unpack_from("<QQ", raw, len(raw) - 16 * DAYS + 16 * d)[1]
+b = json.load(open(path.rsplit("/", 1)[0] + "/.zarrfs/stats"))
+a = json.load(open(s0))
+print(b["store_bytes_read"] - a["store_bytes_read"], least)
+PY
+)
+zf_umount "$T/m1" "$ZF_PID"
+check "60 random 4 KiB reads fetch $got store bytes, at most 1.1 x the $least least" \
+    awk -v g="$got" -v l="$least" 'BEGIN { exit !(l > 0 && g <= 1.1 * l) }'
 
 # --- many mapping readers, and eviction -------------------------------------------
 cat >"$T/walk.py" <<'PY'
