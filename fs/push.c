@@ -17,6 +17,7 @@ struct zfs_push_job {
     struct zfs_push_job *next;
     struct zfs_push_file file;
     int invalidate;      /* drop the file's pages, push nothing */
+    uint64_t changes;    /* zfs_push_changes when its bytes were asked for */
     uint64_t lo[2], hi[2]; /* array byte ranges to push (empty: lo == hi) */
 };
 
@@ -33,7 +34,7 @@ struct zfs_send {
     uint64_t off;       /* array offset of buf */
     const void *buf;
     size_t len;
-    uint64_t changes;   /* the count when the job began */
+    uint64_t changes;   /* the job's count (push.h) */
 };
 
 /* Sends one piece, held in the engine's cache meanwhile (push.h). */
@@ -126,11 +127,15 @@ static void zfs_push_range(struct zfs_pusher *p, const struct zfs_push_job *j,
 static void zfs_run_job(struct zfs_pusher *p, const struct zfs_push_job *j,
                         void *buf)
 {
-    uint64_t changes = zfs_push_changes(p->fs);
-    if (!j->invalidate)
+    /* The count from when the read (or the read that last noted the file,
+     * for a prefetch) began: a refresh since may have given the inode
+     * another array, whose bytes these are not. */
+    uint64_t changes = j->changes;
+    int moved = zfs_push_changes(p->fs) != changes;
+    if (!j->invalidate && !moved)
         for (int i = 0; i < 2; i++)
             zfs_push_range(p, j, j->lo[i], j->hi[i], buf, changes);
-    if (j->invalidate || zfs_push_changes(p->fs) != changes)
+    if (j->invalidate || moved || zfs_push_changes(p->fs) != changes)
         zfs_send_inval(p, j->file.ino);
 }
 
@@ -181,7 +186,8 @@ static void zfs_enqueue(struct zfs_pusher *p, struct zfs_push_job *j)
 }
 
 /* Notes f as the most recently read file of its array (for prefetches). */
-static void zfs_note_file(struct zfs_pusher *p, const struct zfs_push_file *f)
+static void zfs_note_file(struct zfs_pusher *p, const struct zfs_push_file *f,
+                          uint64_t changes)
 {
     pthread_mutex_lock(&p->lock);
     int i = 0;
@@ -189,7 +195,10 @@ static void zfs_note_file(struct zfs_pusher *p, const struct zfs_push_file *f)
            p->files[i].ino != f->ino)
         i++;
     memmove(&p->files[1], &p->files[0], (size_t)i * sizeof *p->files);
+    memmove(&p->file_changes[1], &p->file_changes[0],
+            (size_t)i * sizeof *p->file_changes);
     p->files[0] = *f;
+    p->file_changes[0] = changes;
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -216,11 +225,12 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
     if (!p->started || len == 0)
         return;
     if (!f->selection)
-        zfs_note_file(p, f);
+        zfs_note_file(p, f, changes);
     struct zfs_push_job *j = calloc(1, sizeof *j);
     if (!j)
         return;
     j->file = *f;
+    j->changes = changes;
     if (zfs_push_changes(p->fs) != changes) {
         j->invalidate = 1; /* the reply may be older than what changed */
         zfs_enqueue(p, j);
@@ -261,6 +271,7 @@ static void zfs_push_prefetched(void *arg, zf_array *a, uint64_t off,
     for (int i = 0; i < ZFS_PUSH_FILES && p->files[i].array; i++)
         if (p->files[i].array == a) {
             j->file = p->files[i];
+            j->changes = p->file_changes[i];
             break;
         }
     pthread_mutex_unlock(&p->lock);

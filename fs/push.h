@@ -16,9 +16,10 @@
  * pushed lately is remembered and not pushed again.
  *
  * Stale bytes: a push of bytes that changed meanwhile (zf_changes moved, or
- * a refresh bumped fs->epoch, since the read that asked for it began) is
- * not sent, and the file's pages are dropped (notify_inval_inode) after it,
- * whatever was sent, so what a reader sees next comes from the store.  The
+ * a refresh bumped fs->epoch, since the read that asked for it began; for
+ * a prefetch, since the last read of the file began) is not sent, and the
+ * file's pages are dropped (notify_inval_inode) after it, whatever was
+ * sent, so what a reader sees next comes from the store.  The
  * same holds for a read's own reply: zfs_push_read drops the file's pages
  * when a change was counted while the read was in flight.
  *
@@ -77,6 +78,7 @@ struct zfs_pusher {
     struct zfs_push_job *head, *tail;
     size_t queued;
     struct zfs_push_file files[ZFS_PUSH_FILES]; /* most recent first */
+    uint64_t file_changes[ZFS_PUSH_FILES]; /* the count when each was read */
     struct zfs_pushed done[ZFS_PUSH_DONE]; /* the thread's own: a ring */
     unsigned ndone;
     pthread_mutex_t send_lock; /* guards se while a notification is sent */
