@@ -139,11 +139,15 @@ numcodecs.register_codec(CRC32C)
 
 
 def describe_v2(z):
-    parts = [json.dumps(z.compressor.get_config()["id"]) if z.compressor else "none"]
+    parts = [z.compressor.codec_id if z.compressor else "none"]
     parts += [f.codec_id for f in (z.filters or [])]
-    sep = z._dimension_separator or "."
-    return "%s+order=%s sep=%s" % ("+".join(p.strip('"') for p in parts),
-                                   z.order, sep)
+    return "%s+order=%s sep=%s" % ("+".join(parts), z.order,
+                                   z._dimension_separator or ".")
+
+
+def zarray_fill(z):
+    """The fill_value as the .zarray has it."""
+    return json.dumps(json.loads(z.store[z._key_prefix + ".zarray"])["fill_value"])
 
 
 def v2(c, name, dtype, shape, chunks, compressor=None, filters=None, fill=0,
@@ -175,9 +179,7 @@ def v2(c, name, dtype, shape, chunks, compressor=None, filters=None, fill=0,
     back = z[...]
     assert back.tobytes() == data.astype(back.dtype).tobytes(), name
     c.row(name, path, 2, np.dtype(dtype).str, shape, json.dumps(list(chunks)),
-          describe_v2(z),
-          json.dumps(json.loads(z.store[z._key_prefix + ".zarray"])["fill_value"]),
-          V2_WRITER, data)
+          describe_v2(z), zarray_fill(z), V2_WRITER, data)
 
 
 def v2_refused(c, name, dtype, values):
@@ -186,8 +188,8 @@ def v2_refused(c, name, dtype, values):
     z = zarr.open_array(os.path.join(c.out, path), mode="w", shape=len(values),
                         chunks=2, dtype=dtype, compressor=numcodecs.Zstd(1))
     z[...] = np.array(values, dtype)
-    c.row(name, path, 2, np.dtype(dtype).str, [len(values)], "[2]", "zstd",
-          "''", V2_WRITER, None)
+    c.row(name, path, 2, np.dtype(dtype).str, [len(values)], "[2]",
+          describe_v2(z), zarray_fill(z), V2_WRITER, None)
 
 
 def write_v2(c):

@@ -69,7 +69,7 @@ def filled(shape, fill):
 # ---- codecs ------------------------------------------------------------------
 
 def bytes_codec(endian="little"):
-    def enc(a):
+    def enc(a, fill=None):
         return a.astype(a.dtype.newbyteorder("<" if endian == "little" else ">"),
                         copy=False).tobytes()
     return Codec("ab", "bytes", None if endian is None else {"endian": endian},
@@ -139,13 +139,11 @@ def numcodecs_crc32c(location="end"):
 
 
 def encode_chain(codecs, a, fill):
+    """Encodes one chunk (an array of the chunk's shape) to bytes; an
+    array->bytes codec also gets the fill value (sharding leaves out inner
+    chunks of it)."""
     for c in codecs:
-        if c.kind == "aa":
-            a = c.encode(a)
-        elif c.kind == "ab":
-            a = c.encode(a, fill) if c.json["name"] == "sharding_indexed" else c.encode(a)
-        else:
-            a = c.encode(a)
+        a = c.encode(a, fill) if c.kind == "ab" else c.encode(a)
     return a
 
 
