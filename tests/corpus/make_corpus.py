@@ -9,8 +9,9 @@ the numpy array that was written, never from zarrfs.
   v2/          Zarr v2 arrays written by zarr-python 2 (Debian's)
   v3/          Zarr v3 arrays written by zarr3.py from the spec
   v3_sharded/  the same with sharding_indexed (nested too)
-  groups/      a consolidated v2 group (zarr-python 2) and a v3 group without
-               consolidated metadata; their arrays have rows of their own
+  groups/      a consolidated v2 group (zarr-python 2), v3 groups with and
+               without consolidated metadata; their arrays have rows of
+               their own
 
 Every dtype, both byte orders, every codec zarrfs reads, every fill_value
 form, edge chunks, missing chunks, inner chunks and shards, 0-d arrays, v2
@@ -489,9 +490,9 @@ def write_v3_sharded(c):
                       z3.numcodecs_codec(numcodecs.Zstd(1))])], sparse=[6, 6])
 
 
-def write_v3_group(c):
-    """A v3 group without consolidated metadata: arrays at the top and in a
-    subgroup."""
+def write_v3_groups(c):
+    """Two v3 groups, without consolidated metadata and with zarr-python 3's
+    inline one, arrays at the top and in a subgroup."""
     root = "groups/v3_group.zarr"
     z3.write_group(os.path.join(c.out, root))
     z3.write_group(os.path.join(c.out, root, "sub"))
@@ -502,6 +503,16 @@ def write_v3_group(c):
     v3(c, "g3_f4", "float32", [6, 5], [4, 4], [B(), zs()], path=root + "/f4")
     v3(c, "g3_sub_u8", "uint64", [9], [4],
        [shard([2], [B(), zs()])], path=root + "/sub/u8")
+    root = "groups/v3_consolidated.zarr"
+    z3.write_group(os.path.join(c.out, root))
+    z3.write_group(os.path.join(c.out, root, "sub"))
+    v3(c, "g3c_i4", "int32", [7, 3], [4, 2], [B(), zs()], path=root + "/i4")
+    v3(c, "g3c_f8", "float64", [10], [4], [B(), z3.gzip_codec()],
+       path=root + "/f8", fill="NaN", sparse=[4])
+    v3(c, "g3c_sub_u2", "uint16", [5, 6], [2, 6],
+       [shard([1, 3], [B(), zs()], location="start")], path=root + "/sub/u2",
+       sparse=[1, 3])
+    z3.consolidate(os.path.join(c.out, root))
 
 
 # ---- main ---------------------------------------------------------------------------
@@ -534,7 +545,7 @@ def main():
     write_v2_group(c)
     write_v3(c)
     write_v3_sharded(c)
-    write_v3_group(c)
+    write_v3_groups(c)
     c.write_index()
     with open(os.path.join(tmp, "STAMP"), "w") as f:
         f.write(st)

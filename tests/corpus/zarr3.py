@@ -234,3 +234,22 @@ def write_group(folder, attributes=None):
     with open(os.path.join(folder, "zarr.json"), "w") as f:
         json.dump({"zarr_format": 3, "node_type": "group",
                    "attributes": attributes or {}}, f)
+
+
+def consolidate(folder):
+    """Puts every node under folder into its root zarr.json as zarr-python
+    3's inline consolidated metadata ("consolidated_metadata": kind
+    "inline", must_understand false, "metadata" keyed by node path)."""
+    nodes = {}
+    for root, dirs, files in os.walk(folder):
+        rel = os.path.relpath(root, folder).replace(os.sep, "/")
+        if rel != "." and "zarr.json" in files:
+            with open(os.path.join(root, "zarr.json")) as f:
+                nodes[rel] = json.load(f)
+    path = os.path.join(folder, "zarr.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["consolidated_metadata"] = {"kind": "inline", "must_understand": False,
+                                    "metadata": dict(sorted(nodes.items()))}
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)

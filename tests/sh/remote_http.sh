@@ -4,7 +4,7 @@
 #  - every corpus array (ZF_CORPUS/INDEX.tsv) mounted from its URL is
 #    byte-identical to its expected content (cmp); on the extra corpus
 #    (ZF_CORPUS_EXTRA set) that is all this test does;
-#  - consolidated metadata (v2 .zmetadata) gives the whole tree; a v3 group
+#  - consolidated metadata (v2 .zmetadata, v3 inline) gives the whole tree; a v3 group
 #    without it shows the arrays -o arrays names (the generated corpus'
 #    groups/);
 #  - random preads from several processes against a generated sharded array;
@@ -114,6 +114,20 @@ if zf_mount_fg "$URL/corpus/$G2" "$mnt" "$T/cons.log"; then
     zf_umount "$mnt" "$ZF_PID"
 else
     bad "v2 consolidated store over HTTP: $(head -c 300 "$T/cons.log")"
+fi
+# HTTP cannot list: the tree comes from the inline consolidated metadata alone
+G3=groups/v3_consolidated.zarr
+mnt=$T/cons3
+if zf_mount_fg "$URL/corpus/$G3" "$mnt" "$T/cons3.log"; then
+    want=$(find "$CORPUS/$G3" -mindepth 2 -name zarr.json -exec grep -l '"array"' {} + | wc -l)
+    got=$(find "$mnt" -type f | wc -l)
+    [ "$want" -ge 3 ] && [ "$got" = "$want" ] &&
+        cmp -s "$mnt/sub/u2" "$CORPUS/$(expected g3c_sub_u2)" &&
+        ok "v3 consolidated_metadata over HTTP: all $got arrays, sub/u2 equal to its expected content" ||
+        bad "v3 consolidated_metadata over HTTP: $got files for $want arrays"
+    zf_umount "$mnt" "$ZF_PID"
+else
+    bad "v3 consolidated store over HTTP: $(head -c 300 "$T/cons3.log")"
 fi
 mnt=$T/arr
 if zf_mount_fg "$URL/corpus/groups/v3_group.zarr" "$mnt" "$T/arr.log" \
