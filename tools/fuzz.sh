@@ -2,12 +2,13 @@
 # fuzz.sh [SECONDS] - builds the libFuzzer targets of tests/fuzz (clang-14,
 # -fsanitize=fuzzer,address,undefined; the engine instrumented with
 # fuzzer-no-link) and runs each for SECONDS (default 60), one after the
-# other, seeded from ../shared/corpus (copied at run time) and zarrfs-pack.
+# other, seeded from the generated test corpus (tests/corpus/make_corpus.py,
+# into BUILD/corpus), ../shared/corpus when present, and zarrfs-pack.
 #
 #   ZF_FUZZ_BUILD  build folder (default build-fuzz)
 #   ZF_FUZZ_JOBS   targets run at once (default 1)
 #   ZF_FUZZ_ONLY   a space-separated subset of: meta_v3 meta_v2 shard chunk flat selexpr
-#   ZF_CORPUS      the conformance corpus (default ../shared/corpus)
+#   ZF_CORPUS      an extra corpus of seeds (default ../shared/corpus; optional)
 #   ZF_FUZZ_SRC    the CMake source folder (default .; a wrapper project
 #                  that adds tests/fuzz works too)
 #
@@ -41,11 +42,17 @@ rm -rf "$seeds"
 mkdir -p "$seeds" "$work/findings"
 
 # --- seeds -------------------------------------------------------------------
+corpora=()
+/usr/bin/python3 tests/corpus/make_corpus.py "$build/corpus" >/dev/null &&
+    corpora+=("$build/corpus") || echo "fuzz: the test corpus was not generated" >&2
 if [ -d "$corpus" ]; then
-    /usr/bin/python3 tests/fuzz/make_seeds.py "$corpus" "$seeds" >/dev/null ||
-        echo "fuzz: no seeds from $corpus" >&2
+    corpora+=("$corpus")
 else
-    echo "fuzz: no corpus at $corpus: targets start from scratch" >&2
+    echo "fuzz: no extra corpus at $corpus: seeds from the generated one only" >&2
+fi
+if [ ${#corpora[@]} -gt 0 ]; then
+    /usr/bin/python3 tests/fuzz/make_seeds.py "${corpora[@]}" "$seeds" >/dev/null ||
+        echo "fuzz: no seeds from ${corpora[*]}" >&2
 fi
 mkdir -p "$seeds/shard" "$seeds/meta_v3" "$seeds/meta_v2" "$seeds/chunk" "$seeds/flat" "$seeds/selexpr"
 # Valid shards in the layout fuzz_shard.c declares (uint16 8x8, inner 2x4),

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds zarrfs twice (Release, and with
 # -fsanitize=address,undefined) and runs every test in both builds.
-# The conformance corpus is expected in ../shared/corpus (or $ZF_CORPUS).
+# The test corpus is generated into each build folder (tests/corpus); an
+# extra conformance corpus, ../shared/corpus (or $ZF_CORPUS), is tested too
+# when present, and its tests are skipped when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh

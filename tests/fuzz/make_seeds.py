@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""make_seeds.py CORPUS OUT - seed corpora for the fuzz targets, made at run
-time from the shared conformance corpus (never committed):
+"""make_seeds.py CORPUS [CORPUS...] OUT - seed corpora for the fuzz targets,
+made at run time from conformance corpora (the generated one of
+tests/corpus, and ../shared/corpus when present; never committed):
   OUT/meta_v3   every zarr.json of an array (v3 and v3_sharded)
   OUT/meta_v2   every .zarray
   OUT/chunk     fuzz_chunk.c inputs: each array's codec list and its first
@@ -19,7 +20,9 @@ V2 = {"b1": "bool", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
       "f2": "float16", "f4": "float32", "f8": "float64", "c8": "complex64",
       "c16": "complex128"}
 
-corpus, out = sys.argv[1], sys.argv[2]
+if len(sys.argv) < 3:
+    sys.exit("usage: make_seeds.py CORPUS [CORPUS...] OUT")
+corpora, out = sys.argv[1:-1], sys.argv[-1]
 for d in ("meta_v3", "meta_v2", "chunk", "flat"):
     os.makedirs(os.path.join(out, d), exist_ok=True)
 n = 0
@@ -50,7 +53,7 @@ def chunk_seed(v2, dtype, shape, codecs, chunkfile):
     put("chunk", hdr + json.dumps(codecs).encode() + b"\0" + data)
 
 
-for root, dirs, files in sorted(os.walk(corpus)):
+for root, dirs, files in sorted(w for c in corpora for w in os.walk(c)):
     dirs.sort()
     if "zarr.json" in files:
         text = open(os.path.join(root, "zarr.json"), "rb").read()

@@ -7,6 +7,7 @@
 # Exit 0 = pass, 77 = skip (no /dev/fuse).
 source "$(dirname "$0")/mount_common.bash"
 zf_require
+zf_require_corpus
 
 # stat_field FILE KEY: one counter of a stats file.
 stat_field() {

@@ -2,7 +2,9 @@
 # not a test itself: CTest runs only *.sh).
 #
 # Environment: ZF_BIN (the build's bin folder: zarrfs, zarrfs-pack,
-# zarrfs-cat, zf_mount_check), ZF_CORPUS (the conformance corpus), ZF_SRC.
+# zarrfs-cat, zf_mount_check), ZF_CORPUS (the corpus: by default the one
+# tests/corpus/make_corpus.py generates into the build folder), ZF_SRC;
+# ZF_CORPUS_EXTRA, set when ZF_CORPUS is the optional extra corpus, names it.
 # Every mount made through zf_mount is unmounted at exit, pass or fail, and
 # every zarrfs it started is waited for; T is a temporary folder, removed at
 # exit.  Checks print one line each; zf_finish prints "N passed, N failed"
@@ -12,7 +14,7 @@ set -u
 BIN=${ZF_BIN:-build/bin}
 # The tests' Python helpers (zf_arrays.py) beside this file.
 export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
-CORPUS=${ZF_CORPUS:-../shared/corpus}
+CORPUS=${ZF_CORPUS:-$BIN/../corpus}
 ZARRFS=$BIN/zarrfs
 CHECK=$BIN/zf_mount_check
 passed=0
@@ -47,6 +49,19 @@ zf_require() {
         fi
     done
     command -v fusermount3 >/dev/null || { echo "FAIL: no fusermount3"; exit 1; }
+}
+
+# zf_require_corpus: CORPUS has an index; when it is the extra corpus and
+# absent, the test is skipped with one line.
+zf_require_corpus() {
+    [ -r "$CORPUS/INDEX.tsv" ] && return 0
+    if [ -n "${ZF_CORPUS_EXTRA:-}" ]; then
+        echo "no $ZF_CORPUS_EXTRA: extra corpus skipped"
+        exit 77
+    fi
+    echo "FAIL: no corpus index at $CORPUS/INDEX.tsv (tests/corpus/make_corpus.py makes it)"
+    echo "0 passed, 1 failed"
+    exit 1
 }
 
 # zf_alive PID: the process exists and is not a zombie.

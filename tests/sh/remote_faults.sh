@@ -11,6 +11,7 @@
 source "$(dirname "$0")/mount_common.bash"
 source "$(dirname "$0")/../remote/nginx.bash"
 zf_require
+zf_require_corpus
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
     { echo "skip: nginx is not installed"; exit 77; }
 PROXY=${ZF_SRC:-$(dirname "$0")/../..}/tests/remote/faultproxy.py

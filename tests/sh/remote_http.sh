@@ -2,9 +2,11 @@
 # remote_http.sh - zarrfs mounting stores served by nginx on loopback over
 # HTTP and HTTPS (tests/remote/nginx.bash):
 #  - every corpus array (ZF_CORPUS/INDEX.tsv) mounted from its URL is
-#    byte-identical to its expected content (cmp);
-#  - consolidated metadata (v2 .zmetadata) gives the whole tree; a v3 group
-#    without it shows the arrays -o arrays names;
+#    byte-identical to its expected content (cmp); on the extra corpus
+#    (ZF_CORPUS_EXTRA set) that is all this test does;
+#  - consolidated metadata (v2 .zmetadata, v3 inline) gives the whole tree; a v3 group
+#    without it shows the arrays -o arrays names (the generated corpus'
+#    groups/);
 #  - random preads from several processes against a generated sharded array;
 #  - the counters and nginx's access log show byte ranges only (no whole-shard
 #    GET for a small read; shard indexes by suffix range, no HEAD) and
@@ -13,15 +15,15 @@
 #    message), trusted through CURL_CA_BUNDLE and -o cafile=, -o insecure
 #    works and warns;
 #  - zarrfs-info and zarrfs-cat on URLs; a 404 store URL fails at mount.
-# Exit 0 = pass, 77 = skip (no /dev/fuse, no nginx).
+# Exit 0 = pass, 77 = skip (no /dev/fuse, no nginx, no extra corpus).
 source "$(dirname "$0")/mount_common.bash"
 source "$(dirname "$0")/../remote/nginx.bash"
+zf_require_corpus
 zf_require
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
     { echo "skip: nginx is not installed"; exit 77; }
 trap 'zf_nginx_stop; zf_cleanup' EXIT
 INDEX=$CORPUS/INDEX.tsv
-[ -r "$INDEX" ] || { echo "FAIL: no corpus index at $INDEX"; exit 1; }
 
 # A store of our own beside a view of the corpus, both under one root.
 WWW=$T/www
@@ -92,30 +94,48 @@ for ((i = 1; i <= n; i++)); do
     esac
 done
 
+[ -n "${ZF_CORPUS_EXTRA:-}" ] && zf_finish
+
 # ---- consolidated metadata and -o arrays ------------------------------------
-FIX=corpus/external/zarrita.js/fixtures
+# expected NAME: the expected flat file of the corpus row NAME.
+expected() { awk -F'\t' -v n="$1" '$1 == n { print $NF }' "$INDEX"; }
+G2=groups/v2_consolidated.zarr
 mnt=$T/cons
-if zf_mount_fg "$URL/$FIX/v2/data.zarr" "$mnt" "$T/cons.log"; then
-    want=$(find "$CORPUS/external/zarrita.js/fixtures/v2/data.zarr" -name .zarray | wc -l)
+if zf_mount_fg "$URL/corpus/$G2" "$mnt" "$T/cons.log"; then
+    want=$(find "$CORPUS/$G2" -name .zarray | wc -l)
     got=$(find "$mnt" -type f | wc -l)
-    # string arrays have no flat view: fewer files than .zarray documents
-    [ "$got" -gt 10 ] && [ "$got" -le "$want" ] &&
-        ok "v2 .zmetadata over HTTP: $got of $want arrays shown" ||
+    [ "$want" -gt 10 ] && [ "$got" = "$want" ] &&
+        ok "v2 .zmetadata over HTTP: all $got arrays shown" ||
         bad "v2 .zmetadata over HTTP: $got files for $want arrays"
-    f=$mnt/1d.chunked.i2
-    [ -f "$f" ] && cmp -s "$f" <("$BIN/zarrfs-cat" "$CORPUS/external/zarrita.js/fixtures/v2/data.zarr" 1d.chunked.i2) &&
-        ok "consolidated: 1d.chunked.i2 equals the local read" ||
-        bad "consolidated: 1d.chunked.i2 differs"
+    f=$mnt/sub/g2_sub_f8
+    [ -f "$f" ] && cmp -s "$f" "$CORPUS/$(expected g2_sub_f8)" &&
+        ok "consolidated: sub/g2_sub_f8 equals its expected content" ||
+        bad "consolidated: sub/g2_sub_f8 differs or is missing"
     zf_umount "$mnt" "$ZF_PID"
 else
     bad "v2 consolidated store over HTTP: $(head -c 300 "$T/cons.log")"
 fi
+# HTTP cannot list: the tree comes from the inline consolidated metadata alone
+G3=groups/v3_consolidated.zarr
+mnt=$T/cons3
+if zf_mount_fg "$URL/corpus/$G3" "$mnt" "$T/cons3.log"; then
+    want=$(find "$CORPUS/$G3" -mindepth 2 -name zarr.json -exec grep -l '"array"' {} + | wc -l)
+    got=$(find "$mnt" -type f | wc -l)
+    [ "$want" -ge 3 ] && [ "$got" = "$want" ] &&
+        cmp -s "$mnt/sub/u2" "$CORPUS/$(expected g3c_sub_u2)" &&
+        ok "v3 consolidated_metadata over HTTP: all $got arrays, sub/u2 equal to its expected content" ||
+        bad "v3 consolidated_metadata over HTTP: $got files for $want arrays"
+    zf_umount "$mnt" "$ZF_PID"
+else
+    bad "v3 consolidated store over HTTP: $(head -c 300 "$T/cons3.log")"
+fi
 mnt=$T/arr
-if zf_mount_fg "$URL/$FIX/v3/data.zarr" "$mnt" "$T/arr.log" \
-    -o arrays=1d.chunked.i2,1d.contiguous.b1; then
-    [ -f "$mnt/1d.chunked.i2" ] && [ -f "$mnt/1d.contiguous.b1" ] &&
-        [ "$(find "$mnt" -type f | wc -l)" = 2 ] &&
-        ok "v3 group without consolidated metadata: -o arrays=a,b shows a and b" ||
+if zf_mount_fg "$URL/corpus/groups/v3_group.zarr" "$mnt" "$T/arr.log" \
+    -o arrays=i2,sub/u8; then
+    [ "$(find "$mnt" -type f | wc -l)" = 2 ] &&
+        cmp -s "$mnt/i2" "$CORPUS/$(expected g3_i2)" &&
+        cmp -s "$mnt/sub/u8" "$CORPUS/$(expected g3_sub_u8)" &&
+        ok "v3 group without consolidated metadata: -o arrays=a,b/c shows exactly those" ||
         bad "-o arrays: $(find "$mnt" -type f | tr '\n' ' ')"
     zf_umount "$mnt" "$ZF_PID"
 else

@@ -11,8 +11,10 @@
 #    an anonymous mount of a bucket that wants signatures fails clearly;
 #  - path-style and virtual-host-style addressing;
 #  - the server's log shows ranged GETs of the shards.
-# Exit 0 = pass, 77 = skip (no /dev/fuse).
+# On the extra corpus (ZF_CORPUS_EXTRA set) only the anonymous tree is read.
+# Exit 0 = pass, 77 = skip (no /dev/fuse, no extra corpus).
 source "$(dirname "$0")/mount_common.bash"
+zf_require_corpus
 zf_require
 S3SERVER=${ZF_SRC:-$(dirname "$0")/../..}/tests/remote/s3server.py
 [ -r "$S3SERVER" ] || { echo "FAIL: no $S3SERVER"; exit 1; }
@@ -102,6 +104,7 @@ ranged=$(grep -E '^GET /bkt/store.zarr/sharded/.*/c/' "$T/open.log" | grep -c 'r
 [ "$whole" = 0 ] && [ "$ranged" -gt 0 ] &&
     ok "shards read with $ranged ranged GETs (206), none whole" ||
     bad "shard GETs without a range: $whole"
+[ -n "${ZF_CORPUS_EXTRA:-}" ] && zf_finish
 
 # ---- signed, virtual-host style -------------------------------------------------
 : >"$T/open.log"
