@@ -20,6 +20,7 @@
 
 #include "store/store.h"
 #include "store/store_http.h"
+#include "store/http_xfer.h"
 
 static char *g_dir;  /* holds secret.txt and the store folder root/ */
 static char g_root[4200];
