@@ -631,6 +631,46 @@ START_TEST(test_symbolic_links_both_resolvers)
 }
 END_TEST
 
+/* URLs split by libcurl's parser: origin, Host header, path, query. */
+static void expect_split(const char *url, const char *origin, const char *host,
+                         const char *path, const char *query)
+{
+    char *o, *h, *p, *q;
+    zf_err err = {0};
+    ck_assert_msg(zf_http_url_split(url, &o, &h, &p, &q, &err) == ZF_OK, "%s: %s",
+                  url, err.msg);
+    ck_assert_str_eq(o, origin);
+    ck_assert_str_eq(h, host);
+    ck_assert_str_eq(p, path);
+    if (query)
+        ck_assert_str_eq(q, query);
+    else
+        ck_assert_ptr_null(q);
+    free(o);
+    free(h);
+    free(p);
+    free(q);
+}
+
+START_TEST(test_url_split)
+{
+    expect_split("http://example.org/data/a.zarr", "http://example.org",
+                 "example.org", "/data/a.zarr", NULL);
+    expect_split("https://example.org:443/x?sig=1&b=2#frag",
+                 "https://example.org:443", "example.org", "/x", "sig=1&b=2");
+    expect_split("http://u:pw@127.0.0.1:8080", "http://u:pw@127.0.0.1:8080",
+                 "127.0.0.1:8080", "/", NULL);
+    expect_split("http://[::1]:9000/b/../c%20d/?", "http://[::1]:9000",
+                 "[::1]:9000", "/b/../c%20d/", NULL);
+    char *o = (char *)1, *h, *p, *q;
+    zf_err err = {0};
+    ck_assert_int_eq(zf_http_url_split("http://", &o, &h, &p, &q, &err),
+                     ZF_EINVAL);
+    ck_assert_ptr_null(o);
+    ck_assert(strstr(err.msg, "http://"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -652,6 +692,7 @@ int main(void)
     tcase_add_test(t, test_many_keys_few_descriptors);
     tcase_add_test(t, test_http_backoff);
     tcase_add_test(t, test_symbolic_links_both_resolvers);
+    tcase_add_test(t, test_url_split);
     suite_add_tcase(s, t);
     t = tcase_create("special_files");
     tcase_add_unchecked_fixture(t, tu_base_setup, tu_base_teardown);
