@@ -4,9 +4,11 @@
  * them.  This is an interface (a table of functions): the local folder store
  * (store_local.c) and the HTTP/S3 store (store_http.h) fit the same engine.
  *
- * Reads take a batch of ranges, possibly of several keys, so a backend can
- * issue them at once.  Each request gets its own result: a missing key
- * (ZF_ENOTFOUND) is distinct from an I/O error (ZF_EIO).
+ * Reads take a batch of ranges, possibly of several keys (both stores run
+ * a batch in turn; the engine's I/O threads pass one range per call, and
+ * their number is what bounds the requests in flight).  Each request gets
+ * its own result: a missing key (ZF_ENOTFOUND) is distinct from an I/O
+ * error (ZF_EIO).
  *
  * Ownership: zf_store_open_* returns a store freed with zf_store_close.
  * Thread safety: every function may be called from any number of threads.
