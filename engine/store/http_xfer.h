@@ -36,7 +36,7 @@
 
 #define ZF_HTTP_MAX_SKIP ((uint64_t)64 << 20) /* 200 to a range: bytes skipped */
 #define ZF_HTTP_MAX_LIST ((size_t)16 << 20)   /* one collected reply */
-#define ZF_HTTP_ERRBODY 2048                  /* kept of an error reply */
+#define ZF_HTTP_ERRBODY 8192                  /* kept of an error reply */
 
 /* Adds the headers that sign a request (Host included) to *hdrs. */
 typedef zf_code (*zf_http_sign_fn)(void *arg, const char *method,

@@ -30,7 +30,8 @@ static void xml_init(void)
 /* Parses xml[0..len) into a tree, refusing a DOCTYPE (and so any entity it
  * could define).  XML_PARSE_HUGE lifts libxml2's 10 MB bound on one text
  * node; the body's size is bounded here instead. */
-static xmlDoc *parse(const char *xml, size_t len, zf_code *rc, zf_err *err)
+static xmlDoc *parse(const char *xml, size_t len, int recover, zf_code *rc,
+                     zf_err *err)
 {
     *rc = ZF_EIO;
     if (!xml || !len)
@@ -44,7 +45,8 @@ static xmlDoc *parse(const char *xml, size_t len, zf_code *rc, zf_err *err)
         return *rc = zf_err_set(err, ZF_ENOMEM, "out of memory"), NULL;
     xmlDoc *doc = xmlCtxtReadMemory(ctx, xml, (int)len, NULL, NULL,
                                     XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                        XML_PARSE_NOWARNING | XML_PARSE_HUGE);
+                                        XML_PARSE_NOWARNING | XML_PARSE_HUGE |
+                                        (recover ? XML_PARSE_RECOVER : 0));
     if (!doc) {
         const xmlError *e = xmlCtxtGetLastError(ctx);
         char why[200];
@@ -315,7 +317,7 @@ zf_code zf_s3_list_parse(const char *xml, size_t len,
     if (next_token)
         *next_token = NULL;
     zf_code c;
-    xmlDoc *doc = parse(xml, len, &c, err);
+    xmlDoc *doc = parse(xml, len, 0, &c, err);
     if (!doc)
         return c;
     walk w = {0, fn, arg, err};
@@ -341,7 +343,7 @@ void zf_s3_error_code(const char *body, size_t len, char *code, size_t csize,
     if (!body || !len)
         return;
     zf_code c;
-    xmlDoc *doc = parse(body, len, &c, NULL);
+    xmlDoc *doc = parse(body, len, 1, &c, NULL); /* the start of a body */
     if (!doc)
         return;
     const xmlNode *root = xmlDocGetRootElement(doc);

@@ -41,7 +41,10 @@ zf_code zf_s3_list_parse(const char *xml, size_t len,
                          zf_err *err);
 
 /* The <Code> and <Message> of an S3 <Error> body[0..len) into code and msg
- * (NUL-terminated, cut to size); both "" when the body is not one. */
+ * (NUL-terminated, cut to size); both "" when the body is not one.  The body
+ * may be cut short (the transport keeps the start of error replies, and
+ * SignatureDoesNotMatch bodies are long): libxml2's recovery mode reads the
+ * elements that are complete. */
 void zf_s3_error_code(const char *body, size_t len, char *code, size_t csize,
                       char *msg, size_t msize);
 
