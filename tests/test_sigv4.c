@@ -1268,6 +1268,35 @@ START_TEST(test_live_list)
 }
 END_TEST
 
+START_TEST(test_error_code)
+{
+    char code[16], msg[32];
+    const char *x = "<?xml version=\"1.0\"?>\n<Error><Code>AccessDenied</Code>"
+                    "<Message>Access &amp; more denied, and a long tail</Message>"
+                    "</Error>";
+    zf_s3_error_code(x, strlen(x), code, sizeof code, msg, sizeof msg);
+    ck_assert_str_eq(code, "AccessDenied");
+    ck_assert_str_eq(msg, "Access & more denied, and a lon"); /* cut to size */
+    /* A body cut short after its <Code> (a long SignatureDoesNotMatch): the
+     * code still counts, or a refused signature would read as a missing
+     * key. */
+    const char *cut = "<Error><Code>SignatureDoesNotMatch</Code><Message>The "
+                      "request signature we calc";
+    zf_s3_error_code(cut, strlen(cut), code, sizeof code, msg, sizeof msg);
+    ck_assert_str_eq(code, "SignatureDoesNo"); /* cut to size */
+    /* Not an <Error>, not XML, a DOCTYPE: nothing. */
+    static const char *const none[] = {
+        "<ListBucketResult><Code>X</Code></ListBucketResult>", "<Code>X</Code",
+        "<!DOCTYPE e [<!ENTITY a \"b\">]><Error><Code>&a;</Code></Error>",
+        "plain text <Code>X</Code>", ""};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        zf_s3_error_code(none[i], strlen(none[i]), code, sizeof code, msg,
+                         sizeof msg);
+        ck_assert_msg(!code[0] && !msg[0], "case %zu: \"%s\"", i, code);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sigv4");
@@ -1288,6 +1317,7 @@ int main(void)
     tcase_add_test(t, test_list_truncated_prefixes);
     tcase_add_test(t, test_list_entities);
     tcase_add_test(t, test_list_error_body);
+    tcase_add_test(t, test_error_code);
     tcase_add_test(t, test_list_malformed);
     tcase_add_test(t, test_list_every_truncation);
     tcase_add_test(t, test_list_hostile_sizes);

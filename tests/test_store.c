@@ -20,6 +20,7 @@
 
 #include "store/store.h"
 #include "store/store_http.h"
+#include "store/http_xfer.h"
 
 static char *g_dir;  /* holds secret.txt and the store folder root/ */
 static char g_root[4200];
@@ -579,6 +580,97 @@ START_TEST(test_http_backoff)
 }
 END_TEST
 
+/* Symbolic links: those leading out of the folder are refused with both
+ * resolvers; the fallback walk (kernels without openat2) follows none, not
+ * even one that stays inside, and says so rather than "no such key". */
+static void read_link_key(zf_store *s, const char *key, zf_code want,
+                          const char *want_bytes)
+{
+    char buf[16] = {0};
+    zf_range_req r = req(key, 0, 6, buf);
+    zf_store_read(s, &r, 1);
+    ck_assert_msg(r.code == want, "%s: code %d (%s)", key, r.code, r.err.msg);
+    if (want == ZF_OK)
+        ck_assert_mem_eq(buf, want_bytes, 6);
+    else
+        ck_assert_msg(strstr(r.err.msg, "symbolic link"), "%s: %s", key,
+                      r.err.msg);
+}
+
+START_TEST(test_symbolic_links_both_resolvers)
+{
+    char p[4400], t[4400];
+    snprintf(p, sizeof p, "%s/out_abs", g_root);
+    snprintf(t, sizeof t, "%s/secret.txt", g_dir);
+    ck_assert_int_eq(symlink(t, p), 0);
+    snprintf(p, sizeof p, "%s/out_rel", g_root);
+    ck_assert_int_eq(symlink("../secret.txt", p), 0);
+    snprintf(p, sizeof p, "%s/in_file", g_root);
+    ck_assert_int_eq(symlink("sub/nested.bin", p), 0);
+    snprintf(p, sizeof p, "%s/in_dir", g_root);
+    ck_assert_int_eq(symlink("sub", p), 0);
+    for (int walk = 0; walk < 2; walk++) {
+        zf_store *s = NULL;
+        zf_err err = {0};
+        ck_assert_int_eq(zf_store_open_local_ex(g_root, 0, walk, &s, &err), ZF_OK);
+        read_link_key(s, "out_abs", ZF_EIO, NULL);
+        read_link_key(s, "out_rel", ZF_EIO, NULL);
+        /* inside links: followed by openat2 when the kernel has it */
+        char buf[8];
+        zf_range_req r = req("in_file", 0, 6, buf);
+        zf_store_read(s, &r, 1);
+        int followed = r.code == ZF_OK;
+        ck_assert(!walk || !followed);
+        read_link_key(s, "in_file", followed ? ZF_OK : ZF_EIO, "nested");
+        read_link_key(s, "in_dir/nested.bin", followed ? ZF_OK : ZF_EIO,
+                      "nested");
+        zf_store_stat st;
+        ck_assert_int_eq(zf_store_stat_key(s, "out_rel", &st, &err), ZF_EIO);
+        zf_store_close(s);
+    }
+}
+END_TEST
+
+/* URLs split by libcurl's parser: origin, Host header, path, query. */
+static void expect_split(const char *url, const char *origin, const char *host,
+                         const char *path, const char *query)
+{
+    char *o, *h, *p, *q;
+    zf_err err = {0};
+    ck_assert_msg(zf_http_url_split(url, &o, &h, &p, &q, &err) == ZF_OK, "%s: %s",
+                  url, err.msg);
+    ck_assert_str_eq(o, origin);
+    ck_assert_str_eq(h, host);
+    ck_assert_str_eq(p, path);
+    if (query)
+        ck_assert_str_eq(q, query);
+    else
+        ck_assert_ptr_null(q);
+    free(o);
+    free(h);
+    free(p);
+    free(q);
+}
+
+START_TEST(test_url_split)
+{
+    expect_split("http://example.org/data/a.zarr", "http://example.org",
+                 "example.org", "/data/a.zarr", NULL);
+    expect_split("https://example.org:443/x?sig=1&b=2#frag",
+                 "https://example.org:443", "example.org", "/x", "sig=1&b=2");
+    expect_split("http://u:pw@127.0.0.1:8080", "http://u:pw@127.0.0.1:8080",
+                 "127.0.0.1:8080", "/", NULL);
+    expect_split("http://[::1]:9000/b/../c%20d/?", "http://[::1]:9000",
+                 "[::1]:9000", "/b/../c%20d/", NULL);
+    char *o = (char *)1, *h, *p, *q;
+    zf_err err = {0};
+    ck_assert_int_eq(zf_http_url_split("http://", &o, &h, &p, &q, &err),
+                     ZF_EINVAL);
+    ck_assert_ptr_null(o);
+    ck_assert(strstr(err.msg, "http://"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -599,6 +691,8 @@ int main(void)
     tcase_add_test(t, test_open_errors);
     tcase_add_test(t, test_many_keys_few_descriptors);
     tcase_add_test(t, test_http_backoff);
+    tcase_add_test(t, test_symbolic_links_both_resolvers);
+    tcase_add_test(t, test_url_split);
     suite_add_tcase(s, t);
     t = tcase_create("special_files");
     tcase_add_unchecked_fixture(t, tu_base_setup, tu_base_teardown);

@@ -1,15 +1,13 @@
 /*
- * s3_list.h - the body of an S3 ListObjectsV2 response (GET
- * /bucket?list-type=2...), read with a small XML scanner of its own (no XML
- * library).
+ * s3_list.h - S3 reply bodies: ListObjectsV2 listings (GET
+ * /bucket?list-type=2...) and <Error> bodies, parsed with libxml2.
  *
- * The scanner takes well-formed XML 1.0 elements, attributes, character and
- * entity references (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;), CDATA,
- * comments and processing instructions; a DOCTYPE (and so any entity it could
- * define) is refused.  The whole body is checked before fn is first called:
- * a malformed body calls fn never.  Work is linear in len, nesting is bounded
- * (64 levels), each value kept is bounded (64 KiB): hostile bodies are errors,
- * not crashes or unbounded memory.  Namespace prefixes on names are ignored.
+ * No network access, no entity substitution, a DOCTYPE (and so any entity
+ * it could define) refused, libxml2's messages kept off stderr.  The whole
+ * body is checked before fn is first called: a malformed body calls fn
+ * never.  Bodies are bounded (64 MiB), nesting (64 levels) and each value
+ * kept (64 KiB): hostile bodies are errors, not crashes or unbounded memory.
+ * Namespace prefixes on names are ignored.
  *
  * Thread-safe (no state outside the call).
  */
@@ -32,7 +30,7 @@
  * NULL when there is none.  A truncated listing without a continuation token
  * is an error (the caller could not go on).
  * Errors: ZF_EIO with a message for a malformed body (truncated XML, a
- * mismatched tag, an unknown entity, a <Contents> without <Key> or <Size>, a
+ * mismatched tag, a DOCTYPE, markup inside a value, a <Contents> without <Key> or <Size>, a
  * bad <Size>, an empty key, a NUL in a value, a root other than
  * <ListBucketResult>) and for an S3 <Error> body ("S3 error CODE: MESSAGE");
  * ZF_ENOMEM.  On error *truncated is 0 and *next_token NULL. */
@@ -41,5 +39,13 @@ zf_code zf_s3_list_parse(const char *xml, size_t len,
                                     int is_prefix),
                          void *arg, int *truncated, char **next_token,
                          zf_err *err);
+
+/* The <Code> and <Message> of an S3 <Error> body[0..len) into code and msg
+ * (NUL-terminated, cut to size); both "" when the body is not one.  The body
+ * may be cut short (the transport keeps the start of error replies, and
+ * SignatureDoesNotMatch bodies are long): libxml2's recovery mode reads the
+ * elements that are complete. */
+void zf_s3_error_code(const char *body, size_t len, char *code, size_t csize,
+                      char *msg, size_t msize);
 
 #endif

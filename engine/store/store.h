@@ -1,12 +1,14 @@
 /*
  * store.h - where the bytes of a Zarr store come from.  A store maps keys
  * ("a/b/zarr.json", "a/b/c/0/1") to byte strings and reads byte ranges of
- * them.  This is an interface (a table of functions) so that the local folder
- * store of store_local.c and an HTTP store later fit the same engine.
+ * them.  This is an interface (a table of functions): the local folder store
+ * (store_local.c) and the HTTP/S3 store (store_http.h) fit the same engine.
  *
- * Reads take a batch of ranges, possibly of several keys, so a backend can
- * issue them at once.  Each request gets its own result: a missing key
- * (ZF_ENOTFOUND) is distinct from an I/O error (ZF_EIO).
+ * Reads take a batch of ranges, possibly of several keys (both stores run
+ * a batch in turn; the engine's I/O threads pass one range per call, and
+ * their number is what bounds the requests in flight).  Each request gets
+ * its own result: a missing key (ZF_ENOTFOUND) is distinct from an I/O
+ * error (ZF_EIO).
  *
  * Ownership: zf_store_open_* returns a store freed with zf_store_close.
  * Thread safety: every function may be called from any number of threads.
@@ -78,6 +80,11 @@ struct zf_store {
  * A missing or unreadable folder is an error here, not at the first read. */
 zf_code zf_store_open_local(const char *path, int max_fds, zf_store **out,
                             zf_err *err);
+/* The same; no_openat2 = 1 takes the path of kernels without openat2 (keys
+ * walked one component at a time, no symbolic link followed), so that the
+ * unit test covers that path on any kernel. */
+zf_code zf_store_open_local_ex(const char *path, int max_fds, int no_openat2,
+                               zf_store **out, zf_err *err);
 
 static inline void zf_store_read(zf_store *s, zf_range_req *reqs, size_t n)
 {

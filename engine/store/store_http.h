@@ -1,15 +1,16 @@
 /*
  * store_http.h - a Zarr store read over HTTP(S) or from an S3-compatible
- * bucket, with byte-range GETs (store_http.c).
+ * bucket, with byte-range GETs (store_http.c, over http_xfer.h, s3.h and
+ * stat_table.h).
  *
  *   http://host[:port]/path/data.zarr    https://...    s3://bucket/prefix
  *
  * Keys are percent-encoded and appended to the URL (to the bucket and prefix
  * for s3://).  Every request goes through libcurl: a pool of at most
  * `connections` easy handles, each keeping its HTTP/1.1 connection alive, so
- * a store never has more requests in flight than that; a batched read of n
- * ranges runs them at once on a curl multi handle.  Requests time out, are
- * retried with backoff (Retry-After honoured), and are then ZF_EIO with a
+ * a store never has more requests in flight than that (the engine's I/O
+ * threads issue one range each; a batch of ranges runs in turn).  Requests
+ * time out, are retried with backoff (Retry-After honoured), and are then ZF_EIO with a
  * message naming the URL.  404, 410 and a 403 that is not a credentials
  * problem are ZF_ENOTFOUND (a bucket hides missing keys behind 403).
  * S3 requests are signed (AWS Signature V4, sigv4.h) when credentials come
@@ -28,13 +29,6 @@
 #define ZF_STORE_HTTP_H
 
 #include "store.h"
-
-/* Seconds to wait before retry `attempt` (0 = the first): 0.1 doubling to
- * at most 5, times a random 75..125 % drawn from the calling thread's own
- * generator (seeded from its id and the clock), so that threads and
- * processes retrying at once spread out, and the process's rand() is left
- * alone. */
-double zf_http_backoff(int attempt);
 
 /* 1 if `path` is a URL this store opens (http://, https://, s3://). */
 int zf_store_is_remote(const char *path);

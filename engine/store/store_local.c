@@ -13,8 +13,8 @@
  * or listed, whatever symbolic links the store holds.  Keys are resolved with
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), which follows links that
  * stay inside the root and refuses (EXDEV) any that lead out of it.  Where
- * the kernel (before 5.6) or a seccomp filter lacks openat2, or when the
- * environment has ZF_STORE_NO_OPENAT2=1 (for the tests), keys are walked one
+ * the kernel (before 5.6) or a seccomp filter lacks openat2 (and in the unit
+ * test, through zf_store_open_local_ex), keys are walked one
  * component at a time with O_NOFOLLOW, and then no symbolic link is followed
  * at all.  Either way a refused link is ZF_EIO with a message saying so,
  * never "no such key" (which would read as fill values).  The listing never
@@ -399,6 +399,12 @@ static const zf_store_ops local_ops = {local_read, local_stat, local_list,
 zf_code zf_store_open_local(const char *path, int max_fds, zf_store **out,
                             zf_err *err)
 {
+    return zf_store_open_local_ex(path, max_fds, 0, out, err);
+}
+
+zf_code zf_store_open_local_ex(const char *path, int max_fds, int no_openat2,
+                               zf_store **out, zf_err *err)
+{
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT
@@ -425,8 +431,7 @@ zf_code zf_store_open_local(const char *path, int max_fds, zf_store **out,
     s->rootfd = fd;
     s->nslots = n;
     /* openat2 where the kernel (and any seccomp filter) allows it. */
-    const char *no = getenv("ZF_STORE_NO_OPENAT2");
-    if (!(no && no[0] == '1')) {
+    if (!no_openat2) {
         int probe = openat2_beneath(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (probe >= 0) {
             close(probe);

@@ -5,9 +5,9 @@
 #
 # zarrfs-cat: a refused array or a read that touches damage exits 1 with a
 # message naming the array (and key) and the reason; a read of the intact
-# part gives the right bytes.  Symbolic-link cases run twice: with openat2
-# (RESOLVE_BENEATH) and with the component-walk fallback
-# (ZF_STORE_NO_OPENAT2=1).
+# part gives the right bytes.  Symbolic-link cases run with the resolver the
+# kernel has (openat2 RESOLVE_BENEATH); test_store covers the component-walk
+# fallback of kernels without it.
 # Consolidated metadata (v2 and v3) with keys that name no valid node
 # ("../up", "b//c", "/abs", ".", "d/..", "foo.zarray", ...): zarrfs-info
 # lists only the good nodes and warns once per bad key.
@@ -74,19 +74,6 @@ while IFS=$'\t' read -r name kind re rest; do
         ;;
     esac
 done <"$H/cases.tsv"
-
-# The symbolic links once more without openat2: the fallback follows no link.
-export ZF_STORE_NO_OPENAT2=1
-while IFS=$'\t' read -r name kind re rest; do
-    case $name in link_*) ;; *) continue ;; esac
-    case $kind in
-    meta) cat_fails "$name" "$re" ;;
-    hidden) cat_fails "$name" "no array" ;;
-    ok) cat_fails "$name" "symbolic link" --offset 0 --length 4096 ;;
-    read) cat_fails "$name" "$re" --offset 0 --length 4096 ;;
-    esac
-done <"$H/cases.tsv"
-unset ZF_STORE_NO_OPENAT2
 
 # --- consolidated metadata with keys that name no valid node ------------------
 # zarrfs-info lists only the good nodes (text and --json) and warns once per

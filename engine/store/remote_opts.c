@@ -1,5 +1,5 @@
 /*
- * url.c - the remote-store options of zarrfs.h (zf_remote_options_init,
+ * remote_opts.c - the remote-store options of zarrfs.h (zf_remote_options_init,
  * zf_remote_option_set, zf_remote_options_clear): one parser shared by the
  * zarrfs command's -o options and the tools.  Strings given are copied into
  * the struct, which owns them until zf_remote_options_clear.
