@@ -13,6 +13,7 @@
  * threads stop taking jobs.
  */
 #include "pack.h"
+#include "le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,12 +141,6 @@ static zf_code encode(const zf_pack_plan *p, zf_buf *bufs, zf_buf **res,
     return ZF_OK;
 }
 
-static void put_le64(uint8_t *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Writes shard `o` of the slab from its encoded inner chunks. */
 static zf_code write_shard(slab_work *w, uint64_t o, const uint64_t *oc,
                            const char *key, zf_err *err)
@@ -168,16 +163,15 @@ static zf_code write_shard(slab_work *w, uint64_t o, const uint64_t *oc,
     for (uint64_t k = 0; k < n; k++) {
         zf_buf *b = &w->enc[o * n + k];
         int in = inner_origin(p, oc, k, origin);
-        put_le64(index + 16 * k, in ? at : ZF_EMPTY);
-        put_le64(index + 16 * k + 8, in ? b->len : ZF_EMPTY);
+        zf_put_le64(index + 16 * k, in ? at : ZF_EMPTY);
+        zf_put_le64(index + 16 * k + 8, in ? b->len : ZF_EMPTY);
         if (in && b->len)
             parts[np] = b->p, lens[np++] = b->len;
         at += in ? b->len : 0;
     }
     if (p->o->crc32c) {
         uint32_t crc = zf_crc32c(index, (size_t)n * 16);
-        for (int i = 0; i < 4; i++)
-            index[n * 16 + i] = (uint8_t)(crc >> (8 * i));
+        zf_put_le32(index + n * 16, crc);
     }
     if (!p->o->index_at_start)
         parts[np] = index, lens[np++] = ilen;

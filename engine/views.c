@@ -42,6 +42,7 @@
 
 #include "engine.h"
 #include "err.h"
+#include "le.h"
 #include "tiff.h"
 
 #define ZF_NRRD_DIM_MAX 16 /* teem's NRRD_DIM_MAX */
@@ -244,8 +245,7 @@ static zf_code zf_view_npy(const zf_array_info *i, const zf_view_type *vt,
     memcpy(out, "\x93NUMPY", 6);
     out[6] = pre == 10 ? 1 : 2;
     out[7] = 0;
-    for (size_t k = 0; k < pre - 8; k++) /* little-endian length */
-        out[8 + k] = (char)((hlen >> (8 * k)) & 0xff);
+    zf_put_le((uint8_t *)out + 8, hlen, (int)(pre - 8));
     memcpy(out + pre, dict.s, dict.len);
     memset(out + pre + dict.len, ' ', total - pre - dict.len - 1);
     out[total - 1] = '\n';
