@@ -110,6 +110,10 @@ ZF_API zf_code zf_remote_option_set(zf_remote_options *r, const char *opt,
 ZF_API zf_code zf_remote_options_parse(zf_remote_options *r, const char *list,
                                        zf_err *err);
 ZF_API void zf_remote_options_clear(zf_remote_options *r);
+/* Parses a size: bytes, or with a K, M or G suffix (powers of 1024, "16M");
+ * ZF_EINVAL (no message: the caller names the option) for anything else,
+ * a sign or an overflow. */
+ZF_API zf_code zf_parse_size(const char *s, uint64_t *out);
 
 typedef struct zf_options {
     int threads;        /* decode threads; 0 = the number of cores (a
