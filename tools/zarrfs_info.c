@@ -7,10 +7,12 @@
  * prints one JSON document instead.  Exit status: 0, or 1 if the store
  * cannot be opened, 2 for bad usage.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_common.h"
 #include "zarrfs/zarrfs.h"
 
 static void usage(FILE *f)
@@ -190,15 +192,47 @@ static void json_node(zf_zarr *z, const char *store, const zf_node *n)
     printf("}");
 }
 
-/* -o OPTS: remote options separated by commas; 0, or -1 with a message
- * (and r cleared). */
-static int parse_remote_opts(zf_remote_options *r, const char *list)
+static const struct option info_options[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+/* Sets *json and *store; -1 when the command line is good, else the exit
+ * status. */
+static int info_parse(int argc, char **argv, int *json, const char **store,
+                      zf_remote_options *remote)
 {
-    zf_err e = {0};
-    if (zf_remote_options_parse(r, list, &e) == ZF_OK)
-        return 0;
-    fprintf(stderr, "zarrfs-info: -o: %s\n", e.msg);
-    zf_remote_options_clear(r);
+    char msg[128];
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:hV", info_options, NULL)) != -1) {
+        if (c == 'j')
+            *json = 1;
+        else if (c == 'o') {
+            if (zf_cli_remote("zarrfs-info", remote, optarg) != 0)
+                return 2;
+        } else if (c == 'h') {
+            usage(stdout);
+            return 0;
+        } else if (c == 'V') {
+            zf_cli_version("zarrfs-info");
+            return 0;
+        } else {
+            zf_cli_refused(c, argv, msg, sizeof msg);
+            fprintf(stderr, "zarrfs-info: %s\n", msg);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (argc - optind > 1)
+        fprintf(stderr, "zarrfs-info: unexpected argument '%s'\n",
+                argv[optind + 1]);
+    if (argc - optind != 1) {
+        usage(stderr);
+        return 2;
+    }
+    *store = argv[optind];
     return -1;
 }
 
@@ -208,29 +242,10 @@ int main(int argc, char **argv)
     const char *store = NULL;
     zf_remote_options remote;
     zf_remote_options_init(&remote);
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-            if (parse_remote_opts(&remote, argv[++i]) != 0)
-                return 2;
-        }
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-            printf("zarrfs-info version %s\n", ZF_VERSION);
-            return 0;
-        } else if (argv[i][0] == '-' || store) {
-            fprintf(stderr, "zarrfs-info: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        } else
-            store = argv[i];
-    }
-    if (!store) {
-        usage(stderr);
-        return 2;
+    int prc = info_parse(argc, argv, &json, &store, &remote);
+    if (prc >= 0) {
+        zf_remote_options_clear(&remote);
+        return prc;
     }
     zf_zarr *z;
     zf_err err;
