@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "../jsonb.h"
 #include "codec_impl.h"
 
 static zf_code parse_numtype(const zf_bbcodec *c, const char *key,
@@ -340,8 +341,8 @@ zf_code zf_codec_fixedscaleoffset_init(zf_bbcodec *c, struct json_object *cfg,
         rc = zf_err_set(err, ZF_EUNSUPPORTED, "fixedscaleoffset: float16");
     if (rc != ZF_OK)
         return rc;
-    c->scale = json_object_object_get_ex(cfg, "scale", &v) ? json_object_get_double(v) : 1;
-    c->offset = json_object_object_get_ex(cfg, "offset", &v) ? json_object_get_double(v) : 0;
+    c->scale = (v = zf_json_get(cfg, "scale")) ? json_object_get_double(v) : 1;
+    c->offset = (v = zf_json_get(cfg, "offset")) ? json_object_get_double(v) : 0;
     if (c->scale == 0 || !isfinite(c->scale) || !isfinite(c->offset))
         return zf_err_set(err, ZF_EMETA, "fixedscaleoffset: scale and offset "
                           "must be finite and scale non-zero");

@@ -7,17 +7,8 @@
 
 #include <json-c/json.h>
 
+#include "../jsonb.h"
 #include "codec_impl.h"
-
-/* cfg[key], or NULL when absent or null: writers such as numcodecs emit
- * "key": null for "use the default". */
-static struct json_object *get(struct json_object *cfg, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!cfg || !json_object_object_get_ex(cfg, key, &v))
-        return NULL;
-    return json_object_is_type(v, json_type_null) ? NULL : v;
-}
 
 static zf_code missing(const zf_bbcodec *c, const char *key, zf_err *err)
 {
@@ -29,7 +20,7 @@ zf_code zf_codec_param_int(const zf_bbcodec *c, struct json_object *cfg,
                            const char *key, int required, int64_t dflt,
                            int64_t lo, int64_t hi, int64_t *v, zf_err *err)
 {
-    struct json_object *o = get(cfg, key);
+    struct json_object *o = zf_json_get(cfg, key);
     if (!o) {
         *v = dflt;
         return required ? missing(c, key, err) : ZF_OK;
@@ -53,7 +44,7 @@ zf_code zf_codec_param_bool(const zf_bbcodec *c, struct json_object *cfg,
                             const char *key, int required, int dflt, int *v,
                             zf_err *err)
 {
-    struct json_object *o = get(cfg, key);
+    struct json_object *o = zf_json_get(cfg, key);
     if (!o) {
         *v = dflt;
         return required ? missing(c, key, err) : ZF_OK;
@@ -69,7 +60,7 @@ zf_code zf_codec_param_str(const zf_bbcodec *c, struct json_object *cfg,
                            const char *key, int required, const char *dflt,
                            const char **v, zf_err *err)
 {
-    struct json_object *o = get(cfg, key);
+    struct json_object *o = zf_json_get(cfg, key);
     if (!o) {
         *v = dflt;
         return required ? missing(c, key, err) : ZF_OK;
