@@ -347,6 +347,22 @@ static zf_code zf_view_mhd(const zf_array_info *i, const zf_view_type *vt,
     return zf_text_finish(&t, label, text, len, err);
 }
 
+void zf_data_file_name(const char *store, const char *path, char *out,
+                       size_t size)
+{
+    const char *src = path[0] ? path : store;
+    size_t len = strlen(src);
+    while (len > 1 && src[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && src[start - 1] != '/')
+        start--;
+    size_t n = len - start;
+    if (!path[0] && n > 5 && strncmp(src + len - 5, ".zarr", 5) == 0)
+        n -= 5;
+    snprintf(out, size, "%.*s", (int)n, src + start);
+}
+
 zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
                        const char *data_file, char **text, size_t *len,
                        zf_err *err)

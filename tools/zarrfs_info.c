@@ -51,24 +51,6 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* The file name zarrfs gives an array: its last path component, or for a
- * root array the store folder's name less ".zarr". */
-static void data_file_name(const char *store, const char *path, char *out,
-                           size_t size)
-{
-    const char *src = path[0] ? path : store;
-    size_t len = strlen(src);
-    while (len > 1 && src[len - 1] == '/')
-        len--;
-    size_t start = len;
-    while (start > 0 && src[start - 1] != '/')
-        start--;
-    size_t n = len - start;
-    if (!path[0] && n > 5 && strncmp(src + len - 5, ".zarr", 5) == 0)
-        n -= 5;
-    snprintf(out, size, "%.*s", (int)n, src + start);
-}
-
 /* Header view `f` of array `a`: 1 with the file name in `file`, or 0 with
  * the reason in `why` (the array's path, which the message starts with,
  * left out). */
@@ -132,7 +114,7 @@ static void text_node(zf_zarr *z, const char *store, const zf_node *n)
     printf("\n    codecs  %s\n    size    %llu bytes\n", i->codecs,
            (unsigned long long)i->nbytes);
     char name[4096];
-    data_file_name(store, n->path, name, sizeof name);
+    zf_data_file_name(store, n->path, name, sizeof name);
     text_views(a, name);
 }
 
@@ -186,7 +168,7 @@ static void json_node(zf_zarr *z, const char *store, const zf_node *n)
         json_string(stdout, i->codecs);
         printf(", \"nbytes\": %llu", (unsigned long long)i->nbytes);
         char name[4096];
-        data_file_name(store, n->path, name, sizeof name);
+        zf_data_file_name(store, n->path, name, sizeof name);
         json_views(a, name);
     }
     printf("}");

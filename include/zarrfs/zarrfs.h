@@ -349,6 +349,13 @@ ZF_API const char *zf_view_suffix(zf_view_format fmt);
  * tiff), 0 when the header is all of it (the flat file stays beside it). */
 ZF_API int zf_view_holds_data(zf_view_format fmt);
 
+/* The name of an array's flat file, as the mount shows it and as data_file
+ * below takes it: the last component of the array's `path`, or for the
+ * root array (path "") the last component of `store` less ".zarr"; "" when
+ * there is none (the mount then says "array").  Truncated to `size`. */
+ZF_API void zf_data_file_name(const char *store, const char *path, char *out,
+                              size_t size);
+
 /* Builds the header of format `fmt` for array `a`, whose flat file is named
  * `data_file` (a file name without folders; NRRD and MetaImage headers name
  * it, the others ignore it).  On success *text is a NUL-terminated header
