@@ -12,14 +12,15 @@
 zf_code zf_parse_size(const char *s, uint64_t *out)
 {
     char *end;
+    if (*s < '0' || *s > '9') /* strtoull would take " 1", "+1" and "-1" */
+        return ZF_EINVAL;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     int shift = 0;
     const char *units = "KMG";
     if (*end && strchr(units, *end) && end[1] == '\0')
         shift = 10 * (int)(strchr(units, *end++) - units + 1);
-    /* strtoull takes "-1" as a huge number: refuse the sign outright */
-    if (errno || end == s || *end || s[0] == '-' || v > UINT64_MAX >> shift)
+    if (errno || *end || v > UINT64_MAX >> shift)
         return ZF_EINVAL;
     *out = (uint64_t)v << shift;
     return ZF_OK;
