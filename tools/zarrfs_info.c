@@ -73,19 +73,29 @@ static int view_of(const zf_array *a, zf_view_format f, const char *name,
     return 0;
 }
 
-static void text_views(const zf_array *a, const char *name)
+/* Calls emit for every header view of `a`: its file name, or NULL and the
+ * reason there is none. */
+static void each_view(const zf_array *a, const char *name,
+                      void (*emit)(int f, const char *file, const char *why))
 {
     for (int f = 0; f < ZF_VIEW_COUNT; f++) {
         char file[4200];
-        const char *why;
+        const char *why = NULL;
         zf_err err;
-        printf("    %s%-5s ", f ? "        " : "views   ",
-               zf_view_name((zf_view_format)f));
-        if (view_of(a, (zf_view_format)f, name, file, sizeof file, &why, &err))
-            printf("%s\n", file);
-        else
-            printf("none: %s\n", why);
+        int ok = view_of(a, (zf_view_format)f, name, file, sizeof file, &why,
+                         &err);
+        emit(f, ok ? file : NULL, why);
     }
+}
+
+static void text_view(int f, const char *file, const char *why)
+{
+    printf("    %s%-5s ", f ? "        " : "views   ",
+           zf_view_name((zf_view_format)f));
+    if (file)
+        printf("%s\n", file);
+    else
+        printf("none: %s\n", why);
 }
 
 static void text_node(zf_zarr *z, const char *store, const zf_node *n)
@@ -115,7 +125,7 @@ static void text_node(zf_zarr *z, const char *store, const zf_node *n)
            (unsigned long long)i->nbytes);
     char name[4096];
     zf_data_file_name(store, n->path, name, sizeof name);
-    text_views(a, name);
+    each_view(a, name, text_view);
 }
 
 static void json_dims(const char *name, int n, const uint64_t *v)
@@ -125,25 +135,18 @@ static void json_dims(const char *name, int n, const uint64_t *v)
     printf("]");
 }
 
-static void json_views(const zf_array *a, const char *name)
+static void json_view(int f, const char *file, const char *why)
 {
-    printf(", \"views\": [");
-    for (int f = 0; f < ZF_VIEW_COUNT; f++) {
-        char file[4200];
-        const char *why;
-        zf_err err;
-        printf("%s{\"format\": \"%s\", ", f ? ", " : "",
-               zf_view_name((zf_view_format)f));
-        if (view_of(a, (zf_view_format)f, name, file, sizeof file, &why, &err)) {
-            printf("\"file\": ");
-            json_string(stdout, file);
-        } else {
-            printf("\"file\": null, \"reason\": ");
-            json_string(stdout, why);
-        }
-        printf("}");
+    printf("%s{\"format\": \"%s\", ", f ? ", " : "",
+           zf_view_name((zf_view_format)f));
+    if (file) {
+        printf("\"file\": ");
+        json_string(stdout, file);
+    } else {
+        printf("\"file\": null, \"reason\": ");
+        json_string(stdout, why);
     }
-    printf("]");
+    printf("}");
 }
 
 static void json_node(zf_zarr *z, const char *store, const zf_node *n)
@@ -169,7 +172,9 @@ static void json_node(zf_zarr *z, const char *store, const zf_node *n)
         printf(", \"nbytes\": %llu", (unsigned long long)i->nbytes);
         char name[4096];
         zf_data_file_name(store, n->path, name, sizeof name);
-        json_views(a, name);
+        printf(", \"views\": [");
+        each_view(a, name, json_view);
+        printf("]");
     }
     printf("}");
 }
