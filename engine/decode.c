@@ -1,13 +1,15 @@
 /* decode.c - see decode.h. */
 #include "decode.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-static pthread_key_t scratch_key;
-static int scratch_key_made; /* 0: pthread_key_create failed (no keys left) */
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+#include "tls.h"
+
+static void *scratch_make(void)
+{
+    return calloc(1, sizeof(zf_scratch));
+}
 
 static void scratch_destroy(void *p)
 {
@@ -15,21 +17,11 @@ static void scratch_destroy(void *p)
     free(p);
 }
 
-static void scratch_init(void)
-{
-    scratch_key_made = pthread_key_create(&scratch_key, scratch_destroy) == 0;
-}
+static zf_tls scratch_tls = ZF_TLS_INIT(scratch_make, scratch_destroy);
 
 zf_scratch *zf_scratch_get(zf_scratch *spare)
 {
-    pthread_once(&scratch_once, scratch_init);
-    if (!scratch_key_made)
-        return spare;
-    zf_scratch *s = pthread_getspecific(scratch_key);
-    if (!s && (s = calloc(1, sizeof *s)) && pthread_setspecific(scratch_key, s)) {
-        free(s);
-        s = NULL;
-    }
+    zf_scratch *s = zf_tls_get(&scratch_tls);
     return s ? s : spare;
 }
 
@@ -108,29 +100,6 @@ static zf_code run_bb(const zf_pipeline *p, const uint8_t *in, size_t inlen,
     return ZF_OK;
 }
 
-/* The running sum that undoes numcodecs.delta, in the element type
- * (integers wrap, as numpy's do). */
-static void undo_delta(const zf_dtype *dt, uint8_t *data, uint64_t n)
-{
-#define ZF_CUMSUM(T)                                                    \
-    do {                                                                \
-        T acc = 0, v;                                                   \
-        for (uint64_t i = 0; i < n; i++) {                              \
-            memcpy(&v, data + i * sizeof(T), sizeof(T));                \
-            acc = (T)(acc + v);                                         \
-            memcpy(data + i * sizeof(T), &acc, sizeof(T));              \
-        }                                                               \
-    } while (0)
-    int f = dt->kind == ZF_KIND_FLOAT;
-    switch (dt->size) {
-    case 1: ZF_CUMSUM(uint8_t); break;
-    case 2: if (!f) ZF_CUMSUM(uint16_t); break; /* float16: refused at parse */
-    case 4: if (f) ZF_CUMSUM(float); else ZF_CUMSUM(uint32_t); break;
-    case 8: if (f) ZF_CUMSUM(double); else ZF_CUMSUM(uint64_t); break;
-    }
-#undef ZF_CUMSUM
-}
-
 /* Undoes the array->array codecs.  Transposes cost nothing: they only change
  * the strides through which the decoded buffer is read.  A delta needs the
  * elements in its own order, so pending transposes are materialised first. */
@@ -166,7 +135,8 @@ static zf_code undo_aa(const zf_pipeline *p, zf_view *src, zf_scratch *s,
             zf_buf_swap(&s->a, &s->b);
             *src = dense;
         }
-        undo_delta(p->dt, src->base, p->nbytes / p->dt->size);
+        zf_delta_undo(p->dt->kind == ZF_KIND_FLOAT, p->dt->size, src->base,
+                      src->base, p->nbytes / p->dt->size);
     }
     return ZF_OK;
 }

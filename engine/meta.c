@@ -13,12 +13,6 @@
 
 #define ZF_MAX_JSON_DEPTH 64
 
-json_object *zf_json_get(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 zf_code zf_json_parse(const char *text, size_t len, const char *what,
                       json_object **out, zf_err *err)
 {

@@ -10,6 +10,7 @@
 #define ZF_META_H
 
 #include "engine.h"
+#include "jsonb.h" /* zf_json_get */
 
 struct json_object;
 
@@ -17,10 +18,6 @@ struct json_object;
  * in messages. */
 zf_code zf_json_parse(const char *text, size_t len, const char *what,
                       struct json_object **out, zf_err *err);
-
-/* The member `key` of object `o`, or NULL (also when o is NULL or not an
- * object); borrowed from o. */
-struct json_object *zf_json_get(struct json_object *o, const char *key);
 
 /* A zarr.json of an array (format 3) or a .zarray (format 2) into a new
  * zf_array; `json` is the document's text, kept for the array's info. */

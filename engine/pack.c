@@ -4,11 +4,12 @@
  * hands each slab to pack_slab.c.  zarr.json is written last, so a pack that
  * failed half way never leaves something that looks like a whole array.
  * Memory: one slab of input plus the encoded chunks of that slab.
- * Thread safety: reentrant (no shared state); the encoding threads are
- * internal.  Errors: zf_code plus a message naming OUTPUT, the input or the
+ * Thread safety: reentrant (no shared state); the encoding threads are a
+ * pool of the pack's own (engine/pool.h), freed before zf_pack returns.  Errors: zf_code plus a message naming OUTPUT, the input or the
  * option that is wrong; ZF_EINVAL for bad options and bad input sizes.
  */
 #include "pack.h"
+#include "pool.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -184,13 +185,18 @@ zf_code zf_pack(const zf_pack_options *opts, int in_fd, const char *out_dir,
         return rc;
     if ((rc = zf_pack_chain_new(&p, err)) != ZF_OK)
         return zf_err_prefix(err, "%s", p.out_dir);
-    rc = check_file_size(&p, in_fd, err);
+    /* Pool threads start with the first slab that has more than one job. */
+    rc = zf_pool_new(p.threads > 1 ? p.threads - 1 : 1, 0, &p.pool, err);
+    if (rc == ZF_OK)
+        rc = check_file_size(&p, in_fd, err);
     if (rc == ZF_OK)
         rc = zf_pack_prepare_dir(p.out_dir, err);
     if (rc == ZF_OK)
         rc = pack_slabs(&p, in_fd, err);
     if (rc == ZF_OK)
         rc = zf_pack_write_meta(&p, err);
+    if (p.pool)
+        zf_pool_free(p.pool);
     zf_pack_chain_free(&p);
     return rc;
 }

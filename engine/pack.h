@@ -41,6 +41,7 @@ typedef struct zf_pack_plan {
     uint64_t total_bytes;            /* the whole input */
     int swap;                        /* byte-swap before encoding */
     int threads;
+    struct zf_pool *pool;            /* threads-1 encoders (the caller is one) */
     zf_bbcodec *chain[ZF_PACK_MAX_CHAIN];
     int nchain;
 } zf_pack_plan;

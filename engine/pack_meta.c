@@ -86,10 +86,9 @@ zf_code zf_pack_chain_new(zf_pack_plan *p, zf_err *err)
     zf_code rc = bb_list(p->o, list, &ok, err);
     p->nchain = 0;
     for (size_t i = 0; rc == ZF_OK && i < json_object_array_length(list); i++) {
-        json_object *c = json_object_array_get_idx(list, i), *name, *conf;
-        json_object_object_get_ex(c, "name", &name);
-        if (!json_object_object_get_ex(c, "configuration", &conf))
-            conf = NULL;
+        json_object *c = json_object_array_get_idx(list, i);
+        json_object *name = zf_json_get(c, "name"),
+                    *conf = zf_json_get(c, "configuration");
         rc = zf_bbcodec_new(ZF_DIALECT_V3, json_object_get_string(name), conf,
                             p->dt->size, &p->chain[p->nchain], err);
         if (rc == ZF_OK)

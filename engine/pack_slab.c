@@ -2,8 +2,8 @@
  * pack_slab.c - encodes one slab (one row of outer chunks along dimension 0)
  * and writes its chunk or shard files (see pack.h).
  *
- * Work is split by inner chunk: threads take job numbers from a shared
- * atomic counter, in shard order, so shards complete one after another.  A
+ * Work is split by inner chunk: workers (the caller and jobs on the plan's
+ * pool) take job numbers from a shared atomic counter, in shard order, so shards complete one after another.  A
  * job copies its chunk out of the slab (padding edge chunks with the fill
  * value 0), byte-swaps it if asked, and runs the codec chain.  Unsharded, the
  * job writes the chunk file itself; sharded, it keeps the encoded bytes, and
@@ -13,10 +13,13 @@
  * threads stop taking jobs.
  */
 #include "pack.h"
+#include "box.h"
+#include "le.h"
+#include "pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <pthread.h> /* the first-failure lock */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,35 +94,22 @@ static void gather(const zf_pack_plan *p, const uint8_t *slab_data,
                    uint64_t slab_row0, const uint64_t *origin, uint8_t *dst)
 {
     size_t isz = p->dt->size;
-    uint64_t ext[ZF_MAX_DIMS], sstr[ZF_MAX_DIMS], dstr[ZF_MAX_DIMS];
-    uint64_t idx[ZF_MAX_DIMS] = {0}, lines = 1;
-    int n = p->ndim, partial = 0;
-    if (n == 0) {
-        memcpy(dst, slab_data, isz);
-        return;
-    }
-    for (int d = n - 1; d >= 0; d--) {
+    uint64_t ext[ZF_MAX_DIMS], at[ZF_MAX_DIMS];
+    int partial = 0;
+    for (int d = 0; d < p->ndim; d++) {
         uint64_t room = p->shape[d] - origin[d];
         ext[d] = room < p->inner[d] ? room : p->inner[d];
         partial |= ext[d] < p->inner[d];
-        sstr[d] = d == n - 1 ? isz : sstr[d + 1] * p->shape[d + 1];
-        dstr[d] = d == n - 1 ? isz : dstr[d + 1] * p->inner[d + 1];
-        if (d < n - 1)
-            lines *= ext[d];
+        at[d] = origin[d] - (d == 0 ? slab_row0 : 0);
     }
     if (partial)
         memset(dst, 0, p->chunk_bytes);
-    size_t run = (size_t)(ext[n - 1] * isz);
-    for (uint64_t l = 0; l < lines; l++) {
-        uint64_t so = (origin[0] - slab_row0 + idx[0]) * sstr[0], dof = 0;
-        for (int d = 1; d < n; d++)
-            so += (origin[d] + idx[d]) * sstr[d];
-        for (int d = 0; d < n; d++)
-            dof += idx[d] * dstr[d];
-        memcpy(dst + dof, slab_data + so, run);
-        for (int d = n - 2; d >= 0 && ++idx[d] == ext[d]; d--)
-            idx[d] = 0; /* odometer over all but the last dimension */
-    }
+    /* The slab is whole rows of the array: the array's strides. */
+    zf_view to = {.base = dst}, slab = {.base = (uint8_t *)slab_data};
+    zf_c_strides(p->ndim, p->inner, isz, to.stride);
+    zf_c_strides(p->ndim, p->shape, isz, slab.stride);
+    zf_view from = zf_view_at(&slab, p->ndim, at);
+    zf_box_copy(p->ndim, ext, isz, &to, &from);
 }
 
 /* Runs the codec chain over bufs[0] (the raw chunk); returns the buffer
@@ -138,12 +128,6 @@ static zf_code encode(const zf_pack_plan *p, zf_buf *bufs, zf_buf **res,
     }
     *res = in;
     return ZF_OK;
-}
-
-static void put_le64(uint8_t *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Writes shard `o` of the slab from its encoded inner chunks. */
@@ -168,16 +152,15 @@ static zf_code write_shard(slab_work *w, uint64_t o, const uint64_t *oc,
     for (uint64_t k = 0; k < n; k++) {
         zf_buf *b = &w->enc[o * n + k];
         int in = inner_origin(p, oc, k, origin);
-        put_le64(index + 16 * k, in ? at : ZF_EMPTY);
-        put_le64(index + 16 * k + 8, in ? b->len : ZF_EMPTY);
+        zf_put_le64(index + 16 * k, in ? at : ZF_EMPTY);
+        zf_put_le64(index + 16 * k + 8, in ? b->len : ZF_EMPTY);
         if (in && b->len)
             parts[np] = b->p, lens[np++] = b->len;
         at += in ? b->len : 0;
     }
     if (p->o->crc32c) {
         uint32_t crc = zf_crc32c(index, (size_t)n * 16);
-        for (int i = 0; i < 4; i++)
-            index[n * 16 + i] = (uint8_t)(crc >> (8 * i));
+        zf_put_le32(index + n * 16, crc);
     }
     if (!p->o->index_at_start)
         parts[np] = index, lens[np++] = ilen;
@@ -233,7 +216,7 @@ static zf_code run_job(slab_work *w, uint64_t j, zf_buf *bufs, zf_err *err)
     return ZF_OK;
 }
 
-static void *worker(void *arg)
+static void worker(void *arg)
 {
     slab_work *w = arg;
     zf_buf bufs[ZF_PACK_MAX_CHAIN + 1] = {{0}};
@@ -247,24 +230,18 @@ static void *worker(void *arg)
     }
     for (int i = 0; i < ZF_PACK_MAX_CHAIN + 1; i++)
         zf_buf_free(&bufs[i]);
-    return NULL;
 }
 
-/* Runs the jobs on the calling thread plus up to threads-1 others. */
-static void run_workers(slab_work *w, int threads)
+/* Runs the jobs on the calling thread plus up to workers-1 of the plan's
+ * pool (which has threads-1 threads: the caller is the last one). */
+static void run_workers(slab_work *w, int workers)
 {
-    pthread_t *tid = threads > 1 ? malloc((size_t)(threads - 1) * sizeof *tid)
-                                 : NULL;
-    int started = 0;
-    for (int i = 0; tid && i < threads - 1; i++) {
-        if (pthread_create(&tid[started], NULL, worker, w) != 0)
-            break; /* fewer threads is slower, not wrong */
-        started++;
-    }
+    zf_group g = {0};
+    for (int i = 0; i < workers - 1; i++)
+        if (zf_pool_submit(w->p->pool, ZF_JOB_TASK, &g, worker, w) != ZF_OK)
+            break; /* fewer workers is slower, not wrong */
     worker(w);
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    free(tid);
+    zf_group_wait(w->p->pool, &g);
 }
 
 zf_code zf_pack_slab(const zf_pack_plan *p, uint64_t slab, const uint8_t *data,

@@ -1,5 +1,6 @@
 /* pipeline.c - building codec pipelines from zarr.json; see pipeline.h. */
 #include "pipeline.h"
+#include "jsonb.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -11,12 +12,6 @@
 static zf_code build(json_object *codecs, int ndim, const uint64_t *shape,
                      const zf_dtype *dt, const void *fill, int depth, int v2,
                      zf_pipeline **out, zf_err *err);
-
-static json_object *conf_get(json_object *conf, const char *key)
-{
-    json_object *v = NULL;
-    return conf && json_object_object_get_ex(conf, key, &v) ? v : NULL;
-}
 
 /* Reads a JSON array of ndim positive integers. */
 static zf_code read_shape(json_object *a, int ndim, uint64_t *out,
@@ -52,7 +47,7 @@ static zf_code parse_transpose(zf_pipeline *p, json_object *conf,
                                uint64_t *shape, zf_err *err)
 {
     zf_aa_codec *c = &p->aa[p->naa];
-    json_object *order = conf_get(conf, "order");
+    json_object *order = zf_json_get(conf, "order");
     c->kind = ZF_AA_TRANSPOSE;
     if (order && json_object_is_type(order, json_type_string)) {
         /* the early v3 drafts' "C" and "F" spellings */
@@ -97,8 +92,8 @@ static zf_code parse_transpose(zf_pipeline *p, json_object *conf,
  * the stored type is the array's own is supported. */
 static zf_code parse_delta(zf_pipeline *p, json_object *conf, zf_err *err)
 {
-    json_object *astype = conf_get(conf, "astype");
-    json_object *dtype = conf_get(conf, "dtype");
+    json_object *astype = zf_json_get(conf, "astype");
+    json_object *dtype = zf_json_get(conf, "dtype");
     const char *a = astype ? json_object_get_string(astype) : NULL;
     const char *d = dtype ? json_object_get_string(dtype) : NULL;
     if (p->dt->kind == ZF_KIND_BOOL || p->dt->kind == ZF_KIND_COMPLEX)
@@ -115,7 +110,7 @@ static zf_code parse_delta(zf_pipeline *p, json_object *conf, zf_err *err)
 
 static zf_code parse_bytes(zf_pipeline *p, json_object *conf, zf_err *err)
 {
-    json_object *e = conf_get(conf, "endian");
+    json_object *e = zf_json_get(conf, "endian");
     const char *s = e ? json_object_get_string(e) : NULL;
     if (!s) {
         if (p->dt->size > 1)
@@ -138,8 +133,9 @@ static zf_code index_size(json_object *codecs, uint64_t n, uint64_t *out,
     uint64_t size = n * 16;
     size_t k = json_object_array_length(codecs);
     for (size_t i = 0; i < k; i++) {
-        json_object *c = json_object_array_get_idx(codecs, i), *name;
-        const char *s = json_object_object_get_ex(c, "name", &name)
+        json_object *name = zf_json_get(json_object_array_get_idx(codecs, i),
+                                        "name");
+        const char *s = json_object_is_type(name, json_type_string)
                             ? json_object_get_string(name) : "";
         if (strcmp(s, "crc32c") == 0)
             size += 4;
@@ -162,7 +158,7 @@ static zf_code parse_shard(zf_pipeline *p, json_object *conf,
     if (p->ndim >= ZF_MAX_DIMS)
         return zf_err_set(err, ZF_ELIMIT, "sharding_indexed on %d dimensions "
                           "(at most %d)", p->ndim, ZF_MAX_DIMS - 1);
-    zf_code c = read_shape(conf_get(conf, "chunk_shape"), p->ndim, s->inner,
+    zf_code c = read_shape(zf_json_get(conf, "chunk_shape"), p->ndim, s->inner,
                            "sharding_indexed: chunk_shape", err);
     if (c != ZF_OK)
         return c;
@@ -185,14 +181,14 @@ static zf_code parse_shard(zf_pipeline *p, json_object *conf,
         return zf_err_set(err, ZF_ELIMIT, "sharding_indexed: %llu inner chunks "
                           "per shard (at most %llu)", (unsigned long long)s->ninner,
                           (unsigned long long)1 << 20);
-    json_object *loc = conf_get(conf, "index_location");
+    json_object *loc = zf_json_get(conf, "index_location");
     const char *l = loc ? json_object_get_string(loc) : "end";
     if (strcmp(l, "start") != 0 && strcmp(l, "end") != 0)
         return zf_err_set(err, ZF_EMETA, "sharding_indexed: index_location "
                           "\"%s\"", l);
     s->index_at_start = strcmp(l, "start") == 0;
-    json_object *icodecs = conf_get(conf, "index_codecs");
-    json_object *codecs = conf_get(conf, "codecs");
+    json_object *icodecs = zf_json_get(conf, "index_codecs");
+    json_object *codecs = zf_json_get(conf, "codecs");
     if (!codecs || !icodecs || !json_object_is_type(icodecs, json_type_array))
         return zf_err_set(err, ZF_EMETA, "sharding_indexed: codecs and "
                           "index_codecs are required");
@@ -222,9 +218,8 @@ static zf_code parse_shard(zf_pipeline *p, json_object *conf,
 /* must_understand: false lets an unknown codec be skipped. */
 static int optional_codec(json_object *c)
 {
-    json_object *m;
-    return json_object_object_get_ex(c, "must_understand", &m) &&
-           json_object_is_type(m, json_type_boolean) && !json_object_get_boolean(m);
+    json_object *m = zf_json_get(c, "must_understand");
+    return json_object_is_type(m, json_type_boolean) && !json_object_get_boolean(m);
 }
 
 /* A Zarr v2 filter or compressor: a numcodecs object {"id": ...}, which
@@ -232,9 +227,8 @@ static int optional_codec(json_object *c)
 static zf_code add_numcodecs(zf_pipeline *p, json_object *c, int *stage,
                              zf_err *err)
 {
-    json_object *id;
-    if (!json_object_object_get_ex(c, "id", &id) ||
-        !json_object_is_type(id, json_type_string))
+    json_object *id = zf_json_get(c, "id");
+    if (!json_object_is_type(id, json_type_string))
         return zf_err_set(err, ZF_EMETA, "a filter or compressor without an id");
     if (*stage != 2 || p->nbb >= ZF_MAX_CODECS)
         return zf_err_set(err, ZF_ELIMIT, "too many filters");
@@ -253,11 +247,10 @@ static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
         json_object_object_get_ex(c, "id", NULL))
         return add_numcodecs(p, c, stage, err);
     if (!json_object_is_type(c, json_type_object) ||
-        !json_object_object_get_ex(c, "name", &namev) ||
-        !json_object_is_type(namev, json_type_string))
+        !json_object_is_type(namev = zf_json_get(c, "name"), json_type_string))
         return zf_err_set(err, ZF_EMETA, "a codec without a name");
     const char *name = json_object_get_string(namev);
-    json_object_object_get_ex(c, "configuration", &conf);
+    conf = zf_json_get(c, "configuration");
     int is_aa = !strcmp(name, "transpose") || !strcmp(name, "numcodecs.delta");
     int is_ab = !strcmp(name, "bytes") || !strcmp(name, "sharding_indexed");
     int is_bb = zf_bbcodec_known(ZF_DIALECT_V3, name);

@@ -42,6 +42,7 @@
 
 #include "engine.h"
 #include "err.h"
+#include "le.h"
 #include "tiff.h"
 
 #define ZF_NRRD_DIM_MAX 16 /* teem's NRRD_DIM_MAX */
@@ -244,8 +245,7 @@ static zf_code zf_view_npy(const zf_array_info *i, const zf_view_type *vt,
     memcpy(out, "\x93NUMPY", 6);
     out[6] = pre == 10 ? 1 : 2;
     out[7] = 0;
-    for (size_t k = 0; k < pre - 8; k++) /* little-endian length */
-        out[8 + k] = (char)((hlen >> (8 * k)) & 0xff);
+    zf_put_le((uint8_t *)out + 8, hlen, (int)(pre - 8));
     memcpy(out + pre, dict.s, dict.len);
     memset(out + pre + dict.len, ' ', total - pre - dict.len - 1);
     out[total - 1] = '\n';
@@ -345,6 +345,22 @@ static zf_code zf_view_mhd(const zf_array_info *i, const zf_view_type *vt,
                 "HeaderSize = 0\nElementDataFile = %s\n", vt->mhd, msb,
                 data_file);
     return zf_text_finish(&t, label, text, len, err);
+}
+
+void zf_data_file_name(const char *store, const char *path, char *out,
+                       size_t size)
+{
+    const char *src = path[0] ? path : store;
+    size_t len = strlen(src);
+    while (len > 1 && src[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && src[start - 1] != '/')
+        start--;
+    size_t n = len - start;
+    if (!path[0] && n > 5 && strncmp(src + len - 5, ".zarr", 5) == 0)
+        n -= 5;
+    snprintf(out, size, "%.*s", (int)n, src + start);
 }
 
 zf_code zf_view_header(const zf_array *a, zf_view_format fmt,

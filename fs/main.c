@@ -207,20 +207,13 @@ static int zfs_parse_threads(const char *s, int *out)
  * or G suffix. */
 static int zfs_parse_size(const char *name, const char *s, size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    int shift = 0;
-    const char *units = "KMG";
-    if (*end && strchr(units, *end) && end[1] == '\0')
-        shift = 10 * (int)(strchr(units, *end++) - units + 1);
-    if (errno || end == s || *end || s[0] == '-' ||
-        v > (unsigned long long)SIZE_MAX >> shift) {
+    uint64_t v;
+    if (zf_parse_size(s, &v) != ZF_OK || v > SIZE_MAX) {
         fprintf(stderr, "zarrfs: bad %s=%s: give a size in bytes, or "
                         "with a K, M or G suffix (512M)\n", name, s);
         return -1;
     }
-    *out = (size_t)(v << shift);
+    *out = (size_t)v;
     return 0;
 }
 

@@ -172,16 +172,7 @@ static const char *zfs_basename(const char *path)
 /* The file name of a root array: the store folder's name less ".zarr". */
 static void zfs_root_name(const char *store_path, char *out, size_t size)
 {
-    size_t len = strlen(store_path);
-    while (len > 1 && store_path[len - 1] == '/')
-        len--;
-    size_t start = len;
-    while (start > 0 && store_path[start - 1] != '/')
-        start--;
-    size_t n = len - start;
-    if (n > 5 && strncmp(store_path + len - 5, ".zarr", 5) == 0)
-        n -= 5;
-    snprintf(out, size, "%.*s", (int)n, store_path + start);
+    zf_data_file_name(store_path, "", out, size);
     const char *why;
     if (!out[0] || !zfs_path_usable(out, &why))
         snprintf(out, size, "array");

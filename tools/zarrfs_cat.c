@@ -9,6 +9,7 @@
  * Exit status: 0; 1 with the engine's message on any error; 2 for bad usage.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cli_common.h"
 #include "zarrfs/zarrfs.h"
 
 #define MIN_BLOCK ((uint64_t)32 << 20)
@@ -196,18 +198,6 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-/* -o OPTS: remote options separated by commas; 0, or -1 with a message
- * (and r cleared). */
-static int parse_remote_opts(zf_remote_options *r, const char *list)
-{
-    zf_err e = {0};
-    if (zf_remote_options_parse(r, list, &e) == ZF_OK)
-        return 0;
-    fprintf(stderr, "zarrfs-cat: -o: %s\n", e.msg);
-    zf_remote_options_clear(r);
-    return -1;
-}
-
 /* The array named `name`, or (when no array has that exact name) the
  * array and selection of NAME[EXPR]@F; 0, or -1 after saying why. */
 static int open_array(zf_zarr *z, const char *name, int order_f, zf_array **a,
@@ -249,88 +239,124 @@ static int open_array(zf_zarr *z, const char *name, int order_f, zf_array **a,
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    uint64_t off = 0, len = UINT64_MAX, threads = 0;
-    int stats = 0, order_f = 0;
-    const char *pos[2] = {NULL, NULL};
+typedef struct cat_args {
+    uint64_t off, len, threads;
+    int stats, order_f;
+    const char *pos[2]; /* STORE, ARRAY */
     zf_remote_options remote;
-    zf_remote_options_init(&remote);
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val = NULL;
-        char name[32] = "";
-        const char *eq = strchr(arg, '=');
-        if (!strncmp(arg, "--", 2) && eq && eq - arg < (long)sizeof name) {
-            memcpy(name, arg, (size_t)(eq - arg));
-            val = eq + 1;
-        } else if (!strncmp(arg, "--", 2))
-            snprintf(name, sizeof name, "%s", arg);
-        int takes = !strcmp(name, "--offset") || !strcmp(name, "--length") ||
-                    !strcmp(name, "--threads");
-        if (takes && !val && i + 1 < argc)
-            val = argv[++i];
-        uint64_t v = 0;
-        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
-            printf("zarrfs-cat version %s\n", ZF_VERSION);
-            return 0;
-        } else if (!strcmp(arg, "--stats"))
-            stats = 1;
-        else if (!strcmp(name, "--order")) {
-            const char *o = val ? val : i + 1 < argc ? argv[++i] : "";
-            if (strcmp(o, "C") && strcmp(o, "F")) {
-                fprintf(stderr, "zarrfs-cat: --order takes C or F\n");
-                return 2;
-            }
-            order_f = o[0] == 'F';
-        } else if (!strcmp(arg, "-o") && i + 1 < argc) {
-            if (parse_remote_opts(&remote, argv[++i]) != 0)
-                return 2;
+} cat_args;
+
+enum { OPT_OFFSET = 256, OPT_LENGTH, OPT_THREADS, OPT_STATS, OPT_ORDER };
+
+static const struct option cat_options[] = {
+    {"offset", required_argument, NULL, OPT_OFFSET},
+    {"length", required_argument, NULL, OPT_LENGTH},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"order", required_argument, NULL, OPT_ORDER},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+/* One option getopt_long returned; -1 to go on, else the exit status. */
+static int cat_option(cat_args *a, int c, char **argv)
+{
+    char msg[128];
+    uint64_t *num = c == OPT_OFFSET ? &a->off : c == OPT_LENGTH ? &a->len
+                                                                : &a->threads;
+    switch (c) {
+    case 'h':
+        usage(stdout);
+        return 0;
+    case 'V':
+        zf_cli_version("zarrfs-cat");
+        return 0;
+    case 'o':
+        return zf_cli_remote("zarrfs-cat", &a->remote, optarg) ? 2 : -1;
+    case OPT_STATS:
+        a->stats = 1;
+        return -1;
+    case OPT_ORDER:
+        if (strcmp(optarg, "C") && strcmp(optarg, "F")) {
+            fprintf(stderr, "zarrfs-cat: --order takes C or F\n");
+            return 2;
         }
-        else if (takes && (!val || parse_u64(val, &v))) {
-            fprintf(stderr, "zarrfs-cat: %s needs a non-negative integer\n", name);
-            return 2;
-        } else if (takes)
-            *(!strcmp(name, "--offset") ? &off : !strcmp(name, "--length") ? &len
-                                                                           : &threads) = v;
-        else if (arg[0] == '-' || npos == 2) {
-            fprintf(stderr, "zarrfs-cat: unexpected argument '%s'\n", arg);
-            usage(stderr);
-            return 2;
-        } else
-            pos[npos++] = arg;
+        a->order_f = optarg[0] == 'F';
+        return -1;
+    case OPT_OFFSET:
+    case OPT_LENGTH:
+    case OPT_THREADS:
+        if (parse_u64(optarg, num) == 0)
+            return -1;
+        fprintf(stderr, "zarrfs-cat: --%s needs a non-negative integer\n",
+                cat_options[c - OPT_OFFSET].name);
+        return 2;
+    default:
+        zf_cli_refused(c, argv, msg, sizeof msg);
+        fprintf(stderr, "zarrfs-cat: %s\n", msg);
+        usage(stderr);
+        return 2;
+    }
+}
+
+/* -1 when the command line is good, else the exit status. */
+static int cat_parse(cat_args *a, int argc, char **argv)
+{
+    int c, rc;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:hV", cat_options, NULL)) != -1)
+        if ((rc = cat_option(a, c, argv)) >= 0)
+            return rc;
+    int npos = argc - optind;
+    if (npos > 2) {
+        fprintf(stderr, "zarrfs-cat: unexpected argument '%s'\n", argv[optind + 2]);
+        usage(stderr);
+        return 2;
     }
     if (npos < 1) {
         usage(stderr);
         return 2;
     }
+    a->pos[0] = argv[optind];
+    a->pos[1] = npos > 1 ? argv[optind + 1] : NULL;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    cat_args a = {.len = UINT64_MAX};
+    zf_remote_options_init(&a.remote);
+    int prc = cat_parse(&a, argc, argv);
+    if (prc >= 0) {
+        zf_remote_options_clear(&a.remote);
+        return prc;
+    }
+    uint64_t off = a.off, len = a.len;
     zf_zarr *z;
     zf_err err;
     /* Blocks are large and double-buffered: prefetch would only add work. */
-    zf_options opts = {.threads = (int)threads, .no_prefetch = 1,
-                       .remote = &remote};
-    zf_code oc = zf_open(pos[0], &opts, &z, &err);
-    zf_remote_options_clear(&remote); /* the store keeps copies */
+    zf_options opts = {.threads = (int)a.threads, .no_prefetch = 1,
+                       .remote = &a.remote};
+    zf_code oc = zf_open(a.pos[0], &opts, &z, &err);
+    zf_remote_options_clear(&a.remote); /* the store keeps copies */
     if (oc != ZF_OK) {
         fprintf(stderr, "zarrfs-cat: %s\n", err.msg);
         return 1;
     }
-    zf_array *a;
+    zf_array *arr;
     zf_selection sel;
     int use_sel = 0, rc = 1;
-    if (open_array(z, pos[1] ? pos[1] : "", order_f, &a, &sel, &use_sel) == 0) {
-        uint64_t size = use_sel ? zf_selection_nbytes(a, &sel)
-                                : zf_array_get_info(a)->nbytes;
+    if (open_array(z, a.pos[1] ? a.pos[1] : "", a.order_f, &arr, &sel,
+                   &use_sel) == 0) {
+        uint64_t size = use_sel ? zf_selection_nbytes(arr, &sel)
+                                : zf_array_get_info(arr)->nbytes;
         if (off > size)
             off = size;
         if (len > size - off)
             len = size - off;
-        rc = cat(a, use_sel ? &sel : NULL, off, len);
+        rc = cat(arr, use_sel ? &sel : NULL, off, len);
     }
-    if (stats) {
+    if (a.stats) {
         zf_stats s;
         char buf[512];
         zf_get_stats(z, &s);

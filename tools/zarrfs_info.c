@@ -7,10 +7,12 @@
  * prints one JSON document instead.  Exit status: 0, or 1 if the store
  * cannot be opened, 2 for bad usage.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_common.h"
 #include "zarrfs/zarrfs.h"
 
 static void usage(FILE *f)
@@ -49,24 +51,6 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* The file name zarrfs gives an array: its last path component, or for a
- * root array the store folder's name less ".zarr". */
-static void data_file_name(const char *store, const char *path, char *out,
-                           size_t size)
-{
-    const char *src = path[0] ? path : store;
-    size_t len = strlen(src);
-    while (len > 1 && src[len - 1] == '/')
-        len--;
-    size_t start = len;
-    while (start > 0 && src[start - 1] != '/')
-        start--;
-    size_t n = len - start;
-    if (!path[0] && n > 5 && strncmp(src + len - 5, ".zarr", 5) == 0)
-        n -= 5;
-    snprintf(out, size, "%.*s", (int)n, src + start);
-}
-
 /* Header view `f` of array `a`: 1 with the file name in `file`, or 0 with
  * the reason in `why` (the array's path, which the message starts with,
  * left out). */
@@ -89,19 +73,29 @@ static int view_of(const zf_array *a, zf_view_format f, const char *name,
     return 0;
 }
 
-static void text_views(const zf_array *a, const char *name)
+/* Calls emit for every header view of `a`: its file name, or NULL and the
+ * reason there is none. */
+static void each_view(const zf_array *a, const char *name,
+                      void (*emit)(int f, const char *file, const char *why))
 {
     for (int f = 0; f < ZF_VIEW_COUNT; f++) {
         char file[4200];
-        const char *why;
+        const char *why = NULL;
         zf_err err;
-        printf("    %s%-5s ", f ? "        " : "views   ",
-               zf_view_name((zf_view_format)f));
-        if (view_of(a, (zf_view_format)f, name, file, sizeof file, &why, &err))
-            printf("%s\n", file);
-        else
-            printf("none: %s\n", why);
+        int ok = view_of(a, (zf_view_format)f, name, file, sizeof file, &why,
+                         &err);
+        emit(f, ok ? file : NULL, why);
     }
+}
+
+static void text_view(int f, const char *file, const char *why)
+{
+    printf("    %s%-5s ", f ? "        " : "views   ",
+           zf_view_name((zf_view_format)f));
+    if (file)
+        printf("%s\n", file);
+    else
+        printf("none: %s\n", why);
 }
 
 static void text_node(zf_zarr *z, const char *store, const zf_node *n)
@@ -130,8 +124,8 @@ static void text_node(zf_zarr *z, const char *store, const zf_node *n)
     printf("\n    codecs  %s\n    size    %llu bytes\n", i->codecs,
            (unsigned long long)i->nbytes);
     char name[4096];
-    data_file_name(store, n->path, name, sizeof name);
-    text_views(a, name);
+    zf_data_file_name(store, n->path, name, sizeof name);
+    each_view(a, name, text_view);
 }
 
 static void json_dims(const char *name, int n, const uint64_t *v)
@@ -141,25 +135,18 @@ static void json_dims(const char *name, int n, const uint64_t *v)
     printf("]");
 }
 
-static void json_views(const zf_array *a, const char *name)
+static void json_view(int f, const char *file, const char *why)
 {
-    printf(", \"views\": [");
-    for (int f = 0; f < ZF_VIEW_COUNT; f++) {
-        char file[4200];
-        const char *why;
-        zf_err err;
-        printf("%s{\"format\": \"%s\", ", f ? ", " : "",
-               zf_view_name((zf_view_format)f));
-        if (view_of(a, (zf_view_format)f, name, file, sizeof file, &why, &err)) {
-            printf("\"file\": ");
-            json_string(stdout, file);
-        } else {
-            printf("\"file\": null, \"reason\": ");
-            json_string(stdout, why);
-        }
-        printf("}");
+    printf("%s{\"format\": \"%s\", ", f ? ", " : "",
+           zf_view_name((zf_view_format)f));
+    if (file) {
+        printf("\"file\": ");
+        json_string(stdout, file);
+    } else {
+        printf("\"file\": null, \"reason\": ");
+        json_string(stdout, why);
     }
-    printf("]");
+    printf("}");
 }
 
 static void json_node(zf_zarr *z, const char *store, const zf_node *n)
@@ -184,21 +171,55 @@ static void json_node(zf_zarr *z, const char *store, const zf_node *n)
         json_string(stdout, i->codecs);
         printf(", \"nbytes\": %llu", (unsigned long long)i->nbytes);
         char name[4096];
-        data_file_name(store, n->path, name, sizeof name);
-        json_views(a, name);
+        zf_data_file_name(store, n->path, name, sizeof name);
+        printf(", \"views\": [");
+        each_view(a, name, json_view);
+        printf("]");
     }
     printf("}");
 }
 
-/* -o OPTS: remote options separated by commas; 0, or -1 with a message
- * (and r cleared). */
-static int parse_remote_opts(zf_remote_options *r, const char *list)
+static const struct option info_options[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+/* Sets *json and *store; -1 when the command line is good, else the exit
+ * status. */
+static int info_parse(int argc, char **argv, int *json, const char **store,
+                      zf_remote_options *remote)
 {
-    zf_err e = {0};
-    if (zf_remote_options_parse(r, list, &e) == ZF_OK)
-        return 0;
-    fprintf(stderr, "zarrfs-info: -o: %s\n", e.msg);
-    zf_remote_options_clear(r);
+    char msg[128];
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:hV", info_options, NULL)) != -1) {
+        if (c == 'j')
+            *json = 1;
+        else if (c == 'o') {
+            if (zf_cli_remote("zarrfs-info", remote, optarg) != 0)
+                return 2;
+        } else if (c == 'h') {
+            usage(stdout);
+            return 0;
+        } else if (c == 'V') {
+            zf_cli_version("zarrfs-info");
+            return 0;
+        } else {
+            zf_cli_refused(c, argv, msg, sizeof msg);
+            fprintf(stderr, "zarrfs-info: %s\n", msg);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (argc - optind > 1)
+        fprintf(stderr, "zarrfs-info: unexpected argument '%s'\n",
+                argv[optind + 1]);
+    if (argc - optind != 1) {
+        usage(stderr);
+        return 2;
+    }
+    *store = argv[optind];
     return -1;
 }
 
@@ -208,29 +229,10 @@ int main(int argc, char **argv)
     const char *store = NULL;
     zf_remote_options remote;
     zf_remote_options_init(&remote);
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-            if (parse_remote_opts(&remote, argv[++i]) != 0)
-                return 2;
-        }
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-            printf("zarrfs-info version %s\n", ZF_VERSION);
-            return 0;
-        } else if (argv[i][0] == '-' || store) {
-            fprintf(stderr, "zarrfs-info: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        } else
-            store = argv[i];
-    }
-    if (!store) {
-        usage(stderr);
-        return 2;
+    int prc = info_parse(argc, argv, &json, &store, &remote);
+    if (prc >= 0) {
+        zf_remote_options_clear(&remote);
+        return prc;
     }
     zf_zarr *z;
     zf_err err;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_common.h"
 #include "zarrfs/zarrfs.h"
 
 #define PROG "zarrfs-pack"
@@ -132,76 +134,64 @@ static void set_choice(const char *opt, const char *v, const char *a,
         usage_error("%s: '%s' is neither %s nor %s", opt, v, a, b);
 }
 
-static const char *const value_options[] = {
-    "--shape", "--dtype", "--chunks", "--shards", "--codec",
-    "--index-location", "--endian", "--threads"};
+enum { OPT_SHAPE = 256, OPT_DTYPE, OPT_CHUNKS, OPT_SHARDS, OPT_CODEC,
+       OPT_INDEX, OPT_ENDIAN, OPT_THREADS, OPT_CRC32C, OPT_PROGRESS };
 
-/* One option and its value (NULL when the command line ended first). */
-static void apply_option(cli *c, const char *name, const char *v)
+static const struct option pack_options[] = {
+    {"shape", required_argument, NULL, OPT_SHAPE},
+    {"dtype", required_argument, NULL, OPT_DTYPE},
+    {"chunks", required_argument, NULL, OPT_CHUNKS},
+    {"shards", required_argument, NULL, OPT_SHARDS},
+    {"codec", required_argument, NULL, OPT_CODEC},
+    {"index-location", required_argument, NULL, OPT_INDEX},
+    {"endian", required_argument, NULL, OPT_ENDIAN},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"crc32c", no_argument, NULL, OPT_CRC32C},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+/* One option getopt_long returned (its value in optarg). */
+static void apply_option(cli *c, int opt, char **argv)
 {
-    int known = 0;
-    for (size_t i = 0; i < sizeof value_options / sizeof *value_options; i++)
-        known |= strcmp(name, value_options[i]) == 0;
-    if (!known)
-        usage_error(strcmp(name, "--crc32c") == 0 ||
-                            strcmp(name, "--progress") == 0
-                        ? "'%s' takes no value"
-                        : "unknown option '%s'", name);
-    if (!v)
-        usage_error("option '%s' needs a value", name);
-    if (strcmp(name, "--shape") == 0)
-        c->shape = v;
-    else if (strcmp(name, "--dtype") == 0)
-        c->o.dtype = v;
-    else if (strcmp(name, "--chunks") == 0)
-        c->chunks = v;
-    else if (strcmp(name, "--shards") == 0)
-        c->shards = v;
-    else if (strcmp(name, "--codec") == 0)
-        parse_codec(c, v);
-    else if (strcmp(name, "--index-location") == 0)
-        set_choice(name, v, "start", "end", &c->o.index_at_start);
-    else if (strcmp(name, "--endian") == 0)
-        set_choice(name, v, "big", "little", &c->o.big_endian);
-    else
-        c->o.threads = parse_int(name, v, 1, 1024);
+    char msg[128];
+    switch (opt) {
+    case 'h': fputs(usage_text, stdout); exit(0);
+    case 'V': zf_cli_version(PROG); exit(0);
+    case OPT_SHAPE: c->shape = optarg; break;
+    case OPT_DTYPE: c->o.dtype = optarg; break;
+    case OPT_CHUNKS: c->chunks = optarg; break;
+    case OPT_SHARDS: c->shards = optarg; break;
+    case OPT_CODEC: parse_codec(c, optarg); break;
+    case OPT_INDEX:
+        set_choice("--index-location", optarg, "start", "end",
+                   &c->o.index_at_start);
+        break;
+    case OPT_ENDIAN:
+        set_choice("--endian", optarg, "big", "little", &c->o.big_endian);
+        break;
+    case OPT_THREADS: c->o.threads = parse_int("--threads", optarg, 1, 1024); break;
+    case OPT_CRC32C: c->o.crc32c = 1; break;
+    case OPT_PROGRESS: c->progress = 1; break;
+    default:
+        zf_cli_refused(opt, argv, msg, sizeof msg);
+        usage_error("%s", msg);
+    }
 }
 
 static void parse_args(cli *c, int argc, char **argv)
 {
-    int npos = 0, only_pos = 0;
-    for (int i = 1; i < argc; i++) {
-        char *a = argv[i];
-        if (only_pos || a[0] != '-' || strcmp(a, "-") == 0) {
-            if (npos == 2)
-                usage_error("unexpected argument '%s'", a);
-            *(npos++ ? &c->output : &c->input) = a;
-        } else if (strcmp(a, "--") == 0) {
-            only_pos = 1;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage_text, stdout);
-            exit(0);
-        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-            printf(PROG " version %s\n", ZF_VERSION);
-            exit(0);
-        } else if (strcmp(a, "--crc32c") == 0) {
-            c->o.crc32c = 1;
-        } else if (strcmp(a, "--progress") == 0) {
-            c->progress = 1;
-        } else {
-            char *eq = strchr(a, '=');
-            if (eq) {
-                *eq = '\0';
-                apply_option(c, a, eq + 1);
-            } else if (i + 1 < argc) {
-                apply_option(c, a, argv[++i]);
-            } else {
-                apply_option(c, a, NULL);
-            }
-        }
-    }
-    if (npos < 2)
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":hV", pack_options, NULL)) != -1)
+        apply_option(c, opt, argv);
+    if (argc - optind > 2)
+        usage_error("unexpected argument '%s'", argv[optind + 2]);
+    if (argc - optind < 2)
         usage_error("INPUT and OUTPUT are required");
+    c->input = argv[optind];
+    c->output = argv[optind + 1];
 }
 
 /* The Zarr v3 core names: a wrong one is bad usage, not a failed pack. */

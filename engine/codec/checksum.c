@@ -11,23 +11,10 @@
 
 #include <json-c/json.h>
 
+#include "../le.h"
 #include "codec_impl.h"
 
 #define CRC_SIZE 4
-
-static uint32_t load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void store_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 /* Verifies the checksum; the data is in[*off .. *off + *len). */
 static zf_code crc_peel(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
@@ -39,7 +26,7 @@ static zf_code crc_peel(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                           inlen);
     size_t n = inlen - CRC_SIZE;
     const uint8_t *data = c->crc_at_start ? in + CRC_SIZE : in;
-    uint32_t stored = load_le32(c->crc_at_start ? in : in + n);
+    uint32_t stored = zf_le32(c->crc_at_start ? in : in + n);
     uint32_t computed = zf_crc32c(data, n);
     if (stored != computed)
         return zf_err_set(err, ZF_ECORRUPT,
@@ -78,7 +65,7 @@ static zf_code crc_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
     uint8_t *data = c->crc_at_start ? out->p + CRC_SIZE : out->p;
     if (inlen)
         memcpy(data, in, inlen);
-    store_le32(c->crc_at_start ? out->p : out->p + inlen,
+    zf_put_le32(c->crc_at_start ? out->p : out->p + inlen,
                zf_crc32c(data, inlen));
     out->len = inlen + CRC_SIZE;
     return ZF_OK;

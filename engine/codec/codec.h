@@ -73,4 +73,11 @@ zf_code zf_bbcodec_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
 /* CRC-32C (Castagnoli) of data, as the crc32c codec and shard indexes use. */
 uint32_t zf_crc32c(const void *data, size_t len);
 
+/* Undoes a delta filter in place or from in to out (in may be out): the
+ * running sum of n native-order elements of `size` bytes, floats when
+ * is_float (float32 summed in float32, as numpy does), else integers, which
+ * wrap.  The one loop behind v3's numcodecs.delta and v2's "delta". */
+void zf_delta_undo(int is_float, size_t size, const uint8_t *in, uint8_t *out,
+                   uint64_t n);
+
 #endif

@@ -15,6 +15,7 @@
 #include <nmmintrin.h>
 #endif
 
+#include "../le.h"
 #include "codec_impl.h"
 
 #define CRC32C_POLY 0x82F63B78u
@@ -41,17 +42,11 @@ static void make_tables(void)
 #endif
 }
 
-static uint32_t load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
 /* Slice-by-8 on the raw (not inverted) register. */
 static uint32_t update_portable(uint32_t crc, const uint8_t *p, size_t n)
 {
     for (; n >= 8; p += 8, n -= 8) {
-        uint32_t lo = crc ^ load_le32(p), hi = load_le32(p + 4);
+        uint32_t lo = crc ^ zf_le32(p), hi = zf_le32(p + 4);
         crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^
               table[5][(lo >> 16) & 0xff] ^ table[4][lo >> 24] ^
               table[3][hi & 0xff] ^ table[2][(hi >> 8) & 0xff] ^

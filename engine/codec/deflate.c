@@ -11,7 +11,6 @@
  */
 #define ZLIB_CONST
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "../tls.h"
 #include "codec_impl.h"
 
 #define GZIP_WBITS (15 + 16) /* inflate/deflate: gzip wrapper only */
@@ -31,9 +31,16 @@ static int is_gzip(const zf_bbcodec *c)
 
 /* ---- per-thread inflate state -------------------------------------------- */
 
-static pthread_once_t inflate_once = PTHREAD_ONCE_INIT;
-static pthread_key_t inflate_key;
-static int inflate_key_ok;
+/* Made for the zlib wrapper; each use resets it for its own. */
+static void *make_inflate(void)
+{
+    z_stream *s = calloc(1, sizeof *s);
+    if (s && inflateInit2(s, ZLIB_WBITS) != Z_OK) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
 
 static void free_inflate(void *p)
 {
@@ -41,32 +48,13 @@ static void free_inflate(void *p)
     free(p);
 }
 
-static void make_inflate_key(void)
-{
-    inflate_key_ok = pthread_key_create(&inflate_key, free_inflate) == 0;
-}
+static zf_tls inflate_tls = ZF_TLS_INIT(make_inflate, free_inflate);
 
 /* This thread's inflate state, reset for a stream with wrapper `wbits`. */
 static z_stream *thread_inflate(int wbits)
 {
-    pthread_once(&inflate_once, make_inflate_key);
-    if (!inflate_key_ok)
-        return NULL;
-    z_stream *s = pthread_getspecific(inflate_key);
-    if (s)
-        return inflateReset2(s, wbits) == Z_OK ? s : NULL;
-    s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    if (inflateInit2(s, wbits) != Z_OK) {
-        free(s);
-        return NULL;
-    }
-    if (pthread_setspecific(inflate_key, s)) {
-        free_inflate(s);
-        return NULL;
-    }
-    return s;
+    z_stream *s = zf_tls_get(&inflate_tls);
+    return s && inflateReset2(s, wbits) == Z_OK ? s : NULL;
 }
 
 /* ---- decoding ------------------------------------------------------------ */

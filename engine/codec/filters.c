@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "../jsonb.h"
 #include "codec_impl.h"
 
 static zf_code parse_numtype(const zf_bbcodec *c, const char *key,
@@ -144,6 +145,37 @@ static zf_code claim(const zf_bbcodec *c, size_t inlen, size_t from,
     return zf_codec_claim(c, *n * to, out, expect, limit, err);
 }
 
+void zf_delta_undo(int is_float, size_t size, const uint8_t *in, uint8_t *out,
+                   uint64_t n)
+{
+#define ZF_CUMSUM(T)                                                    \
+    do {                                                                \
+        T acc = 0, v;                                                   \
+        for (uint64_t i = 0; i < n; i++) {                              \
+            memcpy(&v, in + i * sizeof(T), sizeof(T));                  \
+            acc = (T)(acc + v);                                         \
+            memcpy(out + i * sizeof(T), &acc, sizeof(T));               \
+        }                                                               \
+    } while (0)
+    switch (size) {
+    case 1: ZF_CUMSUM(uint8_t); break;
+    case 2: if (!is_float) ZF_CUMSUM(uint16_t); break; /* float16: refused */
+    case 4: if (is_float) ZF_CUMSUM(float); else ZF_CUMSUM(uint32_t); break;
+    case 8: if (is_float) ZF_CUMSUM(double); else ZF_CUMSUM(uint64_t); break;
+    }
+#undef ZF_CUMSUM
+}
+
+/* Whether stored and decoded elements are the same native-order type (the
+ * usual case), so that the sum needs no conversion. */
+static int delta_native(const zf_bbcodec *c)
+{
+    const zf_numtype *d = &c->dtype, *a = &c->astype;
+    int big_host = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+    return d->size == a->size && (d->kind == 'f') == (a->kind == 'f') &&
+           (d->size == 1 || (d->big == big_host && a->big == big_host));
+}
+
 static zf_code delta_decode(const zf_bbcodec *c, const uint8_t *in,
                             size_t inlen, zf_buf *out, size_t expect,
                             size_t limit, zf_err *err)
@@ -153,7 +185,9 @@ static zf_code delta_decode(const zf_bbcodec *c, const uint8_t *in,
                        limit, &n, err);
     if (rc != ZF_OK)
         return rc;
-    if (c->dtype.kind == 'f') {
+    if (delta_native(c))
+        zf_delta_undo(c->dtype.kind == 'f', c->dtype.size, in, out->p, n);
+    else if (c->dtype.kind == 'f') {
         double acc = 0;
         for (size_t i = 0; i < n; i++) {
             acc += load_num(in + i * c->astype.size, &c->astype);
@@ -307,8 +341,8 @@ zf_code zf_codec_fixedscaleoffset_init(zf_bbcodec *c, struct json_object *cfg,
         rc = zf_err_set(err, ZF_EUNSUPPORTED, "fixedscaleoffset: float16");
     if (rc != ZF_OK)
         return rc;
-    c->scale = json_object_object_get_ex(cfg, "scale", &v) ? json_object_get_double(v) : 1;
-    c->offset = json_object_object_get_ex(cfg, "offset", &v) ? json_object_get_double(v) : 0;
+    c->scale = (v = zf_json_get(cfg, "scale")) ? json_object_get_double(v) : 1;
+    c->offset = (v = zf_json_get(cfg, "offset")) ? json_object_get_double(v) : 0;
     if (c->scale == 0 || !isfinite(c->scale) || !isfinite(c->offset))
         return zf_err_set(err, ZF_EMETA, "fixedscaleoffset: scale and offset "
                           "must be finite and scale non-zero");

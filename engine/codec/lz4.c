@@ -13,23 +13,10 @@
 
 #include <json-c/json.h>
 
+#include "../le.h"
 #include "codec_impl.h"
 
 #define LZ4_HEADER 4
-
-static size_t load_le32(const uint8_t *p)
-{
-    return (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 |
-           (size_t)p[3] << 24;
-}
-
-static void store_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 static zf_code lz4_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                           zf_buf *out, size_t expect, size_t limit,
@@ -39,7 +26,7 @@ static zf_code lz4_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
         return zf_err_set(err, ZF_ECORRUPT,
                           "%s: %zu bytes is too short for a header", c->name,
                           inlen);
-    size_t stated = load_le32(in);
+    size_t stated = zf_le32(in);
     /* LZ4 counts in ints; numcodecs never writes blocks this large. */
     if (stated > INT_MAX || inlen - LZ4_HEADER > INT_MAX)
         return zf_err_set(err, ZF_ECORRUPT, "%s: block too large", c->name);
@@ -75,7 +62,7 @@ static zf_code lz4_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                               c->acceleration);
     if (r <= 0)
         return zf_err_set(err, ZF_EINVAL, "%s: compression failed", c->name);
-    store_le32(out->p, (uint32_t)inlen);
+    zf_put_le32(out->p, (uint32_t)inlen);
     out->len = LZ4_HEADER + (size_t)r;
     return ZF_OK;
 }

@@ -7,17 +7,8 @@
 
 #include <json-c/json.h>
 
+#include "../jsonb.h"
 #include "codec_impl.h"
-
-/* cfg[key], or NULL when absent or null: writers such as numcodecs emit
- * "key": null for "use the default". */
-static struct json_object *get(struct json_object *cfg, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!cfg || !json_object_object_get_ex(cfg, key, &v))
-        return NULL;
-    return json_object_is_type(v, json_type_null) ? NULL : v;
-}
 
 static zf_code missing(const zf_bbcodec *c, const char *key, zf_err *err)
 {
@@ -25,20 +16,33 @@ static zf_code missing(const zf_bbcodec *c, const char *key, zf_err *err)
                       key);
 }
 
+/* cfg[key] into *o when present and of `type` (which `what` names); *o
+ * NULL when absent, an error when absent but required. */
+static zf_code lookup(const zf_bbcodec *c, struct json_object *cfg,
+                      const char *key, int required, json_type type,
+                      const char *what, struct json_object **o, zf_err *err)
+{
+    *o = zf_json_get(cfg, key);
+    if (!*o)
+        return required ? missing(c, key, err) : ZF_OK;
+    if (!json_object_is_type(*o, type))
+        return zf_err_set(err, ZF_EMETA, "%s: parameter '%s' must be %s",
+                          c->name, key, what);
+    return ZF_OK;
+}
+
 zf_code zf_codec_param_int(const zf_bbcodec *c, struct json_object *cfg,
                            const char *key, int required, int64_t dflt,
                            int64_t lo, int64_t hi, int64_t *v, zf_err *err)
 {
-    struct json_object *o = get(cfg, key);
-    if (!o) {
-        *v = dflt;
-        return required ? missing(c, key, err) : ZF_OK;
-    }
+    struct json_object *o;
     /* Doubles such as 3.0 are refused: a writer that means an integer
      * writes one, and silently truncating 3.5 would hide a bad file. */
-    if (!json_object_is_type(o, json_type_int))
-        return zf_err_set(err, ZF_EMETA, "%s: parameter '%s' must be an integer",
-                          c->name, key);
+    zf_code rc = lookup(c, cfg, key, required, json_type_int, "an integer",
+                        &o, err);
+    *v = dflt;
+    if (rc != ZF_OK || !o)
+        return rc;
     int64_t x = json_object_get_int64(o);
     if (x < lo || x > hi)
         return zf_err_set(err, ZF_EMETA,
@@ -53,30 +57,20 @@ zf_code zf_codec_param_bool(const zf_bbcodec *c, struct json_object *cfg,
                             const char *key, int required, int dflt, int *v,
                             zf_err *err)
 {
-    struct json_object *o = get(cfg, key);
-    if (!o) {
-        *v = dflt;
-        return required ? missing(c, key, err) : ZF_OK;
-    }
-    if (!json_object_is_type(o, json_type_boolean))
-        return zf_err_set(err, ZF_EMETA, "%s: parameter '%s' must be a boolean",
-                          c->name, key);
-    *v = json_object_get_boolean(o) ? 1 : 0;
-    return ZF_OK;
+    struct json_object *o;
+    zf_code rc = lookup(c, cfg, key, required, json_type_boolean,
+                        "a boolean", &o, err);
+    *v = o && rc == ZF_OK ? json_object_get_boolean(o) != 0 : dflt;
+    return rc;
 }
 
 zf_code zf_codec_param_str(const zf_bbcodec *c, struct json_object *cfg,
                            const char *key, int required, const char *dflt,
                            const char **v, zf_err *err)
 {
-    struct json_object *o = get(cfg, key);
-    if (!o) {
-        *v = dflt;
-        return required ? missing(c, key, err) : ZF_OK;
-    }
-    if (!json_object_is_type(o, json_type_string))
-        return zf_err_set(err, ZF_EMETA, "%s: parameter '%s' must be a string",
-                          c->name, key);
-    *v = json_object_get_string(o);
-    return ZF_OK;
+    struct json_object *o;
+    zf_code rc = lookup(c, cfg, key, required, json_type_string, "a string",
+                        &o, err);
+    *v = o && rc == ZF_OK ? json_object_get_string(o) : dflt;
+    return rc;
 }

@@ -8,7 +8,6 @@
  * Contexts are per thread (a pthread key whose destructor frees them when the
  * thread exits), created on first use and reused for every later call.
  */
-#include <pthread.h>
 #include <stdio.h>
 
 #include <zstd.h>
@@ -16,21 +15,24 @@
 
 #include <json-c/json.h>
 
+#include "../tls.h"
 #include "codec_impl.h"
 
 /* ---- per-thread contexts ------------------------------------------------ */
 
-static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
-static pthread_key_t dctx_key;
-static int dctx_key_ok;
-
-static pthread_once_t cctx_once = PTHREAD_ONCE_INIT;
-static pthread_key_t cctx_key;
-static int cctx_key_ok;
+static void *make_dctx(void)
+{
+    return ZSTD_createDCtx();
+}
 
 static void free_dctx(void *p)
 {
     ZSTD_freeDCtx(p);
+}
+
+static void *make_cctx(void)
+{
+    return ZSTD_createCCtx();
 }
 
 static void free_cctx(void *p)
@@ -38,40 +40,17 @@ static void free_cctx(void *p)
     ZSTD_freeCCtx(p);
 }
 
-static void make_dctx_key(void)
-{
-    dctx_key_ok = pthread_key_create(&dctx_key, free_dctx) == 0;
-}
-
-static void make_cctx_key(void)
-{
-    cctx_key_ok = pthread_key_create(&cctx_key, free_cctx) == 0;
-}
+static zf_tls dctx_tls = ZF_TLS_INIT(make_dctx, free_dctx);
+static zf_tls cctx_tls = ZF_TLS_INIT(make_cctx, free_cctx);
 
 static ZSTD_DCtx *thread_dctx(void)
 {
-    pthread_once(&dctx_once, make_dctx_key);
-    if (!dctx_key_ok)
-        return NULL;
-    ZSTD_DCtx *d = pthread_getspecific(dctx_key);
-    if (!d && (d = ZSTD_createDCtx()) && pthread_setspecific(dctx_key, d)) {
-        ZSTD_freeDCtx(d);
-        d = NULL;
-    }
-    return d;
+    return zf_tls_get(&dctx_tls);
 }
 
 static ZSTD_CCtx *thread_cctx(void)
 {
-    pthread_once(&cctx_once, make_cctx_key);
-    if (!cctx_key_ok)
-        return NULL;
-    ZSTD_CCtx *c = pthread_getspecific(cctx_key);
-    if (!c && (c = ZSTD_createCCtx()) && pthread_setspecific(cctx_key, c)) {
-        ZSTD_freeCCtx(c);
-        c = NULL;
-    }
-    return c;
+    return zf_tls_get(&cctx_tls);
 }
 
 /* ---- decoding ------------------------------------------------------------ */

@@ -36,21 +36,6 @@ void zf_remote_options_clear(zf_remote_options *r)
     zf_remote_options_init(r);
 }
 
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    int shift = 0;
-    const char *units = "KMG";
-    if (*end && strchr(units, *end) && end[1] == 0)
-        shift = 10 * (int)(strchr(units, *end++) - units + 1);
-    if (errno || end == s || *end || s[0] == '-' || v > UINT64_MAX >> shift)
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 static int parse_int(const char *s, long lo, long hi, int *out)
 {
     char *end;
@@ -111,7 +96,7 @@ zf_code zf_remote_option_set(zf_remote_options *r, const char *opt,
         r->timeout = t;
     } else if (IS("coalesce_gap") || IS("coalesce_max")) {
         uint64_t x;
-        if (parse_size(v, &x) || (IS("coalesce_max") && x == 0))
+        if (zf_parse_size(v, &x) != ZF_OK || (IS("coalesce_max") && x == 0))
             return zf_err_set(err, ZF_EINVAL, "bad %.*s=%s: give a size in bytes, "
                               "or with a K, M or G suffix (64K)", (int)nl, opt, v);
         *(IS("coalesce_gap") ? &r->coalesce_gap : &r->coalesce_max) = x;

@@ -110,6 +110,10 @@ ZF_API zf_code zf_remote_option_set(zf_remote_options *r, const char *opt,
 ZF_API zf_code zf_remote_options_parse(zf_remote_options *r, const char *list,
                                        zf_err *err);
 ZF_API void zf_remote_options_clear(zf_remote_options *r);
+/* Parses a size: bytes, or with a K, M or G suffix (powers of 1024, "16M");
+ * ZF_EINVAL (no message: the caller names the option) for anything else,
+ * a sign or an overflow. */
+ZF_API zf_code zf_parse_size(const char *s, uint64_t *out);
 
 typedef struct zf_options {
     int threads;        /* decode threads; 0 = the number of cores (a
@@ -344,6 +348,13 @@ ZF_API const char *zf_view_suffix(zf_view_format fmt);
 /* 1 when the view's file is its header followed by the flat bytes (npy,
  * tiff), 0 when the header is all of it (the flat file stays beside it). */
 ZF_API int zf_view_holds_data(zf_view_format fmt);
+
+/* The name of an array's flat file, as the mount shows it and as data_file
+ * below takes it: the last component of the array's `path`, or for the
+ * root array (path "") the last component of `store` less ".zarr"; "" when
+ * there is none (the mount then says "array").  Truncated to `size`. */
+ZF_API void zf_data_file_name(const char *store, const char *path, char *out,
+                              size_t size);
 
 /* Builds the header of format `fmt` for array `a`, whose flat file is named
  * `data_file` (a file name without folders; NRRD and MetaImage headers name
