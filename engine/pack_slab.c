@@ -12,7 +12,8 @@
  * Errors: the first failure is kept (with the key it concerns); the other
  * threads stop taking jobs.
  */
-#include "pack.h"
+#include "pack_io.h"
+#include "pack_slab.h"
 
 #include <errno.h>
 #include <fcntl.h>

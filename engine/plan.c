@@ -1,6 +1,9 @@
 /* plan.c - planning a read: chunks and shards into tasks; see plan.h. */
 #include "plan.h"
 
+#include "decode.h"
+#include "meta.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -378,6 +381,15 @@ zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
     return c;
 }
 
+/* 1 if the task, decoding straight into dst, needs no codec and lands whole
+ * and contiguous there: its bytes can be read into dst as they are. */
+static int reads_in_place(const zf_task *t)
+{
+    const zf_pipeline *p = t->pipe;
+    return p->nbb == 0 && p->naa == 0 && t->len == p->nbytes &&
+           zf_box_is_whole_contiguous(p, t->count, &t->dst);
+}
+
 void zf_plan_lookup(zf_plan *pl)
 {
     zf_cache *cache = pl->array->z->chunks;
@@ -399,6 +411,8 @@ void zf_plan_lookup(zf_plan *pl)
         case ZF_CACHE_LOAD: t->mode = ZF_TASK_LOAD; break;
         case ZF_CACHE_NONE: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_DIRECT; break;
         }
+        if (t->mode == ZF_TASK_DIRECT && reads_in_place(t))
+            t->mode = ZF_TASK_IN_PLACE;
         if (t->mode == ZF_TASK_DONE && t->entry) {
             zf_cache_release(cache, t->entry);
             t->entry = NULL;

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "fetch.h"
+#include "read.h"
 
 typedef struct sel_ctx {
     zf_array *a;

@@ -1,11 +1,7 @@
-/*
- * task.c - running one decode task (see plan.h for the modes).  Runs on any
- * thread; uses that thread's scratch buffers (decode.h).  A task always
- * settles its cache entry (publishes what it claimed, releases what it
- * holds), even when it fails, so waiters never hang.
- */
+/* task.c - running one decode task; see task.h (and plan.h for the modes). */
+#include "task.h"
+
 #include "decode.h"
-#include "fetch.h"
 
 #include <string.h>
 
@@ -39,20 +35,18 @@ static zf_code fetch_self(zf_task *t, zf_scratch *s)
     return c;
 }
 
-int zf_task_reads_in_place(const zf_task *t)
-{
-    const zf_pipeline *p = t->pipe;
-    return t->mode == ZF_TASK_DIRECT && p->nbb == 0 && p->naa == 0 &&
-           t->len == p->nbytes &&
-           zf_box_is_whole_contiguous(p, t->count, &t->dst);
-}
-
+/* ZF_TASK_IN_PLACE: the raw chunk's bytes straight into dst. */
 static zf_code read_raw_in_place(zf_task *t)
 {
     zf_code c = zf_plan_read_range(t->array, t->key, t->off, (size_t)t->len,
                                    t->dst.base, &t->err);
     if (c == ZF_OK && zf_pipeline_swaps(t->pipe))
         zf_dtype_byteswap(t->pipe->dt, t->dst.base, t->pipe->nbytes / t->pipe->dt->size);
+    if (c == ZF_OK) {
+        zf_counters *ctr = &t->array->z->counters;
+        atomic_fetch_add(&ctr->chunks_decoded, 1);
+        atomic_fetch_add(&ctr->in_place_decodes, 1);
+    }
     return c;
 }
 
@@ -74,14 +68,6 @@ static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
 static zf_code run(zf_task *t)
 {
     zf_counters *ctr = &t->array->z->counters;
-    if (!t->src && zf_task_reads_in_place(t)) {
-        zf_code c = read_raw_in_place(t);
-        if (c == ZF_OK) {
-            atomic_fetch_add(&ctr->chunks_decoded, 1);
-            atomic_fetch_add(&ctr->in_place_decodes, 1);
-        }
-        return c;
-    }
     zf_scratch spare = {0};
     zf_scratch *s = zf_scratch_get(&spare);
     int own_src = !t->src;
@@ -103,19 +89,10 @@ static zf_code run(zf_task *t)
     return ZF_OK;
 }
 
-static void settle(zf_task *t);
-
+/* Does the task's work; see plan.h for the modes. */
 void zf_task_run(void *arg)
 {
     zf_task *t = arg;
-    settle(t);
-    if (t->run) /* (its slice is no longer needed) */
-        zf_fetch_task_done(t->run);
-}
-
-/* Does the task's work; see plan.h for the modes. */
-static void settle(zf_task *t)
-{
     zf_cache *cache = t->array->z->chunks;
     if (t->mode == ZF_TASK_WAIT) {
         if (zf_cache_wait(cache, t->entry))
@@ -134,7 +111,7 @@ static void settle(zf_task *t)
     if (t->mode == ZF_TASK_DONE)
         return;
     if (t->code == ZF_OK)
-        t->code = run(t);
+        t->code = t->mode == ZF_TASK_IN_PLACE ? read_raw_in_place(t) : run(t);
     if (t->mode == ZF_TASK_LOAD) {
         zf_cache_publish(cache, t->entry, t->code == ZF_OK);
         if (t->code == ZF_OK && !t->prefetch)
