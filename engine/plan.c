@@ -29,7 +29,7 @@ static const char *keep_key(zf_plan *pl, const char *key, zf_err *err)
 static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
                         uint64_t off, uint64_t len, uint64_t tag,
                         const uint64_t *lo, const uint64_t *count,
-                        const uint64_t *step, const zf_view *dst, zf_err *err)
+                        const uint64_t *step, const zf_strided *dst, zf_err *err)
 {
     if (pl->ntasks == pl->cap) {
         size_t cap = pl->cap ? pl->cap * 2 : 16;
@@ -65,7 +65,7 @@ static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
 
 /* Missing data reads as the fill value (nothing to do when prefetching). */
 static void fill(const zf_plan *pl, const zf_pipeline *p, const uint64_t *count,
-                 const zf_view *dst)
+                 const zf_strided *dst)
 {
     if (!pl->prefetch)
         zf_box_fill(p->ndim, count, p->dt->size, dst, p->fill);
@@ -223,7 +223,7 @@ static zf_code check_entry(const zf_shard_conf *s, const char *key,
 /* The array->array codecs in front of sharding_indexed are transposes (a
  * delta there is refused): each permutes the box and the destination. */
 static zf_code fold_transposes(const zf_pipeline *p, uint64_t *lo,
-                               uint64_t *count, uint64_t *step, zf_view *dst,
+                               uint64_t *count, uint64_t *step, zf_strided *dst,
                                zf_err *err)
 {
     for (int i = 0; i < p->naa; i++) {
@@ -253,7 +253,7 @@ typedef struct inner_ctx {
     uint64_t off;
     const shard_index *ix;
     const uint64_t *step;
-    const zf_view *dst;
+    const zf_strided *dst;
     zf_err *err;
     zf_code code;
 } inner_ctx;
@@ -267,7 +267,7 @@ static int plan_inner(void *arg, const zf_grid_cell *cell)
     uint64_t lin = 0;
     for (int d = 0; d < x->p->ndim; d++)
         lin = lin * s->grid[d] + cell->at[d];
-    zf_view sub = zf_view_at(x->dst, x->p->ndim, cell->rel);
+    zf_strided sub = zf_strided_at(x->dst, x->p->ndim, cell->rel);
     uint64_t eoff = x->ix->v[2 * lin], elen = x->ix->v[2 * lin + 1];
     if (eoff == UINT64_MAX && elen == UINT64_MAX) {
         fill(x->pl, x->p, cell->count, &sub);
@@ -317,7 +317,7 @@ static zf_code shard_cold(zf_array *a, const zf_pipeline *p, const char *key,
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, uint64_t tag,
                       const uint64_t *lo, const uint64_t *count,
-                      const zf_view *dst, zf_err *err)
+                      const zf_strided *dst, zf_err *err)
 {
     return zf_plan_chunk_step(pl, p, key, off, len, tag, lo, count, NULL, dst,
                               err);
@@ -326,7 +326,7 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
 zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
                            uint64_t off, uint64_t len, uint64_t tag,
                            const uint64_t *lo_in, const uint64_t *count_in,
-                           const uint64_t *step_in, const zf_view *dst_in,
+                           const uint64_t *step_in, const zf_strided *dst_in,
                            zf_err *err)
 {
     uint8_t *raw = NULL; /* the shard index, when read already */
@@ -350,7 +350,7 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
         return add_task(pl, p, key, off, len, tag, lo_in, count_in, step_in,
                         dst_in, err);
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS], step[ZF_MAX_DIMS];
-    zf_view dst = *dst_in;
+    zf_strided dst = *dst_in;
     memcpy(lo, lo_in, sizeof(uint64_t) * (size_t)p->ndim);
     memcpy(count, count_in, sizeof(uint64_t) * (size_t)p->ndim);
     for (int d = 0; d < p->ndim; d++)
@@ -369,11 +369,11 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
 }
 
 zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
-                     const uint64_t *step, const zf_view *box, zf_err *err)
+                     const uint64_t *step, const zf_strided *box, zf_err *err)
 {
     zf_array *a = pl->array;
     char key[4096];
-    zf_view dst = zf_view_at(box, a->ndim, cell->rel);
+    zf_strided dst = zf_strided_at(box, a->ndim, cell->rel);
     zf_code c = zf_chunk_key(a, cell->at, key, sizeof key, err);
     if (c == ZF_OK)
         c = zf_plan_chunk_step(pl, a->pipe, key, 0, ZF_WHOLE_KEY, 0, cell->lo,

@@ -43,7 +43,7 @@ typedef struct zf_task {
     uint64_t tag;            /* the key's size and mtime: cache validity */
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
     uint64_t step[ZF_MAX_DIMS]; /* every step-th element from lo (>= 1) */
-    zf_view dst;             /* unused when prefetching */
+    zf_strided dst;             /* unused when prefetching */
     zf_array *array;
     int prefetch;            /* fill the cache only */
     zf_task_mode mode;
@@ -74,14 +74,14 @@ typedef struct zf_plan {
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, uint64_t tag,
                       const uint64_t *lo, const uint64_t *count,
-                      const zf_view *dst, zf_err *err);
+                      const zf_strided *dst, zf_err *err);
 
 /* zf_plan_chunk for a strided box: the elements lo + step * k, k < count,
  * per dimension (step NULL: all 1); dst holds the selected ones. */
 zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
                            uint64_t off, uint64_t len, uint64_t tag,
                            const uint64_t *lo, const uint64_t *count,
-                           const uint64_t *step, const zf_view *dst,
+                           const uint64_t *step, const zf_strided *dst,
                            zf_err *err);
 
 /* Plans one cell of a walk over the array's chunk grid (zf_grid_each or
@@ -89,7 +89,7 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
  * cell->lo, cell->count (every step-th element; step NULL: all), into
  * `box`, the destination of the box walked, at cell->rel. */
 zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
-                     const uint64_t *step, const zf_view *box, zf_err *err);
+                     const uint64_t *step, const zf_strided *box, zf_err *err);
 
 /* Reads key[off, off+len) into buf, counting it; a short read is
  * corruption (the index or the chunk grid promised those bytes). */

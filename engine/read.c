@@ -27,7 +27,7 @@ typedef struct box_ctx {
     uint8_t *base; /* destination of element e0; NULL when prefetching */
     uint64_t e0;
     int64_t stride[ZF_MAX_DIMS]; /* C strides of the whole array */
-    zf_view box; /* the destination of the box being planned */
+    zf_strided box; /* the destination of the box being planned */
     zf_err *err;
     zf_code code;
 } box_ctx;
@@ -62,7 +62,7 @@ static zf_code plan_elements(zf_plan *plan, uint64_t e0, uint64_t e1,
     zf_c_strides(a->ndim, a->shape, a->dt->size, b.stride);
     if (a->ndim == 0) {
         /* A scalar array is one chunk of one element. */
-        zf_view v = {dst, {0}};
+        zf_strided v = {dst, {0}};
         uint64_t none[1] = {0};
         char key[4096];
         zf_code c = zf_chunk_key(a, none, key, sizeof key, err);

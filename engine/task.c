@@ -6,18 +6,18 @@
 #include <string.h>
 
 /* The whole chunk's C-order view inside a cache entry. */
-static zf_view entry_view(const zf_pipeline *p, zf_centry *e)
+static zf_strided entry_view(const zf_pipeline *p, zf_centry *e)
 {
-    zf_view v = {e->data, {0}};
+    zf_strided v = {e->data, {0}};
     zf_c_strides(p->ndim, p->shape, p->dt->size, v.stride);
     return v;
 }
 
 void zf_task_copy_entry(zf_task *t)
 {
-    zf_view src = entry_view(t->pipe, t->entry);
-    zf_view from = zf_view_at(&src, t->pipe->ndim, t->lo);
-    zf_view_step(&from, t->pipe->ndim, t->step);
+    zf_strided src = entry_view(t->pipe, t->entry);
+    zf_strided from = zf_strided_at(&src, t->pipe->ndim, t->lo);
+    zf_strided_step(&from, t->pipe->ndim, t->step);
     zf_box_copy(t->pipe->ndim, t->count, t->pipe->dt->size, &t->dst, &from);
 }
 
@@ -56,7 +56,7 @@ static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
     *in_place = 0;
     if (t->mode == ZF_TASK_LOAD) {
         uint64_t zero[ZF_MAX_DIMS] = {0};
-        zf_view v = entry_view(p, t->entry);
+        zf_strided v = entry_view(p, t->entry);
         return zf_decode_box(p, t->src, t->srclen, zero, p->shape, NULL, &v, s,
                              NULL, &t->err);
     }

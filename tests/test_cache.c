@@ -158,7 +158,7 @@ static void decode_part(zf_scratch *s, uint64_t n)
     for (uint64_t i = 0; i < n; i++)
         chunk[i] = (uint8_t)(i * 13);
     uint64_t lo = n - 16, count = 16;
-    zf_view dst = {out, {1}};
+    zf_strided dst = {out, {1}};
     ck_assert_int_eq(zf_decode_box(p, chunk, n, &lo, &count, NULL, &dst, s, NULL, &err),
                      ZF_OK);
     ck_assert(memcmp(out, chunk + lo, 16) == 0);
