@@ -35,6 +35,14 @@ static zf_code fetch_self(zf_task *t, zf_scratch *s)
     return c;
 }
 
+static void count_decoded(const zf_task *t, int in_place)
+{
+    zf_counters *ctr = &t->array->z->counters;
+    atomic_fetch_add(&ctr->chunks_decoded, 1);
+    if (in_place)
+        atomic_fetch_add(&ctr->in_place_decodes, 1);
+}
+
 /* ZF_TASK_IN_PLACE: the raw chunk's bytes straight into dst. */
 static zf_code read_raw_in_place(zf_task *t)
 {
@@ -42,11 +50,8 @@ static zf_code read_raw_in_place(zf_task *t)
                                    t->dst.base, &t->err);
     if (c == ZF_OK && zf_pipeline_swaps(t->pipe))
         zf_dtype_byteswap(t->pipe->dt, t->dst.base, t->pipe->nbytes / t->pipe->dt->size);
-    if (c == ZF_OK) {
-        zf_counters *ctr = &t->array->z->counters;
-        atomic_fetch_add(&ctr->chunks_decoded, 1);
-        atomic_fetch_add(&ctr->in_place_decodes, 1);
-    }
+    if (c == ZF_OK)
+        count_decoded(t, 1);
     return c;
 }
 
@@ -67,7 +72,6 @@ static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
 /* Fetches (if needed), decodes and copies; returns the task's code. */
 static zf_code run(zf_task *t)
 {
-    zf_counters *ctr = &t->array->z->counters;
     zf_scratch spare = {0};
     zf_scratch *s = zf_scratch_get(&spare);
     int own_src = !t->src;
@@ -81,12 +85,9 @@ static zf_code run(zf_task *t)
     }
     zf_scratch_done(s);
     zf_scratch_free(&spare);
-    if (c != ZF_OK)
-        return c;
-    atomic_fetch_add(&ctr->chunks_decoded, 1);
-    if (in_place)
-        atomic_fetch_add(&ctr->in_place_decodes, 1);
-    return ZF_OK;
+    if (c == ZF_OK)
+        count_decoded(t, in_place);
+    return c;
 }
 
 /* Does the task's work; see plan.h for the modes. */
@@ -98,7 +99,9 @@ void zf_task_run(void *arg)
         if (zf_cache_wait(cache, t->entry))
             t->mode = ZF_TASK_HIT;
         else {
-            t->entry = NULL; /* its load failed: decode it ourselves */
+            /* its load failed: decode it ourselves (through scratch, even
+             * a raw chunk: a rare path) */
+            t->entry = NULL;
             t->mode = ZF_TASK_DIRECT;
         }
     }
