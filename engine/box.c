@@ -14,9 +14,9 @@ void zf_c_strides(int ndim, const uint64_t *shape, size_t itemsize,
     }
 }
 
-zf_view zf_view_at(const zf_view *v, int ndim, const uint64_t *at)
+zf_strided zf_strided_at(const zf_strided *v, int ndim, const uint64_t *at)
 {
-    zf_view r = *v;
+    zf_strided r = *v;
     if (!r.base) /* a prefetch plans without a destination */
         return r;
     for (int d = 0; d < ndim; d++)
@@ -24,7 +24,7 @@ zf_view zf_view_at(const zf_view *v, int ndim, const uint64_t *at)
     return r;
 }
 
-void zf_view_step(zf_view *v, int ndim, const uint64_t *step)
+void zf_strided_step(zf_strided *v, int ndim, const uint64_t *step)
 {
     for (int d = 0; step && d < ndim; d++)
         v->stride[d] *= (int64_t)step[d];
@@ -37,7 +37,7 @@ typedef struct norm {
     int64_t ds[ZF_MAX_DIMS], ss[ZF_MAX_DIMS];
 } norm;
 
-static void normalise(int ndim, const uint64_t *count, const zf_view *dst,
+static void normalise(int ndim, const uint64_t *count, const zf_strided *dst,
                       const int64_t *sstride, norm *o)
 {
     o->n = 0;
@@ -151,7 +151,7 @@ static void copy_rec(const norm *o, int d, uint8_t *dp, const uint8_t *sp,
 }
 
 void zf_box_copy(int ndim, const uint64_t *count, size_t itemsize,
-                 const zf_view *dst, const zf_view *src)
+                 const zf_strided *dst, const zf_strided *src)
 {
     for (int d = 0; d < ndim; d++)
         if (count[d] == 0)
@@ -191,7 +191,7 @@ static void fill_rec(const norm *o, int d, uint8_t *dp, size_t isz,
 }
 
 void zf_box_fill(int ndim, const uint64_t *count, size_t itemsize,
-                 const zf_view *dst, const void *value)
+                 const zf_strided *dst, const void *value)
 {
     for (int d = 0; d < ndim; d++)
         if (count[d] == 0)

@@ -1,8 +1,10 @@
 /*
  * box.h - boxes (hyper-rectangles of elements) and strided copies between
- * them.  A view describes where the elements of a box live in memory: the
- * address of the box's first element and a byte stride per dimension, which
- * may be anything (a transpose is a permutation of strides).  Pure functions:
+ * them.  A strided view (zf_strided) describes where the elements of a box
+ * live in memory: the address of the box's first element and a byte stride
+ * per dimension, which may be anything (a transpose is a permutation of
+ * strides).  (Not to be confused with the header views of zarrfs.h,
+ * zf_view_*, which are files.)  Pure functions:
  * thread-safe, nothing allocated.
  */
 #ifndef ZF_BOX_H
@@ -13,29 +15,29 @@
 
 #include "zarrfs/zarrfs.h"
 
-typedef struct zf_view {
+typedef struct zf_strided {
     uint8_t *base;
     int64_t stride[ZF_MAX_DIMS];
-} zf_view;
+} zf_strided;
 
 /* C-order byte strides of `shape` for elements of `itemsize` bytes. */
 void zf_c_strides(int ndim, const uint64_t *shape, size_t itemsize,
                   int64_t *stride);
 
 /* The view of the element at `at` inside v (same strides). */
-zf_view zf_view_at(const zf_view *v, int ndim, const uint64_t *at);
+zf_strided zf_strided_at(const zf_strided *v, int ndim, const uint64_t *at);
 
 /* Makes v step over `step` elements per dimension (NULL: unchanged): the
  * view of every step-th element, for strided selections. */
-void zf_view_step(zf_view *v, int ndim, const uint64_t *step);
+void zf_strided_step(zf_strided *v, int ndim, const uint64_t *step);
 
 /* Copies a box of `count` elements per dimension from src to dst. */
 void zf_box_copy(int ndim, const uint64_t *count, size_t itemsize,
-                 const zf_view *dst, const zf_view *src);
+                 const zf_strided *dst, const zf_strided *src);
 
 /* Writes the element `value` into every element of a box of dst. */
 void zf_box_fill(int ndim, const uint64_t *count, size_t itemsize,
-                 const zf_view *dst, const void *value);
+                 const zf_strided *dst, const void *value);
 
 /* Splits the elements [e0, e1) of an array of `shape`, in C order, into at
  * most 2 * ndim - 1 boxes; fn is called with each box's first element and

@@ -42,7 +42,7 @@ void zf_scratch_free(zf_scratch *s)
 }
 
 int zf_box_is_whole_contiguous(const zf_pipeline *p, const uint64_t *count,
-                               const zf_view *dst)
+                               const zf_strided *dst)
 {
     int64_t st[ZF_MAX_DIMS];
     zf_c_strides(p->ndim, p->shape, p->dt->size, st);
@@ -103,7 +103,7 @@ static zf_code run_bb(const zf_pipeline *p, const uint8_t *in, size_t inlen,
 /* Undoes the array->array codecs.  Transposes cost nothing: they only change
  * the strides through which the decoded buffer is read.  A delta needs the
  * elements in its own order, so pending transposes are materialised first. */
-static zf_code undo_aa(const zf_pipeline *p, zf_view *src, zf_scratch *s,
+static zf_code undo_aa(const zf_pipeline *p, zf_strided *src, zf_scratch *s,
                        zf_err *err)
 {
     uint64_t shape[ZF_MAX_CODECS + 1][ZF_MAX_DIMS];
@@ -124,7 +124,7 @@ static zf_code undo_aa(const zf_pipeline *p, zf_view *src, zf_scratch *s,
             continue;
         }
         /* delta: make the layout C-contiguous for shape[i + 1] */
-        zf_view dense = {0};
+        zf_strided dense = {0};
         zf_c_strides(nd, shape[i + 1], p->dt->size, dense.stride);
         if (memcmp(dense.stride, src->stride, sizeof(int64_t) * (size_t)nd)) {
             zf_code r = zf_buf_reserve(&s->b, p->nbytes, err);
@@ -143,7 +143,7 @@ static zf_code undo_aa(const zf_pipeline *p, zf_view *src, zf_scratch *s,
 
 zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
                       const uint64_t *lo, const uint64_t *count,
-                      const uint64_t *step, const zf_view *dst, zf_scratch *s, int *in_place,
+                      const uint64_t *step, const zf_strided *dst, zf_scratch *s, int *in_place,
                       zf_err *err)
 {
     int direct = p->naa == 0 && zf_box_is_whole_contiguous(p, count, dst);
@@ -159,12 +159,12 @@ zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
         *in_place = direct;
     if (direct)
         return ZF_OK;
-    zf_view src = {final->p, {0}};
+    zf_strided src = {final->p, {0}};
     c = undo_aa(p, &src, s, err);
     if (c != ZF_OK)
         return c;
-    zf_view from = zf_view_at(&src, p->ndim, lo);
-    zf_view_step(&from, p->ndim, step);
+    zf_strided from = zf_strided_at(&src, p->ndim, lo);
+    zf_strided_step(&from, p->ndim, step);
     zf_box_copy(p->ndim, count, p->dt->size, dst, &from);
     return ZF_OK;
 }
@@ -173,7 +173,7 @@ zf_code zf_pipeline_decode_full(const zf_pipeline *p, const uint8_t *in,
                                 size_t inlen, void *out, zf_err *err)
 {
     uint64_t lo[ZF_MAX_DIMS] = {0};
-    zf_view dst = {out, {0}};
+    zf_strided dst = {out, {0}};
     zf_c_strides(p->ndim, p->shape, p->dt->size, dst.stride);
     zf_scratch s = {0};
     zf_code c = zf_decode_box(p, in, inlen, lo, p->shape, NULL, &dst, &s, NULL,

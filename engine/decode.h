@@ -45,12 +45,18 @@ void zf_scratch_done(zf_scratch *s);
  * set when no copy was needed. */
 zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
                       const uint64_t *lo, const uint64_t *count,
-                      const uint64_t *step, const zf_view *dst, zf_scratch *s, int *in_place,
+                      const uint64_t *step, const zf_strided *dst, zf_scratch *s, int *in_place,
                       zf_err *err);
+
+/* Decodes one whole chunk of a non-sharded pipeline from its encoded bytes
+ * into out (p->nbytes, C order of p->shape, native order); used for shard
+ * indexes and by the tests. */
+zf_code zf_pipeline_decode_full(const zf_pipeline *p, const uint8_t *in,
+                                size_t inlen, void *out, zf_err *err);
 
 /* 1 if a box is the whole chunk and dst holds it contiguously in C order:
  * then the chunk's bytes can land in dst directly. */
 int zf_box_is_whole_contiguous(const zf_pipeline *p, const uint64_t *count,
-                               const zf_view *dst);
+                               const zf_strided *dst);
 
 #endif

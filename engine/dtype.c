@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const zf_dtype zf_dtypes[] = {
+static const zf_dtype dtypes[] = {
     {"bool", ZF_KIND_BOOL, 1, 1},        {"int8", ZF_KIND_INT, 1, 1},
     {"int16", ZF_KIND_INT, 2, 2},        {"int32", ZF_KIND_INT, 4, 4},
     {"int64", ZF_KIND_INT, 8, 8},        {"uint8", ZF_KIND_UINT, 1, 1},
@@ -20,9 +20,9 @@ static const zf_dtype zf_dtypes[] = {
 
 const zf_dtype *zf_dtype_by_name(const char *name)
 {
-    for (size_t i = 0; name && i < sizeof zf_dtypes / sizeof *zf_dtypes; i++)
-        if (strcmp(zf_dtypes[i].name, name) == 0)
-            return &zf_dtypes[i];
+    for (size_t i = 0; name && i < sizeof dtypes / sizeof *dtypes; i++)
+        if (strcmp(dtypes[i].name, name) == 0)
+            return &dtypes[i];
     return NULL;
 }
 

@@ -5,7 +5,7 @@
  *
  * A zf_zarr owns its store, its thread pool, its counters and every array.
  * An array (struct zf_array) is immutable once made, so reads need no lock;
- * the counters are atomics.  The node set (z->tree) is replaced as a whole
+ * the counters are atomics.  The node set (z->nodes) is replaced as a whole
  * by zf_refresh, which the caller serializes with the functions that look at
  * it (zf_node_count, zf_node_at, zf_array_get); the set it replaces is
  * freed, but the arrays it replaces are kept on z->retired until zf_close,
@@ -70,20 +70,7 @@ struct zf_array {
     struct zf_array *older; /* on z->retired: the next older array */
 };
 
-/* The groups and arrays of a store at one moment (tree.c).  Node i's
- * strings and arrays[i] belong to the set, except that zf_refresh moves an
- * unchanged array from the old set to the new one (an array owns its path,
- * so it outlives the set it came with). */
-typedef struct zf_nodeset {
-    zf_node *nodes;
-    zf_array **arrays; /* one per node; NULL for groups and failed arrays */
-    zf_code *codes;    /* one per node: why an array failed, else ZF_OK */
-    size_t count;
-    size_t *by_path;   /* node indexes in strcmp order of their paths */
-    int consolidated;  /* read from consolidated metadata */
-    char **warnings;   /* what was left out, and why (zf_warning_at) */
-    size_t nwarnings;
-} zf_nodeset;
+typedef struct zf_nodeset zf_nodeset; /* nodes.h */
 
 struct zf_zarr {
     zf_store *store;
@@ -97,9 +84,9 @@ struct zf_zarr {
     zf_cache_counters index_counters; /* the index cache's (stale only) */
     zf_prefetched_fn on_prefetched;   /* zf_set_prefetch_hook */
     void *on_prefetched_arg;
-    zf_nodeset *tree;    /* the groups and arrays, as last read */
+    zf_nodeset *nodes;   /* the groups and arrays, as last read */
     zf_array *retired;   /* arrays zf_refresh replaced, newest first */
-    int refresh_failures; /* zf_refresh calls in a row that kept the tree */
+    int refresh_failures; /* zf_refresh calls in a row that kept the old set */
 };
 
 #define ZF_DEFAULT_CACHE ((size_t)256 << 20)
@@ -109,30 +96,5 @@ struct zf_zarr {
 #define ZF_MAX_CHUNK_BYTES ((uint64_t)4 << 30)
 /* Upper bound of a metadata document. */
 #define ZF_MAX_METADATA_BYTES ((size_t)16 << 20)
-
-void zf_array_free(zf_array *a);
-
-/* Finds every group and array of z->store and fills `out` (zeroed by the
- * caller; tree.c): from consolidated metadata when the root has it, else by
- * walking the folders.  Problems with one node become that node's error;
- * only ZF_ENOMEM is returned (free `out` then).
- * `prev` (NULL at open) is the set a refresh replaces.  The load stops and
- * sets *fail (may be NULL) when the new set would lose what prev knew: the
- * root, or prev's consolidated document, cannot be read (ZF_EIO); or, when
- * `strict`, a node prev read fine fails now, a folder prev had nodes in
- * cannot be listed, or prev's consolidated metadata cannot be used any
- * more.  Then `out` is incomplete: free it and keep prev. */
-zf_code zf_tree_load(zf_zarr *z, const zf_nodeset *prev, int strict,
-                     zf_nodeset *out, zf_err *fail);
-
-/* The index of the node at `path` in ns, or -1.  Frees a set with its
- * strings and arrays (not the sets it links to). */
-long zf_nodeset_find(const zf_nodeset *ns, const char *path);
-void zf_nodeset_free(zf_nodeset *ns);
-
-/* Builds the store key of the chunk at grid coordinates idx into buf;
- * ZF_ELIMIT if it does not fit. */
-zf_code zf_chunk_key(const zf_array *a, const uint64_t *idx, char *buf,
-                     size_t size, zf_err *err);
 
 #endif

@@ -1,8 +1,6 @@
 /* fetch.c - coalesced reads of a plan's encoded bytes; see fetch.h. */
 #include "fetch.h"
 
-#include "decode.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +18,12 @@ static int cmp_tasks(const void *x, const void *y)
     return c ? c : (a->off > b->off) - (a->off < b->off);
 }
 
-/* 1 if the task decodes from fetched bytes. */
-static int needs_bytes(zf_task *t)
+/* 1 if the task decodes from fetched bytes (ZF_TASK_IN_PLACE tasks read
+ * theirs into the reply). */
+static int needs_bytes(const zf_task *t)
 {
-    if (t->code != ZF_OK || (t->mode != ZF_TASK_DIRECT && t->mode != ZF_TASK_LOAD))
-        return 0;
-    return !zf_task_reads_in_place(t); /* those read into the reply */
+    return t->code == ZF_OK &&
+           (t->mode == ZF_TASK_DIRECT || t->mode == ZF_TASK_LOAD);
 }
 
 static size_t make_runs(zf_fetch *f, size_t n)

@@ -5,8 +5,9 @@
  * bytes->bytes codecs after it, in that order.  Chunk keys use the v2
  * encoding with the array's dimension_separator.
  */
+#include "meta_v2.h"
+
 #include "jsonb.h"
-#include "meta.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

@@ -11,6 +11,10 @@
 #include "pack.h"
 #include "pool.h"
 
+#include "pack_io.h"
+#include "pack_meta.h"
+#include "pack_slab.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,13 @@
 /*
- * pack.h - the inside of zf_pack (zarrfs-pack), shared by its three files:
- *   pack.c       checks the options, reads the input slab by slab, drives
- *   pack_meta.c  the codec chain and zarr.json (one source for both, so the
+ * pack.h - the inside of zf_pack (zarrfs-pack): the plan its files share.
+ * Each file declares its functions in its own header:
+ *   pack.c       zf_pack (zarrfs.h): checks the options, reads the input
+ *                slab by slab, drives
+ *   pack_meta.h  the codec chain and zarr.json (one source for both, so the
  *                metadata always describes what the encoders did)
- *   pack_slab.c  encodes one slab's chunks on N threads and assembles the
+ *   pack_slab.h  encodes one slab's chunks on N threads and assembles the
  *                chunk and shard files
- *   pack_io.c    the file system and fd side: the output folder, creating
+ *   pack_io.h    the file system and fd side: the output folder, creating
  *                files, reading the input
  * A plan is built once by zf_pack and read-only afterwards, so any number of
  * threads may read it.  The plan owns its codecs (freed by
@@ -45,30 +47,5 @@ typedef struct zf_pack_plan {
     zf_bbcodec *chain[ZF_PACK_MAX_CHAIN];
     int nchain;
 } zf_pack_plan;
-
-/* pack_meta.c: creates the bytes->bytes codecs the options ask for. */
-zf_code zf_pack_chain_new(zf_pack_plan *p, zf_err *err);
-void zf_pack_chain_free(zf_pack_plan *p);
-/* pack_meta.c: writes OUTPUT/zarr.json. */
-zf_code zf_pack_write_meta(const zf_pack_plan *p, zf_err *err);
-
-/* pack_slab.c: encodes and writes every chunk (or shard) of slab `slab`,
- * whose input rows are `data` (little endian; as many rows of row_bytes as
- * the array has from slab * outer[0] on, at most outer[0]). */
-zf_code zf_pack_slab(const zf_pack_plan *p, uint64_t slab, const uint8_t *data,
-                     zf_err *err);
-
-/* pack_io.c: makes out_dir (and its parents) unless it is an empty folder;
- * anything else there is ZF_EINVAL. */
-zf_code zf_pack_prepare_dir(const char *out_dir, zf_err *err);
-/* pack_io.c: creates out_dir/key (never overwriting), making its folders;
- * the parts are written back to back. */
-zf_code zf_pack_write_file(const char *out_dir, const char *key,
-                           const void *const *parts, const size_t *lens,
-                           int nparts, zf_err *err);
-/* pack_io.c: reads until len bytes or the end of the input (a pipe may give
- * less per read()); *got receives the count.  Read errors are ZF_EIO. */
-zf_code zf_pack_read_full(int fd, void *buf, size_t len, size_t *got,
-                          zf_err *err);
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * pack_io.c - the file system side of zf_pack (see pack.h): the output
+ * pack_io.c - the file system side of zf_pack (see pack_io.h): the output
  * folder, chunk and metadata files, and reading the input.
  * Thread safety: zf_pack_write_file may run on any number of threads at once
  * (folders another thread made first are fine); the others are called by
  * zf_pack's thread.  Nothing here keeps state.  Errors: ZF_EIO or ZF_EINVAL
  * with a message naming the path (or "input") and the system's reason.
  */
-#include "pack.h"
+#include "pack_io.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,12 +1,14 @@
 /*
- * pack_meta.c - the codec chain and zarr.json of a packed array (see pack.h).
+ * pack_meta.c - the codec chain and zarr.json of a packed array (see pack_meta.h).
  * The codec configurations are built once as JSON and used both to create
  * the encoders and to write the metadata, so the two cannot disagree.
  * Thread safety: called by zf_pack's thread only.  Ownership: the chain's
  * codecs belong to the plan until zf_pack_chain_free.
  */
+#include "pack_meta.h"
+
 #include "jsonb.h"
-#include "pack.h"
+#include "pack_io.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>

@@ -12,7 +12,8 @@
  * Errors: the first failure is kept (with the key it concerns); the other
  * threads stop taking jobs.
  */
-#include "pack.h"
+#include "pack_io.h"
+#include "pack_slab.h"
 #include "box.h"
 #include "le.h"
 #include "pool.h"
@@ -105,10 +106,10 @@ static void gather(const zf_pack_plan *p, const uint8_t *slab_data,
     if (partial)
         memset(dst, 0, p->chunk_bytes);
     /* The slab is whole rows of the array: the array's strides. */
-    zf_view to = {.base = dst}, slab = {.base = (uint8_t *)slab_data};
+    zf_strided to = {.base = dst}, slab = {.base = (uint8_t *)slab_data};
     zf_c_strides(p->ndim, p->inner, isz, to.stride);
     zf_c_strides(p->ndim, p->shape, isz, slab.stride);
-    zf_view from = zf_view_at(&slab, p->ndim, at);
+    zf_strided from = zf_strided_at(&slab, p->ndim, at);
     zf_box_copy(p->ndim, ext, isz, &to, &from);
 }
 

@@ -79,10 +79,4 @@ static inline int zf_pipeline_swaps(const zf_pipeline *p)
     return p->dt->swap_unit > 1 && p->big_endian == zf_native_little();
 }
 
-/* Decodes one whole chunk of a non-sharded pipeline from its encoded bytes
- * into out (p->nbytes, C order of p->shape, native order); used for shard
- * indexes and by the tests. */
-zf_code zf_pipeline_decode_full(const zf_pipeline *p, const uint8_t *in,
-                                size_t inlen, void *out, zf_err *err);
-
 #endif

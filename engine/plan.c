@@ -1,6 +1,9 @@
 /* plan.c - planning a read: chunks and shards into tasks; see plan.h. */
 #include "plan.h"
 
+#include "decode.h"
+#include "meta.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +29,7 @@ static const char *keep_key(zf_plan *pl, const char *key, zf_err *err)
 static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
                         uint64_t off, uint64_t len, uint64_t tag,
                         const uint64_t *lo, const uint64_t *count,
-                        const uint64_t *step, const zf_view *dst, zf_err *err)
+                        const uint64_t *step, const zf_strided *dst, zf_err *err)
 {
     if (pl->ntasks == pl->cap) {
         size_t cap = pl->cap ? pl->cap * 2 : 16;
@@ -62,7 +65,7 @@ static zf_code add_task(zf_plan *pl, const zf_pipeline *p, const char *key,
 
 /* Missing data reads as the fill value (nothing to do when prefetching). */
 static void fill(const zf_plan *pl, const zf_pipeline *p, const uint64_t *count,
-                 const zf_view *dst)
+                 const zf_strided *dst)
 {
     if (!pl->prefetch)
         zf_box_fill(p->ndim, count, p->dt->size, dst, p->fill);
@@ -220,7 +223,7 @@ static zf_code check_entry(const zf_shard_conf *s, const char *key,
 /* The array->array codecs in front of sharding_indexed are transposes (a
  * delta there is refused): each permutes the box and the destination. */
 static zf_code fold_transposes(const zf_pipeline *p, uint64_t *lo,
-                               uint64_t *count, uint64_t *step, zf_view *dst,
+                               uint64_t *count, uint64_t *step, zf_strided *dst,
                                zf_err *err)
 {
     for (int i = 0; i < p->naa; i++) {
@@ -250,7 +253,7 @@ typedef struct inner_ctx {
     uint64_t off;
     const shard_index *ix;
     const uint64_t *step;
-    const zf_view *dst;
+    const zf_strided *dst;
     zf_err *err;
     zf_code code;
 } inner_ctx;
@@ -264,7 +267,7 @@ static int plan_inner(void *arg, const zf_grid_cell *cell)
     uint64_t lin = 0;
     for (int d = 0; d < x->p->ndim; d++)
         lin = lin * s->grid[d] + cell->at[d];
-    zf_view sub = zf_view_at(x->dst, x->p->ndim, cell->rel);
+    zf_strided sub = zf_strided_at(x->dst, x->p->ndim, cell->rel);
     uint64_t eoff = x->ix->v[2 * lin], elen = x->ix->v[2 * lin + 1];
     if (eoff == UINT64_MAX && elen == UINT64_MAX) {
         fill(x->pl, x->p, cell->count, &sub);
@@ -314,7 +317,7 @@ static zf_code shard_cold(zf_array *a, const zf_pipeline *p, const char *key,
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, uint64_t tag,
                       const uint64_t *lo, const uint64_t *count,
-                      const zf_view *dst, zf_err *err)
+                      const zf_strided *dst, zf_err *err)
 {
     return zf_plan_chunk_step(pl, p, key, off, len, tag, lo, count, NULL, dst,
                               err);
@@ -323,7 +326,7 @@ zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
 zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
                            uint64_t off, uint64_t len, uint64_t tag,
                            const uint64_t *lo_in, const uint64_t *count_in,
-                           const uint64_t *step_in, const zf_view *dst_in,
+                           const uint64_t *step_in, const zf_strided *dst_in,
                            zf_err *err)
 {
     uint8_t *raw = NULL; /* the shard index, when read already */
@@ -347,7 +350,7 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
         return add_task(pl, p, key, off, len, tag, lo_in, count_in, step_in,
                         dst_in, err);
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS], step[ZF_MAX_DIMS];
-    zf_view dst = *dst_in;
+    zf_strided dst = *dst_in;
     memcpy(lo, lo_in, sizeof(uint64_t) * (size_t)p->ndim);
     memcpy(count, count_in, sizeof(uint64_t) * (size_t)p->ndim);
     for (int d = 0; d < p->ndim; d++)
@@ -366,16 +369,25 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
 }
 
 zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
-                     const uint64_t *step, const zf_view *box, zf_err *err)
+                     const uint64_t *step, const zf_strided *box, zf_err *err)
 {
     zf_array *a = pl->array;
     char key[4096];
-    zf_view dst = zf_view_at(box, a->ndim, cell->rel);
+    zf_strided dst = zf_strided_at(box, a->ndim, cell->rel);
     zf_code c = zf_chunk_key(a, cell->at, key, sizeof key, err);
     if (c == ZF_OK)
         c = zf_plan_chunk_step(pl, a->pipe, key, 0, ZF_WHOLE_KEY, 0, cell->lo,
                                cell->count, step, &dst, err);
     return c;
+}
+
+/* 1 if the task, decoding straight into dst, needs no codec and lands whole
+ * and contiguous there: its bytes can be read into dst as they are. */
+static int reads_in_place(const zf_task *t)
+{
+    const zf_pipeline *p = t->pipe;
+    return p->nbb == 0 && p->naa == 0 && t->len == p->nbytes &&
+           zf_box_is_whole_contiguous(p, t->count, &t->dst);
 }
 
 void zf_plan_lookup(zf_plan *pl)
@@ -399,6 +411,8 @@ void zf_plan_lookup(zf_plan *pl)
         case ZF_CACHE_LOAD: t->mode = ZF_TASK_LOAD; break;
         case ZF_CACHE_NONE: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_DIRECT; break;
         }
+        if (t->mode == ZF_TASK_DIRECT && reads_in_place(t))
+            t->mode = ZF_TASK_IN_PLACE;
         if (t->mode == ZF_TASK_DONE && t->entry) {
             zf_cache_release(cache, t->entry);
             t->entry = NULL;

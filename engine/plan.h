@@ -7,11 +7,11 @@
  * shards), so a read never fetches chunk bytes it does not decode.  Empty
  * inner chunks and missing keys are filled right there.
  *
- * Then (read.c) each task is matched with the decoded-chunk cache, the bytes
- * of the tasks that must decode are fetched in coalesced range reads
- * (fetch.h), and the tasks run on the pool (task.c): copy from the cache,
- * decode into a cache entry and copy, or decode straight into the
- * destination.
+ * Then (zf_plan_run, read.h) each task is matched with the decoded-chunk
+ * cache (zf_plan_lookup, here), the bytes of the tasks that must decode are
+ * fetched in coalesced range reads (fetch.h), and the tasks run on the pool
+ * (task.h): copy from the cache, decode into a cache entry and copy, or
+ * decode straight into the destination.
  *
  * A zf_plan belongs to one read; tasks run on any thread, each writing only
  * its own fields and its own part of the destination.  Errors: a task's
@@ -27,6 +27,9 @@
 
 typedef enum zf_task_mode {
     ZF_TASK_DIRECT, /* decode into dst (no cache entry) */
+    ZF_TASK_IN_PLACE, /* a raw chunk (bytes codec alone) landing whole and
+                         contiguous in dst: its bytes are read straight
+                         there, no fetch run, no scratch */
     ZF_TASK_HIT,    /* copy from a ready cache entry */
     ZF_TASK_LOAD,   /* decode into a claimed cache entry, then copy */
     ZF_TASK_WAIT,   /* another read is loading the entry: wait, then copy */
@@ -40,7 +43,7 @@ typedef struct zf_task {
     uint64_t tag;            /* the key's size and mtime: cache validity */
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
     uint64_t step[ZF_MAX_DIMS]; /* every step-th element from lo (>= 1) */
-    zf_view dst;             /* unused when prefetching */
+    zf_strided dst;             /* unused when prefetching */
     zf_array *array;
     int prefetch;            /* fill the cache only */
     zf_task_mode mode;
@@ -71,14 +74,14 @@ typedef struct zf_plan {
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, uint64_t tag,
                       const uint64_t *lo, const uint64_t *count,
-                      const zf_view *dst, zf_err *err);
+                      const zf_strided *dst, zf_err *err);
 
 /* zf_plan_chunk for a strided box: the elements lo + step * k, k < count,
  * per dimension (step NULL: all 1); dst holds the selected ones. */
 zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
                            uint64_t off, uint64_t len, uint64_t tag,
                            const uint64_t *lo, const uint64_t *count,
-                           const uint64_t *step, const zf_view *dst,
+                           const uint64_t *step, const zf_strided *dst,
                            zf_err *err);
 
 /* Plans one cell of a walk over the array's chunk grid (zf_grid_each or
@@ -86,39 +89,16 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
  * cell->lo, cell->count (every step-th element; step NULL: all), into
  * `box`, the destination of the box walked, at cell->rel. */
 zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
-                     const uint64_t *step, const zf_view *box, zf_err *err);
-
-/* Looks up, fetches and runs the planned tasks on the pool, the caller
- * helping (read.c); the first task error wins. */
-zf_code zf_plan_run(zf_plan *pl, zf_err *err);
-
-/* Reads elements [e0, e1) of some flat view into dst (read.c, select.c). */
-typedef zf_code (*zf_elements_fn)(void *arg, uint64_t e0, uint64_t e1,
-                                  void *dst, zf_err *err);
-
-/* Fills buf with bytes [offset, offset + length) of a flat view of
- * elements of isz bytes, read by fn: the whole elements straight into buf,
- * a partial one at either end through a bounce buffer. */
-zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
-                      zf_elements_fn fn, void *arg, zf_err *err);
+                     const uint64_t *step, const zf_strided *box, zf_err *err);
 
 /* Reads key[off, off+len) into buf, counting it; a short read is
  * corruption (the index or the chunk grid promised those bytes). */
 zf_code zf_plan_read_range(zf_array *a, const char *key, uint64_t off,
                            size_t len, void *buf, zf_err *err);
 
-/* Matches each task with the cache (sets mode and entry). */
+/* Matches each task with the cache (sets mode and entry; a task that
+ * would decode straight into dst and needs no codec is ZF_TASK_IN_PLACE). */
 void zf_plan_lookup(zf_plan *pl);
-
-/* 1 if the task is a raw chunk (bytes codec alone) landing whole and
- * contiguous in its destination: it is read straight there, no scratch. */
-int zf_task_reads_in_place(const zf_task *t);
-
-/* Copies the task's box out of its ready cache entry into its dst. */
-void zf_task_copy_entry(zf_task *t);
-
-/* Runs one task (a pool job); sets task->code/err. */
-void zf_task_run(void *task);
 
 /* Releases what a task still holds after a failure elsewhere. */
 void zf_plan_free(zf_plan *pl);

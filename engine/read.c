@@ -12,7 +12,11 @@
  * budget; a read elsewhere starts a new stream.
  * Thread-safe: per-read state is local; the detector has its own lock.
  */
+#include "read.h"
+
 #include "fetch.h"
+#include "meta.h"
+#include "task.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +27,7 @@ typedef struct box_ctx {
     uint8_t *base; /* destination of element e0; NULL when prefetching */
     uint64_t e0;
     int64_t stride[ZF_MAX_DIMS]; /* C strides of the whole array */
-    zf_view box; /* the destination of the box being planned */
+    zf_strided box; /* the destination of the box being planned */
     zf_err *err;
     zf_code code;
 } box_ctx;
@@ -58,7 +62,7 @@ static zf_code plan_elements(zf_plan *plan, uint64_t e0, uint64_t e1,
     zf_c_strides(a->ndim, a->shape, a->dt->size, b.stride);
     if (a->ndim == 0) {
         /* A scalar array is one chunk of one element. */
-        zf_view v = {dst, {0}};
+        zf_strided v = {dst, {0}};
         uint64_t none[1] = {0};
         char key[4096];
         zf_code c = zf_chunk_key(a, none, key, sizeof key, err);
@@ -68,6 +72,16 @@ static zf_code plan_elements(zf_plan *plan, uint64_t e0, uint64_t e1,
                              &v, err);
     }
     return zf_flat_boxes(a->ndim, a->shape, e0, e1, plan_box, &b) ? b.code : ZF_OK;
+}
+
+/* Runs one task (a pool job), then tells its fetch run, if any, that its
+ * slice of the run's bytes is no longer needed. */
+static void run_task(void *arg)
+{
+    zf_task *t = arg;
+    zf_task_run(t);
+    if (t->run)
+        zf_fetch_task_done(t->run);
 }
 
 typedef struct run_job {
@@ -81,10 +95,10 @@ static void spread(zf_pool *pool, zf_group *g, zf_task **tasks, size_t n,
                    int here)
 {
     for (size_t i = 0; i + (here ? 1 : 0) < n; i++)
-        if (zf_pool_submit(pool, ZF_JOB_TASK, g, zf_task_run, tasks[i]) != ZF_OK)
-            zf_task_run(tasks[i]);
+        if (zf_pool_submit(pool, ZF_JOB_TASK, g, run_task, tasks[i]) != ZF_OK)
+            run_task(tasks[i]);
     if (n && here)
-        zf_task_run(tasks[n - 1]);
+        run_task(tasks[n - 1]);
 }
 
 /* Fetches one run (an I/O job), then decodes its tasks in parallel: on the
@@ -119,7 +133,7 @@ zf_code zf_plan_run(zf_plan *pl, zf_err *err)
     else /* out of memory for the list: run them here, one by one */
         for (size_t i = 0; i < pl->ntasks; i++)
             if (!pl->tasks[i].run || !jobs)
-                zf_task_run(&pl->tasks[i]);
+                run_task(&pl->tasks[i]);
     zf_group_wait(pool, &g);
     zf_code c = ZF_OK;
     for (size_t j = 0; j < pl->ntasks && c == ZF_OK; j++)
@@ -184,7 +198,7 @@ static void prefetch_done(prefetch_job *j)
 static void prefetch_task_run(void *arg)
 {
     prefetch_part *p = arg;
-    zf_task_run(p->task);
+    run_task(p->task);
     prefetch_done(p->job);
 }
 
@@ -233,7 +247,7 @@ static void prefetch_run(void *arg)
         for (size_t i = 0; i < ntasks; i++) {
             if (j->plan.tasks[i].run && !j->plan.tasks[i].src)
                 zf_fetch_read(j->plan.tasks[i].run);
-            zf_task_run(&j->plan.tasks[i]);
+            run_task(&j->plan.tasks[i]);
         }
         prefetch_done(j);
         return;

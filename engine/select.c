@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "fetch.h"
+#include "read.h"
 
 typedef struct sel_ctx {
     zf_array *a;
@@ -27,7 +27,7 @@ typedef struct sel_ctx {
     uint8_t *base;  /* destination of result element e0 */
     uint64_t e0;
     int64_t ostride[ZF_MAX_DIMS]; /* result strides, bytes, per array dim */
-    zf_view box;                  /* destination of the box being planned */
+    zf_strided box;                  /* destination of the box being planned */
     uint64_t step[ZF_MAX_DIMS];   /* |step| of the box being planned */
     zf_err *err;
     zf_code code;

@@ -1,27 +1,23 @@
-/*
- * task.c - running one decode task (see plan.h for the modes).  Runs on any
- * thread; uses that thread's scratch buffers (decode.h).  A task always
- * settles its cache entry (publishes what it claimed, releases what it
- * holds), even when it fails, so waiters never hang.
- */
+/* task.c - running one decode task; see task.h (and plan.h for the modes). */
+#include "task.h"
+
 #include "decode.h"
-#include "fetch.h"
 
 #include <string.h>
 
 /* The whole chunk's C-order view inside a cache entry. */
-static zf_view entry_view(const zf_pipeline *p, zf_centry *e)
+static zf_strided entry_view(const zf_pipeline *p, zf_centry *e)
 {
-    zf_view v = {e->data, {0}};
+    zf_strided v = {e->data, {0}};
     zf_c_strides(p->ndim, p->shape, p->dt->size, v.stride);
     return v;
 }
 
 void zf_task_copy_entry(zf_task *t)
 {
-    zf_view src = entry_view(t->pipe, t->entry);
-    zf_view from = zf_view_at(&src, t->pipe->ndim, t->lo);
-    zf_view_step(&from, t->pipe->ndim, t->step);
+    zf_strided src = entry_view(t->pipe, t->entry);
+    zf_strided from = zf_strided_at(&src, t->pipe->ndim, t->lo);
+    zf_strided_step(&from, t->pipe->ndim, t->step);
     zf_box_copy(t->pipe->ndim, t->count, t->pipe->dt->size, &t->dst, &from);
 }
 
@@ -39,20 +35,23 @@ static zf_code fetch_self(zf_task *t, zf_scratch *s)
     return c;
 }
 
-int zf_task_reads_in_place(const zf_task *t)
+static void count_decoded(const zf_task *t, int in_place)
 {
-    const zf_pipeline *p = t->pipe;
-    return t->mode == ZF_TASK_DIRECT && p->nbb == 0 && p->naa == 0 &&
-           t->len == p->nbytes &&
-           zf_box_is_whole_contiguous(p, t->count, &t->dst);
+    zf_counters *ctr = &t->array->z->counters;
+    atomic_fetch_add(&ctr->chunks_decoded, 1);
+    if (in_place)
+        atomic_fetch_add(&ctr->in_place_decodes, 1);
 }
 
+/* ZF_TASK_IN_PLACE: the raw chunk's bytes straight into dst. */
 static zf_code read_raw_in_place(zf_task *t)
 {
     zf_code c = zf_plan_read_range(t->array, t->key, t->off, (size_t)t->len,
                                    t->dst.base, &t->err);
     if (c == ZF_OK && zf_pipeline_swaps(t->pipe))
         zf_dtype_byteswap(t->pipe->dt, t->dst.base, t->pipe->nbytes / t->pipe->dt->size);
+    if (c == ZF_OK)
+        count_decoded(t, 1);
     return c;
 }
 
@@ -62,7 +61,7 @@ static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
     *in_place = 0;
     if (t->mode == ZF_TASK_LOAD) {
         uint64_t zero[ZF_MAX_DIMS] = {0};
-        zf_view v = entry_view(p, t->entry);
+        zf_strided v = entry_view(p, t->entry);
         return zf_decode_box(p, t->src, t->srclen, zero, p->shape, NULL, &v, s,
                              NULL, &t->err);
     }
@@ -73,15 +72,6 @@ static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
 /* Fetches (if needed), decodes and copies; returns the task's code. */
 static zf_code run(zf_task *t)
 {
-    zf_counters *ctr = &t->array->z->counters;
-    if (!t->src && zf_task_reads_in_place(t)) {
-        zf_code c = read_raw_in_place(t);
-        if (c == ZF_OK) {
-            atomic_fetch_add(&ctr->chunks_decoded, 1);
-            atomic_fetch_add(&ctr->in_place_decodes, 1);
-        }
-        return c;
-    }
     zf_scratch spare = {0};
     zf_scratch *s = zf_scratch_get(&spare);
     int own_src = !t->src;
@@ -95,33 +85,23 @@ static zf_code run(zf_task *t)
     }
     zf_scratch_done(s);
     zf_scratch_free(&spare);
-    if (c != ZF_OK)
-        return c;
-    atomic_fetch_add(&ctr->chunks_decoded, 1);
-    if (in_place)
-        atomic_fetch_add(&ctr->in_place_decodes, 1);
-    return ZF_OK;
-}
-
-static void settle(zf_task *t);
-
-void zf_task_run(void *arg)
-{
-    zf_task *t = arg;
-    settle(t);
-    if (t->run) /* (its slice is no longer needed) */
-        zf_fetch_task_done(t->run);
+    if (c == ZF_OK)
+        count_decoded(t, in_place);
+    return c;
 }
 
 /* Does the task's work; see plan.h for the modes. */
-static void settle(zf_task *t)
+void zf_task_run(void *arg)
 {
+    zf_task *t = arg;
     zf_cache *cache = t->array->z->chunks;
     if (t->mode == ZF_TASK_WAIT) {
         if (zf_cache_wait(cache, t->entry))
             t->mode = ZF_TASK_HIT;
         else {
-            t->entry = NULL; /* its load failed: decode it ourselves */
+            /* its load failed: decode it ourselves (through scratch, even
+             * a raw chunk: a rare path) */
+            t->entry = NULL;
             t->mode = ZF_TASK_DIRECT;
         }
     }
@@ -134,7 +114,7 @@ static void settle(zf_task *t)
     if (t->mode == ZF_TASK_DONE)
         return;
     if (t->code == ZF_OK)
-        t->code = run(t);
+        t->code = t->mode == ZF_TASK_IN_PLACE ? read_raw_in_place(t) : run(t);
     if (t->mode == ZF_TASK_LOAD) {
         zf_cache_publish(cache, t->entry, t->code == ZF_OK);
         if (t->code == ZF_OK && !t->prefetch)

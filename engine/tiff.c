@@ -50,14 +50,14 @@ enum { ZF_TIFF_SHORT = 3, ZF_TIFF_LONG = 4, ZF_TIFF_ASCII = 2,
 
 /* ---- sample types ---------------------------------------------------------- */
 
-typedef struct zf_tiff_type {
+typedef struct tiff_type {
     int bits, format;  /* BitsPerSample, SampleFormat (1 u, 2 i, 3 f) */
     char ome[16];      /* OME Pixels Type; "" = none (64-bit integers) */
     int imagej;        /* ImageJ opens it: u8 (and bool), u16, i16, f32 */
-} zf_tiff_type;
+} tiff_type;
 
 /* The TIFF form of the array's type; 0 for float16 and complex. */
-static int zf_tiff_type_of(const zf_dtype *dt, zf_tiff_type *tt)
+static int tiff_type_of(const zf_dtype *dt, tiff_type *tt)
 {
     int bits = (int)dt->size * 8;
     memset(tt, 0, sizeof *tt);
@@ -78,18 +78,18 @@ static int zf_tiff_type_of(const zf_dtype *dt, zf_tiff_type *tt)
 
 /* ---- axes -------------------------------------------------------------------- */
 
-typedef struct zf_tiff_axes {
+typedef struct tiff_axes {
     char letter[ZF_MAX_DIMS];    /* 't', 'c', 'z', 'y', 'x' */
     int known;                   /* letters are set and usable */
     int ome;                     /* a level of an OME-Zarr multiscale */
     double scale[ZF_MAX_DIMS];   /* physical size of one element; 0: none */
     const char *unit[ZF_MAX_DIMS]; /* NGFF unit name, or NULL */
-} zf_tiff_axes;
+} tiff_axes;
 
 /* The attributes of the node at `path` ("" = the root): those of its
  * zarr.json, else its .zattrs.  *out is NULL when it has none. */
-static zf_code zf_tiff_node_attrs(zf_zarr *z, const char *path,
-                                  json_object **out, zf_err *err)
+static zf_code tiff_node_attrs(zf_zarr *z, const char *path,
+                               json_object **out, zf_err *err)
 {
     static const char *const files[] = {"zarr.json", ".zattrs"};
     *out = NULL;
@@ -120,7 +120,7 @@ static zf_code zf_tiff_node_attrs(zf_zarr *z, const char *path,
 /* Sets the letters from a list of names (strings, or NGFF axis objects
  * with "name"); 0 when the list does not name ndim t/c/z/y/x axes, each
  * once, ending with y, x. */
-static int zf_tiff_letters(json_object *list, int ndim, zf_tiff_axes *ax)
+static int tiff_letters(json_object *list, int ndim, tiff_axes *ax)
 {
     if (!list || !json_object_is_type(list, json_type_array) ||
         (int)json_object_array_length(list) != ndim)
@@ -145,8 +145,8 @@ static int zf_tiff_letters(json_object *list, int ndim, zf_tiff_axes *ax)
 }
 
 /* Multiplies `scale` by the "scale" transformations of a list. */
-static void zf_tiff_apply_scale(json_object *list, int ndim, double *scale,
-                                int *found)
+static void tiff_apply_scale(json_object *list, int ndim, double *scale,
+                             int *found)
 {
     size_t n = json_object_is_type(list, json_type_array)
                    ? json_object_array_length(list) : 0;
@@ -167,9 +167,9 @@ static void zf_tiff_apply_scale(json_object *list, int ndim, double *scale,
 
 /* Looks for the multiscale of `group_attrs` that lists `name` as one of
  * its datasets; fills ax from it (1) or returns 0. */
-static int zf_tiff_from_multiscales(json_object *group_attrs,
-                                    const char *name, int ndim,
-                                    zf_tiff_axes *ax)
+static int tiff_from_multiscales(json_object *group_attrs,
+                                 const char *name, int ndim,
+                                 tiff_axes *ax)
 {
     json_object *all = zf_json_get(group_attrs, "multiscales");
     if (!all)
@@ -187,14 +187,14 @@ static int zf_tiff_from_multiscales(json_object *group_attrs,
             if (!json_object_is_type(path, json_type_string) ||
                 strcmp(json_object_get_string(path), name) != 0)
                 continue;
-            if (!zf_tiff_letters(zf_json_get(ms, "axes"), ndim, ax))
+            if (!tiff_letters(zf_json_get(ms, "axes"), ndim, ax))
                 return 0;
             int found = 0;
             for (int a = 0; a < ndim; a++)
                 ax->scale[a] = 1;
-            zf_tiff_apply_scale(zf_json_get(d, "coordinateTransformations"),
+            tiff_apply_scale(zf_json_get(d, "coordinateTransformations"),
                                 ndim, ax->scale, &found);
-            zf_tiff_apply_scale(zf_json_get(ms, "coordinateTransformations"),
+            tiff_apply_scale(zf_json_get(ms, "coordinateTransformations"),
                                 ndim, ax->scale, &found);
             for (int a = 0; a < ndim; a++)
                 if (!found || !isfinite(ax->scale[a]) || ax->scale[a] <= 0)
@@ -207,8 +207,8 @@ static int zf_tiff_from_multiscales(json_object *group_attrs,
 
 /* Finds the axes of `a` (see the top of the file).  The JSON documents
  * stay in *keep (freed by the caller) while ax's unit strings are used. */
-static zf_code zf_tiff_find_axes(const zf_array *a, zf_tiff_axes *ax,
-                                 json_object *keep[3], zf_err *err)
+static zf_code tiff_find_axes(const zf_array *a, tiff_axes *ax,
+                              json_object *keep[3], zf_err *err)
 {
     const zf_array_info *i = &a->info;
     memset(ax, 0, sizeof *ax);
@@ -219,8 +219,8 @@ static zf_code zf_tiff_find_axes(const zf_array *a, zf_tiff_axes *ax,
         char parent[4096];
         snprintf(parent, sizeof parent, "%.*s",
                  slash ? (int)(slash - path) : 0, path);
-        c = zf_tiff_node_attrs(a->z, parent, &keep[0], err);
-        if (c == ZF_OK && zf_tiff_from_multiscales(keep[0], slash ? slash + 1
+        c = tiff_node_attrs(a->z, parent, &keep[0], err);
+        if (c == ZF_OK && tiff_from_multiscales(keep[0], slash ? slash + 1
                                                    : path, i->ndim, ax))
             return ax->known = 1, ZF_OK;
     }
@@ -231,14 +231,14 @@ static zf_code zf_tiff_find_axes(const zf_array *a, zf_tiff_axes *ax,
         return c;
     json_object *attrs = zf_json_get(keep[1], "attributes");
     if (json_object_get_int(zf_json_get(keep[1], "zarr_format")) == 2) {
-        c = zf_tiff_node_attrs(a->z, path, &keep[2], err);
+        c = tiff_node_attrs(a->z, path, &keep[2], err);
         attrs = keep[2];
     }
     memset(ax, 0, sizeof *ax);
     ax->known = c == ZF_OK &&
-                (zf_tiff_letters(zf_json_get(keep[1], "dimension_names"),
+                (tiff_letters(zf_json_get(keep[1], "dimension_names"),
                                  i->ndim, ax) ||
-                 zf_tiff_letters(zf_json_get(attrs, "_ARRAY_DIMENSIONS"),
+                 tiff_letters(zf_json_get(attrs, "_ARRAY_DIMENSIONS"),
                                  i->ndim, ax));
     return c;
 }
@@ -246,8 +246,8 @@ static zf_code zf_tiff_find_axes(const zf_array *a, zf_tiff_axes *ax,
 /* ---- descriptions --------------------------------------------------------- */
 
 /* The size of each of t, z and c (1 when absent). */
-static void zf_tiff_tzc(const zf_array_info *i, const zf_tiff_axes *ax,
-                        uint64_t *t, uint64_t *z, uint64_t *c)
+static void tiff_tzc(const zf_array_info *i, const tiff_axes *ax,
+                     uint64_t *t, uint64_t *z, uint64_t *c)
 {
     *t = *z = *c = 1;
     for (int d = 0; d < i->ndim - 2; d++)
@@ -257,7 +257,7 @@ static void zf_tiff_tzc(const zf_array_info *i, const zf_tiff_axes *ax,
 
 /* Whether the axes are in ImageJ's TZCYX order (axes of size 1 do not
  * count: an OME-Zarr TCZYX image with one channel or one plane fits). */
-static int zf_tiff_imagej_order(const zf_array_info *i, const zf_tiff_axes *ax)
+static int tiff_imagej_order(const zf_array_info *i, const tiff_axes *ax)
 {
     int last = -1;
     for (int d = 0; d < i->ndim; d++) {
@@ -272,10 +272,10 @@ static int zf_tiff_imagej_order(const zf_array_info *i, const zf_tiff_axes *ax)
 }
 
 /* ImageJ's hyperstack description, in the form ImageJ writes it. */
-static char *zf_tiff_imagej(const zf_array_info *i, const zf_tiff_axes *ax)
+static char *tiff_imagej(const zf_array_info *i, const tiff_axes *ax)
 {
     uint64_t t, z, c;
-    zf_tiff_tzc(i, ax, &t, &z, &c);
+    tiff_tzc(i, ax, &t, &z, &c);
     char *s = NULL;
     char ch[32] = "", sl[32] = "", fr[32] = "";
     if (c > 1)
@@ -292,7 +292,7 @@ static char *zf_tiff_imagej(const zf_array_info *i, const zf_tiff_axes *ax)
 }
 
 /* tifffile's shaped description: {"shape": [...]}. */
-static char *zf_tiff_shaped(const zf_array_info *i)
+static char *tiff_shaped(const zf_array_info *i)
 {
     size_t size = 16 + (size_t)i->ndim * 22, used = 0;
     char *s = malloc(size);
@@ -308,7 +308,7 @@ static char *zf_tiff_shaped(const zf_array_info *i)
 }
 
 /* NGFF (UDUNITS) unit names and OME's symbols for them. */
-static const char *const zf_tiff_units[][2] = {
+static const char *const tiff_units[][2] = {
     {"angstrom", "\xc3\x85"}, {"attometer", "am"}, {"centimeter", "cm"},
     {"decimeter", "dm"}, {"exameter", "Em"}, {"femtometer", "fm"},
     {"foot", "ft"}, {"gigameter", "Gm"}, {"hectometer", "hm"},
@@ -330,17 +330,17 @@ static const char *const zf_tiff_units[][2] = {
 #define ZF_TIFF_NLENGTH 26 /* the first rows are lengths, then times */
 
 /* OME's symbol for an NGFF unit of the right kind (time or length). */
-static const char *zf_tiff_unit(const char *ngff, int time)
+static const char *tiff_unit(const char *ngff, int time)
 {
-    size_t n = sizeof zf_tiff_units / sizeof *zf_tiff_units;
+    size_t n = sizeof tiff_units / sizeof *tiff_units;
     for (size_t k = time ? ZF_TIFF_NLENGTH : 0;
          ngff && k < (time ? n : ZF_TIFF_NLENGTH); k++)
-        if (strcmp(zf_tiff_units[k][0], ngff) == 0)
-            return zf_tiff_units[k][1];
+        if (strcmp(tiff_units[k][0], ngff) == 0)
+            return tiff_units[k][1];
     return NULL;
 }
 
-static void zf_tiff_xml_u64(xmlNodePtr n, const char *name, uint64_t v)
+static void tiff_xml_u64(xmlNodePtr n, const char *name, uint64_t v)
 {
     char s[24];
     snprintf(s, sizeof s, "%llu", (unsigned long long)v);
@@ -349,10 +349,10 @@ static void zf_tiff_xml_u64(xmlNodePtr n, const char *name, uint64_t v)
 
 /* PhysicalSizeX/Y/Z or TimeIncrement of axis d, with its unit; nothing
  * when the size or a known unit is missing (OME would assume µm or s). */
-static void zf_tiff_xml_size(xmlNodePtr px, const zf_tiff_axes *ax, int d)
+static void tiff_xml_size(xmlNodePtr px, const tiff_axes *ax, int d)
 {
     char letter = ax->letter[d];
-    const char *sym = zf_tiff_unit(ax->unit[d], letter == 't');
+    const char *sym = tiff_unit(ax->unit[d], letter == 't');
     if (letter == 'c' || ax->scale[d] <= 0 || !sym)
         return;
     char attr[32], unit[40], v[40];
@@ -367,9 +367,9 @@ static void zf_tiff_xml_size(xmlNodePtr px, const zf_tiff_axes *ax, int d)
 }
 
 /* The OME Pixels element's attributes and children. */
-static void zf_tiff_xml_pixels(xmlNodePtr px, const zf_array_info *i,
-                               const zf_tiff_type *tt, const zf_tiff_axes *ax,
-                               uint64_t pages)
+static void tiff_xml_pixels(xmlNodePtr px, const zf_array_info *i,
+                            const tiff_type *tt, const tiff_axes *ax,
+                            uint64_t pages)
 {
     char order[6] = "XY";
     size_t k = 2;
@@ -379,17 +379,17 @@ static void zf_tiff_xml_pixels(xmlNodePtr px, const zf_array_info *i,
         if (!memchr(order, *m, k))
             order[k++] = *m;
     uint64_t t, z, c;
-    zf_tiff_tzc(i, ax, &t, &z, &c);
+    tiff_tzc(i, ax, &t, &z, &c);
     xmlNewProp(px, BAD_CAST "ID", BAD_CAST "Pixels:0");
     xmlNewProp(px, BAD_CAST "DimensionOrder", BAD_CAST order);
     xmlNewProp(px, BAD_CAST "Type", BAD_CAST tt->ome);
-    zf_tiff_xml_u64(px, "SizeX", i->shape[i->ndim - 1]);
-    zf_tiff_xml_u64(px, "SizeY", i->shape[i->ndim - 2]);
-    zf_tiff_xml_u64(px, "SizeZ", z);
-    zf_tiff_xml_u64(px, "SizeC", c);
-    zf_tiff_xml_u64(px, "SizeT", t);
+    tiff_xml_u64(px, "SizeX", i->shape[i->ndim - 1]);
+    tiff_xml_u64(px, "SizeY", i->shape[i->ndim - 2]);
+    tiff_xml_u64(px, "SizeZ", z);
+    tiff_xml_u64(px, "SizeC", c);
+    tiff_xml_u64(px, "SizeT", t);
     for (int d = 0; d < i->ndim; d++)
-        zf_tiff_xml_size(px, ax, d);
+        tiff_xml_size(px, ax, d);
     xmlNewProp(px, BAD_CAST "BigEndian",
                BAD_CAST(zf_native_little() ? "false" : "true"));
     xmlNewProp(px, BAD_CAST "Interleaved", BAD_CAST "false");
@@ -402,13 +402,13 @@ static void zf_tiff_xml_pixels(xmlNodePtr px, const zf_array_info *i,
     }
     xmlNodePtr td = xmlNewChild(px, NULL, BAD_CAST "TiffData", NULL);
     xmlNewProp(td, BAD_CAST "IFD", BAD_CAST "0");
-    zf_tiff_xml_u64(td, "PlaneCount", pages);
+    tiff_xml_u64(td, "PlaneCount", pages);
 }
 
 /* OME-XML (schema 2016-06) for the image; ASCII, non-ASCII characters as
  * character references, since TIFF's ASCII type is 7-bit. */
-static char *zf_tiff_ome(const zf_array_info *i, const zf_tiff_type *tt,
-                         const zf_tiff_axes *ax, uint64_t pages)
+static char *tiff_ome(const zf_array_info *i, const tiff_type *tt,
+                      const tiff_axes *ax, uint64_t pages)
 {
     static const char ns[] = "http://www.openmicroscopy.org/Schemas/OME/2016-06";
     xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
@@ -428,7 +428,7 @@ static char *zf_tiff_ome(const zf_array_info *i, const zf_tiff_type *tt,
     xmlNodePtr img = xmlNewChild(ome, NULL, BAD_CAST "Image", NULL);
     xmlNewProp(img, BAD_CAST "ID", BAD_CAST "Image:0");
     xmlNewProp(img, BAD_CAST "Name", BAD_CAST(i->path[0] ? i->path : "image"));
-    zf_tiff_xml_pixels(xmlNewChild(img, NULL, BAD_CAST "Pixels", NULL), i, tt,
+    tiff_xml_pixels(xmlNewChild(img, NULL, BAD_CAST "Pixels", NULL), i, tt,
                        ax, pages);
     xmlChar *mem = NULL;
     int size = 0;
@@ -440,7 +440,7 @@ static char *zf_tiff_ome(const zf_array_info *i, const zf_tiff_type *tt,
 }
 
 /* Whether the OME model can hold the image: its sizes are 31-bit ints. */
-static int zf_tiff_ome_fits(const zf_array_info *i, uint64_t pages)
+static int tiff_ome_fits(const zf_array_info *i, uint64_t pages)
 {
     for (int d = 0; d < i->ndim; d++)
         if (i->shape[d] > INT32_MAX)
@@ -450,7 +450,7 @@ static int zf_tiff_ome_fits(const zf_array_info *i, uint64_t pages)
 
 /* ---- the layout ---------------------------------------------------------- */
 
-typedef struct zf_tiff_layout {
+typedef struct tiff_layout {
     int big;
     uint64_t pages, width, height;
     uint64_t rows_per_strip, strips, row_bytes, page_bytes, strip_bytes;
@@ -458,40 +458,40 @@ typedef struct zf_tiff_layout {
     uint64_t data;                  /* where the flat bytes start */
     const char *desc;
     size_t desc_len;                /* with its NUL */
-} zf_tiff_layout;
+} tiff_layout;
 
 #define ZF_TIFF_NTAGS 11 /* and ImageDescription on page 0 */
 
-static uint64_t zf_align(uint64_t v, uint64_t to)
+static uint64_t align_up(uint64_t v, uint64_t to)
 {
     return (v + to - 1) / to * to;
 }
 
-static uint64_t zf_tiff_ifd_size(int big, int ntags)
+static uint64_t tiff_ifd_size(int big, int ntags)
 {
     return big ? 8 + 20 * (uint64_t)ntags + 8 : 2 + 12 * (uint64_t)ntags + 4;
 }
 
 /* Bytes of the strip tables of one page (none when they fit in the IFD). */
-static uint64_t zf_tiff_tables(const zf_tiff_layout *l)
+static uint64_t tiff_tables(const tiff_layout *l)
 {
     uint64_t w = l->big ? 8 : 4;
     return l->strips * w > w ? 2 * l->strips * w : 0;
 }
 
 /* Sizes everything for classic (big = 0) or BigTIFF. */
-static void zf_tiff_plan(zf_tiff_layout *l, int big)
+static void tiff_plan(tiff_layout *l, int big)
 {
     l->big = big;
     uint64_t inline_bytes = big ? 8 : 4;
-    uint64_t desc = l->desc_len > inline_bytes ? zf_align(l->desc_len, 8) : 0;
-    l->first_size = zf_align(zf_tiff_ifd_size(big, ZF_TIFF_NTAGS + 1), 8) +
-                    desc + zf_tiff_tables(l);
-    l->page_size = zf_align(zf_tiff_ifd_size(big, ZF_TIFF_NTAGS), 8) +
-                   zf_tiff_tables(l);
+    uint64_t desc = l->desc_len > inline_bytes ? align_up(l->desc_len, 8) : 0;
+    l->first_size = align_up(tiff_ifd_size(big, ZF_TIFF_NTAGS + 1), 8) +
+                    desc + tiff_tables(l);
+    l->page_size = align_up(tiff_ifd_size(big, ZF_TIFF_NTAGS), 8) +
+                   tiff_tables(l);
     uint64_t end = (big ? 16 : 8) + l->first_size +
                    (l->pages - 1) * l->page_size;
-    l->data = zf_align(end, ZF_TIFF_DATA_ALIGN);
+    l->data = align_up(end, ZF_TIFF_DATA_ALIGN);
 }
 
 /* ---- writing ---------------------------------------------------------------- */
@@ -507,7 +507,7 @@ static uint8_t *zf_put(uint8_t *p, uint64_t v, int bytes)
     return p + bytes;
 }
 
-static int zf_tiff_type_size(int type)
+static int tiff_type_size(int type)
 {
     return type == ZF_TIFF_SHORT ? 2 : type == ZF_TIFF_LONG8 ? 8
            : type == ZF_TIFF_LONG ? 4 : 1;
@@ -515,39 +515,39 @@ static int zf_tiff_type_size(int type)
 
 /* One IFD entry: the value inline when count values fit, else `v` is the
  * offset of the values. */
-static uint8_t *zf_tiff_entry(uint8_t *p, int big, int tag, int type,
-                              uint64_t count, uint64_t v)
+static uint8_t *tiff_entry(uint8_t *p, int big, int tag, int type,
+                           uint64_t count, uint64_t v)
 {
     int field = big ? 8 : 4;
     p = zf_put(p, (uint64_t)tag, 2);
     p = zf_put(p, (uint64_t)type, 2);
     p = zf_put(p, count, big ? 8 : 4);
     memset(p, 0, (size_t)field);
-    if (count * (uint64_t)zf_tiff_type_size(type) > (uint64_t)field)
+    if (count * (uint64_t)tiff_type_size(type) > (uint64_t)field)
         zf_put(p, v, field);
     else
-        zf_put(p, v, zf_tiff_type_size(type));
+        zf_put(p, v, tiff_type_size(type));
     return p + field;
 }
 
 /* Writes page `pg`'s IFD at `at` (and its description and strip tables
  * after it); `next` is the next IFD's offset, 0 for none. */
-static void zf_tiff_write_ifd(uint8_t *base, uint64_t at, uint64_t next,
-                              const zf_tiff_layout *l, const zf_tiff_type *tt,
-                              uint64_t pg)
+static void tiff_write_ifd(uint8_t *base, uint64_t at, uint64_t next,
+                           const tiff_layout *l, const tiff_type *tt,
+                           uint64_t pg)
 {
     int big = l->big, ntags = ZF_TIFF_NTAGS + (pg == 0);
     int off_type = big ? ZF_TIFF_LONG8 : ZF_TIFF_LONG, w = big ? 8 : 4;
-    uint64_t extra = at + zf_align(zf_tiff_ifd_size(big, ntags), 8);
+    uint64_t extra = at + align_up(tiff_ifd_size(big, ntags), 8);
     uint64_t desc_at = 0;
     if (pg == 0 && l->desc_len > (uint64_t)w) {
         desc_at = extra;
         memcpy(base + desc_at, l->desc, l->desc_len - 1);
-        extra += zf_align(l->desc_len, 8);
+        extra += align_up(l->desc_len, 8);
     }
     uint64_t first = l->data + pg * l->page_bytes;
     uint64_t offsets = extra, counts = extra + l->strips * (uint64_t)w;
-    for (uint64_t s = 0; zf_tiff_tables(l) && s < l->strips; s++) {
+    for (uint64_t s = 0; tiff_tables(l) && s < l->strips; s++) {
         uint64_t rows = s + 1 < l->strips
                             ? l->rows_per_strip
                             : l->height - s * l->rows_per_strip;
@@ -555,31 +555,31 @@ static void zf_tiff_write_ifd(uint8_t *base, uint64_t at, uint64_t next,
         zf_put(base + counts + s * (uint64_t)w, rows * l->row_bytes, w);
     }
     uint8_t *p = zf_put(base + at, (uint64_t)ntags, big ? 8 : 2);
-    p = zf_tiff_entry(p, big, 256, ZF_TIFF_LONG, 1, l->width);
-    p = zf_tiff_entry(p, big, 257, ZF_TIFF_LONG, 1, l->height);
-    p = zf_tiff_entry(p, big, 258, ZF_TIFF_SHORT, 1, (uint64_t)tt->bits);
-    p = zf_tiff_entry(p, big, 259, ZF_TIFF_SHORT, 1, 1); /* no compression */
-    p = zf_tiff_entry(p, big, 262, ZF_TIFF_SHORT, 1, 1); /* BlackIsZero */
+    p = tiff_entry(p, big, 256, ZF_TIFF_LONG, 1, l->width);
+    p = tiff_entry(p, big, 257, ZF_TIFF_LONG, 1, l->height);
+    p = tiff_entry(p, big, 258, ZF_TIFF_SHORT, 1, (uint64_t)tt->bits);
+    p = tiff_entry(p, big, 259, ZF_TIFF_SHORT, 1, 1); /* no compression */
+    p = tiff_entry(p, big, 262, ZF_TIFF_SHORT, 1, 1); /* BlackIsZero */
     if (pg == 0) {
         uint64_t v = desc_at;
         if (!desc_at) /* (short enough to sit in the entry) */
             memcpy(&v, l->desc, l->desc_len);
-        p = zf_tiff_entry(p, big, 270, ZF_TIFF_ASCII, l->desc_len, v);
+        p = tiff_entry(p, big, 270, ZF_TIFF_ASCII, l->desc_len, v);
     }
     int one = l->strips == 1;
-    p = zf_tiff_entry(p, big, 273, off_type, l->strips, one ? first : offsets);
-    p = zf_tiff_entry(p, big, 277, ZF_TIFF_SHORT, 1, 1); /* one sample */
-    p = zf_tiff_entry(p, big, 278, ZF_TIFF_LONG, 1, l->rows_per_strip);
-    p = zf_tiff_entry(p, big, 279, off_type, l->strips,
+    p = tiff_entry(p, big, 273, off_type, l->strips, one ? first : offsets);
+    p = tiff_entry(p, big, 277, ZF_TIFF_SHORT, 1, 1); /* one sample */
+    p = tiff_entry(p, big, 278, ZF_TIFF_LONG, 1, l->rows_per_strip);
+    p = tiff_entry(p, big, 279, off_type, l->strips,
                       one ? l->page_bytes : counts);
-    p = zf_tiff_entry(p, big, 284, ZF_TIFF_SHORT, 1, 1); /* contiguous */
-    p = zf_tiff_entry(p, big, 339, ZF_TIFF_SHORT, 1, (uint64_t)tt->format);
+    p = tiff_entry(p, big, 284, ZF_TIFF_SHORT, 1, 1); /* contiguous */
+    p = tiff_entry(p, big, 339, ZF_TIFF_SHORT, 1, (uint64_t)tt->format);
     zf_put(p, next, w);
 }
 
-static zf_code zf_tiff_write(const zf_tiff_layout *l, const zf_tiff_type *tt,
-                             const char *label, char **out, size_t *len,
-                             zf_err *err)
+static zf_code tiff_write(const tiff_layout *l, const tiff_type *tt,
+                          const char *label, char **out, size_t *len,
+                          zf_err *err)
 {
     uint8_t *h = calloc(1, (size_t)l->data + 1);
     if (!h)
@@ -596,7 +596,7 @@ static zf_code zf_tiff_write(const zf_tiff_layout *l, const zf_tiff_type *tt,
     uint64_t at = first;
     for (uint64_t pg = 0; pg < l->pages; pg++) {
         uint64_t size = pg ? l->page_size : l->first_size;
-        zf_tiff_write_ifd(h, at, pg + 1 < l->pages ? at + size : 0, l, tt, pg);
+        tiff_write_ifd(h, at, pg + 1 < l->pages ? at + size : 0, l, tt, pg);
         at += size;
     }
     *out = (char *)h;
@@ -606,14 +606,14 @@ static zf_code zf_tiff_write(const zf_tiff_layout *l, const zf_tiff_type *tt,
 
 /* ---- the view ---------------------------------------------------------------- */
 
-static zf_code zf_tiff_check(const zf_array *a, const char *label,
-                             zf_tiff_type *tt, zf_err *err)
+static zf_code tiff_check(const zf_array *a, const char *label,
+                          tiff_type *tt, zf_err *err)
 {
     const zf_array_info *i = &a->info;
     if (strcmp(i->dtype, "float16") == 0)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: TIFF readers take no "
                           "16-bit floats (libtiff and ImageJ do not)", label);
-    if (!zf_tiff_type_of(a->dt, tt))
+    if (!tiff_type_of(a->dt, tt))
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: TIFF has no %s sample "
                           "type that its readers take", label, i->dtype);
     if (i->ndim < 2)
@@ -638,8 +638,8 @@ static zf_code zf_tiff_check(const zf_array *a, const char *label,
     return ZF_OK;
 }
 
-/* The pages and strips of the array (checked by zf_tiff_check). */
-static void zf_tiff_shape(const zf_array_info *i, zf_tiff_layout *l)
+/* The pages and strips of the array (checked by tiff_check). */
+static void tiff_shape(const zf_array_info *i, tiff_layout *l)
 {
     l->pages = 1;
     for (int d = 0; d < i->ndim - 2; d++)
@@ -655,32 +655,32 @@ static void zf_tiff_shape(const zf_array_info *i, zf_tiff_layout *l)
 }
 
 /* Chooses the description (see the top of the file) and the TIFF kind. */
-static zf_code zf_tiff_describe(const zf_array_info *i, const zf_tiff_type *tt,
-                                const zf_tiff_axes *ax, zf_tiff_layout *l,
-                                char **desc)
+static zf_code tiff_describe(const zf_array_info *i, const tiff_type *tt,
+                             const tiff_axes *ax, tiff_layout *l,
+                             char **desc)
 {
     *desc = NULL;
-    if (ax->known && ax->ome && tt->ome[0] && zf_tiff_ome_fits(i, l->pages))
-        *desc = zf_tiff_ome(i, tt, ax, l->pages);
-    else if (ax->known && tt->imagej && zf_tiff_imagej_order(i, ax))
-        *desc = zf_tiff_imagej(i, ax);
+    if (ax->known && ax->ome && tt->ome[0] && tiff_ome_fits(i, l->pages))
+        *desc = tiff_ome(i, tt, ax, l->pages);
+    else if (ax->known && tt->imagej && tiff_imagej_order(i, ax))
+        *desc = tiff_imagej(i, ax);
     else
-        *desc = zf_tiff_shaped(i);
+        *desc = tiff_shaped(i);
     if (!*desc)
         return ZF_ENOMEM;
     l->desc = *desc;
     l->desc_len = strlen(*desc) + 1;
-    zf_tiff_plan(l, 0);
+    tiff_plan(l, 0);
     if (l->data + i->nbytes <= UINT32_MAX)
         return ZF_OK;
     if (strncmp(*desc, "ImageJ=", 7) == 0) { /* ImageJ's is classic only */
         free(*desc);
-        if (!(*desc = zf_tiff_shaped(i)))
+        if (!(*desc = tiff_shaped(i)))
             return ZF_ENOMEM;
         l->desc = *desc;
         l->desc_len = strlen(*desc) + 1;
     }
-    zf_tiff_plan(l, 1);
+    tiff_plan(l, 1);
     return ZF_OK;
 }
 
@@ -688,25 +688,25 @@ zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
                      size_t *len, zf_err *err)
 {
     const zf_array_info *i = &a->info;
-    zf_tiff_type tt;
-    zf_code c = zf_tiff_check(a, label, &tt, err);
+    tiff_type tt;
+    zf_code c = tiff_check(a, label, &tt, err);
     if (c != ZF_OK)
         return c;
-    zf_tiff_layout l = {0};
-    zf_tiff_shape(i, &l);
+    tiff_layout l = {0};
+    tiff_shape(i, &l);
     /* (a bound on the header before anything is built) */
-    if (l.pages > ZF_TIFF_MAX_HEADER / zf_tiff_ifd_size(0, ZF_TIFF_NTAGS))
+    if (l.pages > ZF_TIFF_MAX_HEADER / tiff_ifd_size(0, ZF_TIFF_NTAGS))
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: %llu pages need a TIFF "
                           "header larger than zarrfs keeps (%llu MiB)", label,
                           (unsigned long long)l.pages,
                           (unsigned long long)(ZF_TIFF_MAX_HEADER >> 20));
-    zf_tiff_axes ax;
+    tiff_axes ax;
     json_object *keep[3] = {NULL, NULL, NULL};
-    c = zf_tiff_find_axes(a, &ax, keep, err);
+    c = tiff_find_axes(a, &ax, keep, err);
     if (c != ZF_OK && c != ZF_ENOMEM)
         zf_err_prefix(err, "%s: reading the axes' attributes", label);
     char *desc = NULL;
-    if (c == ZF_OK && zf_tiff_describe(i, &tt, &ax, &l, &desc) != ZF_OK)
+    if (c == ZF_OK && tiff_describe(i, &tt, &ax, &l, &desc) != ZF_OK)
         c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory building a TIFF "
                        "description", label);
     if (c == ZF_OK && l.data > ZF_TIFF_MAX_HEADER)
@@ -715,7 +715,7 @@ zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
                        (unsigned long long)l.pages,
                        (unsigned long long)(ZF_TIFF_MAX_HEADER >> 20));
     if (c == ZF_OK)
-        c = zf_tiff_write(&l, &tt, label, out, len, err);
+        c = tiff_write(&l, &tt, label, out, len, err);
     free(desc);
     for (int k = 0; k < 3; k++)
         json_object_put(keep[k]);

@@ -49,19 +49,19 @@
 #define ZF_MHD_DIM_MAX 10  /* MetaIO's largest NDims */
 #define ZF_NPY_ALIGN 64    /* numpy pads headers to a multiple of this */
 
-static const char *const zf_view_names[ZF_VIEW_COUNT] = {
+static const char *const view_names[ZF_VIEW_COUNT] = {
     "npy", "envi", "nrrd", "mhd", "tiff"};
-static const char *const zf_view_suffixes[ZF_VIEW_COUNT] = {
+static const char *const view_suffixes[ZF_VIEW_COUNT] = {
     ".npy", ".hdr", ".nhdr", ".mhd", ".tif"};
 
 const char *zf_view_name(zf_view_format fmt)
 {
-    return (unsigned)fmt < ZF_VIEW_COUNT ? zf_view_names[fmt] : NULL;
+    return (unsigned)fmt < ZF_VIEW_COUNT ? view_names[fmt] : NULL;
 }
 
 const char *zf_view_suffix(zf_view_format fmt)
 {
-    return (unsigned)fmt < ZF_VIEW_COUNT ? zf_view_suffixes[fmt] : NULL;
+    return (unsigned)fmt < ZF_VIEW_COUNT ? view_suffixes[fmt] : NULL;
 }
 
 int zf_view_holds_data(zf_view_format fmt)
@@ -71,16 +71,16 @@ int zf_view_holds_data(zf_view_format fmt)
 
 /* ---- a growing text ------------------------------------------------------ */
 
-typedef struct zf_text {
+typedef struct text_buf {
     char *s;
     size_t len, cap;
     int failed; /* out of memory */
-} zf_text;
+} text_buf;
 
-static void zf_text_add(zf_text *t, const char *fmt, ...)
+static void text_add(text_buf *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void zf_text_add(zf_text *t, const char *fmt, ...)
+static void text_add(text_buf *t, const char *fmt, ...)
 {
     if (t->failed)
         return;
@@ -112,8 +112,8 @@ static void zf_text_add(zf_text *t, const char *fmt, ...)
 }
 
 /* Hands the text to the caller, or fails with ZF_ENOMEM. */
-static zf_code zf_text_finish(zf_text *t, const char *label, char **text,
-                              size_t *len, zf_err *err)
+static zf_code text_finish(text_buf *t, const char *label, char **text,
+                           size_t *len, zf_err *err)
 {
     if (t->failed || !t->s) {
         free(t->s);
@@ -128,15 +128,15 @@ static zf_code zf_text_finish(zf_text *t, const char *label, char **text,
 /* ---- what each format calls a type -------------------------------------- */
 
 /* One row per Zarr v3 core data type. */
-typedef struct zf_view_type {
+typedef struct view_type {
     const char *dtype;
     char npy_kind;      /* 'b', 'i', 'u', 'f', 'c' */
     int envi;           /* ENVI data type code; 0 = none */
     const char *nrrd;   /* NRRD type; NULL = none (complex: the part type) */
     const char *mhd;    /* MetaImage ElementType; NULL = none */
-} zf_view_type;
+} view_type;
 
-static const zf_view_type zf_view_types[] = {
+static const view_type view_types[] = {
     {"bool", 'b', 1, "uint8", "MET_UCHAR"},
     {"int8", 'i', 0, "int8", "MET_CHAR"},
     {"uint8", 'u', 1, "uint8", "MET_UCHAR"},
@@ -153,19 +153,19 @@ static const zf_view_type zf_view_types[] = {
     {"complex128", 'c', 9, "double", "MET_DOUBLE"},
 };
 
-static const zf_view_type *zf_view_type_of(const char *dtype)
+static const view_type *view_type_of(const char *dtype)
 {
-    for (size_t i = 0; i < sizeof zf_view_types / sizeof *zf_view_types; i++)
-        if (strcmp(zf_view_types[i].dtype, dtype) == 0)
-            return &zf_view_types[i];
+    for (size_t i = 0; i < sizeof view_types / sizeof *view_types; i++)
+        if (strcmp(view_types[i].dtype, dtype) == 0)
+            return &view_types[i];
     return NULL;
 }
 
 /* ---- checks shared by the formats ---------------------------------------- */
 
-static zf_code zf_view_check_dims(const zf_array_info *i, const char *label,
-                                  const char *format, int max_dims,
-                                  uint64_t max_size, zf_err *err)
+static zf_code check_dims(const zf_array_info *i, const char *label,
+                          const char *format, int max_dims,
+                          uint64_t max_size, zf_err *err)
 {
     if (i->ndim > max_dims)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: %s takes at most %d "
@@ -188,8 +188,8 @@ static zf_code zf_view_check_dims(const zf_array_info *i, const char *label,
 /* Whether `name` can stand as the data file of a NRRD or MetaImage header:
  * readers cut surrounding spaces, read "LIST..." as a list of files,
  * "LOCAL" as "in this file" and names with '%' as numbered patterns. */
-static zf_code zf_view_check_data_file(const char *name, const char *label,
-                                       const char *format, zf_err *err)
+static zf_code check_data_file(const char *name, const char *label,
+                               const char *format, zf_err *err)
 {
     const char *why = NULL;
     size_t n = name ? strlen(name) : 0;
@@ -212,21 +212,21 @@ static zf_code zf_view_check_data_file(const char *name, const char *label,
 
 /* ---- the formats ----------------------------------------------------------- */
 
-static zf_code zf_view_npy(const zf_array_info *i, const zf_view_type *vt,
-                           const char *label, int fortran, char **text,
-                           size_t *len, zf_err *err)
+static zf_code npy_header(const zf_array_info *i, const view_type *vt,
+                          const char *label, int fortran, char **text,
+                          size_t *len, zf_err *err)
 {
     char order = i->itemsize == 1 ? '|' : zf_native_little() ? '<' : '>';
-    zf_text dict = {0};
-    zf_text_add(&dict, "{'descr': '%c%c%zu', 'fortran_order': %s, "
+    text_buf dict = {0};
+    text_add(&dict, "{'descr': '%c%c%zu', 'fortran_order': %s, "
                 "'shape': (", order, vt->npy_kind, i->itemsize,
                 fortran ? "True" : "False");
     for (int d = 0; d < i->ndim; d++)
-        zf_text_add(&dict, "%s%llu", d ? ", " : "",
+        text_add(&dict, "%s%llu", d ? ", " : "",
                     (unsigned long long)i->shape[d]);
-    zf_text_add(&dict, "%s), }", i->ndim == 1 ? "," : "");
+    text_add(&dict, "%s), }", i->ndim == 1 ? "," : "");
     if (dict.failed)
-        return zf_text_finish(&dict, label, text, len, err);
+        return text_finish(&dict, label, text, len, err);
     /* magic (6) + version (2) + length (2 in 1.0, 4 in 2.0) + dict + '\n' */
     size_t pre = 10, total = pre + dict.len + 1;
     total = (total + ZF_NPY_ALIGN - 1) / ZF_NPY_ALIGN * ZF_NPY_ALIGN;
@@ -256,9 +256,9 @@ static zf_code zf_view_npy(const zf_array_info *i, const zf_view_type *vt,
     return ZF_OK;
 }
 
-static zf_code zf_view_envi(const zf_array_info *i, const zf_view_type *vt,
-                            const char *label, char **text, size_t *len,
-                            zf_err *err)
+static zf_code envi_header(const zf_array_info *i, const view_type *vt,
+                           const char *label, char **text, size_t *len,
+                           zf_err *err)
 {
     if (!vt->envi)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: ENVI has no %s data "
@@ -266,85 +266,85 @@ static zf_code zf_view_envi(const zf_array_info *i, const zf_view_type *vt,
     if (i->ndim < 1 || i->ndim > 3)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: ENVI takes 1 to 3 "
                           "dimensions, the array has %d", label, i->ndim);
-    zf_code c = zf_view_check_dims(i, label, "ENVI", 3, INT_MAX, err);
+    zf_code c = check_dims(i, label, "ENVI", 3, INT_MAX, err);
     if (c != ZF_OK)
         return c;
     uint64_t dims[3] = {1, 1, 1}; /* bands, lines, samples */
     for (int d = 0; d < i->ndim; d++)
         dims[3 - i->ndim + d] = i->shape[d];
-    zf_text t = {0};
-    zf_text_add(&t, "ENVI\ndescription = {zarrfs header view of a Zarr "
+    text_buf t = {0};
+    text_add(&t, "ENVI\ndescription = {zarrfs header view of a Zarr "
                 "array}\nsamples = %llu\nlines = %llu\nbands = %llu\n"
                 "header offset = 0\nfile type = ENVI Standard\n"
                 "data type = %d\ninterleave = bsq\nbyte order = %d\n",
                 (unsigned long long)dims[2],
                 (unsigned long long)dims[1], (unsigned long long)dims[0],
                 vt->envi, zf_native_little() ? 0 : 1);
-    return zf_text_finish(&t, label, text, len, err);
+    return text_finish(&t, label, text, len, err);
 }
 
-static zf_code zf_view_nrrd(const zf_array_info *i, const zf_view_type *vt,
-                            const char *label, const char *data_file,
-                            char **text, size_t *len, zf_err *err)
+static zf_code nrrd_header(const zf_array_info *i, const view_type *vt,
+                           const char *label, const char *data_file,
+                           char **text, size_t *len, zf_err *err)
 {
     if (!vt->nrrd)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: NRRD has no %s type",
                           label, i->dtype);
     int complex = vt->npy_kind == 'c';
-    zf_code c = zf_view_check_dims(i, label, "NRRD",
+    zf_code c = check_dims(i, label, "NRRD",
                                    ZF_NRRD_DIM_MAX - complex, UINT64_MAX, err);
     if (c == ZF_OK)
-        c = zf_view_check_data_file(data_file, label, "NRRD", err);
+        c = check_data_file(data_file, label, "NRRD", err);
     if (c != ZF_OK)
         return c;
     int ndim = i->ndim ? i->ndim : 1; /* a 0-d array: one element */
-    zf_text t = {0};
-    zf_text_add(&t, "NRRD0004\n# zarrfs header view of a Zarr array (%s)\n"
+    text_buf t = {0};
+    text_add(&t, "NRRD0004\n# zarrfs header view of a Zarr array (%s)\n"
                 "type: %s\ndimension: %d\nsizes:", i->dtype, vt->nrrd,
                 ndim + complex);
     if (complex)
-        zf_text_add(&t, " 2");
+        text_add(&t, " 2");
     for (int d = ndim - 1; d >= 0; d--)
-        zf_text_add(&t, " %llu",
+        text_add(&t, " %llu",
                     (unsigned long long)(i->ndim ? i->shape[d] : 1));
     if (complex) {
-        zf_text_add(&t, "\nkinds: complex");
+        text_add(&t, "\nkinds: complex");
         for (int d = 0; d < ndim; d++)
-            zf_text_add(&t, " domain");
+            text_add(&t, " domain");
     }
     if (i->itemsize > 1)
-        zf_text_add(&t, "\nendian: %s", zf_native_little() ? "little" : "big");
-    zf_text_add(&t, "\nencoding: raw\ndata file: %s\n", data_file);
-    return zf_text_finish(&t, label, text, len, err);
+        text_add(&t, "\nendian: %s", zf_native_little() ? "little" : "big");
+    text_add(&t, "\nencoding: raw\ndata file: %s\n", data_file);
+    return text_finish(&t, label, text, len, err);
 }
 
-static zf_code zf_view_mhd(const zf_array_info *i, const zf_view_type *vt,
-                           const char *label, const char *data_file,
-                           char **text, size_t *len, zf_err *err)
+static zf_code mhd_header(const zf_array_info *i, const view_type *vt,
+                          const char *label, const char *data_file,
+                          char **text, size_t *len, zf_err *err)
 {
     if (!vt->mhd)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: MetaImage has no %s "
                           "element type", label, i->dtype);
-    zf_code c = zf_view_check_dims(i, label, "MetaImage", ZF_MHD_DIM_MAX,
+    zf_code c = check_dims(i, label, "MetaImage", ZF_MHD_DIM_MAX,
                                    INT_MAX, err);
     if (c == ZF_OK)
-        c = zf_view_check_data_file(data_file, label, "MetaImage", err);
+        c = check_data_file(data_file, label, "MetaImage", err);
     if (c != ZF_OK)
         return c;
     int ndim = i->ndim ? i->ndim : 1;
     const char *msb = zf_native_little() ? "False" : "True";
-    zf_text t = {0};
-    zf_text_add(&t, "ObjectType = Image\nNDims = %d\nBinaryData = True\n"
+    text_buf t = {0};
+    text_add(&t, "ObjectType = Image\nNDims = %d\nBinaryData = True\n"
                 "CompressedData = False\nDimSize =", ndim);
     for (int d = ndim - 1; d >= 0; d--)
-        zf_text_add(&t, " %llu",
+        text_add(&t, " %llu",
                     (unsigned long long)(i->ndim ? i->shape[d] : 1));
     if (vt->npy_kind == 'c')
-        zf_text_add(&t, "\nElementNumberOfChannels = 2");
-    zf_text_add(&t, "\nElementType = %s\nElementByteOrderMSB = %s\n"
+        text_add(&t, "\nElementNumberOfChannels = 2");
+    text_add(&t, "\nElementType = %s\nElementByteOrderMSB = %s\n"
                 "HeaderSize = 0\nElementDataFile = %s\n", vt->mhd, msb,
                 data_file);
-    return zf_text_finish(&t, label, text, len, err);
+    return text_finish(&t, label, text, len, err);
 }
 
 void zf_data_file_name(const char *store, const char *path, char *out,
@@ -378,19 +378,19 @@ zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
     const char *label = i->path[0] ? i->path : "/";
     if (fmt == ZF_VIEW_TIFF)
         return zf_view_tiff(a, label, text, len, err);
-    const zf_view_type *vt = zf_view_type_of(i->dtype);
+    const view_type *vt = view_type_of(i->dtype);
     if (!vt)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: no header view knows "
                           "the data type %s", label, i->dtype);
     switch (fmt) {
     case ZF_VIEW_NPY:
-        return zf_view_npy(i, vt, label, 0, text, len, err);
+        return npy_header(i, vt, label, 0, text, len, err);
     case ZF_VIEW_ENVI:
-        return zf_view_envi(i, vt, label, text, len, err);
+        return envi_header(i, vt, label, text, len, err);
     case ZF_VIEW_NRRD:
-        return zf_view_nrrd(i, vt, label, data_file, text, len, err);
+        return nrrd_header(i, vt, label, data_file, text, len, err);
     default:
-        return zf_view_mhd(i, vt, label, data_file, text, len, err);
+        return mhd_header(i, vt, label, data_file, text, len, err);
     }
 }
 
@@ -417,7 +417,7 @@ zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s,
     sub.info.nbytes = zf_selection_nbytes(a, s);
     if (fmt != ZF_VIEW_NPY || !s->fortran)
         return zf_view_header(&sub, fmt, data_file, text, len, err);
-    const zf_view_type *vt = zf_view_type_of(a->info.dtype);
+    const view_type *vt = view_type_of(a->info.dtype);
     const char *label = a->info.path[0] ? a->info.path : "/";
     if (!text || !len)
         return zf_err_set(err, ZF_EINVAL, "zf_view_header_selection: bad "
@@ -425,5 +425,5 @@ zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s,
     if (!vt)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: no header view knows "
                           "the data type %s", label, a->info.dtype);
-    return zf_view_npy(&sub.info, vt, label, 1, text, len, err);
+    return npy_header(&sub.info, vt, label, 1, text, len, err);
 }

@@ -1,5 +1,5 @@
 /*
- * zarr.c - opening a store (the tree comes from tree.c), the node list,
+ * zarr.c - opening a store (the node set comes from nodes.c), the node list,
  * array lookup, re-reading the metadata (zf_refresh), counters and zf_close.
  * See zarrfs.h.
  * The node list is built by zf_open and replaced as a whole by zf_refresh;
@@ -9,6 +9,7 @@
  * arrays move to z->retired) until zf_close.
  */
 #include "meta.h"
+#include "nodes.h"
 #include "store/store_http.h"
 
 #include <json-c/json.h>
@@ -49,10 +50,10 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     /* Half the budget at most, so what is ahead never pushes out what a
      * read is using now. */
     z->prefetch_cap = budget / 2;
-    if (c == ZF_OK && (!(z->tree = calloc(1, sizeof *z->tree)) ||
-                       zf_tree_load(z, NULL, 0, z->tree, NULL) != ZF_OK))
+    if (c == ZF_OK && (!(z->nodes = calloc(1, sizeof *z->nodes)) ||
+                       zf_nodeset_load(z, NULL, 0, z->nodes, NULL) != ZF_OK))
         c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory", path);
-    if (c == ZF_OK && z->tree->count == 0)
+    if (c == ZF_OK && z->nodes->count == 0)
         c = zf_err_set(err, ZF_ENOTFOUND, "%s: not a Zarr store (no zarr.json, "
                        ".zgroup or .zarray at its root)", path);
     if (c != ZF_OK) {
@@ -71,7 +72,7 @@ void zf_close(zf_zarr *z)
     zf_cache_free(z->chunks);
     zf_cache_free(z->indexes);
     zf_bufpool_destroy(&z->fetch_bufs);
-    zf_nodeset_free(z->tree);
+    zf_nodeset_free(z->nodes);
     while (z->retired) {
         zf_array *a = z->retired;
         z->retired = a->older;
@@ -83,29 +84,29 @@ void zf_close(zf_zarr *z)
 
 size_t zf_node_count(const zf_zarr *z)
 {
-    return z->tree->count;
+    return z->nodes->count;
 }
 
 const zf_node *zf_node_at(const zf_zarr *z, size_t i)
 {
-    return i < z->tree->count ? &z->tree->nodes[i] : NULL;
+    return i < z->nodes->count ? &z->nodes->nodes[i] : NULL;
 }
 
 size_t zf_warning_count(const zf_zarr *z)
 {
-    return z->tree->nwarnings;
+    return z->nodes->nwarnings;
 }
 
 const char *zf_warning_at(const zf_zarr *z, size_t i)
 {
-    return i < z->tree->nwarnings ? z->tree->warnings[i] : NULL;
+    return i < z->nodes->nwarnings ? z->nodes->warnings[i] : NULL;
 }
 
 zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out, zf_err *err)
 {
     while (path[0] == '/')
         path++;
-    const zf_nodeset *ns = z->tree;
+    const zf_nodeset *ns = z->nodes;
     long i = zf_nodeset_find(ns, path);
     if (i < 0)
         return zf_err_set(err, ZF_ENOTFOUND, "no array '%s' in the store", path);
@@ -119,8 +120,8 @@ zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out, zf_err *err)
 
 /* ---- re-reading the metadata ---------------------------------------------- */
 
-/* Refreshes in a row that may keep the tree because a node that read fine
- * fails now; past them the failure is believed (see zf_tree_load). */
+/* Refreshes in a row that may keep the node set because a node that read fine
+ * fails now; past them the failure is believed (see zf_nodeset_load). */
 #define ZF_REFRESH_PATIENCE 3
 
 /* Whether node i of a and node j of b are the same: path, kind, format,
@@ -186,7 +187,7 @@ static zf_code refresh_load(zf_zarr *z, zf_nodeset **out, zf_err *err)
     zf_err fail = {0};
     zf_nodeset *fresh = calloc(1, sizeof *fresh);
     int strict = z->refresh_failures < ZF_REFRESH_PATIENCE;
-    zf_code c = fresh ? zf_tree_load(z, z->tree, strict, fresh, &fail) : ZF_ENOMEM;
+    zf_code c = fresh ? zf_nodeset_load(z, z->nodes, strict, fresh, &fail) : ZF_ENOMEM;
     if (c != ZF_OK)
         c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory re-reading the "
                        "metadata", z->store->root);
@@ -223,14 +224,14 @@ zf_code zf_refresh(zf_zarr *z, int *changed, zf_err *err)
         return c;
     }
     z->refresh_failures = 0;
-    if (sets_same(z->tree, fresh)) {
+    if (sets_same(z->nodes, fresh)) {
         zf_nodeset_free(fresh);
         return ZF_OK;
     }
-    carry_arrays(z->tree, fresh);
-    retire_arrays(z, z->tree);
-    zf_nodeset_free(z->tree);
-    z->tree = fresh;
+    carry_arrays(z->nodes, fresh);
+    retire_arrays(z, z->nodes);
+    zf_nodeset_free(z->nodes);
+    z->nodes = fresh;
     *changed = 1;
     return ZF_OK;
 }

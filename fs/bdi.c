@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Undoes mountinfo's octal escapes (\040 for a space, ...) in place. */
-static void zfs_unescape(char *s)
+static void unescape(char *s)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
@@ -26,7 +26,7 @@ static void zfs_unescape(char *s)
 
 /* The "MAJOR:MINOR" of the last fuse mount on `mountpoint` into dev; 0 if
  * found. */
-static int zfs_mount_dev(const char *mountpoint, char *dev, size_t size)
+static int mount_dev(const char *mountpoint, char *dev, size_t size)
 {
     FILE *f = fopen("/proc/self/mountinfo", "r");
     if (!f)
@@ -46,7 +46,7 @@ static int zfs_mount_dev(const char *mountpoint, char *dev, size_t size)
         char *type = tok ? strtok_r(NULL, " ", &save) : NULL;
         if (n < 5 || !type || strncmp(type, "fuse", 4) != 0)
             continue;
-        zfs_unescape(field[4]);
+        unescape(field[4]);
         if (strcmp(field[4], mountpoint) == 0 && strlen(field[2]) < size) {
             strcpy(dev, field[2]);
             found = 0; /* keep going: the last one is on top */
@@ -61,7 +61,7 @@ int zfs_bdi_set_readahead(const char *mountpoint, unsigned long kb, char *why,
                           size_t why_size)
 {
     char dev[64], path[128];
-    if (zfs_mount_dev(mountpoint, dev, sizeof dev) != 0) {
+    if (mount_dev(mountpoint, dev, sizeof dev) != 0) {
         snprintf(why, why_size, "no fuse mount on %s in /proc/self/mountinfo",
                  mountpoint);
         return -1;

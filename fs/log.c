@@ -74,7 +74,7 @@ void zfs_errset_free(zfs_errset *set)
 
 /* Adds `key` unless present; returns 1 when added, 0 when seen or full.
  * Called with the lock held. */
-static int zfs_errset_add(zfs_errset *set, const char *key)
+static int errset_add(zfs_errset *set, const char *key)
 {
     for (size_t i = 0; i < set->count; i++)
         if (strcmp(set->keys[i], key) == 0)
@@ -94,7 +94,7 @@ int zfs_log_once(zfs_errset *set, int level, const char *path,
     char key[1024];
     snprintf(key, sizeof key, "%s\n%s", path, msg);
     pthread_mutex_lock(&set->lock);
-    int added = zfs_errset_add(set, key);
+    int added = errset_add(set, key);
     int report_full = !added && set->count == ZFS_ERRSET_MAX &&
                       !set->full_reported;
     if (report_full)
@@ -118,7 +118,7 @@ void zfs_log_note(zfs_errset *set, int level, const char *fmt, ...)
     int seen = 0;
     if (set) {
         pthread_mutex_lock(&set->lock);
-        seen = !zfs_errset_add(set, line) && set->count < ZFS_ERRSET_MAX;
+        seen = !errset_add(set, line) && set->count < ZFS_ERRSET_MAX;
         pthread_mutex_unlock(&set->lock);
     }
     if (!seen)

@@ -44,7 +44,7 @@ int zfs_log_once(zfs_errset *set, int level, const char *path,
 
 /* Logs a message at `level` unless it went through `set` before (NULL:
  * always); once the set is full, every message is logged.  For notes that
- * each rebuild of the tree would repeat. */
+ * each rebuild of the inode table would repeat. */
 void zfs_log_note(zfs_errset *set, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -39,7 +39,7 @@
 #include "push.h"
 #include "virt.h"
 #include "refresh.h"
-#include "tree.h"
+#include "inodes.h"
 
 #define ZFS_MAX_THREADS 1024
 #define ZFS_READAHEAD_DEFAULT ((size_t)0) /* readahead=: pushes do it */
@@ -422,7 +422,7 @@ static int zfs_parse_args(struct fuse_args *args, struct zfs_cli *cli,
     return 0;
 }
 
-/* Opens the store and builds its tree; messages go to stderr. */
+/* Opens the store and builds its table; messages go to stderr. */
 static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
 {
     int url = strstr(cli->store, "://") != NULL; /* http(s)://, s3:// */
@@ -450,17 +450,17 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
         return -1;
     }
     int inited = zfs_fs_init(fs, z) == 0;
-    zfs_tree *tree = inited ? zfs_tree_build(z, cli->store, cli->views, NULL,
-                                             fs->notes)
-                            : NULL;
-    if (!tree) {
+    zfs_table *table = inited ? zfs_table_build(z, cli->store, cli->views,
+                                                NULL, fs->notes)
+                              : NULL;
+    if (!table) {
         fprintf(stderr, "zarrfs: out of memory\n");
         if (inited)
             zfs_fs_destroy(fs);
         zf_close(z);
         return -1;
     }
-    zfs_trees_publish(&fs->trees, tree);
+    zfs_tables_publish(&fs->tables, table);
     zfs_virt_set_views(fs->virt, cli->views);
     fs->readahead = (unsigned)cli->readahead;
     /* The kernel asks again after the ttl; the refresher invalidates what
@@ -468,7 +468,7 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
     if (cli->metadata_ttl > 0 && cli->metadata_ttl < fs->timeout)
         fs->timeout = cli->metadata_ttl;
     zfs_log(LOG_DEBUG, "%s: %zu arrays shown, %zu left out", cli->store,
-            tree->narrays, tree->nskipped);
+            table->narrays, table->nskipped);
     return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define ZFS_TIMEOUT 86400.0 /* without metadata_ttl the tree never changes */
+#define ZFS_TIMEOUT 86400.0 /* without metadata_ttl the inode table never changes */
 #define ZFS_BLKSIZE 131072  /* the I/O size st_blksize suggests */
 
 /* One asynchronous read in flight: freed by its completion.  buf holds
@@ -24,7 +24,7 @@
 struct zfs_read {
     fuse_req_t req;
     struct zfs_fs *fs;
-    const zfs_tree *table; /* pinned until the reply: it holds node */
+    const zfs_table *table; /* pinned until the reply: it holds node */
     const zfs_inode *node;
     char *buf;
     size_t head;
@@ -38,13 +38,13 @@ struct zfs_stats_text {
     char text[];
 };
 
-static const char *const zfs_xattr_names[] = {
+static const char *const xattr_names[] = {
     "user.zarr.shape", "user.zarr.dtype", "user.zarr.chunks",
     "user.zarr.metadata", "user.zarr.selection",
 };
-#define ZFS_NXATTRS (sizeof zfs_xattr_names / sizeof *zfs_xattr_names)
+#define ZFS_NXATTRS (sizeof xattr_names / sizeof *xattr_names)
 
-static struct zfs_fs *zfs_fs_of(fuse_req_t req)
+static struct zfs_fs *fs_of(fuse_req_t req)
 {
     return fuse_req_userdata(req);
 }
@@ -66,8 +66,8 @@ int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z)
         return -1;
     }
     fs->z = z;
-    zfs_trees_init(&fs->trees);
-    fs->trees.virt = fs->virt;
+    zfs_tables_init(&fs->tables);
+    fs->tables.virt = fs->virt;
     atomic_init(&fs->live, 0);
     fs->uid = getuid();
     fs->gid = getgid();
@@ -87,7 +87,7 @@ void zfs_fs_wait_idle(struct zfs_fs *fs)
 
 void zfs_fs_destroy(struct zfs_fs *fs)
 {
-    zfs_trees_free(&fs->trees);
+    zfs_tables_free(&fs->tables);
     zfs_virt_free(fs->virt);
     zfs_errset_free(fs->errors);
     zfs_errset_free(fs->notes);
@@ -95,14 +95,14 @@ void zfs_fs_destroy(struct zfs_fs *fs)
     pthread_mutex_destroy(&fs->lock);
 }
 
-static void zfs_inflight_begin(struct zfs_fs *fs)
+static void inflight_begin(struct zfs_fs *fs)
 {
     pthread_mutex_lock(&fs->lock);
     fs->inflight++;
     pthread_mutex_unlock(&fs->lock);
 }
 
-static void zfs_inflight_end(struct zfs_fs *fs)
+static void inflight_end(struct zfs_fs *fs)
 {
     pthread_mutex_lock(&fs->lock);
     if (--fs->inflight == 0)
@@ -115,7 +115,7 @@ static void zfs_inflight_end(struct zfs_fs *fs)
 /* Asks for large reads (see ops.h).  The kernel offered its bdi's readahead
  * (128 KiB); it keeps the smaller of read_ahead_kb and max_readahead, so
  * this must be at least what main writes to read_ahead_kb. */
-static void zfs_op_init(void *userdata, struct fuse_conn_info *conn)
+static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
     struct zfs_fs *fs = userdata;
     conn->max_readahead = fs->readahead;
@@ -129,8 +129,8 @@ static void zfs_op_init(void *userdata, struct fuse_conn_info *conn)
 
 /* ---- attributes ------------------------------------------------------------ */
 
-static void zfs_fill_stat(const struct zfs_fs *fs, const zfs_inode *n,
-                          struct stat *st)
+static void fill_stat(const struct zfs_fs *fs, const zfs_inode *n,
+                      struct stat *st)
 {
     memset(st, 0, sizeof *st);
     st->st_ino = n->ino;
@@ -150,64 +150,64 @@ static void zfs_fill_stat(const struct zfs_fs *fs, const zfs_inode *n,
 }
 
 /* The attribute timeout of a node: the stats file changes all the time. */
-static double zfs_attr_timeout(const struct zfs_fs *fs, const zfs_inode *n)
+static double attr_timeout(const struct zfs_fs *fs, const zfs_inode *n)
 {
     return n->kind == ZFS_KIND_STATS ? 0.0 : fs->timeout;
 }
 
-static void zfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_tree *t = zfs_trees_current(&fs->trees);
-    const zfs_inode *dir = zfs_tree_get(t, parent);
+    struct zfs_fs *fs = fs_of(req);
+    const zfs_table *t = zfs_tables_current(&fs->tables);
+    const zfs_inode *dir = zfs_table_get(t, parent);
     if (!dir || dir->kind != ZFS_KIND_DIR) {
         fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
-        zfs_trees_unpin(t);
+        zfs_tables_unpin(t);
         return;
     }
     struct fuse_entry_param e;
     memset(&e, 0, sizeof e);
     e.entry_timeout = fs->timeout; /* a miss is cached too (ino 0) */
-    const zfs_inode *n = zfs_tree_lookup(t, parent, name);
-    const zfs_tree *vt = NULL;
+    const zfs_inode *n = zfs_table_lookup(t, parent, name);
+    const zfs_table *vt = NULL;
     char why[600];
     if (!n && !(n = zfs_virt_lookup(fs->virt, t, parent, name, &vt, why,
                                     sizeof why)) && why[0])
         zfs_log(LOG_WARNING, "%s: %s", name, why);
     if (n) {
         e.ino = n->ino;
-        e.attr_timeout = zfs_attr_timeout(fs, n);
-        zfs_fill_stat(fs, n, &e.attr);
+        e.attr_timeout = attr_timeout(fs, n);
+        fill_stat(fs, n, &e.attr);
         if (vt) /* not listed, not kept: see virt.h */
             e.entry_timeout = 0;
     }
-    zfs_trees_unpin(vt);
-    zfs_trees_unpin(t);
+    zfs_tables_unpin(vt);
+    zfs_tables_unpin(t);
     fuse_reply_entry(req, &e);
 }
 
-static void zfs_op_getattr(fuse_req_t req, fuse_ino_t ino,
-                           struct fuse_file_info *fi)
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+                       struct fuse_file_info *fi)
 {
     (void)fi;
-    struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_tree *t;
-    const zfs_inode *n = zfs_trees_find(&fs->trees, ino, &t);
+    struct zfs_fs *fs = fs_of(req);
+    const zfs_table *t;
+    const zfs_inode *n = zfs_tables_find(&fs->tables, ino, &t);
     if (!n) {
         fuse_reply_err(req, ENOENT);
         return;
     }
     struct stat st;
-    zfs_fill_stat(fs, n, &st);
-    double timeout = zfs_attr_timeout(fs, n);
-    zfs_trees_unpin(t);
+    fill_stat(fs, n, &st);
+    double timeout = attr_timeout(fs, n);
+    zfs_tables_unpin(t);
     fuse_reply_attr(req, &st, timeout);
 }
 
-static void zfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     (void)ino;
-    const zfs_tree *t = zfs_trees_current(&zfs_fs_of(req)->trees);
+    const zfs_table *t = zfs_tables_current(&fs_of(req)->tables);
     struct statvfs sv;
     memset(&sv, 0, sizeof sv);
     sv.f_bsize = sv.f_frsize = 4096;
@@ -215,19 +215,19 @@ static void zfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
     sv.f_files = t->count;
     sv.f_namemax = NAME_MAX;
     sv.f_flag = ST_RDONLY;
-    zfs_trees_unpin(t);
+    zfs_tables_unpin(t);
     fuse_reply_statfs(req, &sv);
 }
 
 /* ---- directories ------------------------------------------------------------ */
 
-static void zfs_op_opendir(fuse_req_t req, fuse_ino_t ino,
-                           struct fuse_file_info *fi)
+static void op_opendir(fuse_req_t req, fuse_ino_t ino,
+                       struct fuse_file_info *fi)
 {
-    const zfs_tree *t;
-    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
+    const zfs_table *t;
+    const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
     int dir = n && n->kind == ZFS_KIND_DIR;
-    zfs_trees_unpin(t);
+    zfs_tables_unpin(t);
     if (!dir) {
         fuse_reply_err(req, n ? ENOTDIR : ENOENT);
         return;
@@ -239,8 +239,8 @@ static void zfs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 
 /* Entry `i` of a directory listing: ".", "..", then the children.  Returns
  * NULL for a hidden child (skipped, but it keeps its offset). */
-static const char *zfs_dirent_at(const zfs_tree *t, const zfs_inode *dir,
-                                 size_t i, struct stat *st)
+static const char *dirent_at(const zfs_table *t, const zfs_inode *dir,
+                             size_t i, struct stat *st)
 {
     memset(st, 0, sizeof *st);
     if (i < 2) {
@@ -248,7 +248,7 @@ static const char *zfs_dirent_at(const zfs_tree *t, const zfs_inode *dir,
         st->st_mode = S_IFDIR;
         return i == 0 ? "." : "..";
     }
-    const zfs_inode *c = zfs_tree_child(t, dir, i - 2);
+    const zfs_inode *c = zfs_table_child(t, dir, i - 2);
     if (c->hidden)
         return NULL;
     st->st_ino = c->ino;
@@ -256,27 +256,27 @@ static const char *zfs_dirent_at(const zfs_tree *t, const zfs_inode *dir,
     return c->name;
 }
 
-static void zfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-                           off_t off, struct fuse_file_info *fi)
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+                       off_t off, struct fuse_file_info *fi)
 {
     (void)fi;
-    const zfs_tree *t = NULL;
-    const zfs_inode *dir = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
+    const zfs_table *t = NULL;
+    const zfs_inode *dir = zfs_tables_find(&fs_of(req)->tables, ino, &t);
     if (!dir || dir->kind != ZFS_KIND_DIR) {
-        zfs_trees_unpin(t);
+        zfs_tables_unpin(t);
         fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
         return;
     }
     char *buf = malloc(size);
     if (!buf) {
-        zfs_trees_unpin(t);
+        zfs_tables_unpin(t);
         fuse_reply_err(req, ENOMEM);
         return;
     }
     size_t used = 0;
     for (size_t i = off < 0 ? 0 : (size_t)off; i < dir->nchildren + 2; i++) {
         struct stat st;
-        const char *name = zfs_dirent_at(t, dir, i, &st);
+        const char *name = dirent_at(t, dir, i, &st);
         if (!name)
             continue;
         size_t need = fuse_add_direntry(req, buf + used, size - used, name,
@@ -285,7 +285,7 @@ static void zfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
             break;
         used += need;
     }
-    zfs_trees_unpin(t);
+    zfs_tables_unpin(t);
     fuse_reply_buf(req, buf, used);
     free(buf);
 }
@@ -293,7 +293,7 @@ static void zfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 /* ---- files ------------------------------------------------------------------ */
 
 /* Builds the stats text (one JSON object and a newline) for an open file. */
-static struct zfs_stats_text *zfs_stats_text_new(const struct zfs_fs *fs)
+static struct zfs_stats_text *stats_text_new(const struct zfs_fs *fs)
 {
     zf_stats s;
     zf_get_stats(fs->z, &s);
@@ -312,19 +312,19 @@ static struct zfs_stats_text *zfs_stats_text_new(const struct zfs_fs *fs)
 /* An array file or view, open, keeps the table it was found in pinned
  * (fi->fh), so that it can still be read after a refresh removed it; the
  * stats file keeps its text there. */
-static void zfs_op_open(fuse_req_t req, fuse_ino_t ino,
-                        struct fuse_file_info *fi)
+static void op_open(fuse_req_t req, fuse_ino_t ino,
+                    struct fuse_file_info *fi)
 {
-    struct zfs_fs *fs = zfs_fs_of(req);
-    const zfs_tree *t;
-    const zfs_inode *n = zfs_trees_find(&fs->trees, ino, &t);
+    struct zfs_fs *fs = fs_of(req);
+    const zfs_table *t;
+    const zfs_inode *n = zfs_tables_find(&fs->tables, ino, &t);
     if (!n || n->kind == ZFS_KIND_DIR) {
-        zfs_trees_unpin(t);
+        zfs_tables_unpin(t);
         fuse_reply_err(req, n ? EISDIR : ENOENT);
         return;
     }
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-        zfs_trees_unpin(t);
+        zfs_tables_unpin(t);
         fuse_reply_err(req, EROFS);
         return;
     }
@@ -332,11 +332,11 @@ static void zfs_op_open(fuse_req_t req, fuse_ino_t ino,
         fi->keep_cache = 1;
         fi->fh = (uint64_t)(uintptr_t)t;
         if (fuse_reply_open(req, fi) != 0)
-            zfs_trees_unpin(t); /* interrupted: no release will come */
+            zfs_tables_unpin(t); /* interrupted: no release will come */
         return;
     }
-    zfs_trees_unpin(t);
-    struct zfs_stats_text *st = zfs_stats_text_new(fs);
+    zfs_tables_unpin(t);
+    struct zfs_stats_text *st = stats_text_new(fs);
     if (!st) {
         fuse_reply_err(req, ENOMEM);
         return;
@@ -347,18 +347,18 @@ static void zfs_op_open(fuse_req_t req, fuse_ino_t ino,
         free(st); /* the open was interrupted: no release will come */
 }
 
-static void zfs_op_release(fuse_req_t req, fuse_ino_t ino,
-                           struct fuse_file_info *fi)
+static void op_release(fuse_req_t req, fuse_ino_t ino,
+                       struct fuse_file_info *fi)
 {
     if (ino == ZFS_INO_STATS)
         free((struct zfs_stats_text *)(uintptr_t)fi->fh);
     else
-        zfs_trees_unpin((const zfs_tree *)(uintptr_t)fi->fh);
+        zfs_tables_unpin((const zfs_table *)(uintptr_t)fi->fh);
     fuse_reply_err(req, 0);
 }
 
-static void zfs_read_stats(fuse_req_t req, size_t size, off_t off,
-                           const struct fuse_file_info *fi)
+static void read_stats(fuse_req_t req, size_t size, off_t off,
+                       const struct fuse_file_info *fi)
 {
     const struct zfs_stats_text *st =
         (const struct zfs_stats_text *)(uintptr_t)fi->fh;
@@ -382,8 +382,8 @@ static void zfs_read_stats(fuse_req_t req, size_t size, off_t off,
 }
 
 /* The engine's completion of one read: reply, log a failure, free. */
-static void zfs_read_done(void *arg, zf_code code, size_t nread,
-                          const zf_err *err)
+static void read_done(void *arg, zf_code code, size_t nread,
+                      const zf_err *err)
 {
     struct zfs_read *r = arg;
     struct zfs_fs *fs = r->fs;
@@ -399,25 +399,25 @@ static void zfs_read_done(void *arg, zf_code code, size_t nread,
         zfs_log_once(fs->errors, LOG_ERR, zfs_inode_label(r->node), msg);
         fuse_reply_err(r->req, EIO);
     }
-    zfs_trees_unpin(r->table);
+    zfs_tables_unpin(r->table);
     free(r->buf);
     free(r);
-    zfs_inflight_end(fs);
+    inflight_end(fs);
 }
 
 /* Replies with `head_len` bytes of `head` followed by bytes [data_off,
  * data_off + data_len) of node n's array, read asynchronously; the pin of
  * n's table t is the read's, until it replies. */
-static void zfs_read_start(fuse_req_t req, const zfs_tree *t,
-                           const zfs_inode *n, const char *head,
-                           size_t head_len, uint64_t data_off, size_t data_len)
+static void read_start(fuse_req_t req, const zfs_table *t,
+                       const zfs_inode *n, const char *head,
+                       size_t head_len, uint64_t data_off, size_t data_len)
 {
-    struct zfs_fs *fs = zfs_fs_of(req);
+    struct zfs_fs *fs = fs_of(req);
     struct zfs_read *r = n->array ? malloc(sizeof *r) : NULL;
     char *buf = r ? malloc(head_len + data_len) : NULL;
     if (!buf) {
         free(r);
-        zfs_trees_unpin(t);
+        zfs_tables_unpin(t);
         fuse_reply_err(req, n->array ? ENOMEM : EIO);
         return;
     }
@@ -426,24 +426,24 @@ static void zfs_read_start(fuse_req_t req, const zfs_tree *t,
     *r = (struct zfs_read){.req = req, .fs = fs, .table = t, .node = n,
                            .buf = buf, .head = head_len, .data_off = data_off,
                            .changes = zfs_push_changes(fs)};
-    zfs_inflight_begin(fs);
-    /* (zfs_read_done may run inline, and then r is gone: nothing after) */
+    inflight_begin(fs);
+    /* (read_done may run inline, and then r is gone: nothing after) */
     if (n->sel)
         zf_array_read_selection_async(n->array, n->sel, data_off, data_len,
-                                      buf + head_len, zfs_read_done, r);
+                                      buf + head_len, read_done, r);
     else
         zf_array_read_async(n->array, data_off, data_len, buf + head_len,
-                            zfs_read_done, r);
+                            read_done, r);
 }
 
 /* Reads an array file, or a header view: the header from memory, then (npy,
  * tiff) the array's bytes at offsets shifted by the header's length.  Takes over
  * the pin of n's table t. */
-static void zfs_read_file(fuse_req_t req, const zfs_tree *t,
-                          const zfs_inode *n, size_t size, off_t off)
+static void read_file(fuse_req_t req, const zfs_table *t,
+                      const zfs_inode *n, size_t size, off_t off)
 {
     if (off < 0 || (uint64_t)off >= n->size || size == 0) {
-        zfs_trees_unpin(t);
+        zfs_tables_unpin(t);
         fuse_reply_buf(req, NULL, 0);
         return;
     }
@@ -452,34 +452,34 @@ static void zfs_read_file(fuse_req_t req, const zfs_tree *t,
     size_t hlen = n->kind == ZFS_KIND_VIEW ? n->header_len : 0;
     if ((uint64_t)off + len <= hlen) {
         fuse_reply_buf(req, n->header + off, len);
-        zfs_trees_unpin(t); /* (after the reply: it copies from the table) */
+        zfs_tables_unpin(t); /* (after the reply: it copies from the table) */
         return;
     }
     size_t head = (uint64_t)off < hlen ? hlen - (size_t)off : 0;
-    zfs_read_start(req, t, n, head ? n->header + off : NULL, head,
+    read_start(req, t, n, head ? n->header + off : NULL, head,
                    (uint64_t)off + head - hlen, len - head);
 }
 
-static void zfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
-                        off_t off, struct fuse_file_info *fi)
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
+                    off_t off, struct fuse_file_info *fi)
 {
-    const zfs_tree *t;
-    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
+    const zfs_table *t;
+    const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
     if (n && n->kind != ZFS_KIND_DIR && n->kind != ZFS_KIND_STATS) {
-        zfs_read_file(req, t, n, size, off);
+        read_file(req, t, n, size, off);
         return;
     }
-    zfs_trees_unpin(t);
+    zfs_tables_unpin(t);
     if (!n || n->kind == ZFS_KIND_DIR)
         fuse_reply_err(req, n ? EISDIR : ENOENT);
     else
-        zfs_read_stats(req, size, off, fi);
+        read_stats(req, size, off, fi);
 }
 
 /* ---- extended attributes ---------------------------------------------------- */
 
 /* The value of xattr `name` of a node, or NULL when it has none. */
-static const char *zfs_xattr_value(const zfs_inode *n, const char *name)
+static const char *xattr_value(const zfs_inode *n, const char *name)
 {
     if (n->kind != ZFS_KIND_ARRAY)
         return NULL;
@@ -487,15 +487,15 @@ static const char *zfs_xattr_value(const zfs_inode *n, const char *name)
                                        n->xattr_chunks, n->xattr_metadata,
                                        n->xattr_selection};
     for (size_t i = 0; i < ZFS_NXATTRS; i++)
-        if (strcmp(name, zfs_xattr_names[i]) == 0)
+        if (strcmp(name, xattr_names[i]) == 0)
             return values[i];
     return NULL;
 }
 
 /* Replies with `len` bytes of `data` the way (get|list)xattr wants: the size
  * alone when asked with size 0, ERANGE when the buffer is too small. */
-static void zfs_reply_xattr_data(fuse_req_t req, const char *data, size_t len,
-                                 size_t size)
+static void reply_xattr_data(fuse_req_t req, const char *data, size_t len,
+                             size_t size)
 {
     if (size == 0)
         fuse_reply_xattr(req, len);
@@ -505,23 +505,23 @@ static void zfs_reply_xattr_data(fuse_req_t req, const char *data, size_t len,
         fuse_reply_buf(req, data, len);
 }
 
-static void zfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-                            size_t size)
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+                        size_t size)
 {
-    const zfs_tree *t;
-    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
-    const char *value = n ? zfs_xattr_value(n, name) : NULL;
+    const zfs_table *t;
+    const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
+    const char *value = n ? xattr_value(n, name) : NULL;
     if (!value)
         fuse_reply_err(req, n ? ENODATA : ENOENT);
     else
-        zfs_reply_xattr_data(req, value, strlen(value), size);
-    zfs_trees_unpin(t); /* (after the reply: it copies from the table) */
+        reply_xattr_data(req, value, strlen(value), size);
+    zfs_tables_unpin(t); /* (after the reply: it copies from the table) */
 }
 
-static void zfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-    const zfs_tree *t;
-    const zfs_inode *n = zfs_trees_find(&zfs_fs_of(req)->trees, ino, &t);
+    const zfs_table *t;
+    const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
     if (!n) {
         fuse_reply_err(req, ENOENT);
         return;
@@ -529,48 +529,48 @@ static void zfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
     char list[256];
     size_t len = 0;
     for (size_t i = 0; i < ZFS_NXATTRS; i++) {
-        if (!zfs_xattr_value(n, zfs_xattr_names[i]))
+        if (!xattr_value(n, xattr_names[i]))
             continue;
-        size_t l = strlen(zfs_xattr_names[i]) + 1;
-        memcpy(list + len, zfs_xattr_names[i], l);
+        size_t l = strlen(xattr_names[i]) + 1;
+        memcpy(list + len, xattr_names[i], l);
         len += l;
     }
-    zfs_trees_unpin(t);
-    zfs_reply_xattr_data(req, list, len, size);
+    zfs_tables_unpin(t);
+    reply_xattr_data(req, list, len, size);
 }
 
 /* ---- the table ---------------------------------------------------------------- */
 
-/* Tables are freed by pins (trees.h); virtual files when forgotten. */
-static void zfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+/* Tables are freed by pins (tables.h); virtual files when forgotten. */
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
     if (ino >= ZFS_VIRT_INO_BASE)
-        zfs_virt_forget(zfs_fs_of(req)->virt, ino, nlookup);
+        zfs_virt_forget(fs_of(req)->virt, ino, nlookup);
     fuse_reply_none(req);
 }
 
-static void zfs_op_forget_multi(fuse_req_t req, size_t count,
-                                struct fuse_forget_data *forgets)
+static void op_forget_multi(fuse_req_t req, size_t count,
+                            struct fuse_forget_data *forgets)
 {
     for (size_t i = 0; i < count; i++)
         if (forgets[i].ino >= ZFS_VIRT_INO_BASE)
-            zfs_virt_forget(zfs_fs_of(req)->virt, forgets[i].ino,
+            zfs_virt_forget(fs_of(req)->virt, forgets[i].ino,
                             forgets[i].nlookup);
     fuse_reply_none(req);
 }
 
 const struct fuse_lowlevel_ops zfs_ops = {
-    .init = zfs_op_init,
-    .lookup = zfs_op_lookup,
-    .forget = zfs_op_forget,
-    .forget_multi = zfs_op_forget_multi,
-    .getattr = zfs_op_getattr,
-    .open = zfs_op_open,
-    .read = zfs_op_read,
-    .release = zfs_op_release,
-    .opendir = zfs_op_opendir,
-    .readdir = zfs_op_readdir,
-    .statfs = zfs_op_statfs,
-    .getxattr = zfs_op_getxattr,
-    .listxattr = zfs_op_listxattr,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .open = op_open,
+    .read = op_read,
+    .release = op_release,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .statfs = op_statfs,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
 };

@@ -4,12 +4,12 @@
  * Contract:
  *  - struct zfs_fs is the session's userdata: it holds everything the
  *    operations use (the open store, the inode tables, the error sets).
- *    main owns it and fills it with zfs_fs_init and zfs_trees_publish before
+ *    main owns it and fills it with zfs_fs_init and zfs_tables_publish before
  *    the session loop starts.
  *  - Inodes: lookups by name (lookup, readdir's entries) use the current
  *    inode table; operations on an inode number (getattr, open, read,
  *    readdir, xattrs) find it in the current table or, when a refresh
- *    removed it, in the retired one that has it (trees.h), so what was open
+ *    removed it, in the retired one that has it (tables.h), so what was open
  *    keeps working with what it showed before.  Each operation pins the
  *    table it uses until it has replied (an asynchronous read until its
  *    completion), and an open array file or view pins its table in fi->fh
@@ -27,7 +27,7 @@
  *    frees the buffer (it may run inline, inside the handler, which then
  *    touches nothing of the read after the call).  zfs_fs_wait_idle blocks until every such read has
  *    replied; call it after the session loop ends and before the session,
- *    the store or the tree is torn down.
+ *    the store or the inode tables are torn down.
  *  - A failed read replies EIO and is logged once per (array, message).
  *    An answered read is handed to the pusher (push.h), which fills the
  *    page cache with the rest of the chunks the read decoded.
@@ -37,7 +37,7 @@
  *    has it), so a request is bounded by the kernel's max_pages, which
  *    libfuse derives from max_write (1 MiB in libfuse 3.14).
  *  - All operations are thread-safe (the multi-threaded loop calls them at
- *    once; tables are immutable and published under their lock (trees.h),
+ *    once; tables are immutable and published under their lock (tables.h),
  *    and the counters are mutex-protected).
  *  - A name the directory lacks may be a virtual file (virt.h): a
  *    subarray NAME[EXPR] or NAME@F.  Its entry is replied with an entry
@@ -59,15 +59,15 @@
 #include <zarrfs/zarrfs.h>
 
 #include "log.h"
-#include "trees.h"
+#include "tables.h"
 
 struct zfs_pusher;
 
 struct zfs_fs {
     zf_zarr *z;          /* the open store; owned by main */
-    struct zfs_trees trees; /* the inode tables; owned here */
+    struct zfs_tables tables; /* the inode tables; owned here */
     zfs_errset *errors;  /* read errors already logged; owned here */
-    zfs_errset *notes;   /* entries left out, already logged (tree.h) */
+    zfs_errset *notes;   /* entries left out, already logged (inodes.h) */
     atomic_int live;     /* INIT answered: notifications may be sent */
     uid_t uid;           /* owner shown for every file */
     gid_t gid;
@@ -89,7 +89,7 @@ struct zfs_fs {
 extern const struct fuse_lowlevel_ops zfs_ops;
 
 /* Sets up `fs` for a store (no table yet: main publishes the first with
- * zfs_trees_publish); -1 when out of memory. */
+ * zfs_tables_publish); -1 when out of memory. */
 int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z);
 
 /* Waits until every asynchronous read has replied. */

@@ -38,7 +38,7 @@ struct zfs_send {
 };
 
 /* Sends one piece, held in the engine's cache meanwhile (push.h). */
-static void zfs_send_store(void *arg)
+static void send_store(void *arg)
 {
     struct zfs_send *s = arg;
     struct zfs_pusher *p = s->p;
@@ -55,7 +55,7 @@ static void zfs_send_store(void *arg)
     pthread_mutex_unlock(&p->send_lock);
 }
 
-static void zfs_send_inval(struct zfs_pusher *p, fuse_ino_t ino)
+static void send_inval(struct zfs_pusher *p, fuse_ino_t ino)
 {
     pthread_mutex_lock(&p->send_lock);
     if (p->se)
@@ -65,7 +65,7 @@ static void zfs_send_inval(struct zfs_pusher *p, fuse_ino_t ino)
 
 /* Where a push of [lo, hi) of file ino should start: past what a recent
  * push of the same version covered. */
-static uint64_t zfs_skip_pushed(const struct zfs_pusher *p, fuse_ino_t ino,
+static uint64_t skip_pushed(const struct zfs_pusher *p, fuse_ino_t ino,
                                 uint64_t lo, uint64_t hi, uint64_t changes)
 {
     for (int again = 1; again && lo < hi;) {
@@ -84,7 +84,7 @@ static uint64_t zfs_skip_pushed(const struct zfs_pusher *p, fuse_ino_t ino,
 
 /* Remembers that [lo, hi) of file ino was pushed: merged into a record it
  * touches (a stream's pushes stay one record), else in a new one. */
-static void zfs_note_pushed(struct zfs_pusher *p, fuse_ino_t ino, uint64_t lo,
+static void note_pushed(struct zfs_pusher *p, fuse_ino_t ino, uint64_t lo,
                             uint64_t hi, uint64_t changes)
 {
     for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) {
@@ -103,12 +103,12 @@ static void zfs_note_pushed(struct zfs_pusher *p, fuse_ino_t ino, uint64_t lo,
 /* Pushes [lo, hi) of the job's array in pieces, leaving out what was
  * pushed lately, up to the first piece the cache does not hold whole (the
  * ones after it, further ahead, are still less likely decoded). */
-static void zfs_push_range(struct zfs_pusher *p, const struct zfs_push_job *j,
+static void push_range(struct zfs_pusher *p, const struct zfs_push_job *j,
                            uint64_t lo, uint64_t hi, void *buf,
                            uint64_t changes)
 {
     fuse_ino_t ino = j->file.ino;
-    while ((lo = zfs_skip_pushed(p, ino, lo, hi, changes)) < hi) {
+    while ((lo = skip_pushed(p, ino, lo, hi, changes)) < hi) {
         uint64_t n = hi - lo < ZFS_PUSH_PIECE ? hi - lo : ZFS_PUSH_PIECE;
         for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) /* up to the next one */
             if (p->done[i].ino == ino && p->done[i].changes == changes &&
@@ -117,14 +117,14 @@ static void zfs_push_range(struct zfs_pusher *p, const struct zfs_push_job *j,
         struct zfs_send s = {p, &j->file, lo, buf, (size_t)n, changes};
         zf_err err;
         if (zf_array_read_cached(j->file.array, lo, (size_t)n, buf,
-                                 zfs_send_store, &s, &err) != ZF_OK)
+                                 send_store, &s, &err) != ZF_OK)
             return;
-        zfs_note_pushed(p, ino, lo, lo + n, changes);
+        note_pushed(p, ino, lo, lo + n, changes);
         lo += n;
     }
 }
 
-static void zfs_run_job(struct zfs_pusher *p, const struct zfs_push_job *j,
+static void run_job(struct zfs_pusher *p, const struct zfs_push_job *j,
                         void *buf)
 {
     /* The count from when the read (or the read that last noted the file,
@@ -134,12 +134,12 @@ static void zfs_run_job(struct zfs_pusher *p, const struct zfs_push_job *j,
     int moved = zfs_push_changes(p->fs) != changes;
     if (!j->invalidate && !moved)
         for (int i = 0; i < 2; i++)
-            zfs_push_range(p, j, j->lo[i], j->hi[i], buf, changes);
+            push_range(p, j, j->lo[i], j->hi[i], buf, changes);
     if (j->invalidate || moved || zfs_push_changes(p->fs) != changes)
-        zfs_send_inval(p, j->file.ino);
+        send_inval(p, j->file.ino);
 }
 
-static void *zfs_pusher_thread(void *arg)
+static void *pusher_thread(void *arg)
 {
     struct zfs_pusher *p = arg;
     void *buf = malloc(ZFS_PUSH_PIECE);
@@ -156,7 +156,7 @@ static void *zfs_pusher_thread(void *arg)
         p->queued--;
         pthread_mutex_unlock(&p->lock);
         if (buf || j->invalidate)
-            zfs_run_job(p, j, buf);
+            run_job(p, j, buf);
         free(j);
         pthread_mutex_lock(&p->lock);
     }
@@ -167,7 +167,7 @@ static void *zfs_pusher_thread(void *arg)
 
 /* ---- queueing -------------------------------------------------------------- */
 
-static void zfs_enqueue(struct zfs_pusher *p, struct zfs_push_job *j)
+static void enqueue(struct zfs_pusher *p, struct zfs_push_job *j)
 {
     pthread_mutex_lock(&p->lock);
     if (p->stop || p->queued >= ZFS_PUSH_QUEUE) {
@@ -186,7 +186,7 @@ static void zfs_enqueue(struct zfs_pusher *p, struct zfs_push_job *j)
 }
 
 /* Notes f as the most recently read file of its array (for prefetches). */
-static void zfs_note_file(struct zfs_pusher *p, const struct zfs_push_file *f,
+static void note_file(struct zfs_pusher *p, const struct zfs_push_file *f,
                           uint64_t changes)
 {
     pthread_mutex_lock(&p->lock);
@@ -202,13 +202,13 @@ static void zfs_note_file(struct zfs_pusher *p, const struct zfs_push_file *f,
     pthread_mutex_unlock(&p->lock);
 }
 
-static uint64_t zfs_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t zfs_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 /* The part of array range [lo, hi) whose file pages lie wholly inside it
  * (a page cut by its ends would need bytes from beyond them), except that
  * the file's last page may be partial. */
-static void zfs_whole_pages(const struct zfs_push_file *f, uint64_t *lo,
+static void whole_pages(const struct zfs_push_file *f, uint64_t *lo,
                             uint64_t *hi)
 {
     uint64_t a = f->head + *lo, b = f->head + *hi;
@@ -225,7 +225,7 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
     if (!p->started || len == 0)
         return;
     if (!f->selection)
-        zfs_note_file(p, f, changes);
+        note_file(p, f, changes);
     struct zfs_push_job *j = calloc(1, sizeof *j);
     if (!j)
         return;
@@ -233,7 +233,7 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
     j->changes = changes;
     if (zfs_push_changes(p->fs) != changes) {
         j->invalidate = 1; /* the reply may be older than what changed */
-        zfs_enqueue(p, j);
+        enqueue(p, j);
         return;
     }
     uint64_t lo, hi, end = off + len, isz = zf_array_get_info(f->array)->itemsize;
@@ -242,25 +242,25 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
         return;
     }
     zf_array_chunk_span(f->array, off, &lo, &hi);
-    j->lo[0] = zfs_max(lo, off > p->max ? off - p->max : 0);
+    j->lo[0] = max_u64(lo, off > p->max ? off - p->max : 0);
     j->hi[0] = off;
     zf_array_chunk_span(f->array, end - 1, &lo, &hi);
     /* a sequential stream's prefetch decodes on past the chunk: push as
      * far as it got (what is not decoded yet is left out) */
-    hi = zfs_max(hi, zf_array_stream_ahead(f->array, end));
+    hi = max_u64(hi, zf_array_stream_ahead(f->array, end));
     j->lo[1] = end;
-    j->hi[1] = zfs_min(hi, end + p->max);
+    j->hi[1] = min_u64(hi, end + p->max);
     for (int i = 0; i < 2; i++)
-        zfs_whole_pages(f, &j->lo[i], &j->hi[i]);
+        whole_pages(f, &j->lo[i], &j->hi[i]);
     if (j->lo[0] == j->hi[0] && j->lo[1] == j->hi[1])
         free(j);
     else
-        zfs_enqueue(p, j);
+        enqueue(p, j);
 }
 
 /* The engine's prefetch hook: pushes what a sequential stream's prefetch
  * decoded, into the file its array was last read through. */
-static void zfs_push_prefetched(void *arg, zf_array *a, uint64_t off,
+static void push_prefetched(void *arg, zf_array *a, uint64_t off,
                                 uint64_t end)
 {
     struct zfs_pusher *p = arg;
@@ -281,8 +281,8 @@ static void zfs_push_prefetched(void *arg, zf_array *a, uint64_t off,
     }
     j->lo[0] = off;
     j->hi[0] = end;
-    zfs_whole_pages(&j->file, &j->lo[0], &j->hi[0]);
-    zfs_enqueue(p, j);
+    whole_pages(&j->file, &j->lo[0], &j->hi[0]);
+    enqueue(p, j);
 }
 
 /* ---- life ------------------------------------------------------------------- */
@@ -303,13 +303,13 @@ int zfs_pusher_start(struct zfs_pusher *p)
 {
     if (p->max == 0)
         return 0;
-    int rc = pthread_create(&p->thread, NULL, zfs_pusher_thread, p);
+    int rc = pthread_create(&p->thread, NULL, pusher_thread, p);
     if (rc != 0) {
         zfs_log(LOG_ERR, "cannot start the pusher thread: %s", strerror(rc));
         return -1;
     }
     p->started = 1;
-    zf_set_prefetch_hook(p->fs->z, zfs_push_prefetched, p);
+    zf_set_prefetch_hook(p->fs->z, push_prefetched, p);
     return 0;
 }
 

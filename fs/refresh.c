@@ -36,9 +36,9 @@ void zfs_refresher_init(struct zfs_refresher *r, struct zfs_fs *fs,
 /* Calls fn for each entry only in `old` (side -1), only in `cur` (+1), or
  * in both with another array behind it (0).  Both tables are sorted by
  * inode number, so this is one merge. */
-static void zfs_diff(const zfs_tree *old, const zfs_tree *cur,
-                     void (*fn)(void *arg, const zfs_inode *n, int side),
-                     void *arg)
+static void diff(const zfs_table *old, const zfs_table *cur,
+                 void (*fn)(void *arg, const zfs_inode *n, int side),
+                 void *arg)
 {
     size_t i = 0, j = 0;
     while (i < old->count || j < cur->count) {
@@ -65,7 +65,7 @@ struct zfs_changes {
     char names[3][200];
 };
 
-static void zfs_count_change(void *arg, const zfs_inode *n, int side)
+static void count_change(void *arg, const zfs_inode *n, int side)
 {
     struct zfs_changes *c = arg;
     if (n->kind != ZFS_KIND_ARRAY)
@@ -80,11 +80,11 @@ static void zfs_count_change(void *arg, const zfs_inode *n, int side)
 }
 
 /* Logs one line: what the new table shows that the old one did not. */
-static void zfs_log_changes(const zfs_tree *old, const zfs_tree *cur)
+static void log_changes(const zfs_table *old, const zfs_table *cur)
 {
     struct zfs_changes c;
     memset(&c, 0, sizeof c);
-    zfs_diff(old, cur, zfs_count_change, &c);
+    diff(old, cur, count_change, &c);
     static const char *const what[3] = {"removed", "changed", "added"};
     char line[800] = "";
     size_t len = 0;
@@ -107,7 +107,7 @@ struct zfs_dirty {
     size_t count, cap;
 };
 
-static void zfs_dirty_add(struct zfs_dirty *d, uint64_t ino)
+static void dirty_add(struct zfs_dirty *d, uint64_t ino)
 {
     if (d->count == d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 64;
@@ -121,17 +121,17 @@ static void zfs_dirty_add(struct zfs_dirty *d, uint64_t ino)
 }
 
 /* An entry added or removed: its name goes, and its directory's listing. */
-static void zfs_notify_entry(void *arg, const zfs_inode *n, int side)
+static void notify_entry(void *arg, const zfs_inode *n, int side)
 {
     struct zfs_dirty *d = arg;
     if (side == 0 || n->ino == ZFS_INO_ROOT)
         return;
     fuse_lowlevel_notify_inval_entry(d->se, n->parent, n->name,
                                      strlen(n->name));
-    zfs_dirty_add(d, n->parent);
+    dirty_add(d, n->parent);
 }
 
-static int zfs_u64_cmp(const void *a, const void *b)
+static int u64_cmp(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
@@ -139,17 +139,17 @@ static int zfs_u64_cmp(const void *a, const void *b)
 
 /* Invalidates what the kernel cached (see refresh.h); `old` is the table
  * `cur` replaced this tick, or NULL. */
-static void zfs_notify(struct zfs_refresher *r, const zfs_tree *old,
-                       const zfs_tree *cur)
+static void notify(struct zfs_refresher *r, const zfs_table *old,
+                   const zfs_table *cur)
 {
     atomic_fetch_add(&r->fs->epoch, 1); /* pushes in flight: see push.h */
     pthread_mutex_lock(&r->lock);
     if (r->se && atomic_load(&r->fs->live)) {
         struct zfs_dirty d = {.se = r->se};
         if (old)
-            zfs_diff(old, cur, zfs_notify_entry, &d);
+            diff(old, cur, notify_entry, &d);
         if (d.count > 1)
-            qsort(d.dirs, d.count, sizeof *d.dirs, zfs_u64_cmp);
+            qsort(d.dirs, d.count, sizeof *d.dirs, u64_cmp);
         for (size_t i = 0; i < d.count; i++)
             if (i == 0 || d.dirs[i] != d.dirs[i - 1])
                 fuse_lowlevel_notify_inval_inode(r->se, d.dirs[i], 0, 0);
@@ -166,7 +166,7 @@ static void zfs_notify(struct zfs_refresher *r, const zfs_tree *old,
 /* ---- ticks ------------------------------------------------------------------- */
 
 /* Logs a failed refresh, unless it is the one logged last. */
-static void zfs_refresh_failed(struct zfs_refresher *r, const zf_err *e)
+static void refresh_failed(struct zfs_refresher *r, const zf_err *e)
 {
     const char *msg = e->msg[0] ? e->msg : zf_code_name(e->code);
     if (r->last_error && strcmp(r->last_error, msg) == 0)
@@ -176,7 +176,7 @@ static void zfs_refresh_failed(struct zfs_refresher *r, const zf_err *e)
     r->last_error = strdup(msg);
 }
 
-static void zfs_refresh_tick(struct zfs_refresher *r)
+static void refresh_tick(struct zfs_refresher *r)
 {
     struct zfs_fs *fs = r->fs;
     int changed = 0;
@@ -184,7 +184,7 @@ static void zfs_refresh_tick(struct zfs_refresher *r)
     if (zf_refresh(fs->z, &changed, &e) != ZF_OK) {
         /* Nothing is invalidated: what the kernel holds is the best there
          * is while the store cannot be read. */
-        zfs_refresh_failed(r, &e);
+        refresh_failed(r, &e);
         return;
     }
     if (r->last_error) {
@@ -192,28 +192,28 @@ static void zfs_refresh_tick(struct zfs_refresher *r)
         free(r->last_error);
         r->last_error = NULL;
     }
-    const zfs_tree *old = zfs_trees_current(&fs->trees);
-    zfs_tree *t = NULL;
+    const zfs_table *old = zfs_tables_current(&fs->tables);
+    zfs_table *t = NULL;
     if (changed || r->pending) {
         /* A failed build (logged) leaves the old table, whose arrays stay
          * valid; the next tick builds again. */
-        t = zfs_tree_build(fs->z, r->store, r->views, old, fs->notes);
+        t = zfs_table_build(fs->z, r->store, r->views, old, fs->notes);
         r->pending = t == NULL;
     }
     if (t) {
-        zfs_trees_publish(&fs->trees, t);
-        zfs_log_changes(old, t);
+        zfs_tables_publish(&fs->tables, t);
+        log_changes(old, t);
     }
-    zfs_notify(r, t ? old : NULL, t ? t : old);
-    zfs_trees_unpin(old);
+    notify(r, t ? old : NULL, t ? t : old);
+    zfs_tables_unpin(old);
     /* Tables retired before, that no operation or open file uses now. */
-    size_t freed = zfs_trees_reclaim(&fs->trees);
+    size_t freed = zfs_tables_reclaim(&fs->tables);
     if (freed)
         zfs_log(LOG_INFO, "freed %zu retired inode tables; %zu kept", freed,
-                zfs_trees_retired(&fs->trees));
+                zfs_tables_retired(&fs->tables));
 }
 
-static void *zfs_refresh_thread(void *arg)
+static void *refresh_thread(void *arg)
 {
     struct zfs_refresher *r = arg;
     pthread_mutex_lock(&r->lock);
@@ -233,7 +233,7 @@ static void *zfs_refresh_thread(void *arg)
         if (r->stop)
             break;
         pthread_mutex_unlock(&r->lock);
-        zfs_refresh_tick(r);
+        refresh_tick(r);
         pthread_mutex_lock(&r->lock);
     }
     pthread_mutex_unlock(&r->lock);
@@ -242,7 +242,7 @@ static void *zfs_refresh_thread(void *arg)
 
 int zfs_refresher_start(struct zfs_refresher *r)
 {
-    int rc = pthread_create(&r->thread, NULL, zfs_refresh_thread, r);
+    int rc = pthread_create(&r->thread, NULL, refresh_thread, r);
     if (rc != 0) {
         zfs_log(LOG_ERR, "cannot start the metadata refresher: %s",
                 strerror(rc));

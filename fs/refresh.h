@@ -8,7 +8,7 @@
  *    sizes and missing keys it remembers).  A failure is logged (once per
  *    distinct message) and the mount keeps showing what it showed;
  *  - when something changed, a new inode table is built from the previous
- *    one (so inode numbers stay: tree.h), published (trees.h), and one line
+ *    one (so inode numbers stay: inodes.h), published (tables.h), and one line
  *    logged: the arrays added, removed and changed;
  *  - the kernel is told to drop what it cached: the pages and attributes of
  *    every array file and header view of the current table (their bytes may
@@ -42,7 +42,7 @@
 
 struct zfs_refresher {
     struct zfs_fs *fs;
-    const char *store;  /* names the root array's file (tree.h) */
+    const char *store;  /* names the root array's file (inodes.h) */
     unsigned views;
     double period;      /* seconds between ticks */
     pthread_t thread;

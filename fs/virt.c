@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "../engine/hash.h" /* header-only FNV-1a */
-#include "trees.h"
+#include "tables.h"
 
 typedef struct zfs_ventry {
-    zfs_tree t;      /* first: one inode, pinned as tables are */
+    zfs_table t;      /* first: one inode, pinned as tables are */
     zfs_inode node;
     zf_selection sel;
     uint64_t parent;
@@ -148,7 +148,7 @@ typedef struct vname {
 /* 1 when `stem` is NAME[EXPR], NAME@F or NAME[EXPR]@F for an array file
  * NAME of the directory: fills q (or why, when the selection is bad);
  * 0 when it is not such a name. */
-static int parse_stem(const zfs_tree *t, uint64_t parent, const char *stem,
+static int parse_stem(const zfs_table *t, uint64_t parent, const char *stem,
                       vname *q, char *why, size_t whylen)
 {
     size_t nlen, elen;
@@ -160,7 +160,7 @@ static int parse_stem(const zfs_tree *t, uint64_t parent, const char *stem,
         return 0;
     snprintf(base, sizeof base, "%.*s", (int)nlen, stem);
     snprintf(ex, sizeof ex, "%.*s", (int)elen, expr ? expr : "");
-    q->base = zfs_tree_lookup(t, parent, base);
+    q->base = zfs_table_lookup(t, parent, base);
     if (!q->base || q->base->kind != ZFS_KIND_ARRAY || !q->base->array)
         return 0;
     const zf_array_info *i = zf_array_get_info(q->base->array);
@@ -177,7 +177,7 @@ static int parse_stem(const zfs_tree *t, uint64_t parent, const char *stem,
 }
 
 /* Parses a name: a virtual data file, or one's header view. */
-static int parse_name(const zfs_virt *v, const zfs_tree *t, uint64_t parent,
+static int parse_name(const zfs_virt *v, const zfs_table *t, uint64_t parent,
                       const char *name, vname *q, char *why, size_t whylen)
 {
     size_t n = strlen(name);
@@ -252,9 +252,9 @@ oom:
     return -1;
 }
 
-const zfs_inode *zfs_virt_lookup(zfs_virt *v, const zfs_tree *t,
+const zfs_inode *zfs_virt_lookup(zfs_virt *v, const zfs_table *t,
                                  uint64_t parent, const char *name,
-                                 const zfs_tree **pin, char *why,
+                                 const zfs_table **pin, char *why,
                                  size_t whylen)
 {
     *pin = NULL;
@@ -291,7 +291,7 @@ const zfs_inode *zfs_virt_lookup(zfs_virt *v, const zfs_tree *t,
         list_touch(v, e);
     if (e) {
         e->nlookup++;
-        zfs_trees_pin(&e->t);
+        zfs_tables_pin(&e->t);
         *pin = &e->t;
     }
     pthread_mutex_unlock(&v->lock);
@@ -306,12 +306,12 @@ static zfs_ventry *find_locked(zfs_virt *v, uint64_t ino)
     return e;
 }
 
-const zfs_inode *zfs_virt_find(zfs_virt *v, uint64_t ino, const zfs_tree **pin)
+const zfs_inode *zfs_virt_find(zfs_virt *v, uint64_t ino, const zfs_table **pin)
 {
     pthread_mutex_lock(&v->lock);
     zfs_ventry *e = find_locked(v, ino);
     if (e)
-        zfs_trees_pin(&e->t);
+        zfs_tables_pin(&e->t);
     pthread_mutex_unlock(&v->lock);
     *pin = e ? &e->t : NULL;
     return e ? &e->node : NULL;

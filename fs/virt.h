@@ -19,8 +19,8 @@
  *    entry that nothing uses (the kernel looks the name up again, since
  *    virtual entries are replied with an entry timeout of 0): memory stays
  *    bounded however many names are looked up.
- *  - Pins: every entry is a one-inode zfs_tree, pinned and unpinned as the
- *    tables are (trees.h), so ops.c uses both alike.
+ *  - Pins: every entry is a one-inode zfs_table, pinned and unpinned as the
+ *    tables are (tables.h), so ops.c uses both alike.
  *  - The array handle comes from the inode table the lookup used; the
  *    engine keeps it valid until zf_close.
  *  - Thread-safe: one mutex; pins are raised under it, tested under it.
@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tree.h"
+#include "inodes.h"
 
 #define ZFS_VIRT_INO_BASE ((uint64_t)1 << 56)
 #define ZFS_VIRT_MAX 4096 /* entries kept at most */
@@ -47,18 +47,18 @@ void zfs_virt_free(zfs_virt *v);
 void zfs_virt_set_views(zfs_virt *v, unsigned views);
 
 /* Looks `name` up in directory `parent` of table t.  Returns the entry's
- * inode, pinned (*pin receives its table, for zfs_trees_unpin), with one
+ * inode, pinned (*pin receives its table, for zfs_tables_unpin), with one
  * more kernel lookup counted; or NULL: when `name` is no virtual name
  * (why[0] == '\0'), or when it is one that fails (why: the reason, e.g.
  * "'x' is not an index", or a full table). */
-const zfs_inode *zfs_virt_lookup(zfs_virt *v, const zfs_tree *t,
+const zfs_inode *zfs_virt_lookup(zfs_virt *v, const zfs_table *t,
                                  uint64_t parent, const char *name,
-                                 const zfs_tree **pin, char *why,
+                                 const zfs_table **pin, char *why,
                                  size_t whylen);
 
 /* The entry numbered `ino`, pinned (*pin), or NULL. */
 const zfs_inode *zfs_virt_find(zfs_virt *v, uint64_t ino,
-                               const zfs_tree **pin);
+                               const zfs_table **pin);
 
 /* The kernel forgets `nlookup` lookups of `ino` (an unknown ino is fine). */
 void zfs_virt_forget(zfs_virt *v, uint64_t ino, uint64_t nlookup);

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <zlib.h>
 
+#include "decode.h"
 #include "meta.h"
 
 #if defined(__SANITIZE_ADDRESS__)

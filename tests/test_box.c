@@ -234,7 +234,7 @@ static void one_copy(tu_rng *r, int nd, size_t isz, int allow_negative)
         memcpy(ref + offset_of(nd, ds, dso, x), src + offset_of(nd, ss, so, x), isz);
     while (next_index(nd, count, x));
 
-    zf_view sv = {src + so, {0}}, dv = {dst + dso, {0}};
+    zf_strided sv = {src + so, {0}}, dv = {dst + dso, {0}};
     memcpy(sv.stride, ss, sizeof ss);
     memcpy(dv.stride, ds, sizeof ds);
     zf_box_copy(nd, count, isz, &dv, &sv);
@@ -276,8 +276,8 @@ START_TEST(test_box_copy_transpose)
                 src[i][j][k] = (uint32_t)(i * 100 + j * 10 + k);
     memset(dst, 0xff, sizeof dst);
     uint64_t count[3] = {A, B, C};
-    zf_view sv = {(uint8_t *)src, {B * C * 4, C * 4, 4}};
-    zf_view dv = {(uint8_t *)dst, {4, A * 4, A * B * 4}};
+    zf_strided sv = {(uint8_t *)src, {B * C * 4, C * 4, 4}};
+    zf_strided dv = {(uint8_t *)dst, {4, A * 4, A * B * 4}};
     zf_box_copy(3, count, 4, &dv, &sv);
     for (int i = 0; i < A; i++)
         for (int j = 0; j < B; j++)
@@ -294,7 +294,7 @@ START_TEST(test_box_copy_empty)
     memset(dst, 2, sizeof dst);
     memcpy(ref, dst, sizeof dst);
     uint64_t count[2] = {4, 0};
-    zf_view sv = {src, {16, 4}}, dv = {dst, {16, 4}};
+    zf_strided sv = {src, {16, 4}}, dv = {dst, {16, 4}};
     zf_box_copy(2, count, 4, &dv, &sv);
     zf_box_fill(2, count, 4, &dv, src);
     ck_assert_mem_eq(dst, ref, sizeof dst);
@@ -320,7 +320,7 @@ static void one_fill(tu_rng *r, int nd, size_t isz, int allow_negative)
     do
         memcpy(ref + offset_of(nd, ds, dso, x), value, isz);
     while (next_index(nd, count, x));
-    zf_view dv = {dst + dso, {0}};
+    zf_strided dv = {dst + dso, {0}};
     memcpy(dv.stride, ds, sizeof ds);
     zf_box_fill(nd, count, isz, &dv, value);
     ck_assert_msg(memcmp(dst, ref, dlen) == 0, "box fill ndim %d itemsize %zu "
@@ -347,7 +347,7 @@ START_TEST(test_box_fill_negative_strides)
 }
 END_TEST
 
-/* zf_c_strides and zf_view_at against hand-computed numbers. */
+/* zf_c_strides and zf_strided_at against hand-computed numbers. */
 START_TEST(test_strides_and_view_at)
 {
     uint64_t shape[3] = {2, 3, 5};
@@ -357,9 +357,9 @@ START_TEST(test_strides_and_view_at)
     ck_assert_int_eq(st[1], 40);
     ck_assert_int_eq(st[2], 8);
     uint8_t buf[1];
-    zf_view v = {buf, {120, 40, 8}};
+    zf_strided v = {buf, {120, 40, 8}};
     uint64_t at[3] = {1, 2, 3};
-    zf_view w = zf_view_at(&v, 3, at);
+    zf_strided w = zf_strided_at(&v, 3, at);
     ck_assert_ptr_eq(w.base, buf + 120 + 80 + 24);
     ck_assert_int_eq(w.stride[1], 40);
 }

@@ -12,6 +12,10 @@
  *    sequential small reads (which trigger prefetch), with a cache of a few
  *    chunks, a big cache and no cache room at all, prefetch on and off, on
  *    1 and 8 threads: every byte equal to the input;
+ *  - the in-place mode: zf_plan_lookup marks a raw chunk (bytes codec alone)
+ *    read whole into a contiguous destination ZF_TASK_IN_PLACE, and only
+ *    that (a part of it, or a compressed chunk, is not); such a task reads
+ *    the right bytes, counted as an in-place decode;
  *  - a key replaced while a reader is held inside its load of the old
  *    version (a store wrapper holds the read): a later reader gets the new
  *    bytes, through the chunk cache and through the shard-index cache.
@@ -26,7 +30,10 @@
 #include "cache.h"
 #include "decode.h"
 #include "engine.h"
+#include "meta.h"
+#include "plan.h"
 #include "pool.h"
+#include "task.h"
 
 /* ---- the cache module ---------------------------------------------------- */
 
@@ -158,7 +165,7 @@ static void decode_part(zf_scratch *s, uint64_t n)
     for (uint64_t i = 0; i < n; i++)
         chunk[i] = (uint8_t)(i * 13);
     uint64_t lo = n - 16, count = 16;
-    zf_view dst = {out, {1}};
+    zf_strided dst = {out, {1}};
     ck_assert_int_eq(zf_decode_box(p, chunk, n, &lo, &count, NULL, &dst, s, NULL, &err),
                      ZF_OK);
     ck_assert(memcmp(out, chunk + lo, 16) == 0);
@@ -595,6 +602,68 @@ START_TEST(test_no_thread_keys)
 }
 END_TEST
 
+/* Plans chunk (1, 2, 3) of the array, the box `count` from its origin, into
+ * a C-order buffer of that box; looks it up, checks the mode, runs the task
+ * and compares its bytes with the input. */
+static void plan_one(zf_array *a, const uint64_t *count, int want_in_place)
+{
+    static const uint64_t at[3] = {1, 2, 3}, lo[3] = {0, 0, 0};
+    char key[4096];
+    zf_err err;
+    ck_assert_int_eq(zf_chunk_key(a, at, key, sizeof key, &err), ZF_OK);
+    uint8_t *buf = malloc(count[0] * count[1] * count[2] * 2);
+    zf_strided dst = {buf, {0}};
+    zf_c_strides(3, count, 2, dst.stride);
+    zf_plan pl = {.array = a};
+    ck_assert_msg(zf_plan_chunk(&pl, a->pipe, key, 0, ZF_WHOLE_KEY, 0, lo,
+                                count, &dst, &err) == ZF_OK, "%s", err.msg);
+    ck_assert_uint_eq(pl.ntasks, 1);
+    zf_plan_lookup(&pl);
+    ck_assert_msg((pl.tasks[0].mode == ZF_TASK_IN_PLACE) == want_in_place,
+                  "%s box %llux%llux%llu: mode %d", key,
+                  (unsigned long long)count[0], (unsigned long long)count[1],
+                  (unsigned long long)count[2], (int)pl.tasks[0].mode);
+    zf_task_run(&pl.tasks[0]);
+    ck_assert_msg(pl.tasks[0].code == ZF_OK, "%s", pl.tasks[0].err.msg);
+    size_t wrong = 0;
+    for (uint64_t i = 0; i < count[0]; i++)
+        for (uint64_t j = 0; j < count[1]; j++)
+            for (uint64_t k = 0; k < count[2]; k++) {
+                size_t g = (((16 + i) * N1 + 32 + j) * N2 + 24 + k) * 2;
+                size_t d = ((i * count[1] + j) * count[2] + k) * 2;
+                wrong += memcmp(buf + d, g_data + g, 2) != 0;
+            }
+    ck_assert_msg(wrong == 0, "%s: %zu elements wrong", key, wrong);
+    zf_plan_free(&pl);
+    free(buf);
+}
+
+START_TEST(test_in_place_mode)
+{
+    static const uint64_t whole[3] = {16, 16, 8}, part[3] = {16, 16, 4};
+    const char *store = _i ? "plain.zarr" : "raw.zarr"; /* zstd : none */
+    char path[4096];
+    if (!_i)
+        pack_codec("raw.zarr", 0, ZF_PACK_NONE);
+    snprintf(path, sizeof path, "%s/%s", g_dir, store);
+    zf_options o = {.threads = 2, .no_prefetch = 1};
+    zf_zarr *z;
+    zf_array *a;
+    zf_err err;
+    ck_assert_msg(zf_open(path, &o, &z, &err) == ZF_OK, "%s", err.msg);
+    ck_assert_msg(zf_array_get(z, "", &a, &err) == ZF_OK, "%s", err.msg);
+    plan_one(a, whole, !_i);
+    plan_one(a, part, 0);
+    zf_stats s;
+    zf_get_stats(z, &s);
+    ck_assert_uint_eq(s.chunks_decoded, 2);
+    /* the raw whole chunk went in place; the zstd one decodes straight
+     * into dst (also counted in place); parts never do */
+    ck_assert_uint_eq(s.in_place_decodes, 1);
+    zf_close(z);
+}
+END_TEST
+
 /* Readers following each other through the same part of the array with
  * asynchronous reads, as the mount's concurrent readahead of one file does:
  * the reads run on the engine's own threads and wait on chunks that prefetch
@@ -686,6 +755,7 @@ int main(void)
     tcase_add_test(reads, test_replaced_shard);
     tcase_add_loop_test(reads, test_replaced_while_loading, 0, 2);
     tcase_add_test(reads, test_no_thread_keys);
+    tcase_add_loop_test(reads, test_in_place_mode, 0, 2);
     tcase_add_loop_test(reads, test_followers_with_prefetch, 0, 2);
     suite_add_tcase(s, reads);
     return tu_run(s);

@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         m *= count[d];
     }
     uint8_t *part = malloc(m * dt->size);
-    zf_view dst = {part, {0}};
+    zf_strided dst = {part, {0}};
     zf_c_strides(ndim, count, dt->size, dst.stride);
     zf_scratch spare = {0};
     zf_scratch *s = zf_scratch_get(&spare);

@@ -91,7 +91,7 @@ static int fuzz_meta(const uint8_t *data, size_t size, int v2)
         return 0;
     json_object *doc = NULL;
     zf_err err;
-    /* As tree.c does: only a JSON object reaches the parsers. */
+    /* As nodes.c does: only a JSON object reaches the parsers. */
     if (zf_json_parse(text, size, "zarr.json", &doc, &err) == ZF_OK &&
         json_object_is_type(doc, json_type_object)) {
         zf_array *a = NULL;

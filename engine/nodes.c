@@ -1,5 +1,5 @@
 /*
- * tree.c - discovering the groups and arrays of a store into a zf_nodeset,
+ * nodes.c - discovering the groups and arrays of a store into a zf_nodeset,
  * in a stable order (parents before children, siblings by name).  Two
  * sources:
  *  - consolidated metadata: v3 "consolidated_metadata" in the root zarr.json,
@@ -12,14 +12,16 @@
  * A load that re-reads a store (zf_refresh) is given the previous set: a
  * node of it that read fine before and fails now (the store unreachable, a
  * document caught half written) makes the load report why instead of
- * dropping the node, so that one bad moment does not empty the tree; see
- * zf_tree_load in engine.h for when that is insisted on.
+ * dropping the node, so that one bad moment does not empty the set; see
+ * zf_nodeset_load in nodes.h for when that is insisted on.
  *
  * Runs inside zf_open and zf_refresh, which the caller serializes, on one
  * thread.  It reads z's store and writes only the set it fills, so other
  * threads may read arrays of z meanwhile.  A set owns its strings and its
  * arrays; zf_nodeset_free frees them.
  */
+#include "nodes.h"
+
 #include "meta.h"
 
 #include <json-c/json.h>
@@ -27,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ZF_MAX_TREE_DEPTH 64
+#define ZF_MAX_WALK_DEPTH 64
 /* Node paths are kept short enough that every key built from them (the
  * metadata files, chunk keys of up to 32 dimensions) fits in 4 KiB. */
 #define ZF_MAX_NODE_PATH 3000
@@ -344,7 +346,7 @@ static int try_node(loader *ld, const char *path, const char *file,
 static zf_code walk(loader *ld, const char *path, int depth, const doc *root)
 {
     zf_code res = ZF_OK;
-    if (depth > ZF_MAX_TREE_DEPTH || stopped(ld, res))
+    if (depth > ZF_MAX_WALK_DEPTH || stopped(ld, res))
         return ZF_OK;
     if (try_node(ld, path, "zarr.json", 3, depth, root, &res) ||
         try_node(ld, path, ".zarray", 2, depth, NULL, &res) ||
@@ -540,7 +542,7 @@ static int try_consolidated(loader *ld, const doc *root, zf_code *res)
     return used || ld->fail->code != ZF_OK;
 }
 
-zf_code zf_tree_load(zf_zarr *z, const zf_nodeset *prev, int strict,
+zf_code zf_nodeset_load(zf_zarr *z, const zf_nodeset *prev, int strict,
                      zf_nodeset *out, zf_err *fail)
 {
     zf_err none = {0};

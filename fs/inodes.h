@@ -1,8 +1,8 @@
 /*
- * tree.h - an inode table of a zarrfs mount.
+ * inodes.h - an inode table of a zarrfs mount.
  *
  * Built from the engine's node list at mount, and again after each change
- * the metadata refresher finds (-o metadata_ttl; trees.h keeps the current
+ * the metadata refresher finds (-o metadata_ttl; tables.h keeps the current
  * table and the ones it replaced).  A table never changes once built, so
  * every lookup is lock-free.  Inode numbers are stable for the mount's
  * life: a build given the previous table keeps the number of every entry
@@ -19,7 +19,7 @@
  * Inode 1 is the root; 2 is the hidden directory ".zarrfs" (not listed by
  * readdir, but lookup finds it) and 3 its "stats" file.
  *
- * Header views (zfs_tree_build's `views`, a mask of 1 << zf_view_format):
+ * Header views (zfs_table_build's `views`, a mask of 1 << zf_view_format):
  * beside each array file NAME, one file NAME + zf_view_suffix per format
  * asked for, holding the header zf_view_header builds (for npy and tiff,
  * the header then the array's bytes).  A view is left out, and logged, when the format
@@ -27,16 +27,16 @@
  * entry of the directory (arrays and directories come first).
  *
  * Contract:
- *  - The tree copies every string it keeps (names, paths, xattr values);
+ *  - The table copies every string it keeps (names, paths, xattr values);
  *    the zf_array handles belong to the zf_zarr it was built from, which
  *    keeps them valid until zf_close (across zf_refresh too).
- *  - zfs_tree_build calls zf_node_* and zf_array_get: it must not run at
+ *  - zfs_table_build calls zf_node_* and zf_array_get: it must not run at
  *    the same time as zf_refresh on the same zf_zarr.
- *  - Read-only after zfs_tree_build: any number of threads
- *    may call the lookup functions at once.  zfs_tree_free frees it all.
+ *  - Read-only after zfs_table_build: any number of threads
+ *    may call the lookup functions at once.  zfs_table_free frees it all.
  */
-#ifndef ZARRFS_FS_TREE_H
-#define ZARRFS_FS_TREE_H
+#ifndef ZARRFS_FS_INODES_H
+#define ZARRFS_FS_INODES_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -60,7 +60,7 @@ typedef enum zfs_kind {
     ZFS_KIND_VIEW
 } zfs_kind;
 
-/* Every header view format, for zfs_tree_build's `views`. */
+/* Every header view format, for zfs_table_build's `views`. */
 #define ZFS_VIEWS_ALL ((1u << ZF_VIEW_COUNT) - 1)
 
 typedef struct zfs_inode {
@@ -91,7 +91,7 @@ typedef struct zfs_inode {
     char *xattr_selection; /* its normalised expression */
 } zfs_inode;
 
-typedef struct zfs_tree {
+typedef struct zfs_table {
     zfs_inode *nodes; /* sorted by inode number */
     size_t count;
     uint64_t next_ino;    /* the first number no build has given out */
@@ -99,9 +99,9 @@ typedef struct zfs_tree {
     size_t narrays;
     size_t nskipped;      /* arrays left out */
     zfs_errset *notes;    /* during the build: messages already logged */
-    struct zfs_tree *older; /* when retired: the tree retired before (trees.c) */
-    atomic_long pins;       /* operations and open files using it (trees.h) */
-} zfs_tree;
+    struct zfs_table *older; /* when retired: the table retired before (tables.c) */
+    atomic_long pins;       /* operations and open files using it (tables.h) */
+} zfs_table;
 
 /* Builds the table from `z`; `store_path` names the root array's file;
  * `views` is the set of header views to add (0: none).  `prev` (NULL at
@@ -109,24 +109,24 @@ typedef struct zfs_tree {
  * Entries left out are logged once through `notes` (NULL: always), so that
  * rebuilds do not repeat them.  Returns NULL (after logging why) only when
  * out of memory. */
-zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views,
-                         const zfs_tree *prev, zfs_errset *notes);
+zfs_table *zfs_table_build(zf_zarr *z, const char *store_path, unsigned views,
+                           const zfs_table *prev, zfs_errset *notes);
 
 /* The inode numbered `ino`, or NULL. */
-const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino);
+const zfs_inode *zfs_table_get(const zfs_table *t, uint64_t ino);
 
 /* Child `i` (< dir->nchildren) of directory `dir` of table t. */
-const zfs_inode *zfs_tree_child(const zfs_tree *t, const zfs_inode *dir,
-                                size_t i);
+const zfs_inode *zfs_table_child(const zfs_table *t, const zfs_inode *dir,
+                                 size_t i);
 
 /* The child `name` of directory `parent`, or NULL. */
-const zfs_inode *zfs_tree_lookup(const zfs_tree *t, uint64_t parent,
-                                 const char *name);
+const zfs_inode *zfs_table_lookup(const zfs_table *t, uint64_t parent,
+                                  const char *name);
 
 /* A name for messages: the store path, or the file name for a root array. */
 const char *zfs_inode_label(const zfs_inode *n);
 
-void zfs_tree_free(zfs_tree *t);
+void zfs_table_free(zfs_table *t);
 
 /* Frees the strings an inode owns (not the inode). */
 void zfs_inode_clear(zfs_inode *n);

@@ -1,64 +1,64 @@
 /*
- * trees.c - the current inode table and the retired ones (see trees.h for
+ * tables.c - the current inode table and the retired ones (see tables.h for
  * the contract).  A table's pin count is only raised under the read lock
  * and only tested (for freeing) under the write lock.
  */
-#include "trees.h"
+#include "tables.h"
 #include "virt.h"
 
 #include <stddef.h>
 
-void zfs_trees_init(struct zfs_trees *ts)
+void zfs_tables_init(struct zfs_tables *ts)
 {
     pthread_rwlock_init(&ts->lock, NULL);
     ts->current = ts->retired = NULL;
     ts->virt = NULL;
 }
 
-void zfs_trees_pin(const zfs_tree *t)
+void zfs_tables_pin(const zfs_table *t)
 {
-    atomic_fetch_add(&((zfs_tree *)t)->pins, 1);
+    atomic_fetch_add(&((zfs_table *)t)->pins, 1);
 }
 
-void zfs_trees_unpin(const zfs_tree *t)
+void zfs_tables_unpin(const zfs_table *t)
 {
     if (t)
-        atomic_fetch_sub(&((zfs_tree *)t)->pins, 1);
+        atomic_fetch_sub(&((zfs_table *)t)->pins, 1);
 }
 
-const zfs_tree *zfs_trees_current(struct zfs_trees *ts)
+const zfs_table *zfs_tables_current(struct zfs_tables *ts)
 {
     pthread_rwlock_rdlock(&ts->lock);
-    const zfs_tree *t = ts->current;
-    zfs_trees_pin(t);
+    const zfs_table *t = ts->current;
+    zfs_tables_pin(t);
     pthread_rwlock_unlock(&ts->lock);
     return t;
 }
 
-const zfs_inode *zfs_trees_find(struct zfs_trees *ts, uint64_t ino,
-                                const zfs_tree **in)
+const zfs_inode *zfs_tables_find(struct zfs_tables *ts, uint64_t ino,
+                                 const zfs_table **in)
 {
     if (ino >= ZFS_VIRT_INO_BASE) {
         *in = NULL;
         return ts->virt ? zfs_virt_find(ts->virt, ino, in) : NULL;
     }
     pthread_rwlock_rdlock(&ts->lock);
-    const zfs_tree *t = ts->current;
-    const zfs_inode *n = zfs_tree_get(t, ino);
+    const zfs_table *t = ts->current;
+    const zfs_inode *n = zfs_table_get(t, ino);
     if (!n)
-        for (t = ts->retired; t && !(n = zfs_tree_get(t, ino)); t = t->older)
+        for (t = ts->retired; t && !(n = zfs_table_get(t, ino)); t = t->older)
             ;
     if (n)
-        zfs_trees_pin(t);
+        zfs_tables_pin(t);
     pthread_rwlock_unlock(&ts->lock);
     *in = n ? t : NULL;
     return n;
 }
 
-void zfs_trees_publish(struct zfs_trees *ts, zfs_tree *t)
+void zfs_tables_publish(struct zfs_tables *ts, zfs_table *t)
 {
     pthread_rwlock_wrlock(&ts->lock);
-    zfs_tree *old = ts->current;
+    zfs_table *old = ts->current;
     if (old) {
         old->older = ts->retired;
         ts->retired = old;
@@ -67,15 +67,15 @@ void zfs_trees_publish(struct zfs_trees *ts, zfs_tree *t)
     pthread_rwlock_unlock(&ts->lock);
 }
 
-size_t zfs_trees_reclaim(struct zfs_trees *ts)
+size_t zfs_tables_reclaim(struct zfs_tables *ts)
 {
     size_t freed = 0;
     pthread_rwlock_wrlock(&ts->lock);
-    for (zfs_tree **p = &ts->retired; *p;) {
-        zfs_tree *t = *p;
+    for (zfs_table **p = &ts->retired; *p;) {
+        zfs_table *t = *p;
         if (atomic_load(&t->pins) == 0) {
             *p = t->older;
-            zfs_tree_free(t);
+            zfs_table_free(t);
             freed++;
         } else
             p = &t->older;
@@ -84,22 +84,22 @@ size_t zfs_trees_reclaim(struct zfs_trees *ts)
     return freed;
 }
 
-size_t zfs_trees_retired(struct zfs_trees *ts)
+size_t zfs_tables_retired(struct zfs_tables *ts)
 {
     size_t n = 0;
     pthread_rwlock_rdlock(&ts->lock);
-    for (const zfs_tree *t = ts->retired; t; t = t->older)
+    for (const zfs_table *t = ts->retired; t; t = t->older)
         n++;
     pthread_rwlock_unlock(&ts->lock);
     return n;
 }
 
-void zfs_trees_free(struct zfs_trees *ts)
+void zfs_tables_free(struct zfs_tables *ts)
 {
-    zfs_tree_free(ts->current);
+    zfs_table_free(ts->current);
     while (ts->retired) {
-        zfs_tree *older = ts->retired->older;
-        zfs_tree_free(ts->retired);
+        zfs_table *older = ts->retired->older;
+        zfs_table_free(ts->retired);
         ts->retired = older;
     }
     ts->current = NULL;

@@ -1,5 +1,5 @@
 /*
- * tree.c - builds an inode table from the engine's node list (see tree.h
+ * inodes.c - builds an inode table from the engine's node list (see inodes.h
  * for the contract).
  *
  * Entries are added with provisional numbers (their position + 1):
@@ -10,7 +10,7 @@
  * every number is new, so they are the provisional ones), and the table is
  * sorted by number and linked.
  */
-#include "tree.h"
+#include "inodes.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -19,18 +19,18 @@
 
 #include "log.h"
 
-/* The sorted, unique paths of every directory the tree needs; [0] is "". */
-typedef struct zfs_dirset {
+/* The sorted, unique paths of every directory the table needs; [0] is "". */
+typedef struct dirset {
     char **paths;
     size_t count, cap;
-} zfs_dirset;
+} dirset;
 
-static int zfs_str_cmp(const void *a, const void *b)
+static int str_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int zfs_dirset_add(zfs_dirset *d, const char *path, size_t len)
+static int dirset_add(dirset *d, const char *path, size_t len)
 {
     if (d->count == d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 64;
@@ -47,7 +47,7 @@ static int zfs_dirset_add(zfs_dirset *d, const char *path, size_t len)
     return 0;
 }
 
-static void zfs_dirset_free(zfs_dirset *d)
+static void dirset_free(dirset *d)
 {
     for (size_t i = 0; i < d->count; i++)
         free(d->paths[i]);
@@ -55,34 +55,34 @@ static void zfs_dirset_free(zfs_dirset *d)
 }
 
 /* The index of `path` in the set, or -1. */
-static long zfs_dirset_find(const zfs_dirset *d, const char *path)
+static long dirset_find(const dirset *d, const char *path)
 {
     char **hit = bsearch(&path, d->paths, d->count, sizeof *d->paths,
-                         zfs_str_cmp);
+                         str_cmp);
     return hit ? (long)(hit - d->paths) : -1;
 }
 
 /* The inode number of directory `path` (which must be in the set). */
-static uint64_t zfs_dirset_ino(const zfs_dirset *d, const char *path)
+static uint64_t dirset_ino(const dirset *d, const char *path)
 {
-    long k = zfs_dirset_find(d, path);
+    long k = dirset_find(d, path);
     return k <= 0 ? ZFS_INO_ROOT : ZFS_INO_STATS + (uint64_t)k;
 }
 
 /* The inode number of the directory holding `path`. */
-static uint64_t zfs_dirset_parent(const zfs_dirset *d, const char *path)
+static uint64_t dirset_parent(const dirset *d, const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
         return ZFS_INO_ROOT;
     char parent[PATH_MAX];
     snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
-    return zfs_dirset_ino(d, parent);
+    return dirset_ino(d, parent);
 }
 
 /* Whether every component of a node's path can be a file name, and the path
  * does not claim the reserved top-level name ".zarrfs". */
-static int zfs_path_usable(const char *path, const char **why)
+static int path_usable(const char *path, const char **why)
 {
     size_t first = strcspn(path, "/");
     if (first == strlen(ZFS_META_DIR_NAME) &&
@@ -102,7 +102,7 @@ static int zfs_path_usable(const char *path, const char **why)
     return 1;
 }
 
-static int zfs_root_is_array(zf_zarr *z)
+static int root_is_array(zf_zarr *z)
 {
     for (size_t i = 0; i < zf_node_count(z); i++) {
         const zf_node *nd = zf_node_at(z, i);
@@ -113,23 +113,23 @@ static int zfs_root_is_array(zf_zarr *z)
 }
 
 /* Adds every group and every ancestor folder of a node to the set. */
-static int zfs_dirset_collect(zfs_dirset *d, zf_zarr *z, int root_array)
+static int dirset_collect(dirset *d, zf_zarr *z, int root_array)
 {
-    if (zfs_dirset_add(d, "", 0) != 0)
+    if (dirset_add(d, "", 0) != 0)
         return -1;
     for (size_t i = 0; !root_array && i < zf_node_count(z); i++) {
         const zf_node *nd = zf_node_at(z, i);
         const char *why;
-        if (nd->path[0] == '\0' || !zfs_path_usable(nd->path, &why))
+        if (nd->path[0] == '\0' || !path_usable(nd->path, &why))
             continue;
         for (const char *s = strchr(nd->path, '/'); s; s = strchr(s + 1, '/'))
-            if (zfs_dirset_add(d, nd->path, (size_t)(s - nd->path)) != 0)
+            if (dirset_add(d, nd->path, (size_t)(s - nd->path)) != 0)
                 return -1;
         if (nd->kind == ZF_NODE_GROUP &&
-            zfs_dirset_add(d, nd->path, strlen(nd->path)) != 0)
+            dirset_add(d, nd->path, strlen(nd->path)) != 0)
             return -1;
     }
-    qsort(d->paths, d->count, sizeof *d->paths, zfs_str_cmp);
+    qsort(d->paths, d->count, sizeof *d->paths, str_cmp);
     size_t out = 1;
     for (size_t i = 1; i < d->count; i++) {
         if (strcmp(d->paths[i], d->paths[out - 1]) == 0)
@@ -142,9 +142,9 @@ static int zfs_dirset_collect(zfs_dirset *d, zf_zarr *z, int root_array)
 }
 
 /* Appends an inode; returns it, or NULL when out of memory. */
-static zfs_inode *zfs_tree_add(zfs_tree *t, zfs_kind kind, uint64_t parent,
-                               const char *name, const char *path,
-                               time_t mtime)
+static zfs_inode *add_inode(zfs_table *t, zfs_kind kind, uint64_t parent,
+                            const char *name, const char *path,
+                            time_t mtime)
 {
     zfs_inode *n = &t->nodes[t->count];
     memset(n, 0, sizeof *n);
@@ -163,18 +163,18 @@ static zfs_inode *zfs_tree_add(zfs_tree *t, zfs_kind kind, uint64_t parent,
 }
 
 /* The last component of a path. */
-static const char *zfs_basename(const char *path)
+static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
 }
 
 /* The file name of a root array: the store folder's name less ".zarr". */
-static void zfs_root_name(const char *store_path, char *out, size_t size)
+static void store_file_name(const char *store_path, char *out, size_t size)
 {
     zf_data_file_name(store_path, "", out, size);
     const char *why;
-    if (!out[0] || !zfs_path_usable(out, &why))
+    if (!out[0] || !path_usable(out, &why))
         snprintf(out, size, "array");
 }
 
@@ -194,7 +194,7 @@ char *zfs_format_dims(int ndim, const uint64_t *v)
 
 /* Fills an array inode's size and extended attributes; -1 when out of
  * memory. */
-static int zfs_inode_set_array(zfs_inode *n, zf_array *a)
+static int inode_set_array(zfs_inode *n, zf_array *a)
 {
     const zf_array_info *info = zf_array_get_info(a);
     n->array = a;
@@ -211,14 +211,14 @@ static int zfs_inode_set_array(zfs_inode *n, zf_array *a)
 
 /* Adds the file of one array node, unless the engine cannot read it (then
  * it is logged and skipped).  Returns -1 only when out of memory. */
-static int zfs_tree_add_array(zfs_tree *t, zf_zarr *z, const zf_node *nd,
-                              const zfs_dirset *dirs, const char *root_name)
+static int add_array(zfs_table *t, zf_zarr *z, const zf_node *nd,
+                     const dirset *dirs, const char *root_name)
 {
     const char *label = nd->path[0] ? nd->path : root_name;
     const char *why = nd->error;
     zf_array *a = NULL;
     zf_err e = {0};
-    if (!why && nd->path[0] && zfs_dirset_find(dirs, nd->path) >= 0)
+    if (!why && nd->path[0] && dirset_find(dirs, nd->path) >= 0)
         why = "other nodes lie inside this array's folder";
     if (!why && zf_array_get(z, nd->path, &a, &e) != ZF_OK)
         why = e.msg[0] ? e.msg : zf_code_name(e.code);
@@ -228,12 +228,12 @@ static int zfs_tree_add_array(zfs_tree *t, zf_zarr *z, const zf_node *nd,
         t->nskipped++;
         return 0;
     }
-    zfs_inode *n = zfs_tree_add(t, ZFS_KIND_ARRAY,
-                                zfs_dirset_parent(dirs, nd->path),
-                                nd->path[0] ? zfs_basename(nd->path)
+    zfs_inode *n = add_inode(t, ZFS_KIND_ARRAY,
+                                dirset_parent(dirs, nd->path),
+                                nd->path[0] ? base_name(nd->path)
                                             : root_name,
                                 nd->path, nd->mtime);
-    if (!n || zfs_inode_set_array(n, a) != 0)
+    if (!n || inode_set_array(n, a) != 0)
         return -1;
     t->narrays++;
     t->total_bytes += n->size;
@@ -242,21 +242,21 @@ static int zfs_tree_add_array(zfs_tree *t, zf_zarr *z, const zf_node *nd,
 
 /* Adds the root, the hidden ".zarrfs" folder, its stats file and every
  * directory of the set. */
-static int zfs_tree_add_dirs(zfs_tree *t, const zfs_dirset *dirs)
+static int add_dirs(zfs_table *t, const dirset *dirs)
 {
     time_t now = time(NULL);
     zfs_inode *meta;
-    if (!zfs_tree_add(t, ZFS_KIND_DIR, ZFS_INO_ROOT, "", "", now) ||
-        !(meta = zfs_tree_add(t, ZFS_KIND_DIR, ZFS_INO_ROOT,
+    if (!add_inode(t, ZFS_KIND_DIR, ZFS_INO_ROOT, "", "", now) ||
+        !(meta = add_inode(t, ZFS_KIND_DIR, ZFS_INO_ROOT,
                               ZFS_META_DIR_NAME, "", now)) ||
-        !zfs_tree_add(t, ZFS_KIND_STATS, ZFS_INO_META_DIR, ZFS_STATS_NAME, "",
+        !add_inode(t, ZFS_KIND_STATS, ZFS_INO_META_DIR, ZFS_STATS_NAME, "",
                       now))
         return -1;
     meta->hidden = 1;
     for (size_t k = 1; k < dirs->count; k++) {
         const char *path = dirs->paths[k];
-        if (!zfs_tree_add(t, ZFS_KIND_DIR, zfs_dirset_parent(dirs, path),
-                          zfs_basename(path), path, now))
+        if (!add_inode(t, ZFS_KIND_DIR, dirset_parent(dirs, path),
+                          base_name(path), path, now))
             return -1;
     }
     return 0;
@@ -264,25 +264,25 @@ static int zfs_tree_add_dirs(zfs_tree *t, const zfs_dirset *dirs)
 
 /* Adds the files of every node, and gives directories their group's mtime;
  * logs what the engine left out of the node list. */
-static int zfs_tree_add_nodes(zfs_tree *t, zf_zarr *z, const zfs_dirset *dirs,
-                              int root_array, const char *root_name)
+static int add_nodes(zfs_table *t, zf_zarr *z, const dirset *dirs,
+                     int root_array, const char *root_name)
 {
     for (size_t i = 0; i < zf_warning_count(z); i++)
         zfs_log_note(t->notes, LOG_WARNING, "%s", zf_warning_at(z, i));
     for (size_t i = 0; i < zf_node_count(z); i++) {
         const zf_node *nd = zf_node_at(z, i);
         const char *why = "it lies inside the root array";
-        if (nd->path[0] && (root_array || !zfs_path_usable(nd->path, &why))) {
+        if (nd->path[0] && (root_array || !path_usable(nd->path, &why))) {
             zfs_log_note(t->notes, LOG_WARNING, "%s: not shown: %s", nd->path,
                          why);
             t->nskipped += nd->kind == ZF_NODE_ARRAY;
             continue;
         }
         if (nd->kind == ZF_NODE_GROUP) {
-            t->nodes[zfs_dirset_ino(dirs, nd->path) - 1].mtime = nd->mtime;
+            t->nodes[dirset_ino(dirs, nd->path) - 1].mtime = nd->mtime;
             continue;
         }
-        if (zfs_tree_add_array(t, z, nd, dirs, root_name) != 0)
+        if (add_array(t, z, nd, dirs, root_name) != 0)
             return -1;
     }
     return 0;
@@ -291,14 +291,14 @@ static int zfs_tree_add_nodes(zfs_tree *t, zf_zarr *z, const zfs_dirset *dirs,
 /* ---- header views ------------------------------------------------------------ */
 
 /* A (directory, name) pair of the table, to find names already taken. */
-typedef struct zfs_entry {
+typedef struct taken_name {
     uint64_t parent;
     const char *name;
-} zfs_entry;
+} taken_name;
 
-static int zfs_entry_cmp(const void *a, const void *b)
+static int taken_cmp(const void *a, const void *b)
 {
-    const zfs_entry *x = a, *y = b;
+    const taken_name *x = a, *y = b;
     if (x->parent != y->parent)
         return x->parent < y->parent ? -1 : 1;
     return strcmp(x->name, y->name);
@@ -307,9 +307,9 @@ static int zfs_entry_cmp(const void *a, const void *b)
 /* Adds the views of format `fmt` of array inode `n`, unless its name is
  * taken (in `taken`, sorted) or the format cannot express the array (both
  * logged).  Returns -1 only when out of memory. */
-static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
-                             zf_view_format fmt, const zfs_entry *taken,
-                             size_t ntaken)
+static int add_view(zfs_table *t, const zfs_inode *n,
+                    zf_view_format fmt, const taken_name *taken,
+                    size_t ntaken)
 {
     char name[NAME_MAX + 2];
     int len = snprintf(name, sizeof name, "%s%s", n->name, zf_view_suffix(fmt));
@@ -320,8 +320,8 @@ static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
                      zf_view_suffix(fmt));
         return 0;
     }
-    zfs_entry key = {n->parent, name};
-    if (bsearch(&key, taken, ntaken, sizeof *taken, zfs_entry_cmp)) {
+    taken_name key = {n->parent, name};
+    if (bsearch(&key, taken, ntaken, sizeof *taken, taken_cmp)) {
         zfs_log_note(t->notes, LOG_WARNING,
                      "%s: no %s view: the name %s is taken by another entry",
                      zfs_inode_label(n), zf_view_name(fmt), name);
@@ -338,7 +338,7 @@ static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
                      e.msg[0] ? e.msg : zf_code_name(c), name);
         return 0;
     }
-    zfs_inode *v = zfs_tree_add(t, ZFS_KIND_VIEW, n->parent, name, n->path,
+    zfs_inode *v = add_inode(t, ZFS_KIND_VIEW, n->parent, name, n->path,
                                 n->mtime);
     if (!v) {
         free(text);
@@ -355,22 +355,22 @@ static int zfs_tree_add_view(zfs_tree *t, const zfs_inode *n,
 /* Adds the views asked for beside every array file.  View names cannot
  * collide with each other (each suffix starts with its own dot and they
  * differ in their last four characters), only with what is already there. */
-static int zfs_tree_add_views(zfs_tree *t, unsigned views)
+static int add_views(zfs_table *t, unsigned views)
 {
     size_t count = t->count;
-    zfs_entry *taken = malloc(count * sizeof *taken);
+    taken_name *taken = malloc(count * sizeof *taken);
     if (!taken)
         return -1;
     for (size_t i = 0; i < count; i++)
-        taken[i] = (zfs_entry){t->nodes[i].parent, t->nodes[i].name};
-    qsort(taken, count, sizeof *taken, zfs_entry_cmp);
+        taken[i] = (taken_name){t->nodes[i].parent, t->nodes[i].name};
+    qsort(taken, count, sizeof *taken, taken_cmp);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < count; i++) {
         if (t->nodes[i].kind != ZFS_KIND_ARRAY)
             continue;
         for (int f = 0; rc == 0 && f < ZF_VIEW_COUNT; f++)
             if (views & (1u << f))
-                rc = zfs_tree_add_view(t, &t->nodes[i], (zf_view_format)f,
+                rc = add_view(t, &t->nodes[i], (zf_view_format)f,
                                        taken, count);
     }
     free(taken);
@@ -379,7 +379,7 @@ static int zfs_tree_add_views(zfs_tree *t, unsigned views)
 
 /* GDAL looks for the ENVI header of "stem.ext" at "stem.hdr" first: warns
  * when such an entry would shadow the "stem.ext.hdr" view. */
-static void zfs_tree_check_envi(const zfs_tree *t)
+static void check_envi(const zfs_table *t)
 {
     for (size_t i = 0; i < t->count; i++) {
         const zfs_inode *v = &t->nodes[i];
@@ -391,7 +391,7 @@ static void zfs_tree_check_envi(const zfs_tree *t)
             continue;
         char stem[NAME_MAX + 1];
         snprintf(stem, sizeof stem, "%.*s.hdr", (int)(dot - v->name), v->name);
-        if (zfs_tree_lookup(t, v->parent, stem))
+        if (zfs_table_lookup(t, v->parent, stem))
             zfs_log_note(t->notes, LOG_WARNING,
                          "%s: GDAL opening %.*s finds %s before %s",
                          zfs_inode_label(v), (int)len, v->name, stem, v->name);
@@ -402,7 +402,7 @@ static void zfs_tree_check_envi(const zfs_tree *t)
 
 /* The order that tells which entries of two builds are the same entry:
  * kind, view format (views), path in the store. */
-static int zfs_same_entry_cmp(const void *a, const void *b)
+static int same_entry_cmp(const void *a, const void *b)
 {
     const zfs_inode *x = *(const zfs_inode *const *)a;
     const zfs_inode *y = *(const zfs_inode *const *)b;
@@ -413,16 +413,16 @@ static int zfs_same_entry_cmp(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
-static int zfs_ino_cmp(const void *a, const void *b)
+static int ino_cmp(const void *a, const void *b)
 {
     uint64_t x = ((const zfs_inode *)a)->ino, y = ((const zfs_inode *)b)->ino;
     return x < y ? -1 : x > y;
 }
 
-/* prev's entries but the three fixed ones, in zfs_same_entry_cmp order
+/* prev's entries but the three fixed ones, in same_entry_cmp order
  * (*out NULL when there are none); -1 when out of memory. */
-static int zfs_entry_index(const zfs_tree *prev, const zfs_inode ***out,
-                           size_t *n)
+static int entry_index(const zfs_table *prev, const zfs_inode ***out,
+                       size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -434,7 +434,7 @@ static int zfs_entry_index(const zfs_tree *prev, const zfs_inode ***out,
     for (size_t i = 0; i < prev->count; i++)
         if (prev->nodes[i].ino > ZFS_INO_STATS)
             v[(*n)++] = &prev->nodes[i];
-    qsort(v, *n, sizeof *v, zfs_same_entry_cmp);
+    qsort(v, *n, sizeof *v, same_entry_cmp);
     *out = v;
     return 0;
 }
@@ -442,12 +442,12 @@ static int zfs_entry_index(const zfs_tree *prev, const zfs_inode ***out,
 /* Replaces every provisional number (position + 1; parents too) by the
  * final one: prev's number for the same entry, else a new one; then sorts
  * the table by number.  The fixed inodes come first in every build. */
-static int zfs_tree_number(zfs_tree *t, const zfs_tree *prev)
+static int number_inodes(zfs_table *t, const zfs_table *prev)
 {
     const zfs_inode **old;
     size_t nold;
     uint64_t *final = malloc(t->count * sizeof *final);
-    if (!final || zfs_entry_index(prev, &old, &nold) != 0) {
+    if (!final || entry_index(prev, &old, &nold) != 0) {
         free(final);
         return -1;
     }
@@ -455,45 +455,45 @@ static int zfs_tree_number(zfs_tree *t, const zfs_tree *prev)
     for (size_t i = 0; i < t->count; i++) {
         const zfs_inode *key = &t->nodes[i], **hit = NULL;
         if (i >= ZFS_INO_STATS && nold)
-            hit = bsearch(&key, old, nold, sizeof *old, zfs_same_entry_cmp);
+            hit = bsearch(&key, old, nold, sizeof *old, same_entry_cmp);
         final[i] = i < ZFS_INO_STATS ? i + 1 : hit ? (*hit)->ino : t->next_ino++;
     }
     for (size_t i = 0; i < t->count; i++) {
         t->nodes[i].ino = final[i];
         t->nodes[i].parent = final[t->nodes[i].parent - 1];
     }
-    qsort(t->nodes, t->count, sizeof *t->nodes, zfs_ino_cmp);
+    qsort(t->nodes, t->count, sizeof *t->nodes, ino_cmp);
     free(old);
     free(final);
     return 0;
 }
 
 /* The position of inode `ino` in the table, or -1. */
-static long zfs_tree_index(const zfs_tree *t, uint64_t ino)
+static long index_of(const zfs_table *t, uint64_t ino)
 {
     if (ino >= 1 && ino <= t->count && t->nodes[ino - 1].ino == ino)
         return (long)(ino - 1); /* a table no entry has left yet */
     zfs_inode key = {.ino = ino};
     const zfs_inode *hit = bsearch(&key, t->nodes, t->count, sizeof *t->nodes,
-                                   zfs_ino_cmp);
+                                   ino_cmp);
     return hit ? hit - t->nodes : -1;
 }
 
-static int zfs_child_cmp(const void *a, const void *b, void *arg)
+static int child_cmp(const void *a, const void *b, void *arg)
 {
-    const zfs_tree *t = arg;
+    const zfs_table *t = arg;
     return strcmp(t->nodes[*(const size_t *)a].name,
                   t->nodes[*(const size_t *)b].name);
 }
 
 /* Fills every directory's sorted list of children (after numbering). */
-static int zfs_tree_link(zfs_tree *t)
+static int link_children(zfs_table *t)
 {
     size_t *up = malloc(t->count * sizeof *up); /* each entry's parent */
     if (!up)
         return -1;
     for (size_t i = 0; i < t->count; i++) {
-        long k = zfs_tree_index(t, t->nodes[i].parent);
+        long k = index_of(t, t->nodes[i].parent);
         up[i] = k < 0 || t->nodes[i].ino == ZFS_INO_ROOT ? SIZE_MAX : (size_t)k;
         if (up[i] != SIZE_MAX) {
             t->nodes[up[i]].nchildren++;
@@ -515,22 +515,22 @@ static int zfs_tree_link(zfs_tree *t)
     for (size_t i = 0; rc == 0 && i < t->count; i++)
         if (t->nodes[i].nchildren > 1)
             qsort_r(t->nodes[i].children, t->nodes[i].nchildren,
-                    sizeof *t->nodes[i].children, zfs_child_cmp, t);
+                    sizeof *t->nodes[i].children, child_cmp, t);
     free(up);
     return rc;
 }
 
-zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views,
-                         const zfs_tree *prev, zfs_errset *notes)
+zfs_table *zfs_table_build(zf_zarr *z, const char *store_path, unsigned views,
+                           const zfs_table *prev, zfs_errset *notes)
 {
-    int root_array = zfs_root_is_array(z);
+    int root_array = root_is_array(z);
     char root_name[NAME_MAX + 1];
-    zfs_root_name(store_path, root_name, sizeof root_name);
-    zfs_dirset dirs = {0};
-    zfs_tree *t = calloc(1, sizeof *t);
+    store_file_name(store_path, root_name, sizeof root_name);
+    dirset dirs = {0};
+    zfs_table *t = calloc(1, sizeof *t);
     if (t)
         atomic_init(&t->pins, 0);
-    int ok = t && zfs_dirset_collect(&dirs, z, root_array) == 0;
+    int ok = t && dirset_collect(&dirs, z, root_array) == 0;
     views &= ZFS_VIEWS_ALL;
     if (ok)
         ok = (t->nodes = calloc(3 + dirs.count + zf_node_count(z) *
@@ -538,44 +538,44 @@ zfs_tree *zfs_tree_build(zf_zarr *z, const char *store_path, unsigned views,
                                 sizeof *t->nodes)) != NULL;
     if (ok)
         t->notes = notes;
-    ok = ok && zfs_tree_add_dirs(t, &dirs) == 0 &&
-         zfs_tree_add_nodes(t, z, &dirs, root_array, root_name) == 0 &&
-         (!views || zfs_tree_add_views(t, views) == 0) &&
-         zfs_tree_number(t, prev) == 0 && zfs_tree_link(t) == 0;
+    ok = ok && add_dirs(t, &dirs) == 0 &&
+         add_nodes(t, z, &dirs, root_array, root_name) == 0 &&
+         (!views || add_views(t, views) == 0) &&
+         number_inodes(t, prev) == 0 && link_children(t) == 0;
     if (ok && (views & (1u << ZF_VIEW_ENVI)))
-        zfs_tree_check_envi(t);
-    zfs_dirset_free(&dirs);
+        check_envi(t);
+    dirset_free(&dirs);
     if (!ok) {
-        zfs_log(LOG_ERR, "out of memory building the file tree");
-        zfs_tree_free(t);
+        zfs_log(LOG_ERR, "out of memory building the inode table");
+        zfs_table_free(t);
         return NULL;
     }
     t->notes = NULL;
     return t;
 }
 
-const zfs_inode *zfs_tree_get(const zfs_tree *t, uint64_t ino)
+const zfs_inode *zfs_table_get(const zfs_table *t, uint64_t ino)
 {
-    long k = zfs_tree_index(t, ino);
+    long k = index_of(t, ino);
     return k < 0 ? NULL : &t->nodes[k];
 }
 
-const zfs_inode *zfs_tree_child(const zfs_tree *t, const zfs_inode *dir,
-                                size_t i)
+const zfs_inode *zfs_table_child(const zfs_table *t, const zfs_inode *dir,
+                                 size_t i)
 {
     return &t->nodes[dir->children[i]];
 }
 
-const zfs_inode *zfs_tree_lookup(const zfs_tree *t, uint64_t parent,
-                                 const char *name)
+const zfs_inode *zfs_table_lookup(const zfs_table *t, uint64_t parent,
+                                  const char *name)
 {
-    const zfs_inode *dir = zfs_tree_get(t, parent);
+    const zfs_inode *dir = zfs_table_get(t, parent);
     if (!dir || dir->kind != ZFS_KIND_DIR)
         return NULL;
     size_t lo = 0, hi = dir->nchildren;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const zfs_inode *c = zfs_tree_child(t, dir, mid);
+        const zfs_inode *c = zfs_table_child(t, dir, mid);
         int cmp = strcmp(name, c->name);
         if (cmp == 0)
             return c;
@@ -605,7 +605,7 @@ void zfs_inode_clear(zfs_inode *n)
     free(n->header);
 }
 
-void zfs_tree_free(zfs_tree *t)
+void zfs_table_free(zfs_table *t)
 {
     if (!t)
         return;

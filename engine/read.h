@@ -1,0 +1,29 @@
+/*
+ * read.h - running a plan (plan.h) and reading bytes of a flat view: what
+ * read.c offers the other readers of the engine (select.c); zf_array_read
+ * itself is public (zarrfs.h).
+ *
+ * zf_plan_run looks the tasks up in the cache, groups their fetches
+ * (fetch.h) and runs them (task.h) on the pool with the caller helping.
+ * Thread-safe: all state is the plan's, which belongs to one read.
+ */
+#ifndef ZF_READ_H
+#define ZF_READ_H
+
+#include "plan.h"
+
+/* Looks up, fetches and runs the planned tasks on the pool, the caller
+ * helping (read.c); the first task error wins. */
+zf_code zf_plan_run(zf_plan *pl, zf_err *err);
+
+/* Reads elements [e0, e1) of some flat view into dst (read.c, select.c). */
+typedef zf_code (*zf_elements_fn)(void *arg, uint64_t e0, uint64_t e1,
+                                  void *dst, zf_err *err);
+
+/* Fills buf with bytes [offset, offset + length) of a flat view of
+ * elements of isz bytes, read by fn: the whole elements straight into buf,
+ * a partial one at either end through a bounce buffer. */
+zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
+                      zf_elements_fn fn, void *arg, zf_err *err);
+
+#endif
