@@ -294,20 +294,17 @@ static void prefetch_queue(zf_array *a, uint64_t from, uint64_t to)
     }
 }
 
-/* The stream a read at off continues (from within tol of where it expects
- * the next read, to tol past what it prefetched), or the least recently
- * used one, restarted. */
+/* The stream a read at off continues (within tol of where it expects the
+ * next read), or the least recently used one, restarted. */
 static zf_stream *stream_for(zf_seq *q, uint64_t off, uint64_t end,
                              uint64_t tol, int *seq)
 {
     zf_stream *old = &q->s[0];
     for (int i = 0; i < ZF_SEQ_STREAMS; i++) {
         zf_stream *s = &q->s[i];
-        /* (a read anywhere in what was prefetched ahead continues it: a
-         * mount pushes those bytes, so its reader asks only for pages the
-         * pushes have not reached, or the kernel dropped) */
-        uint64_t reach = s->ahead > s->next ? s->ahead : s->next;
-        if (s->next && off <= reach + tol && end + tol >= s->next) {
+        /* (not a read anywhere in what was prefetched: random reads there
+         * made the window run away, measured as 12.7 ms random reads) */
+        if (s->next && off <= s->next + tol && end + tol >= s->next) {
             *seq = 1;
             return s;
         }

@@ -42,10 +42,10 @@
 #include "inodes.h"
 
 #define ZFS_MAX_THREADS 1024
-#define ZFS_READAHEAD_DEFAULT ((size_t)0) /* readahead=: pushes do it */
-#define ZFS_READAHEAD_PUSHLESS ((size_t)1 << 20) /* ... with push=0 */
+#define ZFS_READAHEAD_DEFAULT ((size_t)1 << 20) /* readahead= */
+#define ZFS_READAHEAD_PUSHING ((size_t)0) /* ... with push=: pushes do it */
 #define ZFS_READAHEAD_MAX ((size_t)1 << 30)
-#define ZFS_PUSH_DEFAULT ((size_t)4 << 20) /* push= */
+#define ZFS_PUSH_DEFAULT ((size_t)0) /* push=: off unless asked for */
 #define ZFS_TTL_MIN 0.1 /* metadata_ttl=, seconds */
 #define ZFS_TTL_MAX 1e7
 
@@ -125,18 +125,18 @@ static void zfs_usage(const char *prog)
         "    -o readahead=SIZE      the kernel's readahead window for the\n"
         "                           mount (its read_ahead_kb, set when\n"
         "                           run as root; K, M or G suffix; up to\n"
-        "                           1G; default: 0, none: pushes fill the\n"
-        "                           page cache along the chunk grid instead;\n"
-        "                           with push=0 the default is 1M: sequential\n"
-        "                           reads reach zarrfs as 1 MiB requests)\n"
+        "                           1G; 0 = none; default: 1M, and 0 with\n"
+        "                           push=); sequential reads then reach\n"
+        "                           zarrfs as requests of up to 1 MiB\n"
         "    -o prefetch=0|1        decode the chunks ahead of sequential\n"
         "                           reads into the cache (default: 1)\n"
         "    -o push=SIZE           after a read, write the rest of the\n"
         "                           chunks it decoded, up to SIZE bytes on\n"
         "                           either side, and what a prefetch decoded,\n"
         "                           into the page cache, so that page faults\n"
-        "                           (mmap) and reads follow the chunk grid\n"
-        "                           (K, M or G suffix; 0 = off; default: 4M)\n"
+        "                           (mmap) and reads follow the chunk grid;\n"
+        "                           readahead= then defaults to 0 (K, M or G\n"
+        "                           suffix; e.g. 4M; default: 0, off)\n"
         "    -o views=LIST          header views beside each array file NAME:\n"
         "                           npy (NAME.npy), envi (NAME.hdr), nrrd\n"
         "                           (NAME.nhdr), mhd (NAME.mhd), tiff\n"
@@ -400,8 +400,8 @@ static int zfs_parse_args(struct fuse_args *args, struct zfs_cli *cli,
     zf_remote_options_init(&cli->remote);
     if (fuse_opt_parse(args, cli, zfs_cli_spec, zfs_cli_proc) != 0)
         return -1;
-    if (!cli->readahead_set && cli->push == 0) /* no pushes: the kernel's */
-        cli->readahead = ZFS_READAHEAD_PUSHLESS;
+    if (!cli->readahead_set && cli->push > 0) /* pushes instead of it */
+        cli->readahead = ZFS_READAHEAD_PUSHING;
     if (cli->show_help) {
         zfs_usage(prog);
         return 1;

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # mount_readahead.sh - the mount's bdi read_ahead_kb is what -o readahead=
-# says (0 by default: pushes fill the page cache instead; root only); with
-# -o readahead=1M,push=0 a sequential `dd bs=1M` of a mounted file arrives
-# as 1 MiB READ requests (counted in the -d debug output, matched by
-# request id), not the kernel's default 128 KiB; by default most of it
-# comes by pushes.  Also -o prefetch=0 (no prefetched chunk) and bad
+# says (1M by default, 0 with -o push=; root only); by default a sequential
+# `dd bs=1M` of a mounted file arrives as 1 MiB READ requests (counted in
+# the -d debug output, matched by request id), not the kernel's default
+# 128 KiB; with -o push=4M most of it comes by pushes.  Also -o prefetch=0 (no prefetched chunk) and bad
 # readahead=/prefetch= values refused.
 # Exit 0 = pass, 77 = skip (no /dev/fuse).
 source "$(dirname "$0")/mount_common.bash"
@@ -56,31 +55,31 @@ for bad_opt in readahead=12Q readahead=2G readahead=-1 prefetch=2 prefetch=; do
     fi
 done
 
-# --- default: no kernel readahead; pushes fill the page cache -------------------
-if zf_mount_fg "$T/a.zarr" "$M" "$T/d0.log"; then
+# --- push=4M: no kernel readahead; pushes fill the page cache -------------------
+if zf_mount_fg "$T/a.zarr" "$M" "$T/d0.log" -o push=4M; then
     if [ "$(id -u)" -eq 0 ]; then
-        check "readahead defaults to 0: read_ahead_kb is $(bdi_kb "$M")" \
+        check "push=4M: readahead defaults to 0: read_ahead_kb is $(bdi_kb "$M")" \
             [ "$(bdi_kb "$M")" = 0 ]
     else
         skip "not root: read_ahead_kb cannot be set"
     fi
     dd if="$M/a" of=/dev/null bs=1M 2>/dev/null
     cp "$M/.zarrfs/stats" "$T/stats0"
-    check "defaults: dd bs=1M reads the whole file" \
+    check "push=4M: dd bs=1M reads the whole file" \
         sh -c "cmp -s '$M/a' '$T/a.raw'"
     served=$(stat_field "$T/stats0" bytes_served)
     pushed=$(stat_field "$T/stats0" cached_bytes)
-    check "defaults: pushes carried most of the file ($pushed pushed, $served asked for)" \
+    check "push=4M: pushes carried most of the file ($pushed pushed, $served asked for)" \
         test "$pushed" -ge $((8 << 20)) -a $((pushed + served)) -ge $((16 << 20))
     zf_umount "$M" "$ZF_PID"
 else
     bad "zarrfs did not mount: $(head -3 "$T/d0.log")"
 fi
 
-# --- readahead=1M, push=0: 1 MiB requests -------------------------------------------
-if zf_mount_fg "$T/a.zarr" "$M" "$T/d.log" -d -o readahead=1M,push=0; then
+# --- default: readahead 1M, no pushes: 1 MiB requests --------------------------------
+if zf_mount_fg "$T/a.zarr" "$M" "$T/d.log" -d; then
     if [ "$(id -u)" -eq 0 ]; then
-        check "readahead=1M: read_ahead_kb is $(bdi_kb "$M")" \
+        check "readahead defaults to 1M: read_ahead_kb is $(bdi_kb "$M")" \
             [ "$(bdi_kb "$M")" = 1024 ]
     else
         skip "not root: read_ahead_kb cannot be set"
@@ -110,7 +109,7 @@ if zf_mount_fg "$T/a.zarr" "$M" "$T/d.log" -d -o readahead=1M,push=0; then
         [ "$(stat_field "$T/stats1" bytes_served)" = $((16 << 20)) ]
     zf_umount "$M" "$ZF_PID"
 else
-    bad "zarrfs -d -o readahead=1M,push=0 did not mount: $(head -3 "$T/d.log")"
+    bad "zarrfs -d did not mount: $(head -3 "$T/d.log")"
 fi
 
 # --- readahead=256K, prefetch=0 ----------------------------------------------------
