@@ -160,6 +160,8 @@ static zf_code read_elements(zf_array *a, uint64_t e0, uint64_t e1, void *dst,
 /* ---- prefetch -------------------------------------------------------------- */
 
 #define ZF_PREFETCH_PIECE ((uint64_t)1 << 20)
+
+static const uint64_t *decode_unit(const zf_array *a);
 #define ZF_PAGE_SLACK 4096 /* reads come in whole pages */
 
 typedef struct prefetch_job {
@@ -279,6 +281,13 @@ static void prefetch_queue(zf_array *a, uint64_t from, uint64_t to)
     uint64_t isz = a->dt->size, lo, hi;
     zf_array_chunk_span(a, from, &lo, &hi);
     uint64_t piece = hi - lo > ZF_PREFETCH_PIECE ? hi - lo : ZF_PREFETCH_PIECE;
+    /* ... and at least a row of chunks along the first dimension: a
+     * smaller piece of a 3-d array plans the same chunks again and again
+     * (64 of them for each MiB of a 512^3 volume in 64^3 chunks) */
+    uint64_t row = a->shape[0] ? decode_unit(a)[0] * (a->info.nbytes / a->shape[0])
+                               : 0;
+    if (row > piece)
+        piece = row;
     for (uint64_t x = from; x < to; x += piece) {
         prefetch_job *j = calloc(1, sizeof *j);
         if (!j)
