@@ -68,36 +68,26 @@ static void unlink_entry(zf_cache *c, zf_centry *e)
         atomic_fetch_add(&c->counters->prefetch_wasted_bytes, e->size);
 }
 
-/* Evicts unreferenced ready entries from the cold end until `need` more
- * bytes fit; returns 0 if they cannot. */
-static int make_room(zf_cache *c, size_t need)
+/* Whether one class of entries has no room: those within the budget for
+ * `need` more bytes, or those larger than it (oversize) for one more. */
+static int full(const zf_cache *c, int oversize, size_t need)
 {
-    zf_centry *e = c->tail;
-    while (c->bytes + need > c->budget && e) {
-        zf_centry *prev = e->prev;
-        if (e->refs == 0 && e->state == READY && e->size <= c->budget) {
-            unlink_entry(c, e);
-            entry_free(e);
-        }
-        e = prev;
-    }
-    return c->bytes + need <= c->budget;
+    return oversize ? c->oversize >= ZF_CACHE_OVERSIZE
+                    : c->bytes + need > c->budget;
 }
 
-/* Makes way for one more oversize entry: evicts the least recently used
- * unreferenced one when ZF_CACHE_OVERSIZE are held; 0 if none can go. */
-static int make_oversize_room(zf_cache *c)
+/* Evicts unreferenced ready entries of that class from the cold end until
+ * it has room; returns 0 if it cannot. */
+static int make_room(zf_cache *c, int oversize, size_t need)
 {
-    zf_centry *e = c->tail;
-    while (c->oversize >= ZF_CACHE_OVERSIZE && e) {
-        zf_centry *prev = e->prev;
-        if (e->size > c->budget && e->refs == 0 && e->state == READY) {
+    for (zf_centry *e = c->tail, *prev; e && full(c, oversize, need); e = prev) {
+        prev = e->prev;
+        if (e->refs == 0 && e->state == READY && (e->size > c->budget) == oversize) {
             unlink_entry(c, e);
             entry_free(e);
         }
-        e = prev;
     }
-    return c->oversize < ZF_CACHE_OVERSIZE;
+    return !full(c, oversize, need);
 }
 
 zf_code zf_cache_new(size_t budget, zf_pool *pool, zf_cache_counters *counters,
@@ -206,9 +196,9 @@ zf_cache_result zf_cache_acquire(zf_cache *c, const void *owner,
      * decode it again for every slice.  The budget is then exceeded by
      * what readers hold, and restored as they release it. */
     int room = mode != ZF_CACHE_LOOKUP &&
-               (size > c->budget ? make_oversize_room(c)
+               (size > c->budget ? make_room(c, 1, 0)
                 : prefetch      ? c->bytes + size <= c->budget
-                                : (make_room(c, size), 1));
+                                : (make_room(c, 0, size), 1));
     if (room)
         e = insert(c, owner, key, off, tag, size, prefetch);
     if (!prefetch && c->counters)
@@ -248,7 +238,7 @@ void zf_cache_release(zf_cache *c, zf_centry *e)
     int dead = --e->refs == 0 && !e->owner;
     /* Over budget (entries pinned while we read them): trim now. */
     if (!dead && c->bytes > c->budget)
-        make_room(c, 0);
+        make_room(c, 0, 0);
     pthread_mutex_unlock(&c->lock);
     if (dead)
         entry_free(e);

@@ -26,6 +26,9 @@ uint64_t zfs_push_changes(const struct zfs_fs *fs)
     return zf_changes(fs->z) + atomic_load(&((struct zfs_fs *)fs)->epoch);
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
 /* ---- sending ------------------------------------------------------------- */
 
 struct zfs_send {
@@ -63,36 +66,47 @@ static void send_inval(struct zfs_pusher *p, fuse_ino_t ino)
     pthread_mutex_unlock(&p->send_lock);
 }
 
-/* Where a push of [lo, hi) of file ino should start: past what a recent
- * push of the same version covered. */
+/* Whether record d is of file ino at change count `changes`. */
+static int same_file(const struct zfs_pushed *d, fuse_ino_t ino,
+                     uint64_t changes)
+{
+    return d->ino == ino && d->changes == changes;
+}
+
+/* Where a push of [lo, hi) of file ino should start (past what a recent
+ * push of the same version covered), and in *n how much of it to push in
+ * one piece (up to the next range pushed already). */
 static uint64_t skip_pushed(const struct zfs_pusher *p, fuse_ino_t ino,
-                                uint64_t lo, uint64_t hi, uint64_t changes)
+                            uint64_t lo, uint64_t hi, uint64_t changes,
+                            uint64_t *n)
 {
     for (int again = 1; again && lo < hi;) {
         again = 0;
-        for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) {
-            const struct zfs_pushed *d = &p->done[i];
-            if (d->ino == ino && d->changes == changes && d->lo <= lo &&
-                lo < d->hi) {
-                lo = d->hi;
+        for (unsigned i = 0; i < ZFS_PUSH_DONE; i++)
+            if (same_file(&p->done[i], ino, changes) && p->done[i].lo <= lo &&
+                lo < p->done[i].hi) {
+                lo = p->done[i].hi;
                 again = 1;
             }
-        }
     }
+    *n = hi > lo ? min_u64(hi - lo, ZFS_PUSH_PIECE) : 0;
+    for (unsigned i = 0; i < ZFS_PUSH_DONE; i++)
+        if (same_file(&p->done[i], ino, changes) && p->done[i].lo > lo &&
+            p->done[i].lo < lo + *n)
+            *n = p->done[i].lo - lo;
     return lo;
 }
 
 /* Remembers that [lo, hi) of file ino was pushed: merged into a record it
  * touches (a stream's pushes stay one record), else in a new one. */
 static void note_pushed(struct zfs_pusher *p, fuse_ino_t ino, uint64_t lo,
-                            uint64_t hi, uint64_t changes)
+                        uint64_t hi, uint64_t changes)
 {
     for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) {
         struct zfs_pushed *d = &p->done[i];
-        if (d->ino == ino && d->changes == changes && d->lo <= hi &&
-            lo <= d->hi) {
-            d->lo = d->lo < lo ? d->lo : lo;
-            d->hi = d->hi > hi ? d->hi : hi;
+        if (same_file(d, ino, changes) && d->lo <= hi && lo <= d->hi) {
+            d->lo = min_u64(d->lo, lo);
+            d->hi = max_u64(d->hi, hi);
             return;
         }
     }
@@ -104,16 +118,11 @@ static void note_pushed(struct zfs_pusher *p, fuse_ino_t ino, uint64_t lo,
  * pushed lately, up to the first piece the cache does not hold whole (the
  * ones after it, further ahead, are still less likely decoded). */
 static void push_range(struct zfs_pusher *p, const struct zfs_push_job *j,
-                           uint64_t lo, uint64_t hi, void *buf,
-                           uint64_t changes)
+                       uint64_t lo, uint64_t hi, void *buf, uint64_t changes)
 {
     fuse_ino_t ino = j->file.ino;
-    while ((lo = skip_pushed(p, ino, lo, hi, changes)) < hi) {
-        uint64_t n = hi - lo < ZFS_PUSH_PIECE ? hi - lo : ZFS_PUSH_PIECE;
-        for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) /* up to the next one */
-            if (p->done[i].ino == ino && p->done[i].changes == changes &&
-                p->done[i].lo > lo && p->done[i].lo < lo + n)
-                n = p->done[i].lo - lo;
+    uint64_t n;
+    while ((lo = skip_pushed(p, ino, lo, hi, changes, &n)) < hi) {
         struct zfs_send s = {p, &j->file, lo, buf, (size_t)n, changes};
         zf_err err;
         if (zf_array_read_cached(j->file.array, lo, (size_t)n, buf,
@@ -125,7 +134,7 @@ static void push_range(struct zfs_pusher *p, const struct zfs_push_job *j,
 }
 
 static void run_job(struct zfs_pusher *p, const struct zfs_push_job *j,
-                        void *buf)
+                    void *buf)
 {
     /* The count from when the read (or the read that last noted the file,
      * for a prefetch) began: a refresh since may have given the inode
@@ -187,7 +196,7 @@ static void enqueue(struct zfs_pusher *p, struct zfs_push_job *j)
 
 /* Notes f as the most recently read file of its array (for prefetches). */
 static void note_file(struct zfs_pusher *p, const struct zfs_push_file *f,
-                          uint64_t changes)
+                      uint64_t changes)
 {
     pthread_mutex_lock(&p->lock);
     int i = 0;
@@ -202,14 +211,12 @@ static void note_file(struct zfs_pusher *p, const struct zfs_push_file *f,
     pthread_mutex_unlock(&p->lock);
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 /* The part of array range [lo, hi) whose file pages lie wholly inside it
  * (a page cut by its ends would need bytes from beyond them), except that
  * the file's last page may be partial. */
 static void whole_pages(const struct zfs_push_file *f, uint64_t *lo,
-                            uint64_t *hi)
+                        uint64_t *hi)
 {
     uint64_t a = f->head + *lo, b = f->head + *hi;
     a = (a + ZFS_PAGE - 1) / ZFS_PAGE * ZFS_PAGE;
@@ -261,7 +268,7 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
 /* The engine's prefetch hook: pushes what a sequential stream's prefetch
  * decoded, into the file its array was last read through. */
 static void push_prefetched(void *arg, zf_array *a, uint64_t off,
-                                uint64_t end)
+                            uint64_t end)
 {
     struct zfs_pusher *p = arg;
     struct zfs_push_job *j = calloc(1, sizeof *j);
