@@ -27,6 +27,17 @@
 
 #define TU_UNUSED __attribute__((unused))
 
+/* Loops that only repeat one path with other random input run a quarter of
+ * their rounds under AddressSanitizer: there each round's page-guarded
+ * buffers cost mappings and TLB shootdowns, and CI has a time budget; the
+ * fuzzers cover that ground in the sanitizer build instead. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TU_SANITIZED 1
+#else
+#define TU_SANITIZED 0
+#endif
+#define TU_ROUNDS(n) (TU_SANITIZED ? ((n) + 3) / 4 : (n))
+
 /* ---- random numbers (xorshift64*, deterministic per seed) --------------- */
 
 typedef struct tu_rng {
