@@ -262,7 +262,7 @@ static void *read_loop(void *p)
     tu_rng r = {(uint64_t)rd->seed * 7919 + 1};
     uint8_t buf[40000];
     uint64_t pos = tu_range(&r, 0, g_size / 2);
-    for (int it = 0; it < 150; it++) {
+    for (int it = 0; it < TU_ROUNDS(150); it++) {
         uint64_t off = rd->sequential ? pos : tu_range(&r, 0, g_size - 1);
         size_t len = (size_t)tu_range(&r, 1, sizeof buf);
         size_t want = off + len > g_size ? g_size - off : len, got = 0;
