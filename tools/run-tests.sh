@@ -21,6 +21,6 @@ echo "== Sanitizer build (address, undefined) and tests"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run build-asan -DCMAKE_BUILD_TYPE=Debug -DZF_SANITIZE=ON
 if [ -n "${ZF_FUZZ_SECONDS:-}" ] || [ "${CI:-}" = true ]; then
-  echo "== Fuzzing (${ZF_FUZZ_SECONDS:-30} s a target)"
-  bash tools/fuzz.sh "${ZF_FUZZ_SECONDS:-30}"
+  echo "== Fuzzing (${ZF_FUZZ_SECONDS:-20} s a target)"
+  bash tools/fuzz.sh "${ZF_FUZZ_SECONDS:-20}"
 fi
