@@ -20,9 +20,9 @@
 #include <pthread.h>
 
 #include "bufpool.h"
-#include "cache.h"
-#include "dtype.h"
-#include "pipeline.h"
+#include "read/cache.h"
+#include "meta/dtype.h"
+#include "read/pipeline.h"
 #include "pool.h"
 #include "store/store.h"
 

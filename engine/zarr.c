@@ -8,8 +8,8 @@
  * node list: they go through array handles, which stay valid (replaced
  * arrays move to z->retired) until zf_close.
  */
-#include "meta.h"
-#include "nodes.h"
+#include "meta/meta.h"
+#include "meta/nodes.h"
 #include "store/store_http.h"
 
 #include <json-c/json.h>

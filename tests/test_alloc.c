@@ -23,8 +23,8 @@
 #include <pthread.h>
 #include <zlib.h>
 
-#include "decode.h"
-#include "meta.h"
+#include "read/decode.h"
+#include "meta/meta.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TA_SKIP 1

@@ -1,5 +1,5 @@
 /*
- * test_box.c - engine/box.h against naive references written here.
+ * test_box.c - engine/read/box.h against naive references written here.
  *
  *  - zf_flat_boxes: random element ranges of random 1-d..5-d shapes (and every
  *    range of a few small shapes) are split into boxes; enumerating each box
@@ -14,7 +14,7 @@
  */
 #include "testutil.h"
 
-#include "box.h"
+#include "read/box.h"
 
 /* ---- zf_flat_boxes -------------------------------------------------------- */
 

@@ -27,13 +27,13 @@
 #include <pthread.h>
 #include <sys/wait.h>
 
-#include "cache.h"
-#include "decode.h"
+#include "read/cache.h"
+#include "read/decode.h"
 #include "engine.h"
-#include "meta.h"
-#include "plan.h"
+#include "meta/meta.h"
+#include "read/plan.h"
 #include "pool.h"
-#include "task.h"
+#include "read/task.h"
 
 /* ---- the cache module ---------------------------------------------------- */
 

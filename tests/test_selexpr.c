@@ -20,7 +20,7 @@
  */
 #include "testutil.h"
 
-#include "box.h"
+#include "read/box.h"
 
 typedef struct sel_case {
     const char *expr, *norm;

@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include "../le.h"
+#include "le.h"
 #include "codec_impl.h"
 
 #define CRC_SIZE 4

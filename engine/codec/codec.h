@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../buf.h"
+#include "buf.h"
 
 struct json_object;
 

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../err.h"
+#include "err.h"
 #include "codec.h"
 
 /* Which configuration conventions a registry entry follows: the Zarr v3

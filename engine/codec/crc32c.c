@@ -15,7 +15,7 @@
 #include <nmmintrin.h>
 #endif
 
-#include "../le.h"
+#include "le.h"
 #include "codec_impl.h"
 
 #define CRC32C_POLY 0x82F63B78u

@@ -18,7 +18,7 @@
 
 #include <json-c/json.h>
 
-#include "../tls.h"
+#include "tls.h"
 #include "codec_impl.h"
 
 #define GZIP_WBITS (15 + 16) /* inflate/deflate: gzip wrapper only */

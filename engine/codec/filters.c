@@ -18,7 +18,7 @@
 
 #include <json-c/json.h>
 
-#include "../jsonb.h"
+#include "jsonb.h"
 #include "codec_impl.h"
 
 static zf_code parse_numtype(const zf_bbcodec *c, const char *key,

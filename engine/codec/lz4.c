@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "../le.h"
+#include "le.h"
 #include "codec_impl.h"
 
 #define LZ4_HEADER 4

@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "../jsonb.h"
+#include "jsonb.h"
 #include "codec_impl.h"
 
 static zf_code missing(const zf_bbcodec *c, const char *key, zf_err *err)

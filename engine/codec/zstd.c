@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "../tls.h"
+#include "tls.h"
 #include "codec_impl.h"
 
 /* ---- per-thread contexts ------------------------------------------------ */

@@ -6,7 +6,7 @@
  */
 #include "http_xfer.h"
 
-#include "../hash.h"
+#include "hash.h"
 #include "s3_list.h"
 
 #include <curl/header.h>

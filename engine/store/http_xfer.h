@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../err.h"
+#include "err.h"
 
 #define ZF_HTTP_MAX_SKIP ((uint64_t)64 << 20) /* 200 to a range: bytes skipped */
 #define ZF_HTTP_MAX_LIST ((size_t)16 << 20)   /* one collected reply */

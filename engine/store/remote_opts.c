@@ -5,7 +5,7 @@
  * the struct, which owns them until zf_remote_options_clear.
  * Not thread-safe on one struct (it is set up before zf_open).
  */
-#include "../err.h"
+#include "err.h"
 
 #include <errno.h>
 #include <math.h>

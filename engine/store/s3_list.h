@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../err.h"
+#include "err.h"
 
 /* Parses one ListObjectsV2 response body xml[0..len) (not NUL-terminated).
  * Calls fn(arg, key, size, 0) for each <Contents> (its <Key> and <Size>) and

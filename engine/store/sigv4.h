@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "../err.h"
+#include "err.h"
 
 typedef struct zf_sigv4_key {
     const char *access_key, *secret_key;

@@ -4,7 +4,7 @@
  */
 #include "stat_table.h"
 
-#include "../hash.h"
+#include "hash.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../err.h"
+#include "err.h"
 
 typedef struct zf_store zf_store;
 

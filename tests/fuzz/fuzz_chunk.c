@@ -15,9 +15,9 @@
  */
 #include <json-c/json.h>
 
-#include "decode.h"
+#include "read/decode.h"
 #include "fuzz_util.h"
-#include "meta.h"
+#include "meta/meta.h"
 
 static const char *const TYPES[16] = {
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",

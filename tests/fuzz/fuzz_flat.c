@@ -6,7 +6,7 @@
  * each within the shape, at most 2 * ndim - 1 of them, and enumerating their
  * elements one by one in C order must give exactly e0, e0 + 1, ..., e1 - 1.
  */
-#include "box.h"
+#include "read/box.h"
 #include "fuzz_util.h"
 
 typedef struct walk {

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "codec/codec.h"
-#include "dtype.h"
+#include "meta/dtype.h"
 #include "zarrfs/zarrfs.h"
 
 #define ZF_PACK_MAX_CHAIN 2 /* a compressor and crc32c */

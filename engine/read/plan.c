@@ -2,7 +2,7 @@
 #include "plan.h"
 
 #include "decode.h"
-#include "meta.h"
+#include "meta/meta.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -15,7 +15,7 @@
 #include "read.h"
 
 #include "fetch.h"
-#include "meta.h"
+#include "meta/meta.h"
 #include "task.h"
 
 #include <stdlib.h>

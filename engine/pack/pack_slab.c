@@ -14,7 +14,7 @@
  */
 #include "pack_io.h"
 #include "pack_slab.h"
-#include "box.h"
+#include "read/box.h"
 #include "le.h"
 #include "pool.h"
 

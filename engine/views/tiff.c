@@ -38,7 +38,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "meta.h"
+#include "meta/meta.h"
 
 /* The header is kept in memory by its users: this bounds it (about
  * 400000 pages of classic TIFF). */

@@ -15,7 +15,7 @@
 #define ZF_PIPELINE_H
 
 #include "codec/codec.h"
-#include "dtype.h"
+#include "meta/dtype.h"
 
 struct json_object;
 
