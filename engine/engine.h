@@ -1,7 +1,7 @@
 /*
  * engine.h - the engine's internal view of an opened store (struct zf_zarr)
  * and of its arrays (struct zf_array), shared by zarr.c (opening, listing),
- * meta.c (parsing metadata) and read.c / plan.c / decode.c (reading).
+ * meta/ (parsing metadata) and read/ (reading).
  *
  * A zf_zarr owns its store, its thread pool, its counters and every array.
  * An array (struct zf_array) is immutable once made, so reads need no lock;

@@ -8,7 +8,7 @@
  * node list: they go through array handles, which stay valid (replaced
  * arrays move to z->retired) until zf_close.
  */
-#include "meta/meta.h"
+#include "meta/array.h"
 #include "meta/nodes.h"
 #include "store/store_http.h"
 

@@ -24,7 +24,7 @@
 #include <zlib.h>
 
 #include "read/decode.h"
-#include "meta/meta.h"
+#include "meta/array.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TA_SKIP 1

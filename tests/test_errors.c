@@ -32,7 +32,7 @@
 #include <zstd.h>
 
 #include "codec/codec.h"
-#include "meta/meta.h"
+#include "meta/array.h"
 
 #define FILL 9u
 #define EMPTY UINT64_MAX

@@ -1,6 +1,6 @@
 /*
  * meta_v2.h - the fields of a Zarr v2 array's .zarray (meta_v2.c), read into
- * a zf_array that zf_meta_parse_array (meta.h) allocated, mapped onto the
+ * a zf_array that zf_meta_parse_array (array.h) allocated, mapped onto the
  * same codec pipeline as v3; the shared checks are meta.h's.  Errors as in
  * meta.h, naming the field.
  */

@@ -1,6 +1,6 @@
 /*
  * meta_v3.h - the fields of a Zarr v3 array's zarr.json (meta_v3.c), read
- * into a zf_array that zf_meta_parse_array (meta.h) allocated; the shared
+ * into a zf_array that zf_meta_parse_array (array.h) allocated; the shared
  * checks are meta.h's.  Errors as in meta.h, naming the field.
  */
 #ifndef ZF_META_V3_H

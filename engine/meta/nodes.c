@@ -22,7 +22,7 @@
  */
 #include "nodes.h"
 
-#include "meta.h"
+#include "array.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

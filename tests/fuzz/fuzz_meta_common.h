@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 
 #include "fuzz_util.h"
-#include "meta/meta.h"
+#include "meta/array.h"
 
 static void check_key(const zf_array *a, const uint64_t *idx)
 {
