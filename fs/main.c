@@ -20,7 +20,7 @@
  *    session and unmounts, so the session loop returns whichever thread the
  *    kernel would have picked; the process then joins the refresher, waits
  *    for the reads in flight, closes the store and exits 0.
- *  - All state lives in main's frame (struct zfs_cli, struct zfs_fs,
+ *  - All state lives in main's frame (struct cli, struct zfs_fs,
  *    struct zfs_refresher); the session's userdata is the struct zfs_fs.
  */
 #include <errno.h>
@@ -50,7 +50,7 @@
 #define ZFS_TTL_MAX 1e7
 
 /* What the command line asked for, beyond libfuse's own options. */
-struct zfs_cli {
+struct cli {
     char *store;        /* the first non-option argument */
     zf_options engine;  /* threads=, cache_size=, prefetch= */
     size_t readahead;   /* readahead=: bytes, the kernel's window */
@@ -79,7 +79,7 @@ enum {
     ZFS_KEY_FSTAB, /* fstab-only options mount.fuse3 passes on: ignored */
 };
 
-static const struct fuse_opt zfs_cli_spec[] = {
+static const struct fuse_opt cli_spec[] = {
     FUSE_OPT_KEY("-h", ZFS_KEY_HELP),
     FUSE_OPT_KEY("--help", ZFS_KEY_HELP),
     FUSE_OPT_KEY("-V", ZFS_KEY_VERSION),
@@ -96,7 +96,7 @@ static const struct fuse_opt zfs_cli_spec[] = {
     FUSE_OPT_END,
 };
 
-static void zfs_usage(const char *prog)
+static void usage(const char *prog)
 {
     printf(
         "usage: %s [options] STORE MOUNTPOINT\n"
@@ -189,7 +189,7 @@ static void zfs_usage(const char *prog)
 }
 
 /* Parses "N" for threads=N. */
-static int zfs_parse_threads(const char *s, int *out)
+static int parse_threads(const char *s, int *out)
 {
     char *end;
     errno = 0;
@@ -205,7 +205,7 @@ static int zfs_parse_threads(const char *s, int *out)
 
 /* Parses "SIZE" for NAME=SIZE (cache_size=, readahead=): bytes, or a K, M
  * or G suffix. */
-static int zfs_parse_size(const char *name, const char *s, size_t *out)
+static int parse_size(const char *name, const char *s, size_t *out)
 {
     uint64_t v;
     if (zf_parse_size(s, &v) != ZF_OK || v > SIZE_MAX) {
@@ -218,7 +218,7 @@ static int zfs_parse_size(const char *name, const char *s, size_t *out)
 }
 
 /* Parses "SEC" for metadata_ttl=SEC: seconds, fractions allowed. */
-static int zfs_parse_ttl(const char *s, double *out)
+static int parse_ttl(const char *s, double *out)
 {
     char *end;
     errno = 0;
@@ -235,7 +235,7 @@ static int zfs_parse_ttl(const char *s, double *out)
 }
 
 /* Adds the view named `word` ("all": every view) to *mask; -1 if unknown. */
-static int zfs_add_view(const char *word, size_t len, unsigned *mask)
+static int add_view(const char *word, size_t len, unsigned *mask)
 {
     if (len == 3 && strncmp(word, "all", 3) == 0) {
         *mask |= ZFS_VIEWS_ALL;
@@ -253,14 +253,14 @@ static int zfs_add_view(const char *word, size_t len, unsigned *mask)
 
 /* Parses "LIST" for views=LIST: view names separated by commas, or "none"
  * (or nothing). */
-static int zfs_parse_views(const char *s, unsigned *out)
+static int parse_views(const char *s, unsigned *out)
 {
     *out = 0;
     if (!*s || strcmp(s, "none") == 0)
         return 0;
     for (const char *p = s;; p++) {
         size_t len = strcspn(p, ",");
-        if (zfs_add_view(p, len, out) != 0) {
+        if (add_view(p, len, out) != 0) {
             fprintf(stderr, "zarrfs: unknown view '%.*s' in views=%s: give "
                             "npy, envi, nrrd, mhd, tiff or all, separated by "
                             "commas\n", (int)len, p, s);
@@ -276,7 +276,7 @@ static int zfs_parse_views(const char *s, unsigned *out)
  * (x-systemd.*): 0 taken, 1 not ours (libfuse's), -1 bad.  Bare words after
  * arrays= (libfuse splits "arrays=a,b/c" at the comma) are more arrays,
  * unless they look like a mount flag. */
-static int zfs_remote_opt(struct zfs_cli *cli, const char *arg, int arrays_open)
+static int remote_opt(struct cli *cli, const char *arg, int arrays_open)
 {
     static const char *const flags[] = {
         "ro", "rw", "allow_other", "allow_root", "auto_unmount",
@@ -305,11 +305,11 @@ static int zfs_remote_opt(struct zfs_cli *cli, const char *arg, int arrays_open)
     return 0;
 }
 
-static int zfs_cli_proc(void *data, const char *arg, int key,
-                        struct fuse_args *outargs)
+static int cli_proc(void *data, const char *arg, int key,
+                     struct fuse_args *outargs)
 {
     (void)outargs;
-    struct zfs_cli *cli = data;
+    struct cli *cli = data;
     int views_open = cli->views_open;
     int arrays_open = cli->arrays_open;
     cli->views_open = 0;
@@ -327,15 +327,15 @@ static int zfs_cli_proc(void *data, const char *arg, int key,
         cli->show_version = 1;
         return 0;
     case ZFS_KEY_THREADS:
-        return zfs_parse_threads(arg + strlen("threads="),
-                                 &cli->engine.threads);
+        return parse_threads(arg + strlen("threads="),
+                             &cli->engine.threads);
     case ZFS_KEY_CACHE:
-        return zfs_parse_size("cache_size", arg + strlen("cache_size="),
-                              &cli->engine.cache_bytes);
+        return parse_size("cache_size", arg + strlen("cache_size="),
+                          &cli->engine.cache_bytes);
     case ZFS_KEY_READAHEAD:
         cli->readahead_set = 1;
-        if (zfs_parse_size("readahead", arg + strlen("readahead="),
-                           &cli->readahead) != 0)
+        if (parse_size("readahead", arg + strlen("readahead="),
+                       &cli->readahead) != 0)
             return -1;
         if (cli->readahead > ZFS_READAHEAD_MAX) {
             fprintf(stderr, "zarrfs: bad %s: at most 1G\n", arg);
@@ -351,29 +351,29 @@ static int zfs_cli_proc(void *data, const char *arg, int key,
         cli->engine.no_prefetch = arg[strlen("prefetch=")] == '0';
         return 0;
     case ZFS_KEY_PUSH:
-        return zfs_parse_size("push", arg + strlen("push="), &cli->push);
+        return parse_size("push", arg + strlen("push="), &cli->push);
     case ZFS_KEY_TTL:
-        return zfs_parse_ttl(arg + strlen("metadata_ttl="), &cli->metadata_ttl);
+        return parse_ttl(arg + strlen("metadata_ttl="), &cli->metadata_ttl);
     case ZFS_KEY_VIEWS:
         cli->views_open = 1;
-        return zfs_parse_views(arg + strlen("views="), &cli->views);
+        return parse_views(arg + strlen("views="), &cli->views);
     case ZFS_KEY_FSTAB:
         return 0;
     default: /* "views=npy,nrrd" arrives as "views=npy", "nrrd" */
         if (key == FUSE_OPT_KEY_OPT && views_open &&
-            zfs_add_view(arg, strlen(arg), &cli->views) == 0) {
+            add_view(arg, strlen(arg), &cli->views) == 0) {
             cli->views_open = 1;
             return 0;
         }
         if (key == FUSE_OPT_KEY_OPT)
-            return zfs_remote_opt(cli, arg, arrays_open);
+            return remote_opt(cli, arg, arrays_open);
         return 1;
     }
 }
 
 /* Adds fsname=STORE (first, so that the user's own wins) and ro (last, so
  * that nothing overrides it). */
-static int zfs_add_mount_options(struct fuse_args *args, const char *store)
+static int add_mount_options(struct fuse_args *args, const char *store)
 {
     char *fsname = NULL;
     char *opt = NULL;
@@ -391,19 +391,19 @@ static int zfs_add_mount_options(struct fuse_args *args, const char *store)
 }
 
 /* Returns 0 to go on mounting, 1 when done (help, version), -1 on error. */
-static int zfs_parse_args(struct fuse_args *args, struct zfs_cli *cli,
-                          struct fuse_cmdline_opts *fo)
+static int parse_args(struct fuse_args *args, struct cli *cli,
+                      struct fuse_cmdline_opts *fo)
 {
     const char *prog = args->argc > 0 ? args->argv[0] : "zarrfs";
     cli->readahead = ZFS_READAHEAD_DEFAULT;
     cli->push = ZFS_PUSH_DEFAULT;
     zf_remote_options_init(&cli->remote);
-    if (fuse_opt_parse(args, cli, zfs_cli_spec, zfs_cli_proc) != 0)
+    if (fuse_opt_parse(args, cli, cli_spec, cli_proc) != 0)
         return -1;
     if (!cli->readahead_set && cli->push > 0) /* pushes instead of it */
         cli->readahead = ZFS_READAHEAD_PUSHING;
     if (cli->show_help) {
-        zfs_usage(prog);
+        usage(prog);
         return 1;
     }
     if (cli->show_version) {
@@ -423,7 +423,7 @@ static int zfs_parse_args(struct fuse_args *args, struct zfs_cli *cli,
 }
 
 /* Opens the store and builds its table; messages go to stderr. */
-static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
+static int open_store(struct cli *cli, struct zfs_fs *fs)
 {
     int url = strstr(cli->store, "://") != NULL; /* http(s)://, s3:// */
     char *abs = url ? strdup(cli->store) : realpath(cli->store, NULL);
@@ -475,7 +475,7 @@ static int zfs_open_store(struct zfs_cli *cli, struct zfs_fs *fs)
 /* Sets the mount's read_ahead_kb to readahead=; a failure is a warning
  * (only a debug message when readahead= was not given and we are not root:
  * an ordinary user cannot write it). */
-static void zfs_set_readahead(const struct zfs_cli *cli, const char *mnt)
+static void set_readahead(const struct cli *cli, const char *mnt)
 {
     char why[512];
     unsigned long kb = (unsigned long)(cli->readahead >> 10);
@@ -488,7 +488,7 @@ static void zfs_set_readahead(const struct zfs_cli *cli, const char *mnt)
 
 /* Forks into the background (see the contract above); the parent exits 0
  * inside fuse_daemonize. */
-static int zfs_daemonize(void)
+static int daemonize(void)
 {
     if (fuse_daemonize(0) != 0)
         return -1;
@@ -498,7 +498,7 @@ static int zfs_daemonize(void)
 
 /* ---- signals ------------------------------------------------------------ */
 
-struct zfs_signals {
+struct signals {
     sigset_t set;  /* SIGINT, SIGTERM, SIGHUP and SIGUSR1 ("stop waiting") */
     struct fuse_session *se;
     struct zfs_refresher *refresher; /* detached before unmounting */
@@ -509,7 +509,7 @@ struct zfs_signals {
 
 /* Blocks the signals in the calling thread, and so in every thread it
  * starts from now on. */
-static void zfs_signals_block(struct zfs_signals *s)
+static void signals_block(struct signals *s)
 {
     sigemptyset(&s->set);
     sigaddset(&s->set, SIGINT);
@@ -520,9 +520,9 @@ static void zfs_signals_block(struct zfs_signals *s)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void *zfs_signal_thread(void *arg)
+static void *signal_thread(void *arg)
 {
-    struct zfs_signals *s = arg;
+    struct signals *s = arg;
     int sig = 0;
     while (sigwait(&s->set, &sig) == 0) {
         if (sig == SIGUSR1 && atomic_load(&s->stopping))
@@ -539,17 +539,17 @@ static void *zfs_signal_thread(void *arg)
     return NULL;
 }
 
-static int zfs_signals_start(struct zfs_signals *s, struct fuse_session *se)
+static int signals_start(struct signals *s, struct fuse_session *se)
 {
     s->se = se;
     atomic_init(&s->stopping, 0);
-    int rc = pthread_create(&s->thread, NULL, zfs_signal_thread, s);
+    int rc = pthread_create(&s->thread, NULL, signal_thread, s);
     if (rc != 0)
         zfs_log(LOG_ERR, "cannot start the signal thread: %s", strerror(rc));
     return rc == 0 ? 0 : -1;
 }
 
-static void zfs_signals_stop(struct zfs_signals *s)
+static void signals_stop(struct signals *s)
 {
     atomic_store(&s->stopping, 1);
     pthread_kill(s->thread, SIGUSR1);
@@ -558,7 +558,7 @@ static void zfs_signals_stop(struct zfs_signals *s)
 
 /* ---- the session ------------------------------------------------------------ */
 
-static int zfs_loop(struct fuse_session *se, const struct fuse_cmdline_opts *fo)
+static int loop(struct fuse_session *se, const struct fuse_cmdline_opts *fo)
 {
     if (fo->singlethread)
         return fuse_session_loop(se);
@@ -577,9 +577,9 @@ static int zfs_loop(struct fuse_session *se, const struct fuse_cmdline_opts *fo)
 }
 
 /* Mounts, daemonizes unless -f, serves until unmounted or signalled. */
-static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
-                     struct zfs_signals *sig, const struct zfs_cli *cli,
-                     const struct fuse_cmdline_opts *fo)
+static int serve(struct fuse_session *se, struct zfs_fs *fs,
+                 struct signals *sig, const struct cli *cli,
+                 const struct fuse_cmdline_opts *fo)
 {
     struct zfs_refresher *ref = sig->refresher;
     if (fuse_session_mount(se, fo->mountpoint) != 0) {
@@ -587,14 +587,14 @@ static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
                 fo->mountpoint);
         return -1;
     }
-    zfs_set_readahead(cli, fo->mountpoint);
+    set_readahead(cli, fo->mountpoint);
     int rc = -1;
-    if ((fo->foreground || zfs_daemonize() == 0) &&
-        zfs_signals_start(sig, se) == 0) {
+    if ((fo->foreground || daemonize() == 0) &&
+        signals_start(sig, se) == 0) {
         int started = (cli->metadata_ttl <= 0 || zfs_refresher_start(ref) == 0) &&
                       zfs_pusher_start(sig->pusher) == 0;
-        rc = started ? zfs_loop(se, fo) : -1; /* (the failure is logged) */
-        zfs_signals_stop(sig);
+        rc = started ? loop(se, fo) : -1; /* (the failure is logged) */
+        signals_stop(sig);
         zfs_refresher_detach(ref); /* before the descriptor closes */
         zfs_pusher_detach(sig->pusher);
         if (started && rc < 0)
@@ -606,15 +606,15 @@ static int zfs_serve(struct fuse_session *se, struct zfs_fs *fs,
     return rc;
 }
 
-static int zfs_run(struct fuse_args *args, struct zfs_cli *cli,
-                   const struct fuse_cmdline_opts *fo)
+static int run(struct fuse_args *args, struct cli *cli,
+               const struct fuse_cmdline_opts *fo)
 {
     struct zfs_fs fs;
-    struct zfs_signals sig;
+    struct signals sig;
     memset(&fs, 0, sizeof fs);
     zfs_log_init(fo->debug);
-    zfs_signals_block(&sig); /* before the engine starts any thread */
-    if (zfs_add_mount_options(args, cli->store) != 0) {
+    signals_block(&sig); /* before the engine starts any thread */
+    if (add_mount_options(args, cli->store) != 0) {
         fprintf(stderr, "zarrfs: out of memory\n");
         return -1;
     }
@@ -624,7 +624,7 @@ static int zfs_run(struct fuse_args *args, struct zfs_cli *cli,
         fprintf(stderr, "zarrfs: bad options (see zarrfs --help)\n");
         return -1;
     }
-    int rc = zfs_open_store(cli, &fs);
+    int rc = open_store(cli, &fs);
     if (rc == 0) {
         struct zfs_refresher ref;
         struct zfs_pusher push;
@@ -633,7 +633,7 @@ static int zfs_run(struct fuse_args *args, struct zfs_cli *cli,
         zfs_pusher_init(&push, &fs, se, cli->push);
         sig.refresher = &ref;
         sig.pusher = fs.pusher = &push;
-        rc = zfs_serve(se, &fs, &sig, cli, fo);
+        rc = serve(se, &fs, &sig, cli, fo);
         zfs_refresher_stop(&ref); /* before the store closes */
         zfs_pusher_stop(&push);
         zfs_fs_destroy(&fs);
@@ -647,13 +647,13 @@ static int zfs_run(struct fuse_args *args, struct zfs_cli *cli,
 int main(int argc, char **argv)
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-    struct zfs_cli cli;
+    struct cli cli;
     struct fuse_cmdline_opts fo;
     memset(&cli, 0, sizeof cli);
     memset(&fo, 0, sizeof fo);
-    int rc = zfs_parse_args(&args, &cli, &fo);
+    int rc = parse_args(&args, &cli, &fo);
     if (rc == 0)
-        rc = zfs_run(&args, &cli, &fo);
+        rc = run(&args, &cli, &fo);
     free(fo.mountpoint);
     free(cli.store);
     zf_remote_options_clear(&cli.remote);
