@@ -13,6 +13,11 @@ zf_code zf_buf_reserve(zf_buf *b, size_t need, zf_err *err)
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    return zf_buf_resize(b, cap, err);
+}
+
+zf_code zf_buf_resize(zf_buf *b, size_t cap, zf_err *err)
+{
     uint8_t *p = realloc(b->p, cap);
     if (!p)
         return zf_err_set(err, ZF_ENOMEM, "cannot allocate %zu bytes", cap);

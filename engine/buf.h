@@ -29,6 +29,9 @@ static inline zf_buf zf_buf_wrap(void *p, size_t cap)
 /* Makes room for at least `need` bytes; a fixed buffer that is too small is
  * ZF_ECORRUPT (a decoder produced more than the metadata allows). */
 zf_code zf_buf_reserve(zf_buf *b, size_t need, zf_err *err);
+/* Reallocates an owned buffer (fixed == 0) to exactly cap bytes; ZF_ENOMEM
+ * leaves it as it was. */
+zf_code zf_buf_resize(zf_buf *b, size_t cap, zf_err *err);
 void zf_buf_free(zf_buf *b);
 /* Exchanges two buffers (used to ping-pong between pipeline stages). */
 void zf_buf_swap(zf_buf *a, zf_buf *b);

@@ -22,12 +22,7 @@ zf_code zf_codec_reserve(zf_buf *out, size_t n, zf_err *err)
         return zf_err_set(err, ZF_ECORRUPT,
                           "decoded data exceeds the %zu-byte output window",
                           out->cap);
-    uint8_t *p = realloc(out->p, n);
-    if (!p)
-        return zf_err_set(err, ZF_ENOMEM, "cannot allocate %zu bytes", n);
-    out->p = p;
-    out->cap = n;
-    return ZF_OK;
+    return zf_buf_resize(out, n, err);
 }
 
 zf_code zf_codec_claim(const zf_bbcodec *c, size_t stated, zf_buf *out,

@@ -14,70 +14,70 @@
 
 #include "codec_impl.h"
 
-/* dst[b * n + i] = src[i * es + b]; walks the destination in order. */
-static void shuffle_bytes(uint8_t *dst, const uint8_t *src, size_t n,
-                          size_t es)
+/* dst[c * rows + r] = src[r * cols + c]: a rows x cols matrix of bytes
+ * transposed, walking the destination in order.  Shuffling n items of es
+ * bytes transposes n x es; unshuffling, es x n. */
+static void transpose(uint8_t *dst, const uint8_t *src, size_t rows,
+                      size_t cols)
 {
-    for (size_t b = 0; b < es; b++) {
-        const uint8_t *s = src + b;
-        uint8_t *d = dst + b * n;
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i * es];
+    for (size_t c = 0; c < cols; c++) {
+        const uint8_t *s = src + c;
+        uint8_t *d = dst + c * rows;
+        for (size_t r = 0; r < rows; r++)
+            d[r] = s[r * cols];
     }
 }
 
-/* dst[i * es + b] = src[b * n + i]; walks the destination in order. */
-static void unshuffle_bytes(uint8_t *dst, const uint8_t *src, size_t n,
-                            size_t es)
+/* out->p = in (whole items) shuffled, or unshuffled when `un`. */
+static void permute(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
+                    zf_buf *out, int un)
 {
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *s = src + i;
-        uint8_t *d = dst + i * es;
-        for (size_t b = 0; b < es; b++)
-            d[b] = s[b * n];
-    }
+    size_t es = c->elementsize, n = es > 1 ? inlen / es : inlen;
+    if (es <= 1)
+        memcpy(out->p, in, inlen);
+    else if (un)
+        transpose(out->p, in, es, n);
+    else
+        transpose(out->p, in, n, es);
+    out->len = inlen;
 }
 
-static int whole_items(const zf_bbcodec *c, size_t len)
+/* ZF_OK if len is whole items, else `code` (ZF_ECORRUPT decoding,
+ * ZF_EINVAL encoding). */
+static zf_code whole_items(const zf_bbcodec *c, size_t len, zf_code code,
+                           zf_err *err)
 {
-    return c->elementsize <= 1 || len % c->elementsize == 0;
+    if (c->elementsize <= 1 || len % c->elementsize == 0)
+        return ZF_OK;
+    return zf_err_set(err, code,
+                      "%s: %zu bytes is not a multiple of elementsize %zu",
+                      c->name, len, c->elementsize);
 }
 
 static zf_code shuffle_decode(const zf_bbcodec *c, const uint8_t *in,
                               size_t inlen, zf_buf *out, size_t expect,
                               size_t limit, zf_err *err)
 {
-    if (!whole_items(c, inlen))
-        return zf_err_set(err, ZF_ECORRUPT,
-                          "%s: %zu bytes is not a multiple of elementsize %zu",
-                          c->name, inlen, c->elementsize);
-    zf_code rc = zf_codec_claim(c, inlen, out, expect, limit, err);
+    zf_code rc = whole_items(c, inlen, ZF_ECORRUPT, err);
+    if (rc == ZF_OK)
+        rc = zf_codec_claim(c, inlen, out, expect, limit, err);
     if (rc != ZF_OK || inlen == 0)
         return rc;
-    if (c->elementsize <= 1)
-        memcpy(out->p, in, inlen);
-    else
-        unshuffle_bytes(out->p, in, inlen / c->elementsize, c->elementsize);
-    out->len = inlen;
+    permute(c, in, inlen, out, 1);
     return ZF_OK;
 }
 
 static zf_code shuffle_encode(const zf_bbcodec *c, const uint8_t *in,
                               size_t inlen, zf_buf *out, zf_err *err)
 {
-    if (!whole_items(c, inlen))
-        return zf_err_set(err, ZF_EINVAL,
-                          "%s: %zu bytes is not a multiple of elementsize %zu",
-                          c->name, inlen, c->elementsize);
+    zf_code rc = whole_items(c, inlen, ZF_EINVAL, err);
+    if (rc != ZF_OK)
+        return rc;
     if (zf_codec_reserve(out, inlen, err) != ZF_OK)
         return zf_err_prefix(err, "%s", c->name);
     if (inlen == 0)
         return ZF_OK;
-    if (c->elementsize <= 1)
-        memcpy(out->p, in, inlen);
-    else
-        shuffle_bytes(out->p, in, inlen / c->elementsize, c->elementsize);
-    out->len = inlen;
+    permute(c, in, inlen, out, 0);
     return ZF_OK;
 }
 

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 #include <stdio.h>
+#include <string.h>
 
 #define ZF_MAX_JSON_DEPTH 64
 
@@ -70,6 +71,18 @@ zf_code zf_meta_shape(zf_array *a, json_object *doc, zf_err *err)
                           ZF_MAX_DIMS);
     a->ndim = (int)n;
     return zf_meta_dims(s, a->ndim, 0, a->shape, "shape", err);
+}
+
+zf_code zf_meta_separator(json_object *v, const char *what, char *sep,
+                          zf_err *err)
+{
+    if (!v || json_object_is_type(v, json_type_null))
+        return ZF_OK;
+    const char *s = json_object_get_string(v);
+    if (!s || (strcmp(s, "/") != 0 && strcmp(s, ".") != 0))
+        return zf_err_set(err, ZF_EMETA, "%s must be \"/\" or \".\"", what);
+    *sep = s[0];
+    return ZF_OK;
 }
 
 /* shape x itemsize must fit in 63 bits (file sizes are off_t). */

@@ -23,6 +23,10 @@ zf_code zf_json_parse(const char *text, size_t len, const char *what,
 zf_code zf_meta_dims(struct json_object *arr, int ndim, uint64_t min,
                      uint64_t *out, const char *what, zf_err *err);
 zf_code zf_meta_shape(zf_array *a, struct json_object *doc, zf_err *err);
+/* A chunk key separator, "/" or "."; absent or null leaves *sep as it is.
+ * `what` names the field. */
+zf_code zf_meta_separator(struct json_object *v, const char *what, char *sep,
+                          zf_err *err);
 /* Needs shape, chunks and dt; sets grid and info.nbytes. */
 zf_code zf_meta_check_sizes(zf_array *a, zf_err *err);
 

@@ -78,17 +78,10 @@ static zf_code parse_fill(zf_array *a, json_object *doc, zf_err *err)
 
 static zf_code parse_separator(zf_array *a, json_object *doc, zf_err *err)
 {
-    json_object *s = zf_json_get(doc, "dimension_separator");
     a->v2_keys = 1;
     a->separator = '.';
-    if (!s || json_object_is_type(s, json_type_null))
-        return ZF_OK;
-    const char *v = json_object_get_string(s);
-    if (!v || (strcmp(v, ".") != 0 && strcmp(v, "/") != 0))
-        return zf_err_set(err, ZF_EMETA, "dimension_separator must be \".\" or "
-                          "\"/\"");
-    a->separator = v[0];
-    return ZF_OK;
+    return zf_meta_separator(zf_json_get(doc, "dimension_separator"),
+                             "dimension_separator", &a->separator, err);
 }
 
 /* The v3-shaped codec list: [transpose] bytes filters... compressor. */

@@ -37,15 +37,9 @@ static zf_code parse_key_encoding(zf_array *a, json_object *doc, zf_err *err)
         return zf_err_set(err, ZF_EUNSUPPORTED, "chunk_key_encoding '%s'", n);
     a->separator = a->v2_keys ? '.' : '/';
     json_object *conf = zf_json_get(k, "configuration");
-    json_object *sep = conf ? zf_json_get(conf, "separator") : NULL;
-    if (sep) {
-        const char *s = json_object_get_string(sep);
-        if (!s || (strcmp(s, "/") != 0 && strcmp(s, ".") != 0))
-            return zf_err_set(err, ZF_EMETA, "chunk_key_encoding: separator "
-                              "must be \"/\" or \".\"");
-        a->separator = s[0];
-    }
-    return ZF_OK;
+    return zf_meta_separator(conf ? zf_json_get(conf, "separator") : NULL,
+                             "chunk_key_encoding: separator", &a->separator,
+                             err);
 }
 
 /* Fields of the spec; anything else is an extension. */

@@ -30,16 +30,21 @@ void zf_strided_step(zf_strided *v, int ndim, const uint64_t *step)
         v->stride[d] *= (int64_t)step[d];
 }
 
-/* A normalised copy: dims of count 1 dropped, contiguous dims merged. */
+/* A normalised copy: dims of count 1 dropped, contiguous dims merged; at
+ * least one dim (a single element is one dim of count 1). */
 typedef struct norm {
     int n;
     uint64_t count[ZF_MAX_DIMS];
     int64_t ds[ZF_MAX_DIMS], ss[ZF_MAX_DIMS];
 } norm;
 
-static void normalise(int ndim, const uint64_t *count, const zf_strided *dst,
-                      const int64_t *sstride, norm *o)
+/* 0 when the box holds no element (nothing to do), else 1 with *o set. */
+static int normalise(int ndim, const uint64_t *count, const zf_strided *dst,
+                     const int64_t *sstride, norm *o)
 {
+    for (int d = 0; d < ndim; d++)
+        if (count[d] == 0)
+            return 0;
     o->n = 0;
     for (int d = 0; d < ndim; d++) {
         if (count[d] == 1)
@@ -61,6 +66,12 @@ static void normalise(int ndim, const uint64_t *count, const zf_strided *dst,
         o->ss[o->n] = sstride ? sstride[d] : 0;
         o->n++;
     }
+    if (o->n == 0) { /* one element: its strides are never stepped */
+        o->count[0] = 1;
+        o->ds[0] = o->ss[0] = 0;
+        o->n = 1;
+    }
+    return 1;
 }
 
 static void copy_elems(uint8_t *d, int64_t ds, const uint8_t *s, int64_t ss,
@@ -153,16 +164,9 @@ static void copy_rec(const norm *o, int d, uint8_t *dp, const uint8_t *sp,
 void zf_box_copy(int ndim, const uint64_t *count, size_t itemsize,
                  const zf_strided *dst, const zf_strided *src)
 {
-    for (int d = 0; d < ndim; d++)
-        if (count[d] == 0)
-            return;
     norm o;
-    normalise(ndim, count, dst, src->stride, &o);
-    if (o.n == 0) {
-        memcpy(dst->base, src->base, itemsize);
-        return;
-    }
-    copy_rec(&o, 0, dst->base, src->base, itemsize);
+    if (normalise(ndim, count, dst, src->stride, &o))
+        copy_rec(&o, 0, dst->base, src->base, itemsize);
 }
 
 static void fill_run(uint8_t *d, int64_t ds, uint64_t n, size_t isz,
@@ -193,16 +197,9 @@ static void fill_rec(const norm *o, int d, uint8_t *dp, size_t isz,
 void zf_box_fill(int ndim, const uint64_t *count, size_t itemsize,
                  const zf_strided *dst, const void *value)
 {
-    for (int d = 0; d < ndim; d++)
-        if (count[d] == 0)
-            return;
     norm o;
-    normalise(ndim, count, dst, NULL, &o);
-    if (o.n == 0) {
-        memcpy(dst->base, value, itemsize);
-        return;
-    }
-    fill_rec(&o, 0, dst->base, itemsize, value);
+    if (normalise(ndim, count, dst, NULL, &o))
+        fill_rec(&o, 0, dst->base, itemsize, value);
 }
 
 int zf_flat_boxes(int ndim, const uint64_t *shape, uint64_t e0, uint64_t e1,

@@ -7,6 +7,8 @@
  */
 #include "sigv4.h"
 
+#include "text.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,45 +19,6 @@
 
 #define ZF_SHA256_EMPTY \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-/* ---- a growable string ----------------------------------------------- */
-
-typedef struct sb {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sb;
-
-static void sb_add(sb *s, const char *p, size_t n)
-{
-    if (s->oom)
-        return;
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 256;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        char *q = realloc(s->p, cap);
-        if (!q) {
-            s->oom = 1;
-            return;
-        }
-        s->p = q;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->len, p, n);
-    s->len += n;
-    s->p[s->len] = 0;
-}
-
-static void sb_adds(sb *s, const char *z)
-{
-    sb_add(s, z, strlen(z));
-}
-
-static void sb_addc(sb *s, char c)
-{
-    sb_add(s, &c, 1);
-}
 
 /* ---- encoding helpers ------------------------------------------------- */
 
@@ -77,21 +40,21 @@ static int hexval(unsigned char c)
     return -1;
 }
 
-static void sb_enc_byte(sb *s, unsigned char c)
+static void enc_byte(zf_text *s, unsigned char c)
 {
     static const char hx[] = "0123456789ABCDEF";
     if (is_unreserved(c)) {
-        sb_addc(s, (char)c);
+        zf_text_addc(s, (char)c);
     } else {
         char e[3] = {'%', hx[c >> 4], hx[c & 15]};
-        sb_add(s, e, 3);
+        zf_text_add(s, e, 3);
     }
 }
 
 /* Decodes %XX escapes of p[0..n) (an invalid escape is a literal '%') and
  * encodes the result again.  A literal '/' is kept when keep_slash; one that
  * came from "%2F" is always encoded. */
-static void sb_reencode(sb *s, const char *p, size_t n, int keep_slash)
+static void add_reencoded(zf_text *s, const char *p, size_t n, int keep_slash)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
@@ -99,34 +62,34 @@ static void sb_reencode(sb *s, const char *p, size_t n, int keep_slash)
             int h = hexval((unsigned char)p[i + 1]);
             int l = hexval((unsigned char)p[i + 2]);
             if (h >= 0 && l >= 0) {
-                sb_enc_byte(s, (unsigned char)(h * 16 + l));
+                enc_byte(s, (unsigned char)(h * 16 + l));
                 i += 2;
                 continue;
             }
         }
         if (c == '/' && keep_slash)
-            sb_addc(s, '/');
+            zf_text_addc(s, '/');
         else
-            sb_enc_byte(s, c);
+            enc_byte(s, c);
     }
 }
 
 char *zf_sigv4_uri_encode(const char *s, size_t len, int keep_slash)
 {
-    sb o = {0};
-    sb_add(&o, "", 0);
+    zf_text o = {0};
+    zf_text_add(&o, "", 0);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '/' && keep_slash)
-            sb_addc(&o, '/');
+            zf_text_addc(&o, '/');
         else
-            sb_enc_byte(&o, c);
+            enc_byte(&o, c);
     }
-    if (o.oom) {
-        free(o.p);
+    if (o.failed) {
+        free(o.s);
         return NULL;
     }
-    return o.p;
+    return o.s;
 }
 
 static void hex32(const unsigned char *md, char out[65])
@@ -277,18 +240,18 @@ static int q_cmp(const void *a, const void *b)
 
 static char *reencode(const char *p, size_t n)
 {
-    sb s = {0};
-    sb_add(&s, "", 0);
-    sb_reencode(&s, p, n, 0);
-    if (s.oom) {
-        free(s.p);
+    zf_text s = {0};
+    zf_text_add(&s, "", 0);
+    add_reencoded(&s, p, n, 0);
+    if (s.failed) {
+        free(s.s);
         return NULL;
     }
-    return s.p;
+    return s.s;
 }
 
 /* Appends the canonical query string of q to s; -1 when out of memory. */
-static int canonical_query(sb *s, const char *q)
+static int canonical_query(zf_text *s, const char *q)
 {
     size_t n = 1;
     for (const char *p = q; *p; p++)
@@ -321,10 +284,10 @@ static int canonical_query(sb *s, const char *q)
         qsort(v, nv, sizeof *v, q_cmp);
         for (size_t i = 0; i < nv; i++) {
             if (i)
-                sb_addc(s, '&');
-            sb_adds(s, v[i].name);
-            sb_addc(s, '=');
-            sb_adds(s, v[i].value);
+                zf_text_addc(s, '&');
+            zf_text_adds(s, v[i].name);
+            zf_text_addc(s, '=');
+            zf_text_adds(s, v[i].value);
         }
     }
     for (size_t i = 0; i < nv; i++) {
@@ -447,51 +410,52 @@ static zf_code collect_headers(hdrs *t, const zf_sigv4_key *k, unsigned flags,
 
 /* "name:v1,v2\n..." then "\n", then the signed names "a;b", whose place in
  * can is [*at, *end). */
-static void canonical_headers(sb *can, const hdrs *t, size_t *at, size_t *end)
+static void canonical_headers(zf_text *can, const hdrs *t, size_t *at,
+                              size_t *end)
 {
     const hdr *h = t->h;
     for (size_t i = 0; i < t->n; i++) {
         if (i && strcmp(h[i].name, h[i - 1].name) == 0) {
-            sb_addc(can, ',');
+            zf_text_addc(can, ',');
         } else {
             if (i)
-                sb_addc(can, '\n');
-            sb_adds(can, h[i].name);
-            sb_addc(can, ':');
+                zf_text_addc(can, '\n');
+            zf_text_adds(can, h[i].name);
+            zf_text_addc(can, ':');
         }
-        sb_adds(can, h[i].value);
+        zf_text_adds(can, h[i].value);
     }
-    sb_adds(can, "\n\n");
+    zf_text_adds(can, "\n\n");
     *at = can->len;
     for (size_t i = 0; i < t->n; i++) {
         if (i && strcmp(h[i].name, h[i - 1].name) == 0)
             continue;
         if (i)
-            sb_addc(can, ';');
-        sb_adds(can, h[i].name);
+            zf_text_addc(can, ';');
+        zf_text_adds(can, h[i].name);
     }
     *end = can->len;
 }
 
 /* The canonical request; -1 when out of memory. */
-static int canonical_request(sb *can, const char *method, const char *path,
+static int canonical_request(zf_text *can, const char *method, const char *path,
                              const char *query, const hdrs *t, size_t *at,
                              size_t *end)
 {
-    sb_adds(can, method);
-    sb_addc(can, '\n');
+    zf_text_adds(can, method);
+    zf_text_addc(can, '\n');
     if (*path)
-        sb_reencode(can, path, strlen(path), 1);
+        add_reencoded(can, path, strlen(path), 1);
     else
-        sb_addc(can, '/');
-    sb_addc(can, '\n');
+        zf_text_addc(can, '/');
+    zf_text_addc(can, '\n');
     if (canonical_query(can, query))
         return -1;
-    sb_addc(can, '\n');
+    zf_text_addc(can, '\n');
     canonical_headers(can, t, at, end);
-    sb_addc(can, '\n');
-    sb_adds(can, t->payload);
-    return can->oom ? -1 : 0;
+    zf_text_addc(can, '\n');
+    zf_text_adds(can, t->payload);
+    return can->failed ? -1 : 0;
 }
 
 /* The signing key's chain of HMACs over the string to sign: sig (hex). */
@@ -499,18 +463,18 @@ static zf_code signature(const zf_sigv4_key *k, const char *day,
                          const char *sts, char sig[65], zf_err *err)
 {
     unsigned char k1[32], k2[32], k3[32], k4[32], ms[32];
-    sb secret = {0};
-    sb_adds(&secret, "AWS4");
-    sb_adds(&secret, k->secret_key);
-    if (secret.oom) {
-        free(secret.p);
+    zf_text secret = {0};
+    zf_text_adds(&secret, "AWS4");
+    zf_text_adds(&secret, k->secret_key);
+    if (secret.failed) {
+        free(secret.s);
         return zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
     }
-    int bad = hmac256(secret.p, secret.len, day, k1) ||
+    int bad = hmac256(secret.s, secret.len, day, k1) ||
               hmac256(k1, 32, k->region, k2) || hmac256(k2, 32, k->service, k3) ||
               hmac256(k3, 32, "aws4_request", k4) || hmac256(k4, 32, sts, ms);
-    OPENSSL_cleanse(secret.p, secret.len);
-    free(secret.p);
+    OPENSSL_cleanse(secret.s, secret.len);
+    free(secret.s);
     OPENSSL_cleanse(k1, sizeof k1);
     OPENSSL_cleanse(k2, sizeof k2);
     OPENSSL_cleanse(k3, sizeof k3);
@@ -523,42 +487,42 @@ static zf_code signature(const zf_sigv4_key *k, const char *day,
 
 /* The Authorization header's value into auth. */
 static zf_code authorization(const zf_sigv4_key *k, const char *amzdate,
-                             const char *day, const sb *can, size_t at,
-                             size_t end, sb *auth, zf_err *err)
+                             const char *day, const zf_text *can, size_t at,
+                             size_t end, zf_text *auth, zf_err *err)
 {
     char hash[65], sig[65];
-    if (sha256_hex(can->p, can->len, hash))
+    if (sha256_hex(can->s, can->len, hash))
         return zf_err_set(err, ZF_EIO, "sigv4: SHA-256 failed");
-    sb scope = {0}, sts = {0};
-    sb_adds(&scope, day);
-    sb_addc(&scope, '/');
-    sb_adds(&scope, k->region);
-    sb_addc(&scope, '/');
-    sb_adds(&scope, k->service);
-    sb_adds(&scope, "/aws4_request");
-    sb_adds(&sts, "AWS4-HMAC-SHA256\n");
-    sb_adds(&sts, amzdate);
-    sb_addc(&sts, '\n');
-    sb_adds(&sts, scope.p ? scope.p : "");
-    sb_addc(&sts, '\n');
-    sb_adds(&sts, hash);
-    zf_code c = scope.oom || sts.oom
+    zf_text scope = {0}, sts = {0};
+    zf_text_adds(&scope, day);
+    zf_text_addc(&scope, '/');
+    zf_text_adds(&scope, k->region);
+    zf_text_addc(&scope, '/');
+    zf_text_adds(&scope, k->service);
+    zf_text_adds(&scope, "/aws4_request");
+    zf_text_adds(&sts, "AWS4-HMAC-SHA256\n");
+    zf_text_adds(&sts, amzdate);
+    zf_text_addc(&sts, '\n');
+    zf_text_adds(&sts, scope.s ? scope.s : "");
+    zf_text_addc(&sts, '\n');
+    zf_text_adds(&sts, hash);
+    zf_code c = scope.failed || sts.failed
                     ? zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory")
-                    : signature(k, day, sts.p, sig, err);
+                    : signature(k, day, sts.s, sig, err);
     if (c == ZF_OK) {
-        sb_adds(auth, "AWS4-HMAC-SHA256 Credential=");
-        sb_adds(auth, k->access_key);
-        sb_addc(auth, '/');
-        sb_adds(auth, scope.p);
-        sb_adds(auth, ", SignedHeaders=");
-        sb_add(auth, can->p + at, end - at);
-        sb_adds(auth, ", Signature=");
-        sb_adds(auth, sig);
-        if (auth->oom)
+        zf_text_adds(auth, "AWS4-HMAC-SHA256 Credential=");
+        zf_text_adds(auth, k->access_key);
+        zf_text_addc(auth, '/');
+        zf_text_adds(auth, scope.s);
+        zf_text_adds(auth, ", SignedHeaders=");
+        zf_text_add(auth, can->s + at, end - at);
+        zf_text_adds(auth, ", Signature=");
+        zf_text_adds(auth, sig);
+        if (auth->failed)
             c = zf_err_set(err, ZF_ENOMEM, "sigv4: out of memory");
     }
-    free(scope.p);
-    free(sts.p);
+    free(scope.s);
+    free(sts.s);
     return c;
 }
 
@@ -618,7 +582,7 @@ zf_code zf_sigv4_sign_ex(const zf_sigv4_key *k, unsigned flags,
     if (rc != ZF_OK)
         return rc;
     hdrs t;
-    sb can = {0}, auth = {0};
+    zf_text can = {0}, auth = {0};
     size_t at = 0, end = 0;
     rc = collect_headers(&t, k, flags, headers, nheaders, amzdate, err);
     if (rc == ZF_OK &&
@@ -627,15 +591,15 @@ zf_code zf_sigv4_sign_ex(const zf_sigv4_key *k, unsigned flags,
     if (rc == ZF_OK)
         rc = authorization(k, amzdate, day, &can, at, end, &auth, err);
     if (rc == ZF_OK)
-        rc = output_lines(k, &t, amzdate, auth.p, out, nout, err);
+        rc = output_lines(k, &t, amzdate, auth.s, out, nout, err);
     if (rc == ZF_OK && canonical) {
-        *canonical = can.p;
-        can.p = NULL;
+        *canonical = can.s;
+        can.s = NULL;
     }
     if (t.h)
         hdrs_free(t.h, t.n);
-    free(can.p);
-    free(auth.p);
+    free(can.s);
+    free(auth.s);
     return rc;
 }
 

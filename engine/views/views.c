@@ -34,7 +34,6 @@
  * the returned text with free().
  */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +42,7 @@
 #include "engine.h"
 #include "err.h"
 #include "le.h"
+#include "text.h"
 #include "tiff.h"
 
 #define ZF_NRRD_DIM_MAX 16 /* teem's NRRD_DIM_MAX */
@@ -69,50 +69,8 @@ int zf_view_holds_data(zf_view_format fmt)
     return fmt == ZF_VIEW_NPY || fmt == ZF_VIEW_TIFF;
 }
 
-/* ---- a growing text ------------------------------------------------------ */
-
-typedef struct text_buf {
-    char *s;
-    size_t len, cap;
-    int failed; /* out of memory */
-} text_buf;
-
-static void text_add(text_buf *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void text_add(text_buf *t, const char *fmt, ...)
-{
-    if (t->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->s ? t->s + t->len : NULL,
-                          t->s ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = 1;
-            return;
-        }
-        if (t->s && (size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->failed = 1;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-}
-
 /* Hands the text to the caller, or fails with ZF_ENOMEM. */
-static zf_code text_finish(text_buf *t, const char *label, char **text,
+static zf_code text_finish(zf_text *t, const char *label, char **text,
                            size_t *len, zf_err *err)
 {
     if (t->failed || !t->s) {
@@ -217,14 +175,14 @@ static zf_code npy_header(const zf_array_info *i, const view_type *vt,
                           size_t *len, zf_err *err)
 {
     char order = i->itemsize == 1 ? '|' : zf_native_little() ? '<' : '>';
-    text_buf dict = {0};
-    text_add(&dict, "{'descr': '%c%c%zu', 'fortran_order': %s, "
-                "'shape': (", order, vt->npy_kind, i->itemsize,
-                fortran ? "True" : "False");
+    zf_text dict = {0};
+    zf_text_addf(&dict, "{'descr': '%c%c%zu', 'fortran_order': %s, "
+                 "'shape': (", order, vt->npy_kind, i->itemsize,
+                 fortran ? "True" : "False");
     for (int d = 0; d < i->ndim; d++)
-        text_add(&dict, "%s%llu", d ? ", " : "",
-                    (unsigned long long)i->shape[d]);
-    text_add(&dict, "%s), }", i->ndim == 1 ? "," : "");
+        zf_text_addf(&dict, "%s%llu", d ? ", " : "",
+                     (unsigned long long)i->shape[d]);
+    zf_text_addf(&dict, "%s), }", i->ndim == 1 ? "," : "");
     if (dict.failed)
         return text_finish(&dict, label, text, len, err);
     /* magic (6) + version (2) + length (2 in 1.0, 4 in 2.0) + dict + '\n' */
@@ -272,14 +230,14 @@ static zf_code envi_header(const zf_array_info *i, const view_type *vt,
     uint64_t dims[3] = {1, 1, 1}; /* bands, lines, samples */
     for (int d = 0; d < i->ndim; d++)
         dims[3 - i->ndim + d] = i->shape[d];
-    text_buf t = {0};
-    text_add(&t, "ENVI\ndescription = {zarrfs header view of a Zarr "
-                "array}\nsamples = %llu\nlines = %llu\nbands = %llu\n"
-                "header offset = 0\nfile type = ENVI Standard\n"
-                "data type = %d\ninterleave = bsq\nbyte order = %d\n",
-                (unsigned long long)dims[2],
-                (unsigned long long)dims[1], (unsigned long long)dims[0],
-                vt->envi, zf_native_little() ? 0 : 1);
+    zf_text t = {0};
+    zf_text_addf(&t, "ENVI\ndescription = {zarrfs header view of a Zarr "
+                 "array}\nsamples = %llu\nlines = %llu\nbands = %llu\n"
+                 "header offset = 0\nfile type = ENVI Standard\n"
+                 "data type = %d\ninterleave = bsq\nbyte order = %d\n",
+                 (unsigned long long)dims[2],
+                 (unsigned long long)dims[1], (unsigned long long)dims[0],
+                 vt->envi, zf_native_little() ? 0 : 1);
     return text_finish(&t, label, text, len, err);
 }
 
@@ -298,23 +256,23 @@ static zf_code nrrd_header(const zf_array_info *i, const view_type *vt,
     if (c != ZF_OK)
         return c;
     int ndim = i->ndim ? i->ndim : 1; /* a 0-d array: one element */
-    text_buf t = {0};
-    text_add(&t, "NRRD0004\n# zarrfs header view of a Zarr array (%s)\n"
-                "type: %s\ndimension: %d\nsizes:", i->dtype, vt->nrrd,
-                ndim + complex);
+    zf_text t = {0};
+    zf_text_addf(&t, "NRRD0004\n# zarrfs header view of a Zarr array (%s)\n"
+                 "type: %s\ndimension: %d\nsizes:", i->dtype, vt->nrrd,
+                 ndim + complex);
     if (complex)
-        text_add(&t, " 2");
+        zf_text_addf(&t, " 2");
     for (int d = ndim - 1; d >= 0; d--)
-        text_add(&t, " %llu",
-                    (unsigned long long)(i->ndim ? i->shape[d] : 1));
+        zf_text_addf(&t, " %llu",
+                     (unsigned long long)(i->ndim ? i->shape[d] : 1));
     if (complex) {
-        text_add(&t, "\nkinds: complex");
+        zf_text_addf(&t, "\nkinds: complex");
         for (int d = 0; d < ndim; d++)
-            text_add(&t, " domain");
+            zf_text_addf(&t, " domain");
     }
     if (i->itemsize > 1)
-        text_add(&t, "\nendian: %s", zf_native_little() ? "little" : "big");
-    text_add(&t, "\nencoding: raw\ndata file: %s\n", data_file);
+        zf_text_addf(&t, "\nendian: %s", zf_native_little() ? "little" : "big");
+    zf_text_addf(&t, "\nencoding: raw\ndata file: %s\n", data_file);
     return text_finish(&t, label, text, len, err);
 }
 
@@ -333,17 +291,17 @@ static zf_code mhd_header(const zf_array_info *i, const view_type *vt,
         return c;
     int ndim = i->ndim ? i->ndim : 1;
     const char *msb = zf_native_little() ? "False" : "True";
-    text_buf t = {0};
-    text_add(&t, "ObjectType = Image\nNDims = %d\nBinaryData = True\n"
-                "CompressedData = False\nDimSize =", ndim);
+    zf_text t = {0};
+    zf_text_addf(&t, "ObjectType = Image\nNDims = %d\nBinaryData = True\n"
+                 "CompressedData = False\nDimSize =", ndim);
     for (int d = ndim - 1; d >= 0; d--)
-        text_add(&t, " %llu",
-                    (unsigned long long)(i->ndim ? i->shape[d] : 1));
+        zf_text_addf(&t, " %llu",
+                     (unsigned long long)(i->ndim ? i->shape[d] : 1));
     if (vt->npy_kind == 'c')
-        text_add(&t, "\nElementNumberOfChannels = 2");
-    text_add(&t, "\nElementType = %s\nElementByteOrderMSB = %s\n"
-                "HeaderSize = 0\nElementDataFile = %s\n", vt->mhd, msb,
-                data_file);
+        zf_text_addf(&t, "\nElementNumberOfChannels = 2");
+    zf_text_addf(&t, "\nElementType = %s\nElementByteOrderMSB = %s\n"
+                 "HeaderSize = 0\nElementDataFile = %s\n", vt->mhd, msb,
+                 data_file);
     return text_finish(&t, label, text, len, err);
 }
 
