@@ -152,24 +152,24 @@ static void *pusher_thread(void *arg)
 {
     struct zfs_pusher *p = arg;
     void *buf = malloc(ZFS_PUSH_PIECE);
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->w.lock);
     for (;;) {
-        while (!p->stop && !p->head)
-            pthread_cond_wait(&p->wake, &p->lock);
-        if (p->stop)
+        while (!p->w.stop && !p->head)
+            pthread_cond_wait(&p->w.wake, &p->w.lock);
+        if (p->w.stop)
             break;
         struct zfs_push_job *j = p->head;
         p->head = j->next;
         if (!p->head)
             p->tail = NULL;
         p->queued--;
-        pthread_mutex_unlock(&p->lock);
+        pthread_mutex_unlock(&p->w.lock);
         if (buf || j->invalidate)
             run_job(p, j, buf);
         free(j);
-        pthread_mutex_lock(&p->lock);
+        pthread_mutex_lock(&p->w.lock);
     }
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->w.lock);
     free(buf);
     return NULL;
 }
@@ -178,9 +178,9 @@ static void *pusher_thread(void *arg)
 
 static void enqueue(struct zfs_pusher *p, struct zfs_push_job *j)
 {
-    pthread_mutex_lock(&p->lock);
-    if (p->stop || p->queued >= ZFS_PUSH_QUEUE) {
-        pthread_mutex_unlock(&p->lock);
+    pthread_mutex_lock(&p->w.lock);
+    if (p->w.stop || p->queued >= ZFS_PUSH_QUEUE) {
+        pthread_mutex_unlock(&p->w.lock);
         free(j);
         return;
     }
@@ -190,15 +190,15 @@ static void enqueue(struct zfs_pusher *p, struct zfs_push_job *j)
         p->head = j;
     p->tail = j;
     p->queued++;
-    pthread_cond_signal(&p->wake);
-    pthread_mutex_unlock(&p->lock);
+    pthread_cond_signal(&p->w.wake);
+    pthread_mutex_unlock(&p->w.lock);
 }
 
 /* Notes f as the most recently read file of its array (for prefetches). */
 static void note_file(struct zfs_pusher *p, const struct zfs_push_file *f,
                       uint64_t changes)
 {
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->w.lock);
     int i = 0;
     while (i < ZFS_PUSH_FILES - 1 && p->files[i].array &&
            p->files[i].ino != f->ino)
@@ -208,7 +208,7 @@ static void note_file(struct zfs_pusher *p, const struct zfs_push_file *f,
             (size_t)i * sizeof *p->file_changes);
     p->files[0] = *f;
     p->file_changes[0] = changes;
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->w.lock);
 }
 
 
@@ -229,7 +229,7 @@ static void whole_pages(const struct zfs_push_file *f, uint64_t *lo,
 void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
                    uint64_t off, uint64_t len, uint64_t changes)
 {
-    if (!p->started || len == 0)
+    if (!p->w.started || len == 0)
         return;
     if (!f->selection)
         note_file(p, f, changes);
@@ -274,14 +274,14 @@ static void push_prefetched(void *arg, zf_array *a, uint64_t off,
     struct zfs_push_job *j = calloc(1, sizeof *j);
     if (!j)
         return;
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->w.lock);
     for (int i = 0; i < ZFS_PUSH_FILES && p->files[i].array; i++)
         if (p->files[i].array == a) {
             j->file = p->files[i];
             j->changes = p->file_changes[i];
             break;
         }
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->w.lock);
     if (!j->file.array) {
         free(j);
         return;
@@ -301,21 +301,16 @@ void zfs_pusher_init(struct zfs_pusher *p, struct zfs_fs *fs,
     p->fs = fs;
     p->se = se;
     p->max = max;
-    pthread_mutex_init(&p->lock, NULL);
+    zfs_worker_init(&p->w);
     pthread_mutex_init(&p->send_lock, NULL);
-    pthread_cond_init(&p->wake, NULL);
 }
 
 int zfs_pusher_start(struct zfs_pusher *p)
 {
     if (p->max == 0)
         return 0;
-    int rc = pthread_create(&p->thread, NULL, pusher_thread, p);
-    if (rc != 0) {
-        zfs_log(LOG_ERR, "cannot start the pusher thread: %s", strerror(rc));
+    if (zfs_worker_start(&p->w, pusher_thread, p, "pusher thread") != 0)
         return -1;
-    }
-    p->started = 1;
     zf_set_prefetch_hook(p->fs->z, push_prefetched, p);
     return 0;
 }
@@ -329,27 +324,20 @@ void zfs_pusher_detach(struct zfs_pusher *p)
 
 void zfs_pusher_stop(struct zfs_pusher *p)
 {
-    if (p->started) {
-        pthread_mutex_lock(&p->lock);
-        p->stop = 1;
-        pthread_cond_signal(&p->wake);
-        pthread_mutex_unlock(&p->lock);
-        pthread_join(p->thread, NULL);
-    }
-    pthread_mutex_lock(&p->lock);
-    p->stop = 1; /* (what prefetches queue from now on is dropped) */
+    /* (stop stays set: what prefetches queue from now on is dropped) */
+    zfs_worker_stop(&p->w);
+    pthread_mutex_lock(&p->w.lock);
     while (p->head) {
         struct zfs_push_job *j = p->head;
         p->head = j->next;
         free(j);
     }
     p->tail = NULL;
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->w.lock);
 }
 
 void zfs_pusher_free(struct zfs_pusher *p)
 {
-    pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->send_lock);
-    pthread_mutex_destroy(&p->lock);
+    zfs_worker_destroy(&p->w);
 }

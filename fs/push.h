@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "ops.h"
+#include "worker.h"
 
 struct zfs_push_job;
 
@@ -70,11 +71,7 @@ struct zfs_pushed {
 struct zfs_pusher {
     struct zfs_fs *fs;
     uint64_t max;       /* push=: bytes on either side of a read; 0 = off */
-    pthread_t thread;
-    int started;
-    pthread_mutex_t lock; /* the queue, stop, files */
-    pthread_cond_t wake;
-    int stop;
+    struct zfs_worker w; /* its lock guards the queue, stop, files */
     struct zfs_push_job *head, *tail;
     size_t queued;
     struct zfs_push_file files[ZFS_PUSH_FILES]; /* most recent first */

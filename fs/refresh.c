@@ -21,14 +21,7 @@ void zfs_refresher_init(struct zfs_refresher *r, struct zfs_fs *fs,
     r->store = store;
     r->views = views;
     r->period = period;
-    pthread_mutex_init(&r->lock, NULL);
-    /* Ticks are timed on the monotonic clock: setting the date moves
-     * nothing. */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    zfs_worker_init(&r->w); /* ticks on the monotonic clock */
 }
 
 /* ---- what changed ------------------------------------------------------------ */
@@ -143,7 +136,7 @@ static void notify(struct zfs_refresher *r, const zfs_table *old,
                    const zfs_table *cur)
 {
     atomic_fetch_add(&r->fs->epoch, 1); /* pushes in flight: see push.h */
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->w.lock);
     if (r->se && atomic_load(&r->fs->live)) {
         struct zfs_dirty d = {.se = r->se};
         if (old)
@@ -160,7 +153,7 @@ static void notify(struct zfs_refresher *r, const zfs_table *old,
                 cur->nodes[i].kind == ZFS_KIND_VIEW)
                 fuse_lowlevel_notify_inval_inode(r->se, cur->nodes[i].ino, 0, 0);
     }
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->w.lock);
 }
 
 /* ---- ticks ------------------------------------------------------------------- */
@@ -216,8 +209,8 @@ static void refresh_tick(struct zfs_refresher *r)
 static void *refresh_thread(void *arg)
 {
     struct zfs_refresher *r = arg;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop) {
+    pthread_mutex_lock(&r->w.lock);
+    while (!r->w.stop) {
         struct timespec due;
         clock_gettime(CLOCK_MONOTONIC, &due);
         double whole = (double)(time_t)r->period;
@@ -227,51 +220,39 @@ static void *refresh_thread(void *arg)
             due.tv_sec++;
             due.tv_nsec -= 1000000000L;
         }
-        while (!r->stop &&
-               pthread_cond_timedwait(&r->wake, &r->lock, &due) != ETIMEDOUT)
+        while (!r->w.stop &&
+               pthread_cond_timedwait(&r->w.wake, &r->w.lock, &due) != ETIMEDOUT)
             ;
-        if (r->stop)
+        if (r->w.stop)
             break;
-        pthread_mutex_unlock(&r->lock);
+        pthread_mutex_unlock(&r->w.lock);
         refresh_tick(r);
-        pthread_mutex_lock(&r->lock);
+        pthread_mutex_lock(&r->w.lock);
     }
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->w.lock);
     return NULL;
 }
 
 int zfs_refresher_start(struct zfs_refresher *r)
 {
-    int rc = pthread_create(&r->thread, NULL, refresh_thread, r);
-    if (rc != 0) {
-        zfs_log(LOG_ERR, "cannot start the metadata refresher: %s",
-                strerror(rc));
+    if (zfs_worker_start(&r->w, refresh_thread, r, "metadata refresher") != 0)
         return -1;
-    }
-    r->started = 1;
     zfs_log(LOG_DEBUG, "metadata refreshed every %g s", r->period);
     return 0;
 }
 
 void zfs_refresher_detach(struct zfs_refresher *r)
 {
-    pthread_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->w.lock);
     r->se = NULL;
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->w.lock);
 }
 
 void zfs_refresher_stop(struct zfs_refresher *r)
 {
-    pthread_mutex_lock(&r->lock);
-    r->stop = 1;
-    r->se = NULL;
-    pthread_cond_broadcast(&r->wake);
-    pthread_mutex_unlock(&r->lock);
-    if (r->started)
-        pthread_join(r->thread, NULL);
-    r->started = 0;
-    pthread_cond_destroy(&r->wake);
-    pthread_mutex_destroy(&r->lock);
+    zfs_refresher_detach(r);
+    zfs_worker_stop(&r->w);
+    zfs_worker_destroy(&r->w);
     free(r->last_error);
     r->last_error = NULL;
 }

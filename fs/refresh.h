@@ -39,17 +39,14 @@
 #include <pthread.h>
 
 #include "ops.h"
+#include "worker.h"
 
 struct zfs_refresher {
     struct zfs_fs *fs;
     const char *store;  /* names the root array's file (inodes.h) */
     unsigned views;
     double period;      /* seconds between ticks */
-    pthread_t thread;
-    int started;
-    pthread_mutex_t lock; /* guards stop, and se for notifications */
-    pthread_cond_t wake;
-    int stop;
+    struct zfs_worker w; /* its lock guards stop, and se for notifications */
     struct fuse_session *se; /* NULL once detached */
     int pending;        /* the engine changed but no table was built yet */
     char *last_error;   /* the last failure logged, to log each once */
