@@ -95,6 +95,11 @@ int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z);
 /* Waits until every asynchronous read has replied. */
 void zfs_fs_wait_idle(struct zfs_fs *fs);
 
+/* An asynchronous read starts, or has replied (zfs_fs_wait_idle waits for
+ * them). */
+void zfs_fs_inflight_begin(struct zfs_fs *fs);
+void zfs_fs_inflight_end(struct zfs_fs *fs);
+
 /* Frees what zfs_fs_init allocated and every inode table (not the
  * store); after zfs_fs_wait_idle. */
 void zfs_fs_destroy(struct zfs_fs *fs);
