@@ -417,9 +417,14 @@ static int nc_bind(zfs_table *t, zfs_inode *v, zf_zarr *z, const char *label)
         return -1;
     for (size_t i = 0; i < n; i++) {
         const zf_nc_part *p = zf_nc_part_at(v->nc, i);
-        if (zf_array_get(z, p->array_path, &v->nc_arrays[i], &e) != ZF_OK)
+        if (zf_array_get(z, p->array_path, &v->nc_arrays[i], &e) != ZF_OK) {
             zfs_log_note(t->notes, LOG_WARNING, "%s: %s: %s", label,
                          p->array_path, e.msg[0] ? e.msg : zf_code_name(e.code));
+            continue;
+        }
+        /* the file changes when any of its arrays does */
+        time_t m = zf_array_get_info(v->nc_arrays[i])->mtime;
+        v->mtime = m > v->mtime ? m : v->mtime;
     }
     v->size = zf_nc_size(v->nc);
     return 0;

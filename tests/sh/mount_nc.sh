@@ -198,12 +198,14 @@ zf_umount "$T/v_root" "$ZF_PID" || bad "root array: unmount"
 # --- laziness -----------------------------------------------------------------
 M=$T/lazy
 zf_mount_fg "$S" "$M" "$T/lazy.log" -o views=nc,readahead=0 || { bad "lazy mount"; zf_finish; }
+reads0=$(stat_of "$M" store_reads) # (building may read attributes, never chunks)
+check "mounting decodes no chunk" [ "$(stat_of "$M" chunks_decoded)" = 0 ]
 ls -lR "$M" >/dev/null
 stat "$M/data.nc" "$M/sub.nc" >/dev/null
 $PY -c 'import sys; [open(p, "rb").close() for p in sys.argv[1:]]' "$M/data.nc" "$M/sub.nc"
 head -c "$(field "$T/layout__" header)" "$M/data.nc" >/dev/null
 check "listing, opening and reading the header decode no chunk" [ "$(stat_of "$M" chunks_decoded)" = 0 ]
-check "... and read nothing from the store" [ "$(stat_of "$M" store_reads)" = 0 ]
+check "... and read nothing from the store" [ "$(stat_of "$M" store_reads)" = "$reads0" ]
 read -r off n _ < <(grep ' temp$' "$T/layout__.parts")
 region "$M/data.nc" "$off" "$n" >/dev/null
 # temp is 20 x 30 in chunks of 7 x 11: 3 x 3 chunks, every one stored.
@@ -231,6 +233,8 @@ for push in 0 4M; do
         check "refresh: sub.nc's bytes are the new file's" cmp "$M/sub.nc" <("$PARTS" "$S" sub --cat)
         check "refresh: data.nc's too" cmp "$M/data.nc" <("$PARTS" "$S" "" --cat)
         check "refresh: sub.nc has a new inode number" [ "$(stat -c %i "$M/sub.nc")" != "$ino_sub" ]
+        check "refresh: sub.nc's mtime is at least its newest array's" \
+            [ "$(stat -c %Y "$M/sub.nc")" -ge "$(stat -c %Y "$M/sub/added")" ]
         check "refresh: sub/deep.nc did not change: same number" [ "$(stat -c %i "$M/sub/deep.nc")" = "$ino_deep" ]
         check "refresh: the fd opened before reads the old file whole" cmp <(cat <&5) "$T/sub_old.nc"
         exec 5<&-
