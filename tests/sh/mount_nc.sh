@@ -78,7 +78,7 @@ if step == "init":
     with open(os.path.join(store, "broken", ".zarray"), "w") as f:
         f.write('{"zarr_format": 2, "shape": [6], "chunks": ')  # cut short
     os.remove(os.path.join(raw, "broken"))
-    put(g, ".zarrfs", "uint16", (10,), (10,), ["k"])  # the mount hides it
+    put(g, ".zarrfs", "uint16", (10,), (10,), ["k10"])  # the mount hides it
 elif step == "add":
     g = zarr.open_group(store, mode="a")
     put(g, "sub/added", "int32", (40,), (16,), ["p"])
@@ -210,6 +210,16 @@ read -r off n _ < <(grep ' temp$' "$T/layout__.parts")
 region "$M/data.nc" "$off" "$n" >/dev/null
 # temp is 20 x 30 in chunks of 7 x 11: 3 x 3 chunks, every one stored.
 check "reading temp's part decodes temp's 9 chunks, nothing else" [ "$(stat_of "$M" chunks_decoded)" = 9 ]
+# A damaged chunk fails its own part's reads (EIO, logged with the array),
+# not the others'.
+cp "$S/flags/1" "$T/flags.1"
+head -c 64 /dev/urandom >"$S/flags/1"
+read -r off n _ < <(grep ' flags$' "$T/layout__.parts")
+check "a damaged chunk of flags: reading its part fails" sh -c '! dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" of=/dev/null 2>/dev/null' _ "$M/data.nc" "$off" "$n"
+check "... and the mount names flags" grep -q "flags" "$T/lazy.log"
+read -r off n _ < <(grep ' y$' "$T/layout__.parts")
+check "... while y's part is still served" cmp <(region "$M/data.nc" "$off" "$n") "$R/y"
+cp "$T/flags.1" "$S/flags/1"
 zf_umount "$M" "$ZF_PID" || bad "lazy: unmount"
 
 # --- refresh: a group changes under the mount -------------------------------------
@@ -253,25 +263,43 @@ for push in 0 4M; do
     zf_umount "$M" "$ZF_PID" || bad "push=$push: ttl unmount"
 done
 
-# --- 1,000 arrays in one group ------------------------------------------------------
-MANY=$T/many.zarr
-$PY - "$MANY" <<'EOF' || bad "writing 1,000 arrays"
+# --- v3 stores written from the spec: 1,000 arrays; a 5 GiB sparse array ------
+cat >"$T/v3.py" <<'EOF'
 import json, os, sys
-root = sys.argv[1]
+import numpy as np
+kind, root = sys.argv[1:3]
+
 def node(path, doc):
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "zarr.json"), "w") as f:
         json.dump(doc, f)
-node(root, {"zarr_format": 3, "node_type": "group", "attributes": {}})
-node(os.path.join(root, "g"), {"zarr_format": 3, "node_type": "group", "attributes": {}})
-for i in range(1000):
-    node(os.path.join(root, "g", "v%04d" % i), {
-        "zarr_format": 3, "node_type": "array", "shape": [100],
-        "data_type": "int16", "fill_value": i,
-        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [100]}},
-        "chunk_key_encoding": {"name": "default"},
-        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]})
+
+def array(path, shape, dtype, chunk, fill):
+    node(path, {"zarr_format": 3, "node_type": "array", "shape": [shape],
+                "data_type": dtype, "fill_value": fill,
+                "chunk_grid": {"name": "regular",
+                               "configuration": {"chunk_shape": [chunk]}},
+                "chunk_key_encoding": {"name": "default"},
+                "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]})
+
+group = {"zarr_format": 3, "node_type": "group", "attributes": {}}
+node(root, group)
+node(os.path.join(root, "g"), group)
+if kind == "many":  # g/v0000 ... g/v0999, each its fill value i (no chunk)
+    for i in range(1000):
+        array(os.path.join(root, "g", "v%04d" % i), 100, "int16", 100, i)
+else:  # g/huge: 5 GiB of uint8, fill 7; chunks 300 and 639 (the last) hold i % 251
+    chunk = 8 << 20
+    array(os.path.join(root, "g", "huge"), 5 << 30, "uint8", chunk, 7)
+    os.makedirs(os.path.join(root, "g", "huge", "c"))
+    for k in (300, 639):
+        (np.arange(k * chunk, (k + 1) * chunk, dtype=np.uint64) % 251).astype(
+            np.uint8).tofile(os.path.join(root, "g", "huge", "c", str(k)))
 EOF
+
+# --- 1,000 arrays in one group ------------------------------------------------------
+MANY=$T/many.zarr
+$PY "$T/v3.py" many "$MANY" || bad "writing 1,000 arrays"
 for v in none nc; do
     t0=$(date +%s.%N)
     zf_mount_fg "$MANY" "$T/many_$v" "$T/many_$v.log" -o "views=$v" || { bad "1,000 arrays, views=$v: mount"; continue; }
@@ -295,29 +323,7 @@ done
 
 # --- a 5 GiB sparse array ------------------------------------------------------------
 BIG=$T/big.zarr
-$PY - "$BIG" <<'EOF' || bad "writing the 5 GiB array"
-import json, os, sys
-import numpy as np
-root = sys.argv[1]
-def doc(path, d):
-    os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, "zarr.json"), "w") as f:
-        json.dump(d, f)
-group = {"zarr_format": 3, "node_type": "group", "attributes": {}}
-doc(root, group)
-doc(os.path.join(root, "g"), group)
-chunk = 8 << 20
-doc(os.path.join(root, "g", "huge"), {
-    "zarr_format": 3, "node_type": "array", "shape": [5 << 30],
-    "data_type": "uint8", "fill_value": 7,
-    "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [chunk]}},
-    "chunk_key_encoding": {"name": "default"},
-    "codecs": [{"name": "bytes"}]})
-os.makedirs(os.path.join(root, "g", "huge", "c"))
-for k in (300, 639):  # two chunks stored; the last one holds i % 251
-    np.arange(k * chunk, (k + 1) * chunk, dtype=np.uint64).__mod__(251).astype(
-        np.uint8).tofile(os.path.join(root, "g", "huge", "c", str(k)))
-EOF
+$PY "$T/v3.py" big "$BIG" || bad "writing the 5 GiB array"
 M=$T/big
 zf_mount_fg "$BIG" "$M" "$T/big.log" -o views=nc || { bad "5 GiB: mount"; zf_finish; }
 "$PARTS" "$BIG" g >"$T/big_layout"
