@@ -397,13 +397,37 @@ static void nc_log_notes(zfs_table *t, const char *label, const zf_nc_file *f)
         zfs_log_note(t->notes, LOG_INFO, "%s: %s", label, *l);
 }
 
+/* Finds the array of each part of v's file; gives v the newest mtime of
+ * the group's and its arrays' (the file changes when any of them does).
+ * -1 when out of memory. */
+static int nc_find_arrays(zfs_table *t, zfs_inode *v, zf_zarr *z,
+                          const char *label)
+{
+    size_t n = zf_nc_part_count(v->nc);
+    if (n && !(v->nc_arrays = calloc(n, sizeof *v->nc_arrays)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const zf_nc_part *p = zf_nc_part_at(v->nc, i);
+        zf_err e = {0};
+        if (zf_array_get(z, p->array_path, &v->nc_arrays[i], &e) != ZF_OK) {
+            zfs_log_note(t->notes, LOG_WARNING, "%s: %s: %s", label,
+                         p->array_path, e.msg[0] ? e.msg : zf_code_name(e.code));
+            continue;
+        }
+        time_t m = zf_array_get_info(v->nc_arrays[i])->mtime;
+        v->mtime = m > v->mtime ? m : v->mtime;
+    }
+    return 0;
+}
+
 /* Builds group `path`'s file into v (added, its name and place set) and
  * finds the arrays of its parts.  0, also when the build failed (logged:
  * v->nc stays NULL); -1 when out of memory. */
 static int nc_bind(zfs_table *t, zfs_inode *v, zf_zarr *z, const char *label)
 {
     zf_err e = {0};
-    zf_code c = zf_nc_build(z, v->path, &v->nc, &e);
+    zf_nc_file *f = NULL;
+    zf_code c = zf_nc_build(z, v->path, &f, &e);
     if (c == ZF_ENOMEM)
         return -1;
     if (c != ZF_OK) {
@@ -411,23 +435,10 @@ static int nc_bind(zfs_table *t, zfs_inode *v, zf_zarr *z, const char *label)
                      e.msg[0] ? e.msg : zf_code_name(c));
         return 0;
     }
-    nc_log_notes(t, label, v->nc);
-    size_t n = zf_nc_part_count(v->nc);
-    if (n && !(v->nc_arrays = calloc(n, sizeof *v->nc_arrays)))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const zf_nc_part *p = zf_nc_part_at(v->nc, i);
-        if (zf_array_get(z, p->array_path, &v->nc_arrays[i], &e) != ZF_OK) {
-            zfs_log_note(t->notes, LOG_WARNING, "%s: %s: %s", label,
-                         p->array_path, e.msg[0] ? e.msg : zf_code_name(e.code));
-            continue;
-        }
-        /* the file changes when any of its arrays does */
-        time_t m = zf_array_get_info(v->nc_arrays[i])->mtime;
-        v->mtime = m > v->mtime ? m : v->mtime;
-    }
-    v->size = zf_nc_size(v->nc);
-    return 0;
+    v->nc = f;
+    v->size = zf_nc_size(f);
+    nc_log_notes(t, label, f);
+    return nc_find_arrays(t, v, z, label);
 }
 
 /* Adds the file of group node nd, named `name` in directory `parent`,

@@ -11,7 +11,8 @@
 #    header decode no chunk; reading one part decodes exactly that array's
 #    chunks (readahead=0: the kernel's window would reach the next part);
 #  - an array with broken metadata, and one whose name the mount cannot
-#    show, leave the other parts served;
+#    show, leave the other parts served; a damaged chunk fails reads of its
+#    own part only (EIO, logged);
 #  - metadata_ttl: an array added to a group gives its file (and its
 #    ancestors') new bytes and a new inode number; an fd opened before reads
 #    the old file whole; a group that did not change keeps its number;
