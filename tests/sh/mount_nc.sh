@@ -129,6 +129,8 @@ for key in / sub sub/deep empty; do
         { bad "zf_nc_read '$g': $(cat "$T/parts.err")"; continue; }
     check "${file_of[$key]}: the bytes are zf_nc_read's" cmp "$f" "$T/expect.nc"
     check "${file_of[$key]}: mmap and unaligned preads" "$CHECK" compare "$f" "$T/expect.nc"
+    [ "$key" = / ] && check "data.nc: random preads from 4 processes at once" \
+        "$CHECK" random "$f" "$T/expect.nc" 4 300
     while read -r off n path; do
         check "${file_of[$key]}: part $path is at a 4096-aligned offset" [ $((off % 4096)) = 0 ]
         [ -f "$M/$path" ] && check "${file_of[$key]}: part $path is $path's flat file" \
