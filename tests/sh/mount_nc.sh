@@ -2,7 +2,8 @@
 # mount_nc.sh - the groups' netCDF-4/HDF5 files of a mount (-o views=nc):
 #  - G.nc beside each group G's folder, STORE.nc for the root group, with
 #    views=nc and views=all, not with other views or none; a name taken by
-#    an array stays the array's; a store whose root is an array has none;
+#    an array stays the array's, and STORE.nc the root group's (not a
+#    top-level group's named STORE); a store whose root is an array has none;
 #  - each file's size is what the engine builds (zf_nc_parts, the public
 #    API), its bytes are zf_nc_read's (cmp, mmap and unaligned preads);
 #    each part's region equals the array's flat file in the same mount and
@@ -81,6 +82,7 @@ if step == "init":
         f.write('{"zarr_format": 2, "shape": [6], "chunks": ')  # cut short
     os.remove(os.path.join(raw, "broken"))
     put(g, ".zarrfs", "uint16", (10,), (10,), ["k10"])  # the mount hides it
+    put(g, "data/z", "uint8", (5,), (5,), ["k5"])  # data.nc is the root's
 elif step == "add":
     g = zarr.open_group(store, mode="a")
     put(g, "sub/added", "int32", (40,), (16,), ["p"])
@@ -118,6 +120,8 @@ check "a group file's name taken by an array: the array stays" \
     cmp -s "$M/coll.nc" "$R/coll.nc"
 check "... and the mount says so" grep -q "coll: no group file: the name coll.nc is taken" "$T/m.log"
 check "the array with broken metadata is not shown" test ! -e "$M/broken"
+check "a top-level group named like the store: data.nc stays the root's" \
+    grep -q "data: no group file: the name data.nc is the root group's" "$T/m.log"
 
 # --- sizes and bytes, group by group ------------------------------------------
 # ("/" stands for the root group, "" for zf_nc_parts)
