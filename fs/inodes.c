@@ -4,11 +4,11 @@
  *
  * Entries are added with provisional numbers (their position + 1):
  * directories first, in the order of their sorted paths (a parent sorts
- * before its children), then the array files in node order, then the header
- * views, array by array.  Then each gets its final number: the one the
- * previous table gave the same entry, else the next new one (at mount,
- * every number is new, so they are the provisional ones), and the table is
- * sorted by number and linked.
+ * before its children), then the array files in node order, then the
+ * groups' files, then the header views, array by array.  Then each gets its
+ * final number: the one the previous table gave the same entry, else the
+ * next new one (at mount, every number is new, so they are the provisional
+ * ones), and the table is sorted by number and linked.
  */
 #include "inodes.h"
 
@@ -304,6 +304,19 @@ static int taken_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* The (directory, name) pairs of every entry of t so far, sorted; NULL
+ * when out of memory. */
+static taken_name *taken_names(const zfs_table *t)
+{
+    taken_name *taken = malloc((t->count ? t->count : 1) * sizeof *taken);
+    if (!taken)
+        return NULL;
+    for (size_t i = 0; i < t->count; i++)
+        taken[i] = (taken_name){t->nodes[i].parent, t->nodes[i].name};
+    qsort(taken, t->count, sizeof *taken, taken_cmp);
+    return taken;
+}
+
 /* Adds the views of format `fmt` of array inode `n`, unless its name is
  * taken (in `taken`, sorted) or the format cannot express the array (both
  * logged).  Returns -1 only when out of memory. */
@@ -358,12 +371,9 @@ static int add_view(zfs_table *t, const zfs_inode *n,
 static int add_views(zfs_table *t, unsigned views)
 {
     size_t count = t->count;
-    taken_name *taken = malloc(count * sizeof *taken);
+    taken_name *taken = taken_names(t);
     if (!taken)
         return -1;
-    for (size_t i = 0; i < count; i++)
-        taken[i] = (taken_name){t->nodes[i].parent, t->nodes[i].name};
-    qsort(taken, count, sizeof *taken, taken_cmp);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < count; i++) {
         if (t->nodes[i].kind != ZFS_KIND_ARRAY)
@@ -375,6 +385,142 @@ static int add_views(zfs_table *t, unsigned views)
     }
     free(taken);
     return rc;
+}
+
+/* ---- group files --------------------------------------------------------------- */
+
+/* Logs what the builder says netCDF tools will see differently, or left
+ * out, once per message. */
+static void nc_log_notes(zfs_table *t, const char *label, const zf_nc_file *f)
+{
+    for (const char *const *l = zf_nc_notes(f); l && *l; l++)
+        zfs_log_note(t->notes, LOG_INFO, "%s: %s", label, *l);
+}
+
+/* Finds the array of each part of v's file; gives v the newest mtime of
+ * the group's and its arrays' (the file changes when any of them does).
+ * -1 when out of memory. */
+static int nc_find_arrays(zfs_table *t, zfs_inode *v, zf_zarr *z,
+                          const char *label)
+{
+    size_t n = zf_nc_part_count(v->nc);
+    if (n && !(v->nc_arrays = calloc(n, sizeof *v->nc_arrays)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const zf_nc_part *p = zf_nc_part_at(v->nc, i);
+        zf_err e = {0};
+        if (zf_array_get(z, p->array_path, &v->nc_arrays[i], &e) != ZF_OK) {
+            zfs_log_note(t->notes, LOG_WARNING, "%s: %s: %s", label,
+                         p->array_path, e.msg[0] ? e.msg : zf_code_name(e.code));
+            continue;
+        }
+        time_t m = zf_array_get_info(v->nc_arrays[i])->mtime;
+        v->mtime = m > v->mtime ? m : v->mtime;
+    }
+    return 0;
+}
+
+/* Builds group `path`'s file into v (added, its name and place set) and
+ * finds the arrays of its parts.  0, also when the build failed (logged:
+ * v->nc stays NULL); -1 when out of memory. */
+static int nc_bind(zfs_table *t, zfs_inode *v, zf_zarr *z, const char *label)
+{
+    zf_err e = {0};
+    zf_nc_file *f = NULL;
+    zf_code c = zf_nc_build(z, v->path, &f, &e);
+    if (c == ZF_ENOMEM)
+        return -1;
+    if (c != ZF_OK) {
+        zfs_log_note(t->notes, LOG_WARNING, "%s: no group file: %s", label,
+                     e.msg[0] ? e.msg : zf_code_name(c));
+        return 0;
+    }
+    v->nc = f;
+    v->size = zf_nc_size(f);
+    nc_log_notes(t, label, f);
+    return nc_find_arrays(t, v, z, label);
+}
+
+/* Adds the file of group node nd, named `name` in directory `parent`,
+ * unless the name is taken (logged).  -1 only when out of memory. */
+static int add_group_file(zfs_table *t, zf_zarr *z, const zf_node *nd,
+                          uint64_t parent, const char *name,
+                          const taken_name *taken, size_t ntaken)
+{
+    const char *label = nd->path[0] ? nd->path : "/";
+    taken_name key = {parent, name};
+    if (bsearch(&key, taken, ntaken, sizeof *taken, taken_cmp)) {
+        zfs_log_note(t->notes, LOG_WARNING,
+                     "%s: no group file: the name %s is taken by another "
+                     "entry", label, name);
+        return 0;
+    }
+    zfs_inode *v = add_inode(t, ZFS_KIND_NC, parent, name, nd->path,
+                             nd->mtime);
+    if (!v || nc_bind(t, v, z, label) != 0)
+        return -1;
+    if (!v->nc) { /* not built (logged): the entry goes */
+        zfs_inode_clear(v);
+        t->count--;
+    }
+    return 0;
+}
+
+/* Adds G.nc beside each group G's folder, and STORE.nc in the root for the
+ * root group (a top-level group of the same name yields to it). */
+static int add_group_files(zfs_table *t, zf_zarr *z, const dirset *dirs,
+                           const char *root_name)
+{
+    size_t ntaken = t->count;
+    taken_name *taken = taken_names(t);
+    if (!taken)
+        return -1;
+    char root_file[NAME_MAX + 2] = "";
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < zf_node_count(z); i++) {
+        const zf_node *nd = zf_node_at(z, i);
+        const char *why;
+        char name[NAME_MAX + 2];
+        if (nd->kind != ZF_NODE_GROUP ||
+            (nd->path[0] && !path_usable(nd->path, &why)))
+            continue;
+        int len = snprintf(name, sizeof name, "%s.nc",
+                           nd->path[0] ? base_name(nd->path) : root_name);
+        uint64_t parent = dirset_parent(dirs, nd->path);
+        if (len > NAME_MAX || (parent == ZFS_INO_ROOT && nd->path[0] &&
+                               strcmp(name, root_file) == 0)) {
+            zfs_log_note(t->notes, LOG_WARNING, "%s: no group file: the "
+                         "name %s is %s", nd->path, name,
+                         len > NAME_MAX ? "too long" : "the root group's");
+            continue;
+        }
+        if (!nd->path[0])
+            snprintf(root_file, sizeof root_file, "%s", name);
+        rc = add_group_file(t, z, nd, parent, name, taken, ntaken);
+    }
+    free(taken);
+    return rc;
+}
+
+/* Orders group files by their bytes: header, then parts (see inodes.h:
+ * a file whose bytes changed is another entry). */
+static int nc_content_cmp(const zf_nc_file *x, const zf_nc_file *y)
+{
+    size_t xl, yl, n = zf_nc_part_count(x);
+    const uint8_t *xh = zf_nc_header(x, &xl), *yh = zf_nc_header(y, &yl);
+    if (zf_nc_size(x) != zf_nc_size(y))
+        return zf_nc_size(x) < zf_nc_size(y) ? -1 : 1;
+    if (xl != yl || n != zf_nc_part_count(y))
+        return xl != yl ? (xl < yl ? -1 : 1) : (n < zf_nc_part_count(y) ? -1 : 1);
+    int c = memcmp(xh, yh, xl);
+    for (size_t i = 0; c == 0 && i < n; i++) {
+        const zf_nc_part *a = zf_nc_part_at(x, i), *b = zf_nc_part_at(y, i);
+        if (a->offset != b->offset || a->nbytes != b->nbytes)
+            return a->offset != b->offset ? (a->offset < b->offset ? -1 : 1)
+                                          : (a->nbytes < b->nbytes ? -1 : 1);
+        c = strcmp(a->array_path, b->array_path);
+    }
+    return c;
 }
 
 /* GDAL looks for the ENVI header of "stem.ext" at "stem.hdr" first: warns
@@ -401,7 +547,7 @@ static void check_envi(const zfs_table *t)
 /* ---- inode numbers ------------------------------------------------------------ */
 
 /* The order that tells which entries of two builds are the same entry:
- * kind, view format (views), path in the store. */
+ * kind, view format (views), path in the store, and a group file's bytes. */
 static int same_entry_cmp(const void *a, const void *b)
 {
     const zfs_inode *x = *(const zfs_inode *const *)a;
@@ -410,7 +556,8 @@ static int same_entry_cmp(const void *a, const void *b)
         return x->kind < y->kind ? -1 : 1;
     if (x->kind == ZFS_KIND_VIEW && x->view != y->view)
         return x->view < y->view ? -1 : 1;
-    return strcmp(x->path, y->path);
+    int c = strcmp(x->path, y->path);
+    return c || x->kind != ZFS_KIND_NC ? c : nc_content_cmp(x->nc, y->nc);
 }
 
 static int ino_cmp(const void *a, const void *b)
@@ -540,7 +687,10 @@ zfs_table *zfs_table_build(zf_zarr *z, const char *store_path, unsigned views,
         t->notes = notes;
     ok = ok && add_dirs(t, &dirs) == 0 &&
          add_nodes(t, z, &dirs, root_array, root_name) == 0 &&
-         (!views || add_views(t, views) == 0) &&
+         (!(views & ZFS_VIEW_NC) || root_array ||
+          add_group_files(t, z, &dirs, root_name) == 0) &&
+         (!(views & ZFS_VIEWS_HEADERS) ||
+          add_views(t, views & ZFS_VIEWS_HEADERS) == 0) &&
          number_inodes(t, prev) == 0 && link_children(t) == 0;
     if (ok && (views & (1u << ZF_VIEW_ENVI)))
         check_envi(t);
@@ -603,6 +753,8 @@ void zfs_inode_clear(zfs_inode *n)
     free(n->xattr_metadata);
     free(n->xattr_selection);
     free(n->header);
+    zf_nc_free(n->nc);
+    free(n->nc_arrays);
 }
 
 void zfs_table_free(zfs_table *t)

@@ -26,6 +26,16 @@
  * cannot express the array or when its name is already taken by another
  * entry of the directory (arrays and directories come first).
  *
+ * Group files (ZFS_VIEW_NC in `views`): beside each group G's folder, G.nc,
+ * the netCDF-4/HDF5 file zf_nc_build makes of G (the root group's is
+ * STORE.nc, STORE the store's name less ".zarr", in the root); built with
+ * the table, from metadata only (no chunk is read).  Left out, and logged,
+ * when its name is taken by an array or folder, or the build fails.  A
+ * group file keeps its inode number only while its bytes stay the same
+ * (same header, same parts): a rebuilt one is a new entry with a new
+ * number, so a reader that opened it before keeps reading the file it
+ * opened (its table stays pinned), never a mix of both.
+ *
  * Contract:
  *  - The table copies every string it keeps (names, paths, xattr values);
  *    the zf_array handles belong to the zf_zarr it was built from, which
@@ -57,11 +67,15 @@ typedef enum zfs_kind {
     ZFS_KIND_DIR,
     ZFS_KIND_ARRAY,
     ZFS_KIND_STATS,
-    ZFS_KIND_VIEW
+    ZFS_KIND_VIEW,
+    ZFS_KIND_NC     /* a group file (ncfile.h) */
 } zfs_kind;
 
-/* Every header view format, for zfs_table_build's `views`. */
-#define ZFS_VIEWS_ALL ((1u << ZF_VIEW_COUNT) - 1)
+/* zfs_table_build's `views`: 1 << zf_view_format for each header view, and
+ * ZFS_VIEW_NC for the groups' netCDF-4 files; views=all is every one. */
+#define ZFS_VIEWS_HEADERS ((1u << ZF_VIEW_COUNT) - 1)
+#define ZFS_VIEW_NC (1u << ZF_VIEW_COUNT)
+#define ZFS_VIEWS_ALL (ZFS_VIEWS_HEADERS | ZFS_VIEW_NC)
 
 typedef struct zfs_inode {
     uint64_t ino;    /* stable across builds (see above) */
@@ -86,6 +100,10 @@ typedef struct zfs_inode {
     char *xattr_dtype;
     char *xattr_chunks;
     char *xattr_metadata;
+    /* group files: the file, and each part's array (zf_nc_part_at's order;
+     * NULL when it could not be found: reading that part fails) */
+    zf_nc_file *nc;
+    zf_array **nc_arrays;
     /* virtual files (virt.h): a selection of `array`, else NULL */
     const zf_selection *sel;
     char *xattr_selection; /* its normalised expression */

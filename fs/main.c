@@ -140,7 +140,10 @@ static void usage(const char *prog)
         "    -o views=LIST          header views beside each array file NAME:\n"
         "                           npy (NAME.npy), envi (NAME.hdr), nrrd\n"
         "                           (NAME.nhdr), mhd (NAME.mhd), tiff\n"
-        "                           (NAME.tif, 2 or more dimensions), or all;\n"
+        "                           (NAME.tif, 2 or more dimensions); nc: a\n"
+        "                           netCDF-4/HDF5 file G.nc beside each group\n"
+        "                           G's folder (the root group's: STORE.nc)\n"
+        "                           holding its arrays and subgroups; or all;\n"
         "                           e.g. views=npy,nrrd (default: none)\n"
         "    -o metadata_ttl=SEC    re-read the store's metadata every SEC\n"
         "                           seconds (0.1 or more; fractions allowed)\n"
@@ -241,6 +244,10 @@ static int add_view(const char *word, size_t len, unsigned *mask)
         *mask |= ZFS_VIEWS_ALL;
         return 0;
     }
+    if (len == 2 && strncmp(word, "nc", 2) == 0) {
+        *mask |= ZFS_VIEW_NC;
+        return 0;
+    }
     for (int f = 0; f < ZF_VIEW_COUNT; f++) {
         const char *name = zf_view_name((zf_view_format)f);
         if (strlen(name) == len && strncmp(word, name, len) == 0) {
@@ -262,7 +269,7 @@ static int parse_views(const char *s, unsigned *out)
         size_t len = strcspn(p, ",");
         if (add_view(p, len, out) != 0) {
             fprintf(stderr, "zarrfs: unknown view '%.*s' in views=%s: give "
-                            "npy, envi, nrrd, mhd, tiff or all, separated by "
+                            "npy, envi, nrrd, mhd, tiff, nc or all, separated by "
                             "commas\n", (int)len, p, s);
             return -1;
         }

@@ -3,6 +3,7 @@
  * for the contract).
  */
 #include "ops.h"
+#include "ncfile.h"
 #include "push.h"
 #include "virt.h"
 
@@ -95,14 +96,14 @@ void zfs_fs_destroy(struct zfs_fs *fs)
     pthread_mutex_destroy(&fs->lock);
 }
 
-static void inflight_begin(struct zfs_fs *fs)
+void zfs_fs_inflight_begin(struct zfs_fs *fs)
 {
     pthread_mutex_lock(&fs->lock);
     fs->inflight++;
     pthread_mutex_unlock(&fs->lock);
 }
 
-static void inflight_end(struct zfs_fs *fs)
+void zfs_fs_inflight_end(struct zfs_fs *fs)
 {
     pthread_mutex_lock(&fs->lock);
     if (--fs->inflight == 0)
@@ -328,7 +329,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino,
         fuse_reply_err(req, EROFS);
         return;
     }
-    if (n->kind == ZFS_KIND_ARRAY || n->kind == ZFS_KIND_VIEW) {
+    if (n->kind == ZFS_KIND_ARRAY || n->kind == ZFS_KIND_VIEW ||
+        n->kind == ZFS_KIND_NC) {
         fi->keep_cache = 1;
         fi->fh = (uint64_t)(uintptr_t)t;
         if (fuse_reply_open(req, fi) != 0)
@@ -402,7 +404,7 @@ static void read_done(void *arg, zf_code code, size_t nread,
     zfs_tables_unpin(r->table);
     free(r->buf);
     free(r);
-    inflight_end(fs);
+    zfs_fs_inflight_end(fs);
 }
 
 /* Replies with `head_len` bytes of `head` followed by bytes [data_off,
@@ -426,7 +428,7 @@ static void read_start(fuse_req_t req, const zfs_table *t,
     *r = (struct zfs_read){.req = req, .fs = fs, .table = t, .node = n,
                            .buf = buf, .head = head_len, .data_off = data_off,
                            .changes = zfs_push_changes(fs)};
-    inflight_begin(fs);
+    zfs_fs_inflight_begin(fs);
     /* (read_done may run inline, and then r is gone: nothing after) */
     if (n->sel)
         zf_array_read_selection_async(n->array, n->sel, data_off, data_len,
@@ -465,6 +467,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 {
     const zfs_table *t;
     const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
+    if (n && n->kind == ZFS_KIND_NC) {
+        zfs_ncfile_read(req, fs_of(req), t, n, size, off);
+        return;
+    }
     if (n && n->kind != ZFS_KIND_DIR && n->kind != ZFS_KIND_STATS) {
         read_file(req, t, n, size, off);
         return;

@@ -15,13 +15,16 @@
  *    completion), and an open array file or view pins its table in fi->fh
  *    until release, so the refresher can free retired tables nobody uses.
  *  - The file system is read-only: opening a file for writing gets EROFS.
- *    Array files and header views are page-cached (keep_cache, no
- *    direct_io); entries and attributes are cached for fs->timeout (a day,
- *    or the metadata_ttl: the refresher invalidates what changed);
- *    .zarrfs/stats is generated at open and served with direct_io.
+ *    Array files, header views and group files are page-cached
+ *    (keep_cache, no direct_io); entries and attributes are cached for
+ *    fs->timeout (a day, or the metadata_ttl: the refresher invalidates
+ *    what changed); .zarrfs/stats is generated at open and served with
+ *    direct_io.
  *  - A header view's bytes come from its header in memory; an npy view's
  *    bytes past the header are its array's, read at offsets shifted by the
- *    header's length (a read across the boundary takes both).
+ *    header's length (a read across the boundary takes both).  A group
+ *    file (G.nc) is read by ncfile.h: its header, zeros, and its arrays'
+ *    parts.
  *  - Reads of array bytes are answered asynchronously: the handler starts
  *    zf_array_read_async and returns; the engine's completion replies and
  *    frees the buffer (it may run inline, inside the handler, which then
@@ -94,6 +97,11 @@ int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z);
 
 /* Waits until every asynchronous read has replied. */
 void zfs_fs_wait_idle(struct zfs_fs *fs);
+
+/* An asynchronous read starts, or has replied (zfs_fs_wait_idle waits for
+ * them). */
+void zfs_fs_inflight_begin(struct zfs_fs *fs);
+void zfs_fs_inflight_end(struct zfs_fs *fs);
 
 /* Frees what zfs_fs_init allocated and every inode table (not the
  * store); after zfs_fs_wait_idle. */

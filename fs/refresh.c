@@ -150,7 +150,8 @@ static void notify(struct zfs_refresher *r, const zfs_table *old,
         /* Errors are expected: -ENOENT for what the kernel does not hold. */
         for (size_t i = 0; i < cur->count; i++)
             if (cur->nodes[i].kind == ZFS_KIND_ARRAY ||
-                cur->nodes[i].kind == ZFS_KIND_VIEW)
+                cur->nodes[i].kind == ZFS_KIND_VIEW ||
+                cur->nodes[i].kind == ZFS_KIND_NC)
                 fuse_lowlevel_notify_inval_inode(r->se, cur->nodes[i].ino, 0, 0);
     }
     pthread_mutex_unlock(&r->w.lock);

@@ -11,10 +11,10 @@
  *    one (so inode numbers stay: inodes.h), published (tables.h), and one line
  *    logged: the arrays added, removed and changed;
  *  - the kernel is told to drop what it cached: the pages and attributes of
- *    every array file and header view of the current table (their bytes may
- *    have been rewritten under unchanged metadata), the names added and
- *    removed (fuse_lowlevel_notify_inval_entry) and the listings and
- *    attributes of the directories they are in.
+ *    every array file, header view and group file of the current table
+ *    (their bytes may have been rewritten under unchanged metadata), the
+ *    names added and removed (fuse_lowlevel_notify_inval_entry) and the
+ *    listings and attributes of the directories they are in.
  *
  * Contract:
  *  - zfs_refresher_init before the signal thread may call
