@@ -560,3 +560,38 @@ zf_code zf_nodeset_load(zf_zarr *z, const zf_nodeset *prev, int strict,
         res = index_paths(out);
     return res;
 }
+
+/* ---- attributes ---------------------------------------------------------- */
+
+/* The attributes of the node at `path` ("" = the root): those of its
+ * zarr.json, else its .zattrs.  *out is NULL when it has none. */
+zf_code zf_node_attrs(zf_zarr *z, const char *path, json_object **out,
+                      zf_err *err)
+{
+    static const char *const files[] = {"zarr.json", ".zattrs"};
+    *out = NULL;
+    if (!z || !z->store) /* (an array parsed on its own: the fuzzers') */
+        return ZF_OK;
+    for (int k = 0; k < 2; k++) {
+        char key[4200];
+        snprintf(key, sizeof key, "%s%s%s", path, path[0] ? "/" : "",
+                 files[k]);
+        uint8_t *text = NULL;
+        size_t len = 0;
+        zf_code c = zf_store_get(z->store, key, ZF_MAX_METADATA_BYTES, &text,
+                                 &len, err);
+        if (c == ZF_ENOTFOUND)
+            continue;
+        json_object *doc = NULL;
+        if (c == ZF_OK)
+            c = zf_json_parse((const char *)text, len, key, &doc, err);
+        free(text);
+        if (c != ZF_OK)
+            return c;
+        *out = k == 0 ? json_object_get(zf_json_get(doc, "attributes")) : doc;
+        if (k == 0)
+            json_object_put(doc);
+        return ZF_OK;
+    }
+    return ZF_OK;
+}

@@ -381,6 +381,45 @@ ZF_API zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s
                                  zf_view_format fmt, const char *data_file,
                                  char **text, size_t *len, zf_err *err);
 
+/* ---- netCDF-4/HDF5 group files ------------------------------------------ */
+
+/* One HDF5 file (netCDF-4 conventions) per group: a header (all HDF5
+ * metadata: superblock, object headers, heaps, attributes, dimension
+ * scales), then each array's flat view (C order, native byte order), stored
+ * as a contiguous dataset at a 4096-aligned offset.  Every byte that is in
+ * neither the header nor a part is 0.  Built from metadata only: building
+ * reads no chunk.  Building must not race with zf_refresh; a built file is
+ * immutable (any thread may use it) and keeps no pointer into the node
+ * list (its parts' array_path strings live until zf_close). */
+typedef struct zf_nc_file zf_nc_file;
+
+typedef struct zf_nc_part {
+    const char *array_path; /* the array's path in the store, as zf_array_get takes it */
+    uint64_t offset;        /* where its flat view starts in the file (multiple of 4096) */
+    uint64_t nbytes;        /* its flat view's size (zf_array_info.nbytes) */
+} zf_nc_part;
+
+/* Builds the file of the group at `group_path` ("" for the root), with
+ * every array and subgroup below it, recursively.  Arrays that HDF5 cannot
+ * hold are left out and named in zf_nc_notes().  Errors: ZF_ENOTFOUND (no
+ * such group), ZF_EMETA (the group's own metadata is broken),
+ * ZF_EUNSUPPORTED, ZF_ENOMEM, with a message naming the group or array. */
+ZF_API zf_code zf_nc_build(zf_zarr *z, const char *group_path, zf_nc_file **out, zf_err *err);
+ZF_API void zf_nc_free(zf_nc_file *f);
+ZF_API uint64_t zf_nc_size(const zf_nc_file *f);                 /* the whole file */
+ZF_API const uint8_t *zf_nc_header(const zf_nc_file *f, size_t *len); /* bytes [0, len) */
+ZF_API size_t zf_nc_part_count(const zf_nc_file *f);             /* parts sorted by offset, */
+ZF_API const zf_nc_part *zf_nc_part_at(const zf_nc_file *f, size_t i); /* not overlapping */
+/* Lines (one per array or dimension) saying what netCDF tools will see
+ * differently from HDF5 tools, or what was left out and why; NULL-terminated. */
+ZF_API const char *const *zf_nc_notes(const zf_nc_file *f);
+/* Fills buf with bytes [offset, offset + length) of the file (clamped to its
+ * size; *got is what was filled): header, zero padding, and the parts read
+ * through zf_array_get/zf_array_read.  For tools; the mount reads the parts
+ * itself, asynchronously. */
+ZF_API zf_code zf_nc_read(zf_nc_file *f, zf_zarr *z, uint64_t offset, size_t length,
+                          void *buf, size_t *got, zf_err *err);
+
 /* ---- counters ------------------------------------------------------------ */
 
 typedef struct zf_stats {
