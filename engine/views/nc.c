@@ -77,7 +77,7 @@ typedef struct nc_build {
     char **notes;
     size_t nnotes, capnotes;
     unsigned next_phony;
-    int pass;           /* 1: sizing, 2: writing */
+    int pass;           /* 0: collecting, 1: sizing, 2: writing */
     uint64_t heap_base; /* found by pass 1 */
     size_t hlen;        /* the header's size, found by pass 1 */
     int oom;
@@ -112,10 +112,11 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 static void note(nc_build *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Notes are taken in the first pass only (the second repeats its steps). */
+/* Notes are taken while collecting and in the first pass, not in the
+ * second (which repeats the first's steps). */
 static void note(nc_build *b, const char *fmt, ...)
 {
-    if (b->pass != 1)
+    if (b->pass == 2)
         return;
     char *s = NULL;
     va_list ap;
@@ -404,7 +405,7 @@ static long named_dim(nc_build *b, long g, nc_obj *v, int k)
         return phony_dim(b, g, v, k, size);
     long d = find_dim(b, g, name);
     if (d >= 0 && b->dim[d].size != size) {
-        note(b, "%s: dimension '%s' has %" PRIu64 " elements here and %"
+        note(b, "%s: dimension '%s' conflicts: %" PRIu64 " elements here, %"
              PRIu64 " elsewhere in its group; given a phony dimension",
              v->path, name, size, b->dim[d].size);
         return phony_dim(b, g, v, k, size);
@@ -461,14 +462,16 @@ static void type_notes(nc_build *b)
             continue;
         zf_dtype_kind k = o->a->dt->kind;
         if (o->a->dt->size == 2 && k == ZF_KIND_FLOAT)
-            note(b, "%s: float16 is no netCDF-4 type: netCDF tools leave "
-                 "this variable out; HDF5 tools read it", o->path);
+            note(b, "%s: float16 is no netCDF-4 type: netCDF tools read it "
+                 "as float (32-bit)", o->path);
         else if (k == ZF_KIND_COMPLEX)
-            note(b, "%s: complex is no netCDF-4 type: netCDF tools see a "
-                 "compound {r, i}", o->path);
+            note(b, "%s: complex is no netCDF-4 type: netCDF tools leave "
+                 "this variable out (HDF5 tools read h5py's compound {r, i})",
+                 o->path);
         else if (k == ZF_KIND_BOOL)
-            note(b, "%s: bool is no netCDF-4 type: netCDF tools see an enum "
-                 "{FALSE = 0, TRUE = 1} of bytes", o->path);
+            note(b, "%s: bool is no netCDF-4 type: netCDF tools leave this "
+                 "variable out (HDF5 tools read h5py's enum {FALSE, TRUE})",
+                 o->path);
     }
 }
 
