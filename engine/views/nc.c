@@ -752,6 +752,18 @@ static void dimension_list(nc_build *b, zf_h5out *o, zf_h5heap *h,
     zf_h5_free(&data);
 }
 
+/* _Netcdf4Coordinates: the dimension ids of each axis, as netCDF-C 4.9
+ * writes it on every variable with dimensions. */
+static void coordinates(zf_h5out *o, const nc_obj *v, int ndim)
+{
+    int32_t ids[ZF_MAX_DIMS];
+    for (int k = 0; k < ndim; k++)
+        ids[k] = (int32_t)v->dims[k];
+    zf_h5_type t = zf_h5_type_of(ZF_H5_INT, 4, 0);
+    uint64_t n = (uint64_t)ndim;
+    zf_h5_attr(o, "_Netcdf4Coordinates", &t, 1, &n, ids, 4 * (size_t)ndim);
+}
+
 static void emit_var(nc_build *b, zf_h5out *o, zf_h5heap *h, long i)
 {
     const nc_obj *v = &b->obj[i];
@@ -769,6 +781,8 @@ static void emit_var(nc_build *b, zf_h5out *o, zf_h5heap *h, long i)
         scale_attrs(b, o, v->scale);
     else if (in->ndim > 0)
         dimension_list(b, o, h, v);
+    if (in->ndim > 0)
+        coordinates(o, v, in->ndim);
     zf_h5_ohdr_end(o, start);
 }
 

@@ -216,7 +216,8 @@ def h5py_store(nc, store):
                 want = {k: v for k, v in a.attrs.items() if k != "_ARRAY_DIMENSIONS"}
                 got = {k: v for k, v in d.attrs.items()
                        if k not in ("DIMENSION_LIST", "REFERENCE_LIST", "CLASS",
-                                    "NAME", "_Netcdf4Dimid", "_FillValue")}
+                                    "NAME", "_Netcdf4Dimid", "_Netcdf4Coordinates",
+                                    "_FillValue")}
                 check(attrs_equal(got, want), "h5py %s attributes %s" % (p, sorted(want)))
             for name, sub in g.groups():
                 walk(sub, prefix + name + "/")
