@@ -263,8 +263,9 @@ static int take_names(nc_build *b, nc_obj *o, json_object *list)
     return 1;
 }
 
-/* A variable's fill-value state and dimension names, from its metadata
- * document (v3 dimension_names) or attributes (_ARRAY_DIMENSIONS). */
+/* A variable's attributes, fill-value state and dimension names, from
+ * its metadata document (v3: attributes and dimension_names are in it, so
+ * no store read) or its .zattrs (v2: _ARRAY_DIMENSIONS). */
 static void read_var_meta(nc_build *b, long i)
 {
     nc_obj *o = &b->obj[i];
@@ -274,6 +275,12 @@ static void read_var_meta(nc_build *b, long i)
     if (zf_json_parse(in->metadata_json, strlen(in->metadata_json), o->path,
                       &doc, &err) != ZF_OK)
         doc = NULL; /* (the engine parsed it once already) */
+    json_object *attrs = zf_json_get(doc, "attributes");
+    if (zf_json_get(doc, "node_type") &&
+        json_object_is_type(attrs, json_type_object))
+        o->attrs = json_object_get(attrs);
+    else if (!zf_json_get(doc, "node_type"))
+        read_attrs(b, i);
     o->fill_defined = zf_json_get(doc, "fill_value") != NULL;
     if (!take_names(b, o, zf_json_get(doc, "dimension_names")))
         take_names(b, o, zf_json_get(o->attrs, "_ARRAY_DIMENSIONS"));
@@ -297,7 +304,6 @@ static void add_array(nc_build *b, long parent, const char *name,
     if (i < 0)
         return;
     b->obj[i].a = a;
-    read_attrs(b, i);
     read_var_meta(b, i);
 }
 
@@ -421,6 +427,14 @@ static long named_dim(nc_build *b, long g, nc_obj *v, int k)
     return add_dim(b, g, name, size, -1, 0);
 }
 
+/* 1 when netCDF-C reads the array's type: not the bool enum nor the
+ * complex compound (a coordinate variable netCDF left out would take its
+ * dimension with it). */
+static int netcdf_type(const zf_array *a)
+{
+    return a->dt->kind != ZF_KIND_BOOL && a->dt->kind != ZF_KIND_COMPLEX;
+}
+
 /* Dimensions of group g's variables: coordinate variables first, then the
  * others, then dimension-only scales for the dimensions without one. */
 static void group_dims(nc_build *b, long g)
@@ -430,7 +444,8 @@ static void group_dims(nc_build *b, long g)
         long vi = b->obj[g].kids[i];
         nc_obj *v = &b->obj[vi];
         if (v->kind == OBJ_VAR && zf_array_get_info(v->a)->ndim == 1 &&
-            v->dimname[0] && !strcmp(v->dimname[0], v->name)) {
+            v->dimname[0] && !strcmp(v->dimname[0], v->name) &&
+            netcdf_type(v->a)) {
             v->scale = v->dims[0] = add_dim(
                 b, g, v->name, zf_array_get_info(v->a)->shape[0], vi, 0);
         }
@@ -601,6 +616,11 @@ static void user_attrs(nc_build *b, zf_h5out *o, zf_h5heap *h, long i)
     if (!ob->attrs)
         return;
     json_object_object_foreach(ob->attrs, name, v) {
+        if (!name[0]) { /* (HDF5 cannot open an attribute named "") */
+            note(b, "%s: an attribute with an empty name left out",
+                 label(ob));
+            continue;
+        }
         if (reserved(name)) {
             if (strcmp(name, "_ARRAY_DIMENSIONS") && strcmp(name, "_FillValue"))
                 note(b, "%s: attribute '%s' left out: netCDF-4 reserves the "

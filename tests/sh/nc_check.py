@@ -142,6 +142,11 @@ def dims(nc, expect):
               "named dimensions x = 5, y = 4, t = 7: %s" % D)
         check(v["field"].dimensions == ("y", "x") == v["counts"].dimensions,
               "field and counts are (y, x)")
+        check("flag" not in v and v["uses_flag"].dimensions[0].startswith("phony_dim_"),
+              "a bool array named like its dimension is no coordinate: %s"
+              % (v["uses_flag"].dimensions,))
+        check(set(d.ncattrs()) == {"source", "tags", "scale", "n"},
+              "attributes with no netCDF form are left out: %s" % d.ncattrs())
         check("x" in v and "y" in v and "t" not in v and v["tonly"].dimensions == ("t",),
               "x and y are coordinate variables, t a dimension only")
         a, b = v["noname"].dimensions, v["noname2"].dimensions

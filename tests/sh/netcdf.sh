@@ -14,7 +14,8 @@
 #    converted to float, complex as the {r, i} compound), and a hyperslab;
 #  - v3 dimension_names written from the spec with numpy: coordinate
 #    variables, dimension-only scales, phony dimensions shared by size, a
-#    dimension-name conflict (a note, not a crash), a nested group;
+#    dimension-name conflict (a note, not a crash), a bool "coordinate"
+#    netCDF cannot read, attributes with no netCDF form, a nested group;
 #  - a group of 1,000 arrays; a 5 GiB sparse array (over 2^32 elements)
 #    with an array after it past 4 GiB, read through zarrfs-cat ranges;
 #  - bad input: a group whose metadata is broken, a missing group.
@@ -102,7 +103,8 @@ def v3(path, arr, dims=None, fill=0, attrs=None, node="array"):
 
 os.makedirs(f"{out}/expect")
 S = f"{out}/dims.zarr"
-v3(S, None, node="group", attrs={"source": "netcdf.sh", "tags": ["a", "b"], "scale": 2.5, "n": [1, 2, 3]})
+v3(S, None, node="group", attrs={"source": "netcdf.sh", "tags": ["a", "b"], "scale": 2.5,
+                                 "n": [1, 2, 3], "": "no name", "obj": {"k": 1}})
 v3(f"{S}/x", np.linspace(0, 1, 5), ["x"], "NaN")
 v3(f"{S}/y", np.arange(4.0), ["y"], "NaN")
 v3(f"{S}/field", rng.random((4, 5)).astype("float32"), ["y", "x"], "NaN", {"units": "W"})
@@ -115,6 +117,8 @@ v3(f"{S}/partial", np.arange(12, dtype="int64").reshape(4, 3), ["y", None])
 v3(f"{S}/conflict", np.arange(6, dtype="float32"), ["x"], "NaN")
 v3(f"{S}/tonly", np.arange(7, dtype="int64") * 3, ["t"], -1)
 v3(f"{S}/f16", rng.random((4, 5)).astype("float16"), ["y", "x"], 0)
+v3(f"{S}/flag", np.array([True, False, True]), ["flag"], False)  # no netCDF type
+v3(f"{S}/uses_flag", np.arange(3, dtype="int16"), ["flag"])
 v3(f"{S}/g1", None, node="group", attrs={"level": 1})
 v3(f"{S}/g1/a", np.arange(9, dtype="uint8"), ["x"], 255)
 
