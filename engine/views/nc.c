@@ -76,6 +76,7 @@ typedef struct nc_build {
     size_t ndim, capdim;
     char **notes;
     size_t nnotes, capnotes;
+    json_object *zmeta; /* the v2 .zmetadata the node list came from */
     unsigned next_phony;
     int pass;           /* 0: collecting, 1: sizing, 2: writing */
     uint64_t heap_base; /* found by pass 1 */
@@ -198,6 +199,7 @@ static void free_build(nc_build *b)
     for (size_t i = 0; i < b->nnotes; i++)
         free(b->notes[i]);
     free(b->notes);
+    json_object_put(b->zmeta);
 }
 
 /* ---- the tree ----------------------------------------------------------- */
@@ -233,6 +235,13 @@ static void read_attrs(nc_build *b, long i)
 {
     zf_err err = {0};
     nc_obj *o = &b->obj[i];
+    char key[4200];
+    snprintf(key, sizeof key, "%s%s.zattrs", o->path, o->path[0] ? "/" : "");
+    json_object *cons = zf_json_get(zf_json_get(b->zmeta, "metadata"), key);
+    if (cons) { /* where the node list came from: no read per node */
+        o->attrs = json_object_get(cons);
+        return;
+    }
     zf_code c = zf_node_attrs(b->z, o->path, &o->attrs, &err);
     if (c == ZF_ENOMEM)
         b->oom = 1;
@@ -307,12 +316,31 @@ static void add_array(nc_build *b, long parent, const char *name,
     read_var_meta(b, i);
 }
 
+/* The v2 consolidated metadata, when the node list came from it: its
+ * .zattrs entries are the attributes (a store may hold no .zattrs files at
+ * all).  Unreadable now, the files are read instead. */
+static void load_zmeta(nc_build *b)
+{
+    if (!b->z->store || !b->z->nodes->consolidated)
+        return;
+    uint8_t *text = NULL;
+    size_t len = 0;
+    zf_err err;
+    if (zf_store_get(b->z->store, ".zmetadata", ZF_MAX_METADATA_BYTES, &text,
+                     &len, &err) == ZF_OK &&
+        zf_json_parse((const char *)text, len, ".zmetadata", &b->zmeta,
+                      &err) != ZF_OK)
+        b->zmeta = NULL;
+    free(text);
+}
+
 /* The nodes at and below `group` into objects.  Errors: no such group, or
  * the group's own metadata is broken. */
 static zf_code collect(nc_build *b, const char *group, zf_err *err)
 {
     size_t plen = strlen(group);
     int found = 0;
+    load_zmeta(b);
     if (add_obj(b, OBJ_GROUP, "", group, -1) < 0)
         return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", group);
     for (size_t i = 0; i < zf_node_count(b->z) && !b->oom; i++) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # netcdf.sh - the netCDF-4/HDF5 group files (zf_nc_build), made without a
 # mount by `zarrfs-cat --nc STORE [GROUP]`, read by the real consumers:
-#  - an xarray-written v2 store (consolidated; coordinates, CF attributes,
+#  - an xarray-written v2 store (consolidated, and with its metadata only in
+#    .zmetadata: the same file; coordinates, CF attributes,
 #    scale_factor/add_offset packing with a _FillValue, a time axis with
 #    units, a subgroup): h5dump parses it, ncdump -h names the dimensions,
 #    h5py reads every array and its attributes equal to zarr-python's,
@@ -168,6 +169,13 @@ if F=$(nc "$X"); then
         skip "no ncks (nco)"
     fi
     pycheck "$(dirname "$0")/nc_check.py" gdal_2d "$F" elev "$X" elev
+fi
+# the same store with its metadata only in .zmetadata: the same file
+XM=$T/xr_metaonly.zarr
+cp -r "$X" "$XM"
+find "$XM" -mindepth 1 \( -name .zarray -o -name .zgroup -o -name .zattrs \) -delete
+if F2=$(nc "$XM"); then
+    check "consolidated metadata alone gives the same file" cmp "$F" "$F2"
 fi
 if F=$(nc "$X" sub); then
     h5dump_ok "$F"
