@@ -205,6 +205,28 @@ def xarray_identical(nc, store, group=""):
               % sorted(enc))
 
 
+def ncdump_reference(nc, store, ref):
+    """netCDF's own file for the same data (xarray's to_netcdf of what
+    open_zarr reads, root and subgroup, with the store's encodings): ncdump
+    prints the same header and data lines (sorted: netCDF lists variables
+    in creation order, the view by name)."""
+    import xarray as xr
+    mode = "w"
+    for group in ("", "sub"):
+        ds = xr.open_zarr(store, group=group or None).load()
+        keep = ("dtype", "scale_factor", "add_offset", "_FillValue", "units", "calendar")
+        enc = {k: {e: x for e, x in v.encoding.items() if e in keep}
+               for k, v in ds.variables.items()}
+        ds.to_netcdf(ref, mode=mode, group=group or None, encoding=enc)
+        mode = "a"
+    def lines(f):
+        out = subprocess.run(["ncdump", f], capture_output=True, text=True, check=True).stdout
+        return sorted(x for x in out.splitlines()[1:] if x.strip())
+    a, b = lines(ref), lines(nc)
+    check(a == b, "ncdump of netCDF's own file and of the view: the same lines%s"
+          % ("" if a == b else ": " + str(sorted(set(a) ^ set(b))[:6])))
+
+
 def h5py_store(nc, store):
     """Every array of an xarray/zarr-python store, through h5py: values and
     attributes (less _ARRAY_DIMENSIONS) equal zarr-python's."""

@@ -7,8 +7,9 @@
 #    units, a subgroup): h5dump parses it, ncdump -h names the dimensions,
 #    h5py reads every array and its attributes equal to zarr-python's,
 #    xarray's netcdf4 engine gives a Dataset identical to open_zarr's (the
-#    root and the subgroup), NCO's ncks cuts a hyperslab, GDAL reads a 2-d
-#    variable;
+#    root and the subgroup), ncdump prints the lines it prints for the
+#    file netCDF itself writes from the same Dataset, NCO's ncks cuts a
+#    hyperslab, GDAL reads a 2-d variable;
 #  - every array of the generated corpus (every dtype, both byte orders,
 #    v2, v3, sharded) in one file: h5py reads each equal to the corpus's
 #    expected bytes; netCDF4-python each, masked at _FillValue (float16
@@ -161,6 +162,7 @@ if F=$(nc "$X"); then
     check "ncdump -h shows temp(time, lat, lon) and the subgroup" \
         bash -c "grep -q 'float temp(time, lat, lon)' '$T/ncdump.out' && grep -q 'group: sub' '$T/ncdump.out'"
     pycheck "$(dirname "$0")/nc_check.py" h5py_store "$F" "$X"
+    pycheck "$(dirname "$0")/nc_check.py" ncdump_reference "$F" "$X" "$T/reference.nc"
     pycheck "$(dirname "$0")/nc_check.py" xarray_identical "$F" "$X"
     pycheck "$(dirname "$0")/nc_check.py" xarray_identical "$F" "$X" sub
     if command -v ncks >/dev/null; then
