@@ -281,9 +281,13 @@ static void read_var_meta(nc_build *b, long i)
     const zf_array_info *in = zf_array_get_info(o->a);
     json_object *doc = NULL;
     zf_err err = {0};
+    /* The engine parsed this text once already: failing now, json-c ran
+     * out of memory (it has no error code of its own for that). */
     if (zf_json_parse(in->metadata_json, strlen(in->metadata_json), o->path,
-                      &doc, &err) != ZF_OK)
-        doc = NULL; /* (the engine parsed it once already) */
+                      &doc, &err) != ZF_OK) {
+        b->oom = 1;
+        return;
+    }
     json_object *attrs = zf_json_get(doc, "attributes");
     if (zf_json_get(doc, "node_type") &&
         json_object_is_type(attrs, json_type_object))
@@ -937,6 +941,9 @@ static zf_code build(nc_build *b, const char *group, zf_nc_file **out,
     for (size_t g = 0; g < b->nobj && !b->oom; g++)
         if (b->obj[g].kind == OBJ_GROUP)
             group_dims(b, (long)g);
+    if (b->oom) /* (a dimension may be missing: emit would look it up) */
+        return zf_err_set(err, ZF_ENOMEM, "group '%s': out of memory "
+                          "building its netCDF-4 file", group);
     b->pass = 1;
     type_notes(b);
     zf_h5out hdr = {0};
