@@ -922,7 +922,8 @@ static zf_code make_file(nc_build *b, zf_h5out *hdr, uint64_t size,
         p->offset = v->data_addr;
         p->nbytes = zf_array_get_info(v->a)->nbytes;
     }
-    memcpy(f->notes, b->notes, b->nnotes * sizeof *b->notes);
+    if (b->nnotes)
+        memcpy(f->notes, b->notes, b->nnotes * sizeof *b->notes);
     b->nnotes = 0; /* (the file owns them now) */
     f->header = hdr->p;
     f->hlen = hdr->len;
