@@ -575,28 +575,45 @@ static int attr_strings(zf_h5out *o, zf_h5heap *h, const char *name,
     return rc;
 }
 
-/* A number or a list of numbers (ints, doubles, booleans) as int64, or
- * float64 when any is not an integer. */
+/* An integer above INT64_MAX (json-c keeps those as uint64). */
+static int above_int64(json_object *x)
+{
+    return json_object_is_type(x, json_type_int) &&
+           json_object_get_uint64(x) > (uint64_t)INT64_MAX;
+}
+
+/* A number or a list of numbers (ints, doubles, booleans) as int64, as
+ * uint64 when one is above INT64_MAX and none negative, else float64 when
+ * any is not an integer; 1 (no form) for integers no 64-bit type holds. */
 static int attr_numbers(zf_h5out *o, const char *name, json_object *v)
 {
     int list = json_object_is_type(v, json_type_array);
     size_t n = list ? json_object_array_length(v) : 1;
-    int real = 0;
-    for (size_t i = 0; i < n; i++)
-        real |= json_object_is_type(list ? json_object_array_get_idx(v, i) : v,
-                                    json_type_double);
+    int real = 0, big = 0, negative = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *x = list ? json_object_array_get_idx(v, i) : v;
+        real |= json_object_is_type(x, json_type_double);
+        big |= above_int64(x);
+        negative |= json_object_get_int64(x) < 0;
+    }
+    if (big && (negative || real))
+        return 1;
     zf_h5out data = {0};
     for (size_t i = 0; i < n; i++) {
         json_object *x = list ? json_object_array_get_idx(v, i) : v;
         if (real) {
             double d = json_object_get_double(x);
             zf_h5_bytes(&data, &d, 8);
+        } else if (big) {
+            uint64_t k = json_object_get_uint64(x);
+            zf_h5_bytes(&data, &k, 8);
         } else {
             int64_t k = json_object_get_int64(x);
             zf_h5_bytes(&data, &k, 8);
         }
     }
-    zf_h5_type t = zf_h5_type_of(real ? ZF_H5_FLOAT : ZF_H5_INT, 8, 0);
+    zf_h5_type t = zf_h5_type_of(real ? ZF_H5_FLOAT : big ? ZF_H5_UINT
+                                                          : ZF_H5_INT, 8, 0);
     uint64_t dims[1] = {n};
     int rc = data.oom ? (o->oom = 1, 0)
                       : zf_h5_attr(o, name, &t, 1, dims, data.p, data.len);
@@ -618,7 +635,8 @@ static int list_kind(json_object *v)
     return !n ? 0 : strings ? 's' : numbers ? 'n' : 0;
 }
 
-/* One Zarr attribute; 1 when its value has no attribute form. */
+/* One Zarr attribute; 1 when its value has no attribute form, -1 when it
+ * is too large for an attribute message. */
 static int attr_json(zf_h5out *o, zf_h5heap *h, const char *name,
                      json_object *v)
 {
@@ -662,7 +680,8 @@ static void user_attrs(nc_build *b, zf_h5out *o, zf_h5heap *h, long i)
         int rc = attr_json(o, h, name, v);
         if (rc > 0)
             note(b, "%s: attribute '%s' left out: not a number, a string, "
-                 "or a list of numbers or of strings", label(ob), name);
+                 "or a list of numbers (integers that fit one 64-bit type) "
+                 "or of strings", label(ob), name);
         else if (rc < 0)
             note(b, "%s: attribute '%s' left out: larger than an HDF5 "
                  "object header message", label(ob), name);

@@ -145,8 +145,11 @@ def dims(nc, expect):
         check("flag" not in v and v["uses_flag"].dimensions[0].startswith("phony_dim_"),
               "a bool array named like its dimension is no coordinate: %s"
               % (v["uses_flag"].dimensions,))
-        check(set(d.ncattrs()) == {"source", "tags", "scale", "n"},
+        check(set(d.ncattrs()) == {"source", "tags", "scale", "n", "u", "es"},
               "attributes with no netCDF form are left out: %s" % d.ncattrs())
+        check(d.u.dtype == np.uint64 and list(d.u) == [1, 2**64 - 1] and
+              list(d.es) == ["", "é"], "uint64 and string list attributes: %s %s"
+              % (d.u, d.es))
         check("x" in v and "y" in v and "t" not in v and v["tonly"].dimensions == ("t",),
               "x and y are coordinate variables, t a dimension only")
         a, b = v["noname"].dimensions, v["noname2"].dimensions

@@ -106,7 +106,8 @@ def v3(path, arr, dims=None, fill=0, attrs=None, node="array"):
 os.makedirs(f"{out}/expect")
 S = f"{out}/dims.zarr"
 v3(S, None, node="group", attrs={"source": "netcdf.sh", "tags": ["a", "b"], "scale": 2.5,
-                                 "n": [1, 2, 3], "": "no name", "obj": {"k": 1}})
+                                 "n": [1, 2, 3], "": "no name", "obj": {"k": 1},
+                                 "u": [1, 2**64 - 1], "es": ["", "é"], "mixed": [-1, 2**64 - 1]})
 v3(f"{S}/x", np.linspace(0, 1, 5), ["x"], "NaN")
 v3(f"{S}/y", np.arange(4.0), ["y"], "NaN")
 v3(f"{S}/field", rng.random((4, 5)).astype("float32"), ["y", "x"], "NaN", {"units": "W"})
