@@ -7,7 +7,8 @@
  *    comes from that one document and the store is not walked;
  *  - otherwise a walk of the folders: a folder with zarr.json (v3), .zarray
  *    or .zgroup (v2) is a node; groups are descended into.
- * The root's zarr.json is read once and serves both.
+ * The root's zarr.json is read once and serves both.  zf_node_attrs reads
+ * one node's attributes from the store, for the views that need them.
  *
  * A load that re-reads a store (zf_refresh) is given the previous set: a
  * node of it that read fine before and fails now (the store unreachable, a
