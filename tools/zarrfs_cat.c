@@ -362,6 +362,10 @@ static int cat_parse(cat_args *a, int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (a->nc && a->order_f) {
+        fprintf(stderr, "zarrfs-cat: --order does not apply to --nc\n");
+        return 2;
+    }
     a->pos[0] = argv[optind];
     a->pos[1] = npos > 1 ? argv[optind + 1] : NULL;
     return -1;

@@ -241,4 +241,7 @@ check "a missing group: an error naming it" grep -q "no group 'nosuch'" "$T/err"
 "$CAT" --nc "$T/broken.zarr" good >/dev/null 2>"$T/err"
 check "an array is no group" grep -q "'good' is an array" "$T/err"
 
+"$CAT" --nc --order F "$T/broken.zarr" >/dev/null 2>&1
+check "--order with --nc is bad usage (exit 2)" test $? -eq 2
+
 zf_finish
