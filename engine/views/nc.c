@@ -354,8 +354,10 @@ static zf_code collect(nc_build *b, const char *group, zf_err *err)
                 return zf_err_set(err, ZF_EMETA, "group '%s': %s", group,
                                   n->error);
             if (n->kind == ZF_NODE_ARRAY)
-                return zf_err_set(err, ZF_ENOTFOUND, "'%s' is an array, not "
-                                  "a group", group);
+                return zf_err_set(err, ZF_ENOTFOUND, "%s%s%s is an array, "
+                                  "not a group", group[0] ? "'" : "",
+                                  group[0] ? group : "the store's root",
+                                  group[0] ? "'" : "");
             found = 1;
             continue;
         }

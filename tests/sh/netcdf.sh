@@ -241,6 +241,9 @@ check "a missing group: an error naming it" grep -q "no group 'nosuch'" "$T/err"
 "$CAT" --nc "$T/broken.zarr" good >/dev/null 2>"$T/err"
 check "an array is no group" grep -q "'good' is an array" "$T/err"
 
+"$CAT" --nc "$CORPUS/v2/v2_i8_zlib.zarr" >/dev/null 2>"$T/err"
+check "a store whose root is an array has no group file" \
+    grep -q "the store's root is an array, not a group" "$T/err"
 "$CAT" --nc --order F "$T/broken.zarr" >/dev/null 2>&1
 check "--order with --nc is bad usage (exit 2)" test $? -eq 2
 
