@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dtype.h"
+#include "le.h"
 
 static int reserve(zf_h5out *o, size_t n)
 {
@@ -50,8 +51,7 @@ void zf_h5_zeros(zf_h5out *o, size_t n)
 void zf_h5_le(zf_h5out *o, uint64_t v, int n)
 {
     uint8_t b[8];
-    for (int i = 0; i < n; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
+    zf_put_le(b, v, n);
     zf_h5_bytes(o, b, (size_t)n);
 }
 
@@ -270,8 +270,7 @@ void zf_h5_ohdr_end(zf_h5out *o, size_t start)
     if (o->oom)
         return;
     size_t chunk = o->len - start - 10;
-    for (int i = 0; i < 4; i++)
-        o->p[start + 6 + i] = (uint8_t)(chunk >> (8 * i));
+    zf_put_le32(o->p + start + 6, (uint32_t)chunk);
     zf_h5_le(o, zf_h5_lookup3(o->p + start, o->len - start, 0), 4);
 }
 
@@ -344,13 +343,11 @@ void zf_h5heap_finish(zf_h5heap *h)
         size_t at = h->out.len;
         zf_h5_zeros(&h->out, free_bytes);
         if (!h->out.oom && free_bytes >= 16)
-            for (int i = 0; i < 8; i++)
-                h->out.p[at + 8 + i] = (uint8_t)(free_bytes >> (8 * i));
+            zf_put_le64(h->out.p + at + 8, free_bytes);
         used = HEAP_MIN;
     }
     if (!h->out.oom)
-        for (int i = 0; i < 8; i++)
-            h->out.p[h->open + 8 + i] = (uint8_t)(used >> (8 * i));
+        zf_put_le64(h->out.p + h->open + 8, used);
     h->open = SIZE_MAX;
 }
 
@@ -371,9 +368,6 @@ void zf_h5heap_add(zf_h5heap *h, const void *data, size_t n, uint8_t id[12])
     zf_h5_le(&h->out, n, 8);
     zf_h5_bytes(&h->out, data, n);
     zf_h5_zeros(&h->out, (8 - n % 8) % 8);
-    uint64_t addr = h->base + h->open;
-    for (int i = 0; i < 8; i++)
-        id[i] = (uint8_t)(addr >> (8 * i));
-    for (int i = 0; i < 4; i++)
-        id[8 + i] = (uint8_t)(h->count >> (8 * i));
+    zf_put_le64(id, h->base + h->open);
+    zf_put_le32(id + 8, h->count);
 }

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "err.h"
 #include "jsonb.h"
+#include "le.h"
 #include "meta.h"
 #include "nodes.h"
 #include "views/h5.h"
@@ -811,9 +812,7 @@ static void dimension_list(nc_build *b, zf_h5out *o, zf_h5heap *h,
     zf_h5out data = {0};
     for (int k = 0; k < ndim; k++) {
         uint8_t ref[8], id[12];
-        uint64_t at = b->obj[b->dim[v->dims[k]].scale].addr;
-        for (int i = 0; i < 8; i++)
-            ref[i] = (uint8_t)(at >> (8 * i));
+        zf_put_le64(ref, b->obj[b->dim[v->dims[k]].scale].addr);
         zf_h5heap_add(h, ref, 8, id);
         zf_h5_le(&data, 1, 4);
         zf_h5_bytes(&data, id, 12);
