@@ -11,6 +11,7 @@ PKGS=(build-essential cmake pkg-config
       python3-h5py netcdf-bin
       gdal-bin python3-gdal teem-apps python3-vtk9
       python3-tifffile python3-lxml libtiff-tools imagemagick
+      hdf5-tools netcdf-bin nco python3-h5py python3-netcdf4 python3-xarray
       clang-14 libclang-rt-14-dev
       dpkg-dev file man-db groff-base bsdutils) # cpack DEB, man -l, script(1)
 missing=()

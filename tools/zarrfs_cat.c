@@ -6,6 +6,8 @@
  * ARRAY may carry a selection, ARRAY[EXPR] (NumPy basic indexing) and/or an
  * order, ARRAY@F, as the mount's virtual files do; then the bytes are those
  * of that subarray's flat view, read in blocks of MIN_BLOCK.
+ * With --nc, the bytes are those of a group's netCDF-4 file (zf_nc_build),
+ * read with zf_nc_read in blocks of MIN_BLOCK.
  * Exit status: 0; 1 with the engine's message on any error; 2 for bad usage.
  */
 #include <errno.h>
@@ -28,6 +30,7 @@ static void usage(FILE *f)
 {
     fputs("usage: zarrfs-cat [--offset N] [--length N] [--threads N] [--stats]\n"
           "                  [--order C|F] [-o OPTS] STORE [ARRAY[EXPR][@F]]\n"
+          "       zarrfs-cat --nc [--offset N] [--length N] [-o OPTS] STORE [GROUP]\n"
           "\n"
           "Writes bytes [N, N+length) of the array's flat view (C order, native\n"
           "byte order) to stdout; by default the whole array.  ARRAY is the\n"
@@ -37,11 +40,16 @@ static void usage(FILE *f)
           "writes it in Fortran order.  STORE is a folder or an http://,\n"
           "https:// or s3:// URL.\n"
           "\n"
+          "With --nc, writes the netCDF-4/HDF5 file of GROUP (default: the\n"
+          "root group): every array below it as a dataset, every subgroup as\n"
+          "a group, as the mount's G.nc files show them.\n"
+          "\n"
           "  --offset N     the first byte to write (default: 0)\n"
           "  --length N     at most N bytes (default: to the end)\n"
           "  --threads N    decode threads (default: all cores)\n"
           "  --stats        print the engine's counters as JSON on stderr\n"
           "  --order C|F    the order of the elements (default: C)\n"
+          "  --nc           write the group's netCDF-4 file instead\n"
           "  -o OPTS        zarrfs's remote options, comma-separated\n"
           "                 (-o s3_endpoint=URL,retries=2)\n"
           "  -h, --help     show this help\n"
@@ -239,14 +247,47 @@ static int open_array(zf_zarr *z, const char *name, int order_f, zf_array **a,
     return 0;
 }
 
+/* Bytes [off, off + len) of the netCDF-4 file of `group`. */
+static int cat_nc(zf_zarr *z, const char *group, uint64_t off, uint64_t len)
+{
+    zf_nc_file *f = NULL;
+    zf_err err;
+    if (zf_nc_build(z, group, &f, &err) != ZF_OK) {
+        fprintf(stderr, "zarrfs-cat: %s\n", err.msg);
+        return 1;
+    }
+    uint64_t size = zf_nc_size(f);
+    off = off < size ? off : size;
+    len = len < size - off ? len : size - off;
+    size_t bs = (size_t)(len < MIN_BLOCK ? len : MIN_BLOCK);
+    uint8_t *buf = malloc(bs ? bs : 1);
+    int rc = buf ? 0 : 1;
+    if (!buf)
+        fprintf(stderr, "zarrfs-cat: out of memory\n");
+    for (uint64_t pos = off; !rc && pos < off + len; pos += bs) {
+        size_t n = (size_t)(off + len - pos < bs ? off + len - pos : bs), got;
+        if (zf_nc_read(f, z, pos, n, buf, &got, &err) != ZF_OK) {
+            fprintf(stderr, "zarrfs-cat: %s\n", err.msg);
+            rc = 1;
+        } else if (write_all(buf, got) != 0) {
+            fprintf(stderr, "zarrfs-cat: write: %s\n", strerror(errno));
+            rc = 1;
+        }
+    }
+    free(buf);
+    zf_nc_free(f);
+    return rc;
+}
+
 typedef struct cat_args {
     uint64_t off, len, threads;
-    int stats, order_f;
+    int stats, order_f, nc;
     const char *pos[2]; /* STORE, ARRAY */
     zf_remote_options remote;
 } cat_args;
 
-enum { OPT_OFFSET = 256, OPT_LENGTH, OPT_THREADS, OPT_STATS, OPT_ORDER };
+enum { OPT_OFFSET = 256, OPT_LENGTH, OPT_THREADS, OPT_STATS, OPT_ORDER,
+       OPT_NC };
 
 static const struct option cat_options[] = {
     {"offset", required_argument, NULL, OPT_OFFSET},
@@ -254,6 +295,7 @@ static const struct option cat_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"stats", no_argument, NULL, OPT_STATS},
     {"order", required_argument, NULL, OPT_ORDER},
+    {"nc", no_argument, NULL, OPT_NC},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
@@ -275,6 +317,9 @@ static int cat_option(cat_args *a, int c, char **argv)
         return zf_cli_remote("zarrfs-cat", &a->remote, optarg) ? 2 : -1;
     case OPT_STATS:
         a->stats = 1;
+        return -1;
+    case OPT_NC:
+        a->nc = 1;
         return -1;
     case OPT_ORDER:
         if (strcmp(optarg, "C") && strcmp(optarg, "F")) {
@@ -317,6 +362,10 @@ static int cat_parse(cat_args *a, int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (a->nc && a->order_f) {
+        fprintf(stderr, "zarrfs-cat: --order does not apply to --nc\n");
+        return 2;
+    }
     a->pos[0] = argv[optind];
     a->pos[1] = npos > 1 ? argv[optind + 1] : NULL;
     return -1;
@@ -346,7 +395,9 @@ int main(int argc, char **argv)
     zf_array *arr;
     zf_selection sel;
     int use_sel = 0, rc = 1;
-    if (open_array(z, a.pos[1] ? a.pos[1] : "", a.order_f, &arr, &sel,
+    if (a.nc)
+        rc = cat_nc(z, a.pos[1] ? a.pos[1] : "", off, len);
+    else if (open_array(z, a.pos[1] ? a.pos[1] : "", a.order_f, &arr, &sel,
                    &use_sel) == 0) {
         uint64_t size = use_sel ? zf_selection_nbytes(arr, &sel)
                                 : zf_array_get_info(arr)->nbytes;

@@ -3,7 +3,9 @@
  * dtype, chunk and inner-chunk shapes, codecs and flat size; arrays that
  * cannot be read are listed with the reason, and each array's header views
  * (zf_view_header: the files `zarrfs -o views=...` adds beside it) with the
- * file name, or the reason the format cannot express the array.  `--json`
+ * file name, or the reason the format cannot express the array; each
+ * group's netCDF-4 file (zf_nc_build: what `-o views=nc` adds) with its
+ * notes, what netCDF tools will see differently or not at all.  `--json`
  * prints one JSON document instead.  Exit status: 0, or 1 if the store
  * cannot be opened, 2 for bad usage.
  */
@@ -21,7 +23,9 @@ static void usage(FILE *f)
           "\n"
           "Lists the groups and arrays of the Zarr store STORE (a folder, or an\n"
           "http://, https:// or s3:// URL): shape, data type, chunks, codecs,\n"
-          "flat size and header views of each array, or why it cannot be read.\n"
+          "flat size and header views of each array, or why it cannot be read;\n"
+          "each group's netCDF-4 file, with notes on what netCDF tools will see\n"
+          "differently from HDF5 tools, or not at all.\n"
           "\n"
           "  --json         print one JSON document instead\n"
           "  -o OPTS        zarrfs's remote options, comma-separated\n"
@@ -98,11 +102,39 @@ static void text_view(int f, const char *file, const char *why)
         printf("none: %s\n", why);
 }
 
+/* The netCDF-4 file of group n (its name as the mount shows it: G.nc
+ * beside G, the store's name for the root), or NULL with the reason. */
+static zf_nc_file *nc_of(zf_zarr *z, const char *store, const zf_node *n,
+                         char *file, size_t size, zf_err *err)
+{
+    char name[4096];
+    zf_data_file_name(store, n->path, name, sizeof name);
+    snprintf(file, size, "%s.nc", n->path[0] ? n->path : name);
+    zf_nc_file *f = NULL;
+    return zf_nc_build(z, n->path, &f, err) == ZF_OK ? f : NULL;
+}
+
+static void text_nc(zf_zarr *z, const char *store, const zf_node *n)
+{
+    char file[4200];
+    zf_err err;
+    zf_nc_file *f = nc_of(z, store, n, file, sizeof file, &err);
+    if (!f) {
+        printf("    netcdf  none: %s\n", err.msg);
+        return;
+    }
+    printf("    netcdf  %s\n", file);
+    for (const char *const *s = zf_nc_notes(f); *s; s++)
+        printf("    note    %s\n", *s);
+    zf_nc_free(f);
+}
+
 static void text_node(zf_zarr *z, const char *store, const zf_node *n)
 {
     printf("/%s", n->path);
     if (n->kind == ZF_NODE_GROUP) {
         printf("  group\n");
+        text_nc(z, store, n);
         return;
     }
     zf_array *a;
@@ -149,6 +181,25 @@ static void json_view(int f, const char *file, const char *why)
     printf("}");
 }
 
+static void json_nc(zf_zarr *z, const char *store, const zf_node *n)
+{
+    char file[4200];
+    zf_err err;
+    zf_nc_file *f = nc_of(z, store, n, file, sizeof file, &err);
+    printf(", \"netcdf\": {\"%s\": ", f ? "file" : "error");
+    json_string(stdout, f ? file : err.msg);
+    if (f) {
+        printf(", \"notes\": [");
+        for (const char *const *s = zf_nc_notes(f); *s; s++) {
+            printf("%s", s == zf_nc_notes(f) ? "" : ", ");
+            json_string(stdout, *s);
+        }
+        printf("]");
+    }
+    printf("}");
+    zf_nc_free(f);
+}
+
 static void json_node(zf_zarr *z, const char *store, const zf_node *n)
 {
     printf("{\"path\": ");
@@ -175,6 +226,8 @@ static void json_node(zf_zarr *z, const char *store, const zf_node *n)
         printf(", \"views\": [");
         each_view(a, name, json_view);
         printf("]");
+    } else if (n->kind == ZF_NODE_GROUP) {
+        json_nc(z, store, n);
     }
     printf("}");
 }

@@ -7,7 +7,8 @@
  *    comes from that one document and the store is not walked;
  *  - otherwise a walk of the folders: a folder with zarr.json (v3), .zarray
  *    or .zgroup (v2) is a node; groups are descended into.
- * The root's zarr.json is read once and serves both.
+ * The root's zarr.json is read once and serves both.  zf_node_attrs reads
+ * one node's attributes from the store, for the views that need them.
  *
  * A load that re-reads a store (zf_refresh) is given the previous set: a
  * node of it that read fine before and fails now (the store unreachable, a
@@ -559,4 +560,39 @@ zf_code zf_nodeset_load(zf_zarr *z, const zf_nodeset *prev, int strict,
     if (res == ZF_OK)
         res = index_paths(out);
     return res;
+}
+
+/* ---- attributes ---------------------------------------------------------- */
+
+/* The attributes of the node at `path` ("" = the root): those of its
+ * zarr.json, else its .zattrs.  *out is NULL when it has none. */
+zf_code zf_node_attrs(zf_zarr *z, const char *path, json_object **out,
+                      zf_err *err)
+{
+    static const char *const files[] = {"zarr.json", ".zattrs"};
+    *out = NULL;
+    if (!z || !z->store) /* (an array parsed on its own: the fuzzers') */
+        return ZF_OK;
+    for (int k = 0; k < 2; k++) {
+        char key[4200];
+        snprintf(key, sizeof key, "%s%s%s", path, path[0] ? "/" : "",
+                 files[k]);
+        uint8_t *text = NULL;
+        size_t len = 0;
+        zf_code c = zf_store_get(z->store, key, ZF_MAX_METADATA_BYTES, &text,
+                                 &len, err);
+        if (c == ZF_ENOTFOUND)
+            continue;
+        json_object *doc = NULL;
+        if (c == ZF_OK)
+            c = zf_json_parse((const char *)text, len, key, &doc, err);
+        free(text);
+        if (c != ZF_OK)
+            return c;
+        *out = k == 0 ? json_object_get(zf_json_get(doc, "attributes")) : doc;
+        if (k == 0)
+            json_object_put(doc);
+        return ZF_OK;
+    }
+    return ZF_OK;
 }

@@ -41,6 +41,14 @@ zf_code zf_nodeset_load(zf_zarr *z, const zf_nodeset *prev, int strict,
 /* The index of the node at `path` in ns, or -1. */
 long zf_nodeset_find(const zf_nodeset *ns, const char *path);
 
+/* The attributes of the node at `path` ("" = the root), read from the
+ * store: those of its zarr.json, else its .zattrs.  *out (a new reference,
+ * or NULL when the node has none) is the caller's.  Store and JSON errors
+ * are returned with their code and the key. */
+struct json_object;
+zf_code zf_node_attrs(zf_zarr *z, const char *path, struct json_object **out,
+                      zf_err *err);
+
 /* Frees a set with its strings and arrays. */
 void zf_nodeset_free(zf_nodeset *ns);
 

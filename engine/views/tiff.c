@@ -39,6 +39,7 @@
 
 #include "err.h"
 #include "meta/meta.h"
+#include "meta/nodes.h"
 
 /* The header is kept in memory by its users: this bounds it (about
  * 400000 pages of classic TIFF). */
@@ -85,39 +86,6 @@ typedef struct tiff_axes {
     double scale[ZF_MAX_DIMS];   /* physical size of one element; 0: none */
     const char *unit[ZF_MAX_DIMS]; /* NGFF unit name, or NULL */
 } tiff_axes;
-
-/* The attributes of the node at `path` ("" = the root): those of its
- * zarr.json, else its .zattrs.  *out is NULL when it has none. */
-static zf_code tiff_node_attrs(zf_zarr *z, const char *path,
-                               json_object **out, zf_err *err)
-{
-    static const char *const files[] = {"zarr.json", ".zattrs"};
-    *out = NULL;
-    if (!z || !z->store) /* (an array parsed on its own: the fuzzers') */
-        return ZF_OK;
-    for (int k = 0; k < 2; k++) {
-        char key[4200];
-        snprintf(key, sizeof key, "%s%s%s", path, path[0] ? "/" : "",
-                 files[k]);
-        uint8_t *text = NULL;
-        size_t len = 0;
-        zf_code c = zf_store_get(z->store, key, ZF_MAX_METADATA_BYTES, &text,
-                                 &len, err);
-        if (c == ZF_ENOTFOUND)
-            continue;
-        json_object *doc = NULL;
-        if (c == ZF_OK)
-            c = zf_json_parse((const char *)text, len, key, &doc, err);
-        free(text);
-        if (c != ZF_OK)
-            return c;
-        *out = k == 0 ? json_object_get(zf_json_get(doc, "attributes")) : doc;
-        if (k == 0)
-            json_object_put(doc);
-        return ZF_OK;
-    }
-    return ZF_OK;
-}
 
 /* Sets the letters from a list of names (strings, or NGFF axis objects
  * with "name"); 0 when the list does not name ndim t/c/z/y/x axes, each
@@ -221,7 +189,7 @@ static zf_code tiff_find_axes(const zf_array *a, tiff_axes *ax,
         char parent[4096];
         snprintf(parent, sizeof parent, "%.*s",
                  slash ? (int)(slash - path) : 0, path);
-        c = tiff_node_attrs(a->z, parent, &keep[0], err);
+        c = zf_node_attrs(a->z, parent, &keep[0], err);
         if (c == ZF_OK && tiff_from_multiscales(keep[0], slash ? slash + 1
                                                    : path, i->ndim, ax))
             return ax->known = 1, ZF_OK;
@@ -233,7 +201,7 @@ static zf_code tiff_find_axes(const zf_array *a, tiff_axes *ax,
         return c;
     json_object *attrs = zf_json_get(keep[1], "attributes");
     if (json_object_get_int(zf_json_get(keep[1], "zarr_format")) == 2) {
-        c = tiff_node_attrs(a->z, path, &keep[2], err);
+        c = zf_node_attrs(a->z, path, &keep[2], err);
         attrs = keep[2];
     }
     memset(ax, 0, sizeof *ax);

@@ -151,6 +151,22 @@ zf_group() {
             >"$1/zarr.json"
 }
 
+# pycheck SCRIPT ARGS...: runs a Python checker with $PY (the test sets
+# it) whose lines "ok: ...", "FAIL: ..." and "skip: ..." count as checks of
+# this test.
+pycheck() {
+    local out=$T/py.out
+    "$PY" "$@" >"$out" 2>&1
+    local rc=$?
+    cat "$out"
+    passed=$((passed + $(grep -c '^ok: ' "$out")))
+    failed=$((failed + $(grep -c '^FAIL: ' "$out")))
+    skipped=$((skipped + $(grep -c '^skip: ' "$out")))
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL: ' "$out"; then
+        bad "$1 exited with $rc"
+    fi
+}
+
 zf_finish() {
     if [ "$skipped" -gt 0 ]; then
         echo "$passed passed, $failed failed, $skipped skipped"

@@ -23,21 +23,6 @@ if ! "$PY" -c 'import tifffile, numpy' 2>/dev/null; then
     exit 77
 fi
 
-# pycheck SCRIPT ARGS...: runs a Python checker whose lines "ok: ..." and
-# "FAIL: ..." count as checks of this test.
-pycheck() {
-    local out=$T/py.out
-    "$PY" "$@" >"$out" 2>&1
-    local rc=$?
-    cat "$out"
-    passed=$((passed + $(grep -c '^ok: ' "$out")))
-    failed=$((failed + $(grep -c '^FAIL: ' "$out")))
-    skipped=$((skipped + $(grep -c '^skip: ' "$out")))
-    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL: ' "$out"; then
-        bad "$1 exited with $rc"
-    fi
-}
-
 # --- the v3 store: every sample type 2-d to 5-d, named axes, odd ones ---------
 S=$T/store.zarr
 R=$T/raw
