@@ -21,7 +21,8 @@
 #  - a group of 1,000 arrays; a 5 GiB sparse array (over 2^32 elements)
 #    with an array after it past 4 GiB, read through zarrfs-cat ranges;
 #  - bad input: a group whose metadata is broken, a missing group.
-# Needs no mount.  Exit 0 = pass, 77 = skip (no h5py / netCDF4 / xarray).
+# The xarray store is also mounted with -o views=nc, and xarray, ncdump and
+# NCO read MNT/xr.nc (skipped without /dev/fuse).  Exit 0 = pass, 77 = skip (no h5py / netCDF4 / xarray).
 source "$(dirname "$0")/mount_common.bash"
 zf_require_corpus
 
@@ -172,6 +173,26 @@ if F=$(nc "$X"); then
         skip "no ncks (nco)"
     fi
     pycheck "$(dirname "$0")/nc_check.py" gdal_2d "$F" elev "$X" elev
+fi
+# the same file through a mount (-o views=nc): the consumers on MNT/xr.nc
+if [ -c /dev/fuse ] && [ -n "${F:-}" ]; then
+    M=$T/m
+    if zf_mount_fg "$X" "$M" "$T/mount.log" -o views=nc; then
+        check "the mount's xr.nc is zarrfs-cat's file, byte for byte" cmp "$M/xr.nc" "$F"
+        ncdump -h "$M/xr.nc" >"$T/ncdump.mnt" 2>&1
+        check "ncdump -h on the mount names the dimensions" \
+            grep -qE '^\s+time = 8 ;' "$T/ncdump.mnt"
+        pycheck "$(dirname "$0")/nc_check.py" xarray_identical "$M/xr.nc" "$X"
+        pycheck "$(dirname "$0")/nc_check.py" xarray_identical "$M/sub.nc" "$X/sub"
+        if command -v ncks >/dev/null; then
+            pycheck "$(dirname "$0")/nc_check.py" nco "$M/xr.nc" "$T/ncks_mnt.nc"
+        fi
+        zf_umount "$M" "$ZF_PID"
+    else
+        bad "zarrfs -o views=nc did not mount: $(head -3 "$T/mount.log")"
+    fi
+else
+    skip "the mounted file: no /dev/fuse"
 fi
 # the same store with its metadata only in .zmetadata: the same file
 XM=$T/xr_metaonly.zarr
