@@ -535,6 +535,18 @@ static int is_utf8(const char *s)
     return 0;
 }
 
+/* Writes attribute `name`: a list of n values of type t, held in data,
+ * which it frees (data that could not grow is o's allocation failure). */
+static int attr_list(zf_h5out *o, const char *name, const zf_h5_type *t,
+                     size_t n, zf_h5out *data)
+{
+    uint64_t dims[1] = {n};
+    int rc = data->oom ? (o->oom = 1, 0)
+                       : zf_h5_attr(o, name, t, 1, dims, data->p, data->len);
+    zf_h5_free(data);
+    return rc;
+}
+
 /* Attribute names that netCDF and the dimension-scale API use themselves:
  * a Zarr attribute of that name would change what they mean. */
 static int reserved(const char *name)
@@ -571,11 +583,7 @@ static int attr_strings(zf_h5out *o, zf_h5heap *h, const char *name,
         utf8 |= is_utf8(s);
     }
     zf_h5_type t = zf_h5_type_of(ZF_H5_VSTR, 0, utf8);
-    uint64_t dims[1] = {n};
-    int rc = data.oom ? (o->oom = 1, 0)
-                      : zf_h5_attr(o, name, &t, 1, dims, data.p, data.len);
-    zf_h5_free(&data);
-    return rc;
+    return attr_list(o, name, &t, n, &data);
 }
 
 /* An integer above INT64_MAX (json-c keeps those as uint64). */
@@ -617,11 +625,7 @@ static int attr_numbers(zf_h5out *o, const char *name, json_object *v)
     }
     zf_h5_type t = zf_h5_type_of(real ? ZF_H5_FLOAT : big ? ZF_H5_UINT
                                                           : ZF_H5_INT, 8, 0);
-    uint64_t dims[1] = {n};
-    int rc = data.oom ? (o->oom = 1, 0)
-                      : zf_h5_attr(o, name, &t, 1, dims, data.p, data.len);
-    zf_h5_free(&data);
-    return rc;
+    return attr_list(o, name, &t, n, &data);
 }
 
 /* What a JSON list holds: 's' strings, 'n' numbers, 0 anything else. */
