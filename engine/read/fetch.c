@@ -35,6 +35,7 @@ static size_t make_runs(zf_fetch *f, size_t n)
         zf_fetch_run *r = nr ? &f->runs[nr - 1] : NULL;
         uint64_t end = t->off + t->len;
         if (r && (r->key == t->key || !strcmp(r->key, t->key)) &&
+            r->tasks[0]->tag == t->tag &&
             t->off <= r->end + st->coalesce_gap &&
             (end > r->end ? end : r->end) - r->off <= st->coalesce_max) {
             if (end > r->end)
@@ -130,7 +131,7 @@ void zf_fetch_read(zf_fetch_run *r)
         return;
     }
     zf_range_req q = {.key = r->key, .offset = (int64_t)r->off, .len = len,
-                      .buf = r->buf};
+                      .buf = r->buf, .version = r->tasks[0]->tag};
     zf_store_read(a->z->store, &q, 1);
     atomic_fetch_add(&a->z->counters.store_reads, 1);
     atomic_fetch_add(&a->z->counters.store_bytes_read, q.got);

@@ -83,9 +83,10 @@ static zf_code read_counted(zf_array *a, zf_range_req *r, zf_err *err)
 }
 
 zf_code zf_plan_read_range(zf_array *a, const char *key, uint64_t off,
-                           size_t len, void *buf, zf_err *err)
+                           size_t len, uint64_t tag, void *buf, zf_err *err)
 {
-    zf_range_req r = {.key = key, .offset = (int64_t)off, .len = len, .buf = buf};
+    zf_range_req r = {.key = key, .offset = (int64_t)off, .len = len, .buf = buf,
+                      .version = tag};
     zf_code c = read_counted(a, &r, err);
     if (c != ZF_OK)
         return c;
@@ -130,8 +131,8 @@ static void index_release(zf_array *a, shard_index *ix)
 /* Decodes the index of the shard at key[off, off+len) into out: from raw
  * (its bytes, read already) or read here. */
 static zf_code index_decode(zf_array *a, const zf_pipeline *p, const char *key,
-                            uint64_t off, uint64_t len, const uint8_t *raw,
-                            void *out, zf_err *err)
+                            uint64_t off, uint64_t len, uint64_t tag,
+                            const uint8_t *raw, void *out, zf_err *err)
 {
     const zf_shard_conf *s = &p->shard;
     uint8_t *own = NULL;
@@ -141,7 +142,7 @@ static zf_code index_decode(zf_array *a, const zf_pipeline *p, const char *key,
             return zf_err_set(err, ZF_ENOMEM, "%s: out of memory for the shard "
                               "index", key);
         uint64_t at = s->index_at_start ? off : off + len - s->index_bytes;
-        c = zf_plan_read_range(a, key, at, s->index_bytes, own, err);
+        c = zf_plan_read_range(a, key, at, s->index_bytes, tag, own, err);
         atomic_fetch_add(&a->z->counters.index_reads, 1);
         raw = own;
     }
@@ -183,14 +184,14 @@ static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
         if (!(ix->own = malloc(size)))
             return zf_err_set(err, ZF_ENOMEM, "%s: out of memory", key);
         ix->v = ix->own;
-        zf_code c = index_decode(a, p, key, off, len, raw, ix->own, err);
+        zf_code c = index_decode(a, p, key, off, len, tag, raw, ix->own, err);
         if (c != ZF_OK) {
             free(ix->own);
             ix->own = NULL;
         }
         return c;
     case ZF_CACHE_LOAD: {
-        zf_code c = index_decode(a, p, key, off, len, raw, e->data, err);
+        zf_code c = index_decode(a, p, key, off, len, tag, raw, e->data, err);
         zf_cache_publish(a->z->indexes, e, c == ZF_OK);
         if (c != ZF_OK) {
             zf_cache_release(a->z->indexes, e);

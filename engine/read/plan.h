@@ -40,7 +40,7 @@ typedef struct zf_task {
     const zf_pipeline *pipe; /* not sharded */
     const char *key;
     uint64_t off, len;       /* byte range in key */
-    uint64_t tag;            /* the key's size and mtime: cache validity */
+    uint64_t tag; /* the key's version | 1: cache validity, and what its reads check */
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
     uint64_t step[ZF_MAX_DIMS]; /* every step-th element from lo (>= 1) */
     zf_strided dst;             /* unused when prefetching */
@@ -91,10 +91,11 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
 zf_code zf_plan_cell(zf_plan *pl, const zf_grid_cell *cell,
                      const uint64_t *step, const zf_strided *box, zf_err *err);
 
-/* Reads key[off, off+len) into buf, counting it; a short read is
- * corruption (the index or the chunk grid promised those bytes). */
+/* Reads key[off, off+len) of version `tag` (the tag a task or index was
+ * planned with; 0: any, see zf_range_req) into buf, counting it; a short
+ * read is corruption (the index or the chunk grid promised those bytes). */
 zf_code zf_plan_read_range(zf_array *a, const char *key, uint64_t off,
-                           size_t len, void *buf, zf_err *err);
+                           size_t len, uint64_t tag, void *buf, zf_err *err);
 
 /* Matches each task with the cache (sets mode and entry; a task that
  * would decode straight into dst and needs no codec is ZF_TASK_IN_PLACE). */

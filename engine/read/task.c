@@ -28,8 +28,8 @@ static zf_code fetch_self(zf_task *t, zf_scratch *s)
     uint64_t len = t->len; /* bounded when the task was planned */
     zf_code c = zf_buf_reserve(&s->in, (size_t)len, &t->err);
     if (c == ZF_OK)
-        c = zf_plan_read_range(t->array, t->key, t->off, (size_t)len, s->in.p,
-                               &t->err);
+        c = zf_plan_read_range(t->array, t->key, t->off, (size_t)len, t->tag,
+                               s->in.p, &t->err);
     t->src = s->in.p;
     t->srclen = (size_t)len;
     return c;
@@ -47,7 +47,7 @@ static void count_decoded(const zf_task *t, int in_place)
 static zf_code read_raw_in_place(zf_task *t)
 {
     zf_code c = zf_plan_read_range(t->array, t->key, t->off, (size_t)t->len,
-                                   t->dst.base, &t->err);
+                                   t->tag, t->dst.base, &t->err);
     if (c == ZF_OK && zf_pipeline_swaps(t->pipe))
         zf_dtype_byteswap(t->pipe->dt, t->dst.base, t->pipe->nbytes / t->pipe->dt->size);
     if (c == ZF_OK)

@@ -33,7 +33,12 @@ typedef struct zf_store_stat {
 
 /* One range read.  `offset` is from the start of the key; a negative offset
  * means "the last -offset bytes" (a suffix range) and then len is ignored.
- * `buf` must hold len bytes (or -offset bytes for a suffix).  On return
+ * `buf` must hold len bytes (or -offset bytes for a suffix).  `version` is
+ * 0, or the key's zf_store_stat.version that the caller planned with (its
+ * lowest bit does not count: callers set it so that 0 means none); a store
+ * that can tell which version it read (local) fails the read with ZF_EIO,
+ * "changed while being read", when that differs, so that bytes of one
+ * version are never read at the offsets of another.  On return
  * `code` is ZF_OK and `got` the bytes read (less than len only at the end of
  * the key), or an error described in `err`. */
 typedef struct zf_range_req {
@@ -41,6 +46,7 @@ typedef struct zf_range_req {
     int64_t offset;
     size_t len;
     void *buf;
+    uint64_t version;
     size_t got;
     zf_code code;
     zf_err err;

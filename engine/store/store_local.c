@@ -239,6 +239,32 @@ static int slot_fd(local_store *s, int idx)
     return idx <= -2 ? -2 - idx : s->slots[idx].fd;
 }
 
+/* A file's version: a rewrite changes mtime or ctime; a replacement by
+ * rename, the inode. */
+static uint64_t file_version(const struct stat *st)
+{
+    uint64_t v = (uint64_t)st->st_ino * 0x9e3779b97f4a7c15ull;
+    v ^= (uint64_t)st->st_size * 1000003u;
+    v ^= ((uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec) * 31;
+    v ^= ((uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec) * 131;
+    return v;
+}
+
+/* After a read of r->version: the file the descriptor has open must still
+ * be that version (store.h).  Checked after the bytes are read, so that a
+ * rewrite in place that began before or during the read is seen. */
+static void check_version(int fd, zf_range_req *r)
+{
+    struct stat st;
+    if (r->code != ZF_OK || !r->version)
+        return;
+    if (fstat(fd, &st) != 0)
+        r->code = zf_err_set(&r->err, ZF_EIO, "%s: %s", r->key, strerror(errno));
+    else if ((file_version(&st) | 1) != (r->version | 1))
+        r->code = zf_err_set(&r->err, ZF_EIO, "%s: changed while being read",
+                             r->key);
+}
+
 static void read_one(local_store *s, zf_range_req *r)
 {
     r->got = 0;
@@ -280,6 +306,7 @@ static void read_one(local_store *s, zf_range_req *r)
             break;
         r->got += (size_t)n;
     }
+    check_version(fd, r);
     slot_release(s, idx);
 }
 
@@ -330,12 +357,7 @@ static zf_code local_stat(zf_store *base, const char *key, zf_store_stat *out,
     forget_stale(s, key, &st);
     out->size = (uint64_t)st.st_size;
     out->mtime = st.st_mtime;
-    /* A rewrite changes mtime or ctime; a replacement by rename, the inode. */
-    uint64_t v = (uint64_t)st.st_ino * 0x9e3779b97f4a7c15ull;
-    v ^= (uint64_t)st.st_size * 1000003u;
-    v ^= ((uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec) * 31;
-    v ^= ((uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec) * 131;
-    out->version = v;
+    out->version = file_version(&st);
     return ZF_OK;
 }
 
