@@ -327,6 +327,50 @@ START_TEST(test_list_and_stat)
 }
 END_TEST
 
+/* A read carries the version it was planned on: the same file reads, a
+ * file renamed over the key (same size, other bytes) is refused, whether
+ * the descriptor was open before (kept) or is opened after the rename;
+ * version 0 reads whatever is there. */
+START_TEST(test_read_checks_version)
+{
+    zf_store *s = open_store(0);
+    zf_err err = {0};
+    uint8_t buf[8];
+    zf_store_stat v1 = {0}, v2 = {0};
+    ck_assert_int_eq(zf_store_stat_key(s, "data.bin", &v1, &err), ZF_OK);
+    zf_range_req r = req("data.bin", 0, 8, buf);
+    r.version = v1.version | 1; /* as the planner tags it */
+    zf_store_read(s, &r, 1);
+    ck_assert_msg(r.code == ZF_OK && r.got == 8, "%s", r.err.msg);
+
+    uint8_t other[1000];
+    memset(other, 0x5a, sizeof other);
+    tu_write(g_root, "next.bin", other, sizeof other);
+    char from[4300], to[4300];
+    snprintf(from, sizeof from, "%s/next.bin", g_root);
+    snprintf(to, sizeof to, "%s/data.bin", g_root);
+    ck_assert_int_eq(rename(from, to), 0);
+    for (int pass = 0; pass < 2; pass++) { /* kept descriptor, then reopened */
+        r = req("data.bin", 0, 8, buf);
+        r.version = v1.version | 1;
+        zf_store_read(s, &r, 1);
+        ck_assert_int_eq(r.code, ZF_EIO);
+        ck_assert_msg(strstr(r.err.msg, "data.bin: changed while being read"),
+                      "%s", r.err.msg);
+        ck_assert_int_eq(zf_store_stat_key(s, "data.bin", &v2, &err), ZF_OK);
+        ck_assert_uint_ne(v1.version, v2.version);
+    }
+    r = req("data.bin", 0, 8, buf);
+    r.version = v2.version;
+    zf_store_read(s, &r, 1);
+    ck_assert_msg(r.code == ZF_OK && buf[0] == 0x5a, "%s", r.err.msg);
+    r = req("data.bin", 0, 8, buf);
+    zf_store_read(s, &r, 1); /* version 0: any */
+    ck_assert_int_eq(r.code, ZF_OK);
+    zf_store_close(s);
+}
+END_TEST
+
 START_TEST(test_batch_results)
 {
     zf_store *s = open_store(2);
@@ -686,6 +730,7 @@ int main(void)
     tcase_add_test(t, test_unreadable_is_io_error);
     tcase_add_test(t, test_unsafe_keys_refused);
     tcase_add_test(t, test_list_and_stat);
+    tcase_add_test(t, test_read_checks_version);
     tcase_add_test(t, test_batch_results);
     tcase_add_test(t, test_store_get_limit);
     tcase_add_test(t, test_open_errors);
