@@ -358,6 +358,12 @@ import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
     sys.exit(0 if int(f["huge"][-1]) == ((5 << 30) - 1) % 251 else 1)' "$M/g.nc"
 fi
+if [ "$CONSUMERS" = 1 ] && command -v h5dump >/dev/null; then
+    # -H: the whole header (superblock, groups, datatypes, dataspaces,
+    # attributes), none of the 5 GiB of data.
+    check "5 GiB: h5dump -H parses g.nc" sh -c \
+        "h5dump -H '$M/g.nc' >'$T/big.h5dump' 2>&1 && ! grep -qi error '$T/big.h5dump' && grep -q 'DATASPACE  SIMPLE { ( 5368709120 )' '$T/big.h5dump'"
+fi
 zf_umount "$M" "$ZF_PID" || bad "5 GiB: unmount"
 
 zf_finish
