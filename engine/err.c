@@ -52,6 +52,7 @@ const char *zf_code_name(zf_code code)
     case ZF_ECORRUPT: return "corrupt data";
     case ZF_EINVAL: return "invalid argument";
     case ZF_ELIMIT: return "limit exceeded";
+    case ZF_ECHANGED: return "changed while being read";
     }
     return "unknown error";
 }

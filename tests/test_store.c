@@ -354,7 +354,7 @@ START_TEST(test_read_checks_version)
         r = req("data.bin", 0, 8, buf);
         r.version = v1.version | 1;
         zf_store_read(s, &r, 1);
-        ck_assert_int_eq(r.code, ZF_EIO);
+        ck_assert_int_eq(r.code, ZF_ECHANGED);
         ck_assert_msg(strstr(r.err.msg, "data.bin: changed while being read"),
                       "%s", r.err.msg);
         ck_assert_int_eq(zf_store_stat_key(s, "data.bin", &v2, &err), ZF_OK);

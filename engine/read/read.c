@@ -498,8 +498,9 @@ zf_code zf_array_read_cached(zf_array *a, uint64_t offset, size_t length,
 
 /* ---- the public read ------------------------------------------------------- */
 
-zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
-                      zf_elements_fn fn, void *arg, zf_err *err)
+static zf_code read_bytes_once(size_t isz, uint64_t offset, size_t length,
+                               void *buf, zf_elements_fn fn, void *arg,
+                               zf_err *err)
 {
     uint64_t end = offset + length;
     uint64_t e0 = (offset + isz - 1) / isz, e1 = end / isz; /* whole elements */
@@ -518,6 +519,20 @@ zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
         c = fn(arg, e0, e1, out + (e0 * isz - offset), err);
     if (c == ZF_OK && end % isz && (c = fn(arg, e1, e1 + 1, one, err)) == ZF_OK)
         memcpy(out + (e1 * isz - offset), one, end % isz);
+    return c;
+}
+
+/* A key that changed while the read was reading it (a shard renamed over:
+ * ZF_ECHANGED, see zf_range_req.version) has been partly read at the old
+ * version's offsets; the whole read runs again, planned on the new version,
+ * so that the reader gets one version or the other, whole.  Once only: a
+ * key replaced faster than it can be read fails the read. */
+zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
+                      zf_elements_fn fn, void *arg, zf_err *err)
+{
+    zf_code c = read_bytes_once(isz, offset, length, buf, fn, arg, err);
+    if (c == ZF_ECHANGED)
+        c = read_bytes_once(isz, offset, length, buf, fn, arg, err);
     return c;
 }
 

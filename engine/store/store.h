@@ -36,8 +36,8 @@ typedef struct zf_store_stat {
  * `buf` must hold len bytes (or -offset bytes for a suffix).  `version` is
  * 0, or the key's zf_store_stat.version that the caller planned with (its
  * lowest bit does not count: callers set it so that 0 means none); a store
- * that can tell which version it read (local) fails the read with ZF_EIO,
- * "changed while being read", when that differs, so that bytes of one
+ * that can tell which version it read (local) fails the read with
+ * ZF_ECHANGED when that differs, so that bytes of one
  * version are never read at the offsets of another.  On return
  * `code` is ZF_OK and `got` the bytes read (less than len only at the end of
  * the key), or an error described in `err`. */

@@ -261,7 +261,7 @@ static void check_version(int fd, zf_range_req *r)
     if (fstat(fd, &st) != 0)
         r->code = zf_err_set(&r->err, ZF_EIO, "%s: %s", r->key, strerror(errno));
     else if ((file_version(&st) | 1) != (r->version | 1))
-        r->code = zf_err_set(&r->err, ZF_EIO, "%s: changed while being read",
+        r->code = zf_err_set(&r->err, ZF_ECHANGED, "%s: changed while being read",
                              r->key);
 }
 

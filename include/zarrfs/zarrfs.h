@@ -53,7 +53,9 @@ typedef enum zf_code {
     ZF_EUNSUPPORTED, /* a data type, codec or extension zarrfs does not know */
     ZF_ECORRUPT,     /* chunk or shard bytes are damaged (crc, decode, size) */
     ZF_EINVAL,       /* a bad argument from the caller */
-    ZF_ELIMIT        /* the input exceeds one of zarrfs's limits */
+    ZF_ELIMIT,       /* the input exceeds one of zarrfs's limits */
+    ZF_ECHANGED      /* a key changed while it was being read (a shard renamed
+                        over): reading again reads its new version */
 } zf_code;
 
 typedef struct zf_err {
