@@ -8,7 +8,6 @@ PKGS=(build-essential cmake pkg-config
       libcurl4-openssl-dev libssl-dev nginx openssl
       zstd gzip python3 attr bsdextrautils
       python3-numpy python3-zarr python3-numcodecs python3-zstandard python3-crc32c
-      python3-h5py netcdf-bin
       gdal-bin python3-gdal teem-apps python3-vtk9
       python3-tifffile python3-lxml libtiff-tools imagemagick
       hdf5-tools netcdf-bin nco python3-h5py python3-netcdf4 python3-xarray
