@@ -40,9 +40,6 @@ struct nc_read {
     struct nc_piece pieces[];
 };
 
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-
 /* The first part that ends past `off` (parts are sorted, apart). */
 static size_t first_part(const zf_nc_file *f, uint64_t off)
 {
@@ -67,7 +64,7 @@ static size_t count_pieces(const zf_nc_file *f, size_t first, uint64_t off,
         const zf_nc_part *p = zf_nc_part_at(f, i);
         if (p->offset >= end)
             break;
-        n += max_u64(p->offset, off) < min_u64(p->offset + p->nbytes, end);
+        n += zfs_max_u64(p->offset, off) < zfs_min_u64(p->offset + p->nbytes, end);
     }
     return n;
 }
@@ -125,8 +122,8 @@ static void plan_pieces(struct nc_read *r, size_t first, uint64_t off)
         const zf_nc_part *p = zf_nc_part_at(n->nc, i);
         if (p->offset >= end)
             break;
-        uint64_t lo = max_u64(p->offset, off);
-        uint64_t hi = min_u64(p->offset + p->nbytes, end);
+        uint64_t lo = zfs_max_u64(p->offset, off);
+        uint64_t hi = zfs_min_u64(p->offset + p->nbytes, end);
         if (lo >= hi)
             continue;
         r->pieces[r->npieces++] = (struct nc_piece){
@@ -165,7 +162,7 @@ void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
         return;
     }
     uint64_t o = (uint64_t)off;
-    size_t len = (size_t)min_u64(size, n->size - o), hlen;
+    size_t len = (size_t)zfs_min_u64(size, n->size - o), hlen;
     const uint8_t *head = zf_nc_header(n->nc, &hlen);
     size_t first = first_part(n->nc, o);
     size_t count = count_pieces(n->nc, first, o, o + len);
@@ -178,7 +175,7 @@ void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
         return;
     }
     if (o < hlen)
-        memcpy(buf, head + o, (size_t)min_u64(hlen - o, len));
+        memcpy(buf, head + o, (size_t)zfs_min_u64(hlen - o, len));
     r->req = req;
     r->fs = fs;
     r->table = t;

@@ -107,4 +107,8 @@ void zfs_fs_inflight_end(struct zfs_fs *fs);
  * store); after zfs_fs_wait_idle. */
 void zfs_fs_destroy(struct zfs_fs *fs);
 
+/* Byte ranges of files and arrays are cut with these (push.c, ncfile.c). */
+static inline uint64_t zfs_min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static inline uint64_t zfs_max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
 #endif

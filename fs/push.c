@@ -26,9 +26,6 @@ uint64_t zfs_push_changes(const struct zfs_fs *fs)
     return zf_changes(fs->z) + atomic_load(&((struct zfs_fs *)fs)->epoch);
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-
 /* ---- sending ------------------------------------------------------------- */
 
 struct zfs_send {
@@ -89,7 +86,7 @@ static uint64_t skip_pushed(const struct zfs_pusher *p, fuse_ino_t ino,
                 again = 1;
             }
     }
-    *n = hi > lo ? min_u64(hi - lo, ZFS_PUSH_PIECE) : 0;
+    *n = hi > lo ? zfs_min_u64(hi - lo, ZFS_PUSH_PIECE) : 0;
     for (unsigned i = 0; i < ZFS_PUSH_DONE; i++)
         if (same_file(&p->done[i], ino, changes) && p->done[i].lo > lo &&
             p->done[i].lo < lo + *n)
@@ -105,8 +102,8 @@ static void note_pushed(struct zfs_pusher *p, fuse_ino_t ino, uint64_t lo,
     for (unsigned i = 0; i < ZFS_PUSH_DONE; i++) {
         struct zfs_pushed *d = &p->done[i];
         if (same_file(d, ino, changes) && d->lo <= hi && lo <= d->hi) {
-            d->lo = min_u64(d->lo, lo);
-            d->hi = max_u64(d->hi, hi);
+            d->lo = zfs_min_u64(d->lo, lo);
+            d->hi = zfs_max_u64(d->hi, hi);
             return;
         }
     }
@@ -249,14 +246,14 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
         return;
     }
     zf_array_chunk_span(f->array, off, &lo, &hi);
-    j->lo[0] = max_u64(lo, off > p->max ? off - p->max : 0);
+    j->lo[0] = zfs_max_u64(lo, off > p->max ? off - p->max : 0);
     j->hi[0] = off;
     zf_array_chunk_span(f->array, end - 1, &lo, &hi);
     /* a sequential stream's prefetch decodes on past the chunk: push as
      * far as it got (what is not decoded yet is left out) */
-    hi = max_u64(hi, zf_array_stream_ahead(f->array, end));
+    hi = zfs_max_u64(hi, zf_array_stream_ahead(f->array, end));
     j->lo[1] = end;
-    j->hi[1] = min_u64(hi, end + p->max);
+    j->hi[1] = zfs_min_u64(hi, end + p->max);
     for (int i = 0; i < 2; i++)
         whole_pages(f, &j->lo[i], &j->hi[i]);
     if (j->lo[0] == j->hi[0] && j->lo[1] == j->hi[1])

@@ -7,28 +7,28 @@
  */
 #include "h5.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "meta/dtype.h"
 #include "le.h"
 
+/* Room for n more bytes, grown as the engine's buffers grow (zf_buf); a
+ * failure is sticky (o->oom), so that writers check once, at the end. */
 static int reserve(zf_h5out *o, size_t n)
 {
     if (o->oom)
         return 0;
-    if (o->len + n <= o->cap)
-        return 1;
-    size_t cap = o->cap ? o->cap : 256;
-    while (cap < o->len + n)
-        cap *= 2;
-    uint8_t *p = realloc(o->p, cap);
-    if (!p) {
+    zf_buf b = {o->p, o->len, o->cap, 0};
+    zf_err err;
+    if (n > SIZE_MAX - o->len || zf_buf_reserve(&b, o->len + n, &err) != ZF_OK) {
         o->oom = 1;
         return 0;
     }
-    o->p = p;
-    o->cap = cap;
+    o->p = b.p;
+    o->cap = b.cap;
     return 1;
 }
 
