@@ -10,6 +10,7 @@ PKGS=(build-essential cmake pkg-config
       python3-numpy python3-zarr python3-numcodecs python3-zstandard python3-crc32c
       gdal-bin python3-gdal teem-apps python3-vtk9
       python3-tifffile python3-lxml libtiff-tools imagemagick
+      default-jre-headless libij-java
       hdf5-tools netcdf-bin nco python3-h5py python3-netcdf4 python3-xarray
       clang-14 libclang-rt-14-dev
       dpkg-dev file man-db groff-base bsdutils) # cpack DEB, man -l, script(1)

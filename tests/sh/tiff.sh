@@ -4,7 +4,8 @@
 # every sample type, 2-d to 5-d; series shape and axes; is_imagej, is_ome,
 # is_shaped; memmap; the OME-XML against OME's schema when the schema is on
 # this machine), libtiff's tiffinfo and tiffdump (no warning on any file),
-# GDAL (a 2-d uint16 and a 3-d float32), ImageMagick's identify (8-bit 2-d);
+# GDAL (a 2-d uint16 and a 3-d float32), ImageMagick's identify (8-bit 2-d),
+# ImageJ 1.x (hyperstack dimensions and every pixel);
 # an NGFF 0.4 multiscale image written here by zarr-python with attributes
 # from the spec (a .tif per level, physical sizes from the scales), an NGFF
 # 0.5 image, v3 dimension_names and v2 _ARRAY_DIMENSIONS; a 6 GiB sparse
@@ -229,6 +230,9 @@ with tifffile.TiffFile(f"{m}/ij_tzcyx.tif") as t:
 
 # OME-Zarr: OME-XML with the physical sizes of each level.
 have_xsd = os.path.exists(xsd)
+if have_xsd:
+    with open(xsd, "rb") as fh:
+        xsd_bytes = fh.read()
 if not have_xsd:
     print(f"skip: OME-XML schema validation: no ome.xsd at {xsd} (tifffile "
           "downloads it from openmicroscopy.org; set ZF_OME_XSD to a copy)")
@@ -243,7 +247,7 @@ def ome_check(path, expected, dims, sizes):
                for k, v in sizes.items()), f"{name}: OME Pixels {got}, want {sizes}")
         if have_xsd:
             try:
-                tifffile.OmeXml.validate(xml, open(xsd, "rb").read())
+                tifffile.OmeXml.validate(xml, xsd_bytes)
                 ok(True, f"{name}: OME-XML validates against ome.xsd")
             except AssertionError as e:
                 ok(False, f"{name}: OME-XML does not validate: {e}")
@@ -346,6 +350,58 @@ if command -v identify >/dev/null; then
         sh -c "echo '$out' | grep -q ' TIFF 17x13 ' && echo '$out' | grep -q '8-bit' && [ ! -s '$T/id.err' ]"
 else
     skip "ImageMagick: identify is not installed"
+fi
+
+# ImageJ 1.x (the core of Fiji) opens the files as File > Open does: the
+# TZCYX float32 as a hyperstack of 2 channels, 3 slices and 2 frames, the
+# others as stacks; every pixel of every stack image equals the array's
+# element (ImageJ's stack order is C order over the leading axes; signed
+# 16-bit shows through ImageJ's calibration).
+IJ_JAR=${ZF_IJ_JAR:-/usr/share/java/ij.jar}
+if [ -f "$IJ_JAR" ] && command -v java >/dev/null; then
+    ijfiles=("$M/ij_tzcyx.tif" "$M/ij_zyx.tif" "$M/ij_cyx.tif" "$M/ij_yx.tif"
+             "$M/uint16_d3.tif" "$M4/0.tif")
+    if java -Djava.awt.headless=true -cp "$IJ_JAR" \
+        "$(dirname "$0")/../helpers/IjCheck.java" "${ijfiles[@]}" >"$T/ij.out" 2>"$T/ij.err"; then
+        pycheck - "$T/ij.out" "$R" "$O4" <<'EOF'
+import sys
+import numpy as np
+import zarr
+out, raw, o4 = sys.argv[1:]
+def ok(c, msg):
+    print(("ok: " if c else "FAIL: ") + msg)
+def raw_array(name, dtype, shape):
+    return np.fromfile(f"{raw}/{name}", dtype).reshape(shape)
+want = {  # file: (expected array, (W, H, C, Z, T, hyperstack, bits))
+    "ij_tzcyx": (raw_array("ij_tzcyx", "<f4", (2, 3, 2, 9, 10)), (10, 9, 2, 3, 2, True, 32)),
+    "ij_zyx": (raw_array("ij_zyx", "<u2", (5, 33, 40)), (40, 33, 1, 5, 1, False, 16)),
+    "ij_cyx": (raw_array("ij_cyx", "<i2", (3, 9, 10)), (10, 9, 3, 1, 1, False, 16)),
+    "ij_yx": (raw_array("ij_yx", "<u1", (13, 17)), (17, 13, 1, 1, 1, False, 8)),
+    "uint16_d3": (raw_array("uint16_d3", "<u2", (3, 11, 7)), (7, 11, 1, 3, 1, False, 16)),
+    "0": (zarr.open_array(f"{o4}/0", mode="r")[...], (48, 64, 1, 12, 1, False, 16)),
+}
+lines = open(out).read().splitlines()
+i = 0
+while i < len(lines):
+    head = lines[i].split()
+    name = head[0].rsplit("/", 1)[-1][:-len(".tif")]
+    e, dims = want[name]
+    got = tuple(int(x) for x in head[1:6]) + (head[6] == "true", int(head[7]))
+    planes = e.size // (e.shape[-1] * e.shape[-2])
+    values = np.array([float(v) for line in lines[i + 1:i + 1 + planes] for v in line.split()])
+    i += 1 + planes
+    ok(got == dims, f"ImageJ opens {name}.tif as W H C Z T hyperstack bits = {got}, want {dims}")
+    # Java prints the shortest decimal that gives the float back: compare
+    # as the array's type; NaN equals NaN here.
+    ok(values.size == e.size and np.array_equal(values.astype(e.dtype), e.ravel(),
+                                                equal_nan=e.dtype.kind == "f"),
+       f"ImageJ: every pixel of {name}.tif equals the array ({values.size} values)")
+EOF
+    else
+        bad "ImageJ could not open the files: $(head -c 600 "$T/ij.err")"
+    fi
+else
+    skip "ImageJ: no $IJ_JAR or no java (libij-java, default-jre-headless)"
 fi
 
 # zarrfs-info says why there is no .tif; views=all has .tif.
