@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mount_readahead.sh - the mount's bdi read_ahead_kb is what -o readahead=
-# says (1M by default, 0 with -o push=; root only); by default a sequential
+# says (1M by default, 128K with -o push=; root only); by default a sequential
 # `dd bs=1M` of a mounted file arrives as 1 MiB READ requests (counted in
 # the -d debug output, matched by request id), not the kernel's default
 # 128 KiB; with -o push=4M most of it comes by pushes.  Also -o prefetch=0 (no prefetched chunk) and bad
@@ -55,11 +55,11 @@ for bad_opt in readahead=12Q readahead=2G readahead=-1 prefetch=2 prefetch=; do
     fi
 done
 
-# --- push=4M: no kernel readahead; pushes fill the page cache -------------------
+# --- push=4M: a 128K kernel readahead; pushes fill the page cache --------------
 if zf_mount_fg "$T/a.zarr" "$M" "$T/d0.log" -o push=4M; then
     if [ "$(id -u)" -eq 0 ]; then
-        check "push=4M: readahead defaults to 0: read_ahead_kb is $(bdi_kb "$M")" \
-            [ "$(bdi_kb "$M")" = 0 ]
+        check "push=4M: readahead defaults to 128K: read_ahead_kb is $(bdi_kb "$M")" \
+            [ "$(bdi_kb "$M")" = 128 ]
     else
         skip "not root: read_ahead_kb cannot be set"
     fi
