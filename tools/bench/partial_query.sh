@@ -9,9 +9,12 @@
 #
 # Each query runs on a fresh mount (so the kernel's page cache of the file
 # is empty) RUNS times; medians.  For each: seconds, chunks decoded, store
-# bytes read, bytes served (.zarrfs/stats), and whether the values equal
-# those of the first way of asking (sha256).
+# bytes read, bytes served (.zarrfs/stats), the daemon's peak RSS, the CPU
+# seconds the reader and the daemon took during the query, and whether the
+# values equal those of the first way of asking (sha256).
 #   day-pread    one day of all 64 symbols: 64 preads of 691,200 bytes
+#   day-again    day-pread twice on one mount, the second on the clock: the
+#                kernel's page cache serves it (the reader's own floor)
 #   day-into     the same into one buffer touched before the clock starts
 #                (what the query costs without the reader's page faults)
 #   day-mmap     the same through numpy.memmap, a[:, d*86400:(d+1)*86400]
@@ -20,7 +23,9 @@
 #   whole        the whole file, 1 MiB reads in order (dd bs=1M)
 # and zarrita.js 0.7.5's zarr.get(arr, [null, slice]) of the same day, in
 # process (tools/bench/zarrita_slice.mjs), interleaved with the mounts.
-# The chunks a day query must decode: 64.
+# The chunks a day query must decode: 64.  Last, the least time the day
+# query by pread could take on this machine with the work it causes now:
+# (reader CPU + daemon CPU) / cores, as if both overlapped perfectly.
 #
 # Then the large-chunk rows: float64 8192 x 8192 (512 MiB) in 64 MiB chunks
 # (1024 x 8192, zstd 1), dd bs=1M of the mount with -o cache_size=32M and
@@ -78,14 +83,19 @@ cat "$STORE"/c/*/* >/dev/null
 query() {
     local kind=$1 arg=${2:-$QDAY} out
     mount_store "$STORE"
+    [ "$kind" != day-again ] || "$PY" "$SRC/tools/bench/pq_query.py" "$MNT/ticks" $SYMBOLS $N day-pread "$arg" >/dev/null
     cp "$MNT/.zarrfs/stats" "$W/s0"
+    local c0 c1
+    c0=$(proc_cpu "$MPID")
     out=$("$PY" "$SRC/tools/bench/pq_query.py" "$MNT/ticks" $SYMBOLS $N "$kind" "$arg")
+    c1=$(proc_cpu "$MPID")
     cp "$MNT/.zarrfs/stats" "$W/s1"
     echo "$out $(vmhwm "$MPID")" >"$W/last"
     unmount "$MNT" "$MPID"
-    read -r t sha hwm <"$W/last"
+    read -r t sha rcpu hwm <"$W/last"
     echo "$t $(stats_delta "$W/s0" "$W/s1" chunks_decoded) $(stats_delta "$W/s0" "$W/s1" store_bytes_read)" \
-         "$(stats_delta "$W/s0" "$W/s1" bytes_served) $hwm $sha" >>"$W/q.$kind"
+         "$(stats_delta "$W/s0" "$W/s1" bytes_served) $hwm $sha $rcpu $(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
+         >>"$W/q.$kind"
 }
 
 MODS=$(zarrita_modules)
@@ -94,7 +104,7 @@ if [ -n "$MODS" ]; then
     cp "$SRC/tools/bench/zarrita_slice.mjs" "$W/node/"
     ln -s "$MODS" "$W/node/node_modules"
 fi
-KINDS=(day-pread day-into day-mmap day-threads column whole)
+KINDS=(day-pread day-again day-into day-mmap day-threads column whole)
 echo "queries: ${KINDS[*]}${MODS:+ zarrita}; $RUNS runs each, interleaved ..."
 for ((r = 0; r < RUNS; r++)); do
     for k in "${KINDS[@]}"; do
@@ -102,7 +112,7 @@ for ((r = 0; r < RUNS; r++)); do
     done
     if [ -n "$MODS" ]; then
         node "$W/node/zarrita_slice.mjs" "$STORE" $((QDAY * DAY)) $(((QDAY + 1) * DAY)) |
-            awk '{ print $1, "-", "-", "-", "-", $2 }' >>"$W/q.zarrita"
+            awk '{ print $1, "-", "-", "-", "-", $2, "-", "-" }' >>"$W/q.zarrita"
     fi
 done
 
@@ -114,14 +124,15 @@ echo
 echo "partial queries: float64 [$SYMBOLS, $N], inner (1, $DAY) in shards (1, $N), zstd 3;" \
      "store $stored bytes; $(nproc) cores; mount options: ${ZF_PQ_OPTS:-defaults}"
 echo "medians of $RUNS runs, each on a fresh mount; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-12s %9s %9s %12s %12s %8s %s\n' query seconds decoded store_bytes served rss_MiB "values"
+printf '%-12s %9s %9s %12s %12s %8s %7s %7s %s\n' query seconds decoded store_bytes served rss_MiB \
+    cpu_rd cpu_zfs "values"
 for k in "${KINDS[@]}" zarrita; do
     f=$W/q.$k
     [ -s "$f" ] || continue
     case $k in column|whole) ok=consistent ;; *) ok=$(same "$f" "$DAYSHA") ;; esac
     [ "$k" = zarrita ] && ok="$(same "$f" "$DAYSHA") (same as day-pread)"
-    printf '%-12s %9s %9s %12s %12s %8s %s\n' "$k" "$(col "$f" 1)" "$(col "$f" 2)" \
-        "$(col "$f" 3)" "$(col "$f" 4)" "$(col "$f" 5)" "$ok"
+    printf '%-12s %9s %9s %12s %12s %8s %7s %7s %s\n' "$k" "$(col "$f" 1)" "$(col "$f" 2)" \
+        "$(col "$f" 3)" "$(col "$f" 4)" "$(col "$f" 5)" "$(col "$f" 7)" "$(col "$f" 8)" "$ok"
 done
 if [ -s "$W/q.zarrita" ]; then
     z=$(col "$W/q.zarrita" 1)
@@ -141,6 +152,12 @@ TOUCHED=$(awk -v S=$SYMBOLS -v N=$N -v D=$DAY -v q=$QDAY 'BEGIN {
     print t }')
 awk -v m="$(col "$W/q.day-mmap" 2)" -v p="$(col "$W/q.day-pread" 2)" -v t="$TOUCHED" \
     'BEGIN { printf "decoded: mmap / pread %.2f (target <= 1.25); pread / %d touched %.2f (target <= 1.1)\n", m / p, t, p / t }'
+if [ -s "$W/q.zarrita" ]; then
+    awk -v r="$(col "$W/q.day-pread" 7)" -v d="$(col "$W/q.day-pread" 8)" -v c="$(nproc)" \
+        -v z="$(col "$W/q.zarrita" 1)" 'BEGIN {
+        printf "day-pread with perfect overlap: (reader %.3f + daemon %.3f CPU s) / %d cores = %.3f s;", r, d, c, (r + d) / c
+        printf " 2.5x zarrita needs %.3f s\n", z / 2.5 }'
+fi
 
 # ---- chunks larger than the cache ------------------------------------------------
 [ "${ZF_PQ_BIG:-1}" = 1 ] || exit 0

@@ -4,10 +4,14 @@ float64 [SYMBOLS, N] file; prints the seconds it took and the sha256 of the
 values it got (C order), so every way of asking can be compared.
 
 usage: pq_query.py FILE SYMBOLS N KIND [DAY|SYMBOL]
+prints: seconds, sha256, and the CPU seconds (user + sys) this reader took
   day-pread    one day of every symbol: one pread of 86400 values a symbol
   day-into     the same, read (preadv) into one buffer allocated and touched
                before the clock starts: the query without the reader's own
                first-touch page faults on 44 MB of fresh memory
+  day-again    day-pread once off the clock, then again on it: the second
+               is served by the kernel's page cache, never by zarrfs (the
+               reader's own floor)
   day-mmap     the same through numpy.memmap: a[:, day*86400:(day+1)*86400]
   day-threads  the same as day-pread, the symbols split over 4 threads
   column       one symbol, all days: 1 MiB reads in order
@@ -15,6 +19,7 @@ usage: pq_query.py FILE SYMBOLS N KIND [DAY|SYMBOL]
 """
 import hashlib
 import os
+import resource
 import sys
 import threading
 import time
@@ -40,19 +45,26 @@ def stream(fd, off, n, bs=1 << 20):
     return b"".join(out)
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def main():
     path, symbols, n, kind = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     arg = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     day = [((s * n + arg * DAY) * ITEM, DAY * ITEM) for s in range(symbols)]
     fd = os.open(path, os.O_RDONLY)
-    t0 = time.perf_counter()
-    if kind == "day-pread":
+    if kind == "day-again":
+        preads(fd, day)
+    c0, t0 = cpu(), time.perf_counter()
+    if kind in ("day-pread", "day-again"):
         data = b"".join(preads(fd, day))
     elif kind == "day-into":
         size = DAY * ITEM
         buf = bytearray(symbols * size)  # zeroed, so touched, before t0
         view = memoryview(buf)
-        t0 = time.perf_counter()
+        c0, t0 = cpu(), time.perf_counter()
         for s, (off, _) in enumerate(day):
             os.preadv(fd, [view[s * size:(s + 1) * size]], off)
         data = buf  # hashed as it is: no copy on the clock
@@ -75,9 +87,9 @@ def main():
         data = stream(fd, 0, symbols * n * ITEM)
     else:
         sys.exit(f"unknown query {kind}")
-    secs = time.perf_counter() - t0
+    secs, cpus = time.perf_counter() - t0, cpu() - c0
     os.close(fd)
-    print(f"{secs:.4f} {hashlib.sha256(data).hexdigest()}")
+    print(f"{secs:.4f} {hashlib.sha256(data).hexdigest()} {cpus:.3f}")
 
 
 main()
