@@ -25,7 +25,7 @@ done
 P=$T/prefix
 
 if cmake --install "$BUILD" --prefix "$P" >"$T/install.log" 2>&1; then
-    ok
+    ok "cmake --install to a prefix"
 else
     bad "cmake --install: $(tail -5 "$T/install.log")"
     zf_finish
@@ -33,34 +33,37 @@ fi
 
 # --- what was installed --------------------------------------------------
 version=$("$P/bin/zarrfs-pack" --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+')
-[ -n "$version" ] && ok || bad "installed zarrfs-pack --version printed no version"
+[ -n "$version" ] && ok "installed zarrfs-pack --version: $version" ||
+    bad "installed zarrfs-pack --version printed no version"
 for prog in zarrfs zarrfs-cat zarrfs-info zarrfs-pack; do
     if [ -x "$P/bin/$prog" ] &&
         "$P/bin/$prog" --version | head -1 | grep -qx "$prog version $version"; then
-        ok
+        ok "$prog installed; --version says $version"
     else
         bad "$P/bin/$prog missing or its --version is not '$prog version $version'"
     fi
-    [ -f "$P/share/man/man1/$prog.1" ] && ok || bad "no man page $prog.1"
+    [ -f "$P/share/man/man1/$prog.1" ] && ok "man page $prog.1 installed" ||
+        bad "no man page $prog.1"
 done
 for h in zarrfs.h version.h; do
-    [ -f "$P/include/zarrfs/$h" ] && ok || bad "no include/zarrfs/$h"
+    [ -f "$P/include/zarrfs/$h" ] && ok "include/zarrfs/$h installed" || bad "no include/zarrfs/$h"
 done
 pc=$(find "$P" -name zarrfs.pc)
-if [ -n "$pc" ]; then ok; else bad "no zarrfs.pc"; zf_finish; fi
+if [ -n "$pc" ]; then ok "zarrfs.pc installed"; else bad "no zarrfs.pc"; zf_finish; fi
 export PKG_CONFIG_PATH=${pc%/zarrfs.pc}
 unset PKG_CONFIG_LIBDIR
-[ "$(pkg-config --modversion zarrfs)" = "$version" ] && ok ||
+[ "$(pkg-config --modversion zarrfs)" = "$version" ] && ok "zarrfs.pc's version is $version" ||
     bad "zarrfs.pc's version $(pkg-config --modversion zarrfs) is not $version"
 libdir=$(cd "$(pkg-config --variable=libdir zarrfs)" 2>/dev/null && pwd)
-[ "${libdir#"$P"/}" != "$libdir" ] && ok ||
+[ "${libdir#"$P"/}" != "$libdir" ] && ok "pkg-config's libdir is under the prefix" ||
     bad "pkg-config's libdir '$libdir' is not under the prefix $P"
 cflags=$(pkg-config --cflags zarrfs)
-[ "${cflags%% *}" = "-I$(pkg-config --variable=includedir zarrfs)" ] && ok ||
+[ "${cflags%% *}" = "-I$(pkg-config --variable=includedir zarrfs)" ] &&
+    ok "pkg-config --cflags starts with the include folder" ||
     bad "cflags do not start with the include folder: $cflags"
 case "$(pkg-config --cflags --libs zarrfs)" in
 *"${ZF_SRC:-/nonexistent}"* | *"$BUILD"*) bad "pkg-config points into the tree" ;;
-*) ok ;;
+*) ok "pkg-config points into the prefix, not the tree" ;;
 esac
 
 # The shared library: the real file carries the version, the SONAME the
@@ -72,20 +75,26 @@ minor=${rest%%.*}
 soname=libzarrfs.so.$major
 [ "$major" = 0 ] && soname=libzarrfs.so.0.$minor
 so=$libdir/libzarrfs.so.$version
-if [ -f "$so" ] && [ ! -L "$so" ]; then ok; else bad "no $so"; zf_finish; fi
-[ "$(readlink "$libdir/$soname")" = "libzarrfs.so.$version" ] && ok ||
+if [ -f "$so" ] && [ ! -L "$so" ]; then
+    ok "libzarrfs.so.$version is a file, not a link"
+else
+    bad "no $so"
+    zf_finish
+fi
+[ "$(readlink "$libdir/$soname")" = "libzarrfs.so.$version" ] &&
+    ok "$soname links to libzarrfs.so.$version" ||
     bad "$soname is not a link to libzarrfs.so.$version"
-[ "$(readlink "$libdir/libzarrfs.so")" = "$soname" ] && ok ||
+[ "$(readlink "$libdir/libzarrfs.so")" = "$soname" ] && ok "libzarrfs.so links to $soname" ||
     bad "libzarrfs.so is not a link to $soname"
-readelf -d "$so" | grep -q "SONAME.*\[$soname\]" && ok ||
+readelf -d "$so" | grep -q "SONAME.*\[$soname\]" && ok "the SONAME is $soname" ||
     bad "SONAME of $so is not $soname: $(readelf -d "$so" | grep SONAME)"
-[ -f "$libdir/libzarrfs.a" ] && ok || bad "no libzarrfs.a"
+[ -f "$libdir/libzarrfs.a" ] && ok "libzarrfs.a installed" || bad "no libzarrfs.a"
 cc -fpreprocessed -dD -E -P "$P/include/zarrfs/zarrfs.h" 2>/dev/null |
     grep -oE '\bzf_[a-z0-9_]+[[:space:]]*\(' | tr -d ' (' | sort -u >"$T/declared"
 nm -D --defined-only "$so" | awk '$2 ~ /^[TtWwDdBbRr]$/ {print $3}' |
     sort -u >"$T/exported"
 if [ "$(wc -l <"$T/declared")" -ge 15 ] && cmp -s "$T/declared" "$T/exported"; then
-    ok
+    ok "libzarrfs.so exports exactly zarrfs.h's functions"
 else
     bad "exports differ from zarrfs.h's functions (< header, > library):" \
         "$(diff "$T/declared" "$T/exported" | grep '^[<>]' | tr '\n' ' ')"
@@ -95,9 +104,11 @@ fi
 # 50 x 70 uint16, sharded, with edge chunks and edge shards.
 head -c $((50 * 70 * 2)) /dev/urandom >"$T/known.bin"
 "$P/bin/zarrfs-pack" --shape 50,70 --dtype uint16 --chunks 8,16 \
-    --shards 16,32 --crc32c "$T/known.bin" "$T/a.zarr" 2>"$T/err" && ok ||
+    --shards 16,32 --crc32c "$T/known.bin" "$T/a.zarr" 2>"$T/err" &&
+    ok "installed zarrfs-pack packs the known bytes" ||
     bad "installed zarrfs-pack: $(cat "$T/err")"
-"$P/bin/zarrfs-info" "$T/a.zarr" | grep -q "50 x 70\|50x70\|\[50, 70\]" && ok ||
+"$P/bin/zarrfs-info" "$T/a.zarr" | grep -q "50 x 70\|50x70\|\[50, 70\]" &&
+    ok "installed zarrfs-info shows the shape 50 x 70" ||
     bad "installed zarrfs-info does not show the shape: $("$P/bin/zarrfs-info" "$T/a.zarr")"
 
 # --- a program of a user's, outside the tree ------------------------------
@@ -151,19 +162,21 @@ cd "$T/user" || exit 1
 # shellcheck disable=SC2046 # pkg-config's words are meant to split
 if cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o readarr readarr.c \
     $(pkg-config --cflags --libs zarrfs) 2>"$T/cc.log"; then
-    ok
+    ok "cc with pkg-config builds a program outside the tree"
 else
     bad "cc with pkg-config: $(cat "$T/cc.log")"
 fi
 LD_LIBRARY_PATH=$libdir ldd ./readarr 2>/dev/null | grep -q "$soname => $libdir/$soname" &&
-    ok || bad "readarr does not load $libdir/$soname: $(LD_LIBRARY_PATH=$libdir ldd ./readarr)"
+    ok "readarr loads $soname from the prefix" ||
+    bad "readarr does not load $libdir/$soname: $(LD_LIBRARY_PATH=$libdir ldd ./readarr)"
 if LD_LIBRARY_PATH=$libdir ./readarr "$T/a.zarr" >"$T/out.bin" 2>"$T/err" &&
     cmp -s "$T/out.bin" "$T/known.bin"; then
-    ok
+    ok "shared readarr gives the known bytes back"
 else
     bad "shared readarr: not the known bytes ($(cat "$T/err"))"
 fi
-grep -q "uint16 .* 2-d, library $version" "$T/err" && ok ||
+grep -q "uint16 .* 2-d, library $version" "$T/err" &&
+    ok "readarr reports uint16, 2-d, library $version" ||
     bad "readarr said: $(cat "$T/err")"
 
 # Static: libzarrfs.a, its dependencies from Requires.private/Libs.private.
@@ -172,16 +185,17 @@ if cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o readarr_static readarr.c \
     $(pkg-config --cflags zarrfs) \
     $(pkg-config --static --libs zarrfs | sed 's/-lzarrfs\b/-l:libzarrfs.a/') \
     2>"$T/cc.log"; then
-    ok
+    ok "cc with pkg-config --static links libzarrfs.a"
 else
     bad "cc with pkg-config --static: $(cat "$T/cc.log")"
 fi
 readelf -d readarr_static 2>/dev/null | grep -q 'NEEDED.*libzarrfs' &&
-    bad "readarr_static still needs libzarrfs.so" || ok
+    bad "readarr_static still needs libzarrfs.so" ||
+    ok "readarr_static does not need libzarrfs.so"
 rm -f "$T/out.bin"
 if ./readarr_static "$T/a.zarr" >"$T/out.bin" 2>"$T/err" &&
     cmp -s "$T/out.bin" "$T/known.bin"; then
-    ok
+    ok "static readarr gives the known bytes back"
 else
     bad "static readarr: not the known bytes ($(cat "$T/err"))"
 fi

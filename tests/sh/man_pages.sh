@@ -34,22 +34,25 @@ for prog in zarrfs zarrfs-cat zarrfs-info zarrfs-pack; do
     fi
     # Rendering: man's warnings, and groff's with all warnings on.
     warn=$(MANWIDTH=80 LC_ALL=C man --warnings -l "$page" 2>&1 >/dev/null)
-    [ -z "$warn" ] && ok || bad "$prog.1: man warns: $warn"
+    [ -z "$warn" ] && ok "$prog.1 renders without man warnings" ||
+        bad "$prog.1: man warns: $warn"
     warn=$(groff -ww -z -man "$page" 2>&1)
-    [ -z "$warn" ] && ok || bad "$prog.1: groff warns: $warn"
+    [ -z "$warn" ] && ok "$prog.1 renders without groff warnings" ||
+        bad "$prog.1: groff warns: $warn"
     # Wide, so that no option name is hyphenated at a line's end.
     text=$(MANWIDTH=1000 LC_ALL=C man -l "$page" 2>/dev/null | col -b)
-    [ -n "$text" ] && ok || bad "$prog.1 renders to nothing"
+    [ -n "$text" ] && ok "$prog.1 renders to text" || bad "$prog.1 renders to nothing"
 
     help=$("$BIN/$prog" --help 2>&1)
     opts=$(help_options "$help" | sort -u)
     n=$(printf '%s\n' "$opts" | grep -c .)
-    [ "$n" -ge 4 ] && ok || bad "$prog --help: only $n options found"
+    [ "$n" -ge 4 ] && ok "$prog --help names $n options" ||
+        bad "$prog --help: only $n options found"
     while IFS= read -r opt; do
         [ -n "$opt" ] || continue
         if printf '%s\n' "$text" |
             grep -qE -- "(^|[^A-Za-z0-9_-])$opt([^A-Za-z0-9_-]|\$)"; then
-            ok
+            ok "$prog: '$opt' is in $prog.1"
         else
             bad "$prog: '$opt' is in --help but not in $prog.1"
         fi
@@ -59,7 +62,7 @@ for prog in zarrfs zarrfs-cat zarrfs-info zarrfs-pack; do
     want=$("$BIN/$prog" --version | head -1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+')
     title=$(grep -m1 '^\.TH' "$page")
     if [ -n "$want" ] && [[ "$title" == *"\"zarrfs $want\""* ]]; then
-        ok
+        ok "$prog.1's title carries the version $want"
     else
         bad "$prog.1: title '$title' lacks the version '$want' of --version"
     fi

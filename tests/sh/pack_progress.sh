@@ -32,7 +32,8 @@ check_lines() {
     local nl
     nl=$(tr -cd '\n' <"$err" | wc -c)
     [ "$nl" -eq 1 ] && [ "$(tail -c 1 "$err" | od -An -c | tr -d ' ')" = '\n' ] &&
-        ok || bad "want exactly one newline, at the end: $(od -c "$err" | tail -3)"
+        ok "exactly one newline, at the end" ||
+        bad "want exactly one newline, at the end: $(od -c "$err" | tail -3)"
     tr '\r' '\n' <"$err" | sed '/^$/d' >"$T/lines"
     local n last prev_len=0 prev_pct=-1 prev_chunks=-1 line len pct c
     n=$(wc -l <"$T/lines")
@@ -47,27 +48,31 @@ check_lines() {
             continue
         fi
         [ "$len" -ge "$prev_len" ] && [ "$pct" -ge "$prev_pct" ] &&
-            [ "$c" -ge "$prev_chunks" ] && ok ||
+            [ "$c" -ge "$prev_chunks" ] &&
+            ok "$pct%, $c chunks: no shorter than the last line, nothing goes back" ||
             bad "line shorter than the last or going back: '$line'"
         prev_len=$len prev_pct=$pct prev_chunks=$c
     done <"$T/lines"
     last=$(tail -n 1 "$T/lines" | sed 's/ *$//')
-    [[ "$last" =~ ${LINE}done\ in\ [0-9.:]+( s)?$ ]] && ok ||
+    [[ "$last" =~ ${LINE}done\ in\ [0-9.:]+( s)?$ ]] && ok "the last line says 'done'" ||
         bad "last line is not a 'done' line: '$last'"
-    [[ "$last" == *": $total read (100%), $chunks chunks written,"* ]] && ok ||
+    [[ "$last" == *": $total read (100%), $chunks chunks written,"* ]] &&
+        ok "the last line: $total read (100%), $chunks chunks written" ||
         bad "last line: '$last', want '$total read (100%), $chunks chunks written'"
     # Every line before the last is an update with an ETA.
     if [ "$n" -gt 1 ]; then
         head -n $((n - 1)) "$T/lines" | grep -vqE "${LINE}ETA [0-9.:]+( s)?" &&
-            bad "an update without an ETA: $(head -n $((n - 1)) "$T/lines")" || ok
+            bad "an update without an ETA: $(head -n $((n - 1)) "$T/lines")" ||
+            ok "every update before the last has an ETA"
     fi
 }
 
 # 1. Silent without a terminal and without --progress.
 head -c $((4 << 20)) /dev/urandom >"$T/in.bin" # 64 x 65536 uint8, 4 MiB
 "$PACK" --shape 64,65536 --dtype uint8 --chunks 1,16384 "$T/in.bin" "$T/a" \
-    2>"$T/err" && ok || bad "pack a: $(cat "$T/err")"
-[ ! -s "$T/err" ] && ok || bad "stderr not empty without --progress: $(cat -A "$T/err")"
+    2>"$T/err" && ok "pack without --progress" || bad "pack a: $(cat "$T/err")"
+[ ! -s "$T/err" ] && ok "silent without a terminal and without --progress" ||
+    bad "stderr not empty without --progress: $(cat -A "$T/err")"
 
 # 2. --progress into a pipe, from a producer slower than the packer: 16
 #    pieces of 256 KiB, 0.2 s apart, so that updates show between.
@@ -80,15 +85,19 @@ done | "$PACK" --shape 64,65536 --dtype uint8 --chunks 1,16384 --progress \
 t1=$(date +%s.%N)
 chunks=$(($(cdiv 64 1) * $(cdiv 65536 16384)))
 files=$(find "$T/b/c" -type f | wc -l)
-[ "$files" -eq "$chunks" ] && ok || bad "$files chunk files, expected $chunks"
-cmp -s "$T/b/c/0/0" "$T/a/c/0/0" && diff -r "$T/a" "$T/b" >/dev/null && ok ||
+[ "$files" -eq "$chunks" ] && ok "$files chunk files" ||
+    bad "$files chunk files, expected $chunks"
+cmp -s "$T/b/c/0/0" "$T/a/c/0/0" && diff -r "$T/a" "$T/b" >/dev/null &&
+    ok "--progress packs the same array" ||
     bad "the array packed with --progress differs from the one without"
 check_lines "$T/err" "4.0/4.0 MiB" "$chunks"
 n=$(tr '\r' '\n' <"$T/err" | grep -c 'chunks written')
-[ "$n" -ge 4 ] && ok || bad "only $n lines over $(secs "$t0" "$t1") s: $(cat -A "$T/err")"
+[ "$n" -ge 4 ] && ok "$n progress lines over $(secs "$t0" "$t1") s" ||
+    bad "only $n lines over $(secs "$t0" "$t1") s: $(cat -A "$T/err")"
 # At most 4 redraws a second, and the last line.
 max=$(secs "$t0" "$t1" | awk '{print int($1 * 4 + 2)}')
-[ "$n" -le "$max" ] && ok || bad "$n lines in $(secs "$t0" "$t1") s: more than 4 a second"
+[ "$n" -le "$max" ] && ok "at most 4 redraws a second ($n, max $max)" ||
+    bad "$n lines in $(secs "$t0" "$t1") s: more than 4 a second"
 
 # 3. Throttled: 64 slabs 0.05 s apart would be 64 redraws unthrottled.
 t0=$(date +%s.%N)
@@ -100,7 +109,8 @@ done | "$PACK" --shape 64,65536 --dtype uint8 --chunks 1,16384 --progress \
 t1=$(date +%s.%N)
 n=$(tr '\r' '\n' <"$T/err" | grep -c 'chunks written')
 max=$(secs "$t0" "$t1" | awk '{print int($1 * 4 + 2)}')
-[ "$n" -ge 2 ] && [ "$n" -le "$max" ] && ok ||
+[ "$n" -ge 2 ] && [ "$n" -le "$max" ] &&
+    ok "throttled: 64 slabs gave $n lines (2..$max)" ||
     bad "64 slabs in $(secs "$t0" "$t1") s gave $n lines (want 2..$max)"
 check_lines "$T/err" "4.0/4.0 MiB" "$chunks"
 
@@ -108,12 +118,14 @@ check_lines "$T/err" "4.0/4.0 MiB" "$chunks"
 #    part of the array (ceil(20/4) x ceil(1000/300)), not the shard files.
 head -c $((20 * 1000 * 2)) /dev/urandom >"$T/s.bin"
 "$PACK" --shape 20,1000 --dtype int16 --chunks 4,300 --shards 16,600 \
-    --progress "$T/s.bin" "$T/s" 2>"$T/err" && ok || bad "pack s: $(cat "$T/err")"
+    --progress "$T/s.bin" "$T/s" 2>"$T/err" &&
+    ok "pack a sharded array with --progress" || bad "pack s: $(cat "$T/err")"
 check_lines "$T/err" "39.1/39.1 KiB" $(($(cdiv 20 4) * $(cdiv 1000 300)))
 
 # 5. An empty array: one line, nothing read.
 "$PACK" --shape 0,10 --dtype float64 --chunks 4,4 --progress /dev/null \
-    "$T/e" 2>"$T/err" && ok || bad "pack e: $(cat "$T/err")"
+    "$T/e" 2>"$T/err" && ok "pack an empty array with --progress" ||
+    bad "pack e: $(cat "$T/err")"
 check_lines "$T/err" "0.0/0.0 B" 0
 
 # 6. A failed pack ends the progress line before its message: a slab, a
@@ -127,13 +139,15 @@ check_lines "$T/err" "0.0/0.0 B" 0
 rc=$?
 [ "$rc" -eq 1 ] && grep -q 'chunks written, .*ETA' "$T/err" &&
     [ "$(tail -n 1 "$T/err")" = "zarrfs-pack: input: got 132072 bytes, expected 4194304 (shape x itemsize)" ] &&
-    [ "$(tr -cd '\n' <"$T/err" | wc -c)" -eq 2 ] && ok ||
+    [ "$(tr -cd '\n' <"$T/err" | wc -c)" -eq 2 ] &&
+    ok "a short input: exit 1; the progress line ends before the message" ||
     bad "short input (exit $rc): $(cat -A "$T/err")"
 
 # 7. --progress takes no value.
 "$PACK" --shape 4 --dtype uint8 --chunks 4 --progress=1 /dev/null "$T/g" \
     2>"$T/err"
-[ $? -eq 2 ] && grep -q "'--progress' takes no value" "$T/err" && ok ||
+[ $? -eq 2 ] && grep -q "'--progress' takes no value" "$T/err" &&
+    ok "--progress=1: exit 2, it takes no value" ||
     bad "--progress=1: $(cat "$T/err")"
 
 # 8. On a terminal it is shown without --progress.
@@ -141,7 +155,8 @@ if command -v script >/dev/null; then
     script -qec "'$PACK' --shape 64,65536 --dtype uint8 --chunks 1,16384 \
         '$T/in.bin' '$T/h'" /dev/null >"$T/tty" 2>&1 </dev/null
     grep -q 'zarrfs-pack: 4.0/4.0 MiB read (100%), 256 chunks written' "$T/tty" &&
-        ok || bad "no progress on a terminal: $(cat -A "$T/tty")"
+        ok "shown on a terminal without --progress" ||
+        bad "no progress on a terminal: $(cat -A "$T/tty")"
 else
     echo "skip: no script(1) for the terminal check"
 fi
