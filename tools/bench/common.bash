@@ -20,10 +20,8 @@ unmount() { fusermount3 -u "$1"; wait "$2" 2>/dev/null || true; }
 stat_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 # stats_delta BEFORE AFTER FIELD: how much a .zarrfs/stats counter grew.
 stats_delta() { echo $(($(stat_field "$2" "$3") - $(stat_field "$1" "$3"))); }
-# proc_cpu PID: the CPU seconds (user + sys, all threads) a live process took.
-proc_cpu() {
-    awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat"
-}
+# cpu_of PID: the CPU seconds (user + sys, all threads) a live process took.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' "/proc/$1/stat"; }
 # vmhwm PID: the peak RSS of a live process, MiB.
 vmhwm() { awk '/^VmHWM/ { printf "%.0f\n", $2 / 1024 }' "/proc/$1/status"; }
 

@@ -9,9 +9,6 @@ prints: seconds, sha256, and the CPU seconds (user + sys) this reader took
   day-into     the same, read (preadv) into one buffer allocated and touched
                before the clock starts: the query without the reader's own
                first-touch page faults on 44 MB of fresh memory
-  day-again    day-pread once off the clock, then again on it: the second
-               is served by the kernel's page cache, never by zarrfs (the
-               reader's own floor)
   day-mmap     the same through numpy.memmap: a[:, day*86400:(day+1)*86400]
   day-threads  the same as day-pread, the symbols split over 4 threads
   column       one symbol, all days: 1 MiB reads in order
@@ -55,10 +52,8 @@ def main():
     arg = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     day = [((s * n + arg * DAY) * ITEM, DAY * ITEM) for s in range(symbols)]
     fd = os.open(path, os.O_RDONLY)
-    if kind == "day-again":
-        preads(fd, day)
     c0, t0 = cpu(), time.perf_counter()
-    if kind in ("day-pread", "day-again"):
+    if kind == "day-pread":
         data = b"".join(preads(fd, day))
     elif kind == "day-into":
         size = DAY * ITEM

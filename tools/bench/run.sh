@@ -77,8 +77,6 @@ mkdir -p "$W/m" "$W/c"
 
 # ---- helpers ------------------------------------------------------------------
 source "$SRC/tools/bench/common.bash"
-# cpu_of PID: user + sys seconds of a live process.
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' "/proc/$1/stat"; }
 # busy: CPU seconds all processes of the machine have used since boot.
 busy() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.3f", ($2+$3+$4+$7+$8+$9) / hz }' /proc/stat; }
 # timed OUTVAR_WALL OUTVAR_CPU cmd...: wall and user+sys seconds of cmd;
