@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
+bash tools/install-peers.sh   # zarr-python 3, zarrs, tensorstore: tests/peer
 corpus=${ZF_CORPUS:-$(cd .. && pwd)/shared/corpus}
 jobs=$(nproc)
 run() { # build-dir, extra cmake args...
