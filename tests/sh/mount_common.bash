@@ -64,6 +64,24 @@ zf_require_corpus() {
     exit 1
 }
 
+# zf_require_peers: sets PEER_PY to the pinned peers' Python (zarr-python 3,
+# zarrs, tensorstore, xarray: tools/install-peers.sh makes .peers/venv).
+# Without it the test is skipped with one line, except under CI=true, where
+# the peers must run and their absence fails.
+zf_require_peers() {
+    PEER_PY=${ZF_PEER_PY:-${ZF_SRC:-.}/.peers/venv/bin/python}
+    if [ -x "$PEER_PY" ] && "$PEER_PY" -c 'import zarr, zarrs, tensorstore' 2>/dev/null; then
+        return 0
+    fi
+    if [ "${CI:-}" = true ]; then
+        echo "FAIL: no peers at $PEER_PY (bash tools/install-peers.sh installs them)"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    echo "skip: no peers at $PEER_PY (bash tools/install-peers.sh installs them)"
+    exit 77
+}
+
 # zf_alive PID: the process exists and is not a zombie.
 zf_alive() {
     [ -r "/proc/$1/stat" ] || return 1
