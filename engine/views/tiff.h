@@ -5,10 +5,12 @@
  *
  * Contract: zf_view_tiff describes the whole array (s NULL) or the result
  * of selection s (its shape, reversed in Fortran order; the axes of the
- * dimensions it keeps).  It reads the array's metadata and the attributes
- * of the array and of its parent group from the store (for axis names and
- * OME-Zarr multiscales), so, like zf_view_header, it must not race with
- * zf_refresh.  On success *out is a header of *len bytes (plus a NUL) that
+ * dimensions it keeps).  It reads the array's immutable metadata and, from
+ * the store, the attributes of the array and of its parent group (axis
+ * names, OME-Zarr multiscales); it never looks at the node list, so it may
+ * run beside zf_refresh (fs/virt.c builds a subarray's .tif on a FUSE
+ * thread, at lookup: a blocking read of one or two small documents).  On
+ * success *out is a header of *len bytes (plus a NUL) that
  * the caller frees with free(); refusals are ZF_EUNSUPPORTED "LABEL: reason",
  * a store that cannot be read is its code (ZF_EIO, ...), and ZF_ENOMEM.
  */
