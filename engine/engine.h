@@ -87,6 +87,7 @@ struct zf_zarr {
     zf_nodeset *nodes;   /* the groups and arrays, as last read */
     zf_array *retired;   /* arrays zf_refresh replaced, newest first */
     int refresh_failures; /* zf_refresh calls in a row that kept the old set */
+    uint64_t generation;  /* zf_refresh calls that changed the set */
 };
 
 #define ZF_DEFAULT_CACHE ((size_t)256 << 20)

@@ -412,6 +412,9 @@ ZF_API uint64_t zf_nc_size(const zf_nc_file *f);                 /* the whole fi
 ZF_API const uint8_t *zf_nc_header(const zf_nc_file *f, size_t *len); /* bytes [0, len) */
 ZF_API size_t zf_nc_part_count(const zf_nc_file *f);             /* parts sorted by offset, */
 ZF_API const zf_nc_part *zf_nc_part_at(const zf_nc_file *f, size_t i); /* not overlapping */
+/* The first part that ends after byte `pos` of the file (the one holding
+ * it, or the next), or zf_nc_part_count when none does. */
+ZF_API size_t zf_nc_part_find(const zf_nc_file *f, uint64_t pos);
 /* Lines (one per array or dimension) saying what netCDF tools will see
  * differently from HDF5 tools, or what was left out and why; NULL-terminated. */
 ZF_API const char *const *zf_nc_notes(const zf_nc_file *f);
@@ -421,6 +424,19 @@ ZF_API const char *const *zf_nc_notes(const zf_nc_file *f);
  * itself, asynchronously. */
 ZF_API zf_code zf_nc_read(zf_nc_file *f, zf_zarr *z, uint64_t offset, size_t length,
                           void *buf, size_t *got, zf_err *err);
+
+/* What zf_nc_build(z, group_path) reads, in brief: the number of nodes at
+ * and below the group and the newest zf_refresh that changed one of them
+ * (its metadata, attributes or error; added nodes count as changed).  Two
+ * stamps of one group of one zf_zarr, taken before and after zf_refresh,
+ * are equal only when a build would make the same file (so a caller may
+ * keep the file it built).  Must not race with zf_refresh. */
+typedef struct zf_nc_stamp {
+    uint64_t nodes;
+    uint64_t newest;
+} zf_nc_stamp;
+ZF_API void zf_nc_stamp_of(const zf_zarr *z, const char *group_path,
+                           zf_nc_stamp *out);
 
 /* ---- counters ------------------------------------------------------------ */
 
