@@ -88,9 +88,14 @@ static void log_changes(const zfs_table *old, const zfs_table *cur,
             len += (size_t)snprintf(line + len, sizeof line - len,
                                     "%s%zu %s (%s)", len ? "; " : "",
                                     c.count[k], what[k], c.names[k]);
+    char nc[96] = "";
+    if (cur->nc_built || cur->nc_kept)
+        snprintf(nc, sizeof nc, "; group files: %zu built, %zu kept",
+                 cur->nc_built, cur->nc_kept);
     zfs_log(LOG_INFO, "metadata refreshed (read %.3f s, table %.3f s): "
-            "%s%s; %zu arrays shown", read_s, build_s, len ? "arrays " : "",
-            len ? line : "no array added, removed or changed", cur->narrays);
+            "%s%s; %zu arrays shown%s", read_s, build_s, len ? "arrays " : "",
+            len ? line : "no array added, removed or changed", cur->narrays,
+            nc);
 }
 
 /* ---- telling the kernel -------------------------------------------------------- */

@@ -283,8 +283,9 @@ static void scale_attrs(zf_ncmodel *b, zf_h5out *o, long d)
         zf_ncm_note(b, "dimension '%s': its name is too long", dim->name);
     zf_h5out refs = {0};
     uint64_t n = 0;
-    for (size_t i = 0; i < b->nobj; i++) {
-        const zf_ncobj *v = &b->obj[i];
+    const zf_ncobj *g = &b->obj[dim->group]; /* (its users are g's kids) */
+    for (size_t i = 0; i < g->nkids; i++) {
+        const zf_ncobj *v = &b->obj[g->kids[i]];
         if (v->kind != ZF_NC_VAR || v->scale == d)
             continue;
         for (int k = 0; k < zf_array_get_info(v->a)->ndim; k++) {

@@ -325,7 +325,7 @@ static long add_dim(zf_ncmodel *b, long g, const char *name, uint64_t size,
 
 static long find_dim(const zf_ncmodel *b, long g, const char *name)
 {
-    for (size_t d = 0; d < b->ndim; d++)
+    for (size_t d = b->dim_first; d < b->ndim; d++)
         if (b->dim[d].group == g && !strcmp(b->dim[d].name, name))
             return (long)d;
     return -1;
@@ -336,7 +336,7 @@ static long find_dim(const zf_ncmodel *b, long g, const char *name)
 static long phony_dim(zf_ncmodel *b, long g, const zf_ncobj *v, int k,
                       uint64_t size)
 {
-    for (size_t d = 0; d < b->ndim; d++) {
+    for (size_t d = b->dim_first; d < b->ndim; d++) {
         int used = 0;
         for (int j = 0; j < k; j++)
             used |= v->dims[j] == (long)d;
@@ -382,6 +382,7 @@ static long named_dim(zf_ncmodel *b, long g, zf_ncobj *v, int k)
 static void group_dims(zf_ncmodel *b, long g)
 {
     size_t first = b->ndim, nkids = b->obj[g].nkids;
+    b->dim_first = first; /* (a group's dimensions are made together) */
     for (size_t i = 0; i < nkids; i++) {
         long vi = b->obj[g].kids[i];
         zf_ncobj *v = &b->obj[vi];

@@ -68,6 +68,7 @@ typedef struct zf_ncmodel {
     size_t ndim, capdim;
     char **notes;
     size_t nnotes, capnotes;
+    size_t dim_first;  /* the first dimension of the group being collected */
     unsigned next_phony;
     int pass;          /* 0: collecting, 1: sizing, 2: writing (nc_emit.h) */
     zf_code code;      /* the first failure, or ZF_OK */

@@ -17,6 +17,10 @@
 #  - metadata_ttl: an array added to a group gives its file (and its
 #    ancestors') new bytes and a new inode number; an fd opened before reads
 #    the old file whole; a group that did not change keeps its number;
+#    only the changed groups' files are built again (the mount's log); a
+#    group's attributes changed (v2 .zattrs) rebuild its file, while a
+#    reader holding another group's file open reads on across the refresh
+#    (same inode, same bytes);
 #    data rewritten under the same metadata is read anew through the file,
 #    with push= too (its pushed pages are dropped);
 #  - a group of 1,000 arrays mounts and lists in reasonable time (the time
@@ -86,6 +90,9 @@ if step == "init":
 elif step == "add":
     g = zarr.open_group(store, mode="a")
     put(g, "sub/added", "int32", (40,), (16,), ["p"])
+elif step == "attrs":
+    g = zarr.open_group(store, mode="a")
+    g["sub/deep"].attrs["history"] = "attributes changed under the mount"
 elif step == "rewrite":
     g = zarr.open_group(store, mode="a")
     a = random_array(rng, "int16", (5000,))
@@ -265,6 +272,45 @@ for push in 0 4M; do
         check "refresh: sub/deep.nc did not change: same number" [ "$(stat -c %i "$M/sub/deep.nc")" = "$ino_deep" ]
         check "refresh: the fd opened before reads the old file whole" cmp <(cat <&5) "$T/sub_old.nc"
         exec 5<&-
+        check "refresh: only the changed groups' files were built again (sub.nc, data.nc)" \
+            grep -q "group files: 2 built, 2 kept" "$T/ttl_$push.log"
+        # A group's attributes change (v2 .zattrs): only its file and its
+        # ancestors' (sub.nc, data.nc) are built again; a reader of another group's file, holding
+        # it open across the refresh, reads on: same inode, same bytes.
+        ino_empty=$(stat -c %i "$M/empty.nc")
+        cp "$M/empty.nc" "$T/empty_old.nc"
+        $PY - "$M/empty.nc" "$T/empty_old.nc" "$T/reader.stop" >"$T/reader.out" 2>&1 <<'PYEOF' &
+import os, sys
+path, want_path, stop = sys.argv[1:4]
+want = open(want_path, "rb").read()
+fd = os.open(path, os.O_RDONLY)
+ino, reads, bad = os.fstat(fd).st_ino, 0, 0
+while not os.path.exists(stop) or reads < 3:
+    bad += os.pread(fd, len(want) + 1, 0) != want
+    reads += 1
+print(reads, bad, int(os.fstat(fd).st_ino == ino))
+PYEOF
+        reader=$!
+        n_built=$(grep -c "group files:" "$T/ttl_$push.log")
+        $PY "$T/store.py" attrs "$S" "$R" 2>"$T/py.err" || bad "changing attributes: $(tail -2 "$T/py.err")"
+        for ((i = 0; i < 50; i++)); do
+            [ "$(grep -c "group files:" "$T/ttl_$push.log")" -gt "$n_built" ] && break
+            sleep 0.2
+        done
+        touch "$T/reader.stop"
+        wait "$reader"
+        read -r reads mismatched same_ino <"$T/reader.out" || true
+        check "attributes: a refresh saw the change and built 3 group files (sub/deep, sub, the root's), kept 1" \
+            grep -q "group files: 3 built, 1 kept" <(grep "group files:" "$T/ttl_$push.log" | tail -1)
+        check "attributes: sub/deep.nc holds the new attribute" \
+            grep -q "attributes changed under the mount" "$M/sub/deep.nc"
+        check "attributes: sub/deep.nc's bytes are the new file's" cmp "$M/sub/deep.nc" <("$PARTS" "$S" sub/deep --cat)
+        check "attributes: sub/deep.nc has a new inode number" [ "$(stat -c %i "$M/sub/deep.nc")" != "$ino_deep" ]
+        check "an open empty.nc read on across the refresh ($reads reads, $mismatched differing)" \
+            [ "${reads:-0}" -ge 3 -a "${mismatched:-1}" = 0 -a "${same_ino:-0}" = 1 ]
+        check "empty.nc keeps its inode number" \
+            [ "$(stat -c %i "$M/empty.nc")" = "$ino_empty" ]
+        check "... and its bytes" cmp "$M/empty.nc" "$T/empty_old.nc"
     else
         sleep 1.1 # (a rewrite within the second could keep the chunks' mtimes)
         $PY "$T/store.py" rewrite "$S" "$R" 2>"$T/py.err" || bad "rewriting sub/b: $(tail -2 "$T/py.err")"

@@ -14,7 +14,10 @@
 #   table   building the new inode table (the group files with it), seconds;
 #   inodes  how many of the mount's entries changed inode number (every
 #           entry listed by ls -iR, before and after);
-#   nc      of those, how many are group files (*.nc).
+#   nc      of those, how many are group files (*.nc);
+#   built   the group files the refresh built (the others were kept), as
+#           the mount logs it ("group files: N built, M kept"; every one
+#           when the mount does not say).
 # Printed per run, then the medians.  Only g0500.nc and the root group's
 # file (which holds every group) have new bytes, so 2 is the least number
 # of .nc files whose inode can change.
@@ -72,7 +75,7 @@ mkdir -p "$M"
 PID=$!
 wait_mount "$M" "$PID" || { echo "mount failed: $(cat "$W/log")" >&2; PID=; exit 1; }
 echo "$GROUPS_N groups, views=nc, metadata_ttl=$TTL; g0500/v changes $RUNS times"
-printf '%-4s %8s %8s %7s %4s\n' run read table inodes nc
+printf '%-4s %8s %8s %7s %4s %6s\n' run read table inodes nc built
 # inodes: "INODE PATH" for every entry of the mount.
 inodes() { (cd "$M" && find . -printf '%i %p\n' | sort -k2); }
 for ((run = 1; run <= RUNS; run++)); do
@@ -90,10 +93,12 @@ for ((run = 1; run <= RUNS; run++)); do
     inodes >"$W/after"
     changed=$(join -1 2 -2 2 "$W/before" "$W/after" | awk '$2 != $3' | wc -l)
     nc=$(join -1 2 -2 2 "$W/before" "$W/after" | awk '$2 != $3 && $1 ~ /\.nc$/' | wc -l)
-    printf '%-4s %8s %8s %7s %4s\n' "$run" "$read_s" "$table_s" "$changed" "$nc"
-    echo "$read_s $table_s $changed $nc" >>"$W/rows"
+    built=$(sed -n 's/.*group files: \([0-9]*\) built.*/\1/p' <<<"$line")
+    [ -n "$built" ] || built=$((GROUPS_N + 1))
+    printf '%-4s %8s %8s %7s %4s %6s\n' "$run" "$read_s" "$table_s" "$changed" "$nc" "$built"
+    echo "$read_s $table_s $changed $nc $built" >>"$W/rows"
 done
-printf '%-4s %8s %8s %7s %4s\n' median "$(col "$W/rows" 1)" "$(col "$W/rows" 2)" \
-    "$(col "$W/rows" 3)" "$(col "$W/rows" 4)"
+printf '%-4s %8s %8s %7s %4s %6s\n' median "$(col "$W/rows" 1)" "$(col "$W/rows" 2)" \
+    "$(col "$W/rows" 3)" "$(col "$W/rows" 4)" "$(col "$W/rows" 5)"
 unmount "$M" "$PID"
 PID=
