@@ -5,7 +5,10 @@
  * size; zf_nc_read gives the header, zeros and each array's bytes (as
  * zf_array_read reads them), in any pieces; building reads no chunk;
  * missing groups, arrays and broken groups are errors naming them; notes
- * name what netCDF tools will miss.  What HDF5 and netCDF readers make of
+ * name what netCDF tools will miss; sizes near 2^63 are checked, never
+ * wrapped (test_huge_sizes); building reads nothing from the store
+ * (test_no_store_reads); a dimension name netCDF cannot hold is a note;
+ * zf_nc_stamp_of follows what zf_refresh changed (test_stamps).  What HDF5 and netCDF readers make of
  * the bytes is tests/sh/netcdf.sh's.
  */
 #include <check.h>
@@ -404,6 +407,54 @@ START_TEST(test_long_dimension_name)
 }
 END_TEST
 
+static int stamp_same(const zf_nc_stamp *x, const zf_nc_stamp *y)
+{
+    return x->nodes == y->nodes && x->newest == y->newest;
+}
+
+/* zf_nc_stamp_of across zf_refresh: a group's stamp changes exactly when a
+ * node at or below it changed (metadata, attributes), was added or
+ * removed; the others keep theirs. */
+START_TEST(test_stamps)
+{
+    const char *groups[] = {"", "sub", "x", "y"};
+    tu_writef(tu_dir, "x/zarr.json", "{\"zarr_format\": 3, \"node_type\": "
+              "\"group\", \"attributes\": {\"k\": 1}}");
+    tu_writef(tu_dir, "y/zarr.json", "{\"zarr_format\": 3, \"node_type\": "
+              "\"group\"}");
+    array("y/v", "int8", "4", "4", "0", "");
+    reopen();
+    zf_nc_stamp before[4], after[4];
+    for (int i = 0; i < 4; i++)
+        zf_nc_stamp_of(z, groups[i], &before[i]);
+    ck_assert_uint_eq(before[3].nodes, 2);    /* y and y/v */
+    ck_assert_uint_eq(before[1].nodes, 2);    /* sub and sub/c */
+    int changed = 0;
+    zf_err e;
+    ck_assert_int_eq(zf_refresh(z, &changed, &e), ZF_OK);
+    ck_assert_int_eq(changed, 0);
+    /* x's attributes: x and the root change, sub and y do not */
+    tu_writef(tu_dir, "x/zarr.json", "{\"zarr_format\": 3, \"node_type\": "
+              "\"group\", \"attributes\": {\"k\": 2}}");
+    ck_assert_int_eq(zf_refresh(z, &changed, &e), ZF_OK);
+    ck_assert_int_eq(changed, 1);
+    for (int i = 0; i < 4; i++)
+        zf_nc_stamp_of(z, groups[i], &after[i]);
+    ck_assert(!stamp_same(&before[0], &after[0]));
+    ck_assert(stamp_same(&before[1], &after[1]));
+    ck_assert(!stamp_same(&before[2], &after[2]));
+    ck_assert(stamp_same(&before[3], &after[3]));
+    /* an array added below y: y (one node more) and the root */
+    array("y/w", "int8", "4", "4", "0", "");
+    ck_assert_int_eq(zf_refresh(z, &changed, &e), ZF_OK);
+    zf_nc_stamp_of(z, "y", &before[3]);
+    ck_assert_uint_eq(before[3].nodes, 3);
+    ck_assert(!stamp_same(&before[3], &after[3]));
+    zf_nc_stamp_of(z, "/sub", &before[1]); /* (a leading '/' is the same) */
+    ck_assert(stamp_same(&before[1], &after[1]));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nc");
@@ -415,6 +466,7 @@ int main(void)
     tcase_add_test(t, test_huge_sizes);
     tcase_add_test(t, test_no_store_reads);
     tcase_add_test(t, test_long_dimension_name);
+    tcase_add_test(t, test_stamps);
     suite_add_tcase(s, t);
     return tu_run(s);
 }
