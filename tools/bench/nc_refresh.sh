@@ -98,6 +98,7 @@ for ((run = 1; run <= RUNS; run++)); do
     printf '%-4s %8s %8s %7s %4s %6s\n' "$run" "$read_s" "$table_s" "$changed" "$nc" "$built"
     echo "$read_s $table_s $changed $nc $built" >>"$W/rows"
 done
+echo "last log line: $(grep "metadata refreshed" "$W/log" | tail -1)"
 printf '%-4s %8s %8s %7s %4s %6s\n' median "$(col "$W/rows" 1)" "$(col "$W/rows" 2)" \
     "$(col "$W/rows" 3)" "$(col "$W/rows" 4)" "$(col "$W/rows" 5)"
 unmount "$M" "$PID"
