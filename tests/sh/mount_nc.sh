@@ -25,6 +25,8 @@
 #    with push= too (its pushed pages are dropped);
 #  - a group of 1,000 arrays mounts and lists in reasonable time (the time
 #    with and without views=nc is printed);
+#  - group files past 2^63 bytes (two fill-only arrays of 2^62 bytes) are
+#    not made, the mount and zarrfs-info say why, another group's is;
 #  - a 5 GiB sparse uint8 array (more than 2^32 elements, two chunks
 #    stored): the file's size, and its last elements and a filled one read
 #    at the part's offset;
@@ -338,10 +340,12 @@ def node(path, doc):
         json.dump(doc, f)
 
 def array(path, shape, dtype, chunk, fill):
-    node(path, {"zarr_format": 3, "node_type": "array", "shape": [shape],
+    shape = shape if isinstance(shape, list) else [shape]
+    chunk = chunk if isinstance(chunk, list) else [chunk]
+    node(path, {"zarr_format": 3, "node_type": "array", "shape": shape,
                 "data_type": dtype, "fill_value": fill,
                 "chunk_grid": {"name": "regular",
-                               "configuration": {"chunk_shape": [chunk]}},
+                               "configuration": {"chunk_shape": chunk}},
                 "chunk_key_encoding": {"name": "default"},
                 "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]})
 
@@ -351,6 +355,11 @@ node(os.path.join(root, "g"), group)
 if kind == "many":  # g/v0000 ... g/v0999, each its fill value i (no chunk)
     for i in range(1000):
         array(os.path.join(root, "g", "v%04d" % i), 100, "int16", 100, i)
+elif kind == "wrap":  # g: two fill-only arrays of 2^62 bytes; h: a small one
+    for name in ("p0", "p1"):
+        array(os.path.join(root, "g", name), [2, 1 << 61], "uint8", [1, 1 << 20], 0)
+    node(os.path.join(root, "h"), group)
+    array(os.path.join(root, "h", "v"), 10, "uint8", 10, 3)
 else:  # g/huge: 5 GiB of uint8, fill 7; chunks 300 and 639 (the last) hold i % 251
     chunk = 8 << 20
     array(os.path.join(root, "g", "huge"), 5 << 30, "uint8", chunk, 7)
@@ -383,6 +392,24 @@ sys.exit(0 if (np.frombuffer(f.read(int(sys.argv[3])), "<i2") == 999).all() else
     fi
     zf_umount "$T/many_$v" "$ZF_PID" || bad "1,000 arrays: unmount"
 done
+
+# --- group files past 2^63 bytes: refused, never wrapped ------------------------------
+WRAP=$T/wrap.zarr
+$PY "$T/v3.py" wrap "$WRAP" || bad "writing the 2^63-byte group"
+M=$T/wrap
+if zf_mount_fg "$WRAP" "$M" "$T/wrap.log" -o views=nc; then
+    check "2^63 bytes: no g.nc (its parts would end past the largest file size)" test ! -e "$M/g.nc"
+    check "... nor the root's, which holds g" test ! -e "$M/wrap.nc"
+    check "... the mount logs why, naming the group and the array" \
+        grep -q "g: no group file: group 'g': its netCDF-4 file would be larger than 9223372036854775807 bytes (an off_t) from g/p1 on" "$T/wrap.log"
+    check "... while h.nc is made" cmp "$M/h.nc" <("$PARTS" "$WRAP" h --cat)
+    check "... and the arrays' files are there, 2^62 bytes each" [ "$(stat -c %s "$M/g/p0")" = $((1 << 62)) ]
+    zf_umount "$M" "$ZF_PID" || bad "2^63 bytes: unmount"
+else
+    bad "2^63 bytes: mount: $(cat "$T/wrap.log")"
+fi
+check "2^63 bytes: zarrfs-info gives the same reason" \
+    grep -q "netcdf  none: group 'g': its netCDF-4 file would be larger than" <("$BIN/zarrfs-info" "$WRAP")
 
 # --- a 5 GiB sparse array ------------------------------------------------------------
 BIG=$T/big.zarr
