@@ -42,8 +42,10 @@
  *  - The table copies every string it keeps (names, paths, xattr values);
  *    the zf_array handles belong to the zf_zarr it was built from, which
  *    keeps them valid until zf_close (across zf_refresh too).
- *  - zfs_table_build calls zf_node_* and zf_array_get: it must not run at
- *    the same time as zf_refresh on the same zf_zarr.
+ *  - zfs_table_build calls zf_node_*, zf_array_get, zf_nc_build and
+ *    zf_nc_stamp_of: it must not run at the same time as zf_refresh on the
+ *    same zf_zarr.  Group files kept from `prev` are shared with it (their
+ *    reference counts are atomic: tables are freed on any thread).
  *  - Read-only after zfs_table_build: any number of threads
  *    may call the lookup functions at once.  zfs_table_free frees it all.
  */

@@ -7,8 +7,11 @@
  *    comes from that one document and the store is not walked;
  *  - otherwise a walk of the folders: a folder with zarr.json (v3), .zarray
  *    or .zgroup (v2) is a node; groups are descended into.
- * The root's zarr.json is read once and serves both.  zf_node_attrs reads
- * one node's attributes from the store, for the views that need them.
+ * The root's zarr.json is read once and serves both.  Each node keeps
+ * what the views need of it (zf_nodeinfo: attributes, dimension names, a
+ * null fill) from the documents read anyway; a walk of a v2 store reads
+ * each node's .zattrs too.  zf_node_attrs reads one node's attributes from
+ * the store, for callers on any thread.
  *
  * A load that re-reads a store (zf_refresh) is given the previous set: a
  * node of it that read fine before and fails now (the store unreachable, a

@@ -389,8 +389,9 @@ ZF_API zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s
  * metadata: superblock, object headers, heaps, attributes, dimension
  * scales), then each array's flat view (C order, native byte order), stored
  * as a contiguous dataset at a 4096-aligned offset.  Every byte that is in
- * neither the header nor a part is 0.  Built from metadata only: building
- * reads no chunk.  Building must not race with zf_refresh; a built file is
+ * neither the header nor a part is 0.  Built from the metadata and
+ * attributes zf_open or zf_refresh loaded: building reads nothing from the
+ * store.  Building must not race with zf_refresh; a built file is
  * immutable (any thread may use it) and keeps no pointer into the node
  * list (its parts' array_path strings live until zf_close). */
 typedef struct zf_nc_file zf_nc_file;
@@ -404,8 +405,10 @@ typedef struct zf_nc_part {
 /* Builds the file of the group at `group_path` ("" for the root), with
  * every array and subgroup below it, recursively.  Arrays that HDF5 cannot
  * hold are left out and named in zf_nc_notes().  Errors: ZF_ENOTFOUND (no
- * such group), ZF_EMETA (the group's own metadata is broken),
- * ZF_EUNSUPPORTED, ZF_ENOMEM, with a message naming the group or array. */
+ * such group), ZF_EMETA (the group's own metadata is broken), ZF_ELIMIT
+ * (the file would be larger than INT64_MAX bytes, or a dimension too long
+ * for its scale's size to fit 64 bits), ZF_ENOMEM, with a message naming
+ * the group and the array or dimension. */
 ZF_API zf_code zf_nc_build(zf_zarr *z, const char *group_path, zf_nc_file **out, zf_err *err);
 ZF_API void zf_nc_free(zf_nc_file *f);
 ZF_API uint64_t zf_nc_size(const zf_nc_file *f);                 /* the whole file */
