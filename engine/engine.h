@@ -79,6 +79,7 @@ struct zf_zarr {
     zf_cache *indexes; /* decoded shard indexes */
     zf_bufpool fetch_bufs; /* for fetch runs (fetch.c) */
     int prefetch;
+    int attributes;    /* zf_options.attributes */
     uint64_t prefetch_cap; /* largest prefetch window, in flat bytes */
     zf_counters counters;
     zf_cache_counters index_counters; /* the index cache's (stale only) */

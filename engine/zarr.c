@@ -46,6 +46,7 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     if (c == ZF_OK)
         c = zf_cache_new(ZF_INDEX_CACHE, z->pool, &z->index_counters, &z->indexes, err);
     z->prefetch = !(opts && opts->no_prefetch);
+    z->attributes = opts && opts->attributes;
     zf_bufpool_init(&z->fetch_bufs, (size_t)64 << 20);
     /* Half the budget at most, so what is ahead never pushes out what a
      * read is using now. */

@@ -322,7 +322,8 @@ static void no_reads_for(const char *store_rel, const char *attr)
     snprintf(dir, sizeof dir, "%s/%s", tu_dir, store_rel);
     zf_close(z);
     zf_err e;
-    ck_assert_msg(zf_open(dir, NULL, &z, &e) == ZF_OK, "%s", e.msg);
+    zf_options opts = {.attributes = 1};
+    ck_assert_msg(zf_open(dir, &opts, &z, &e) == ZF_OK, "%s", e.msg);
     count_calls();
     for (size_t i = 0; i < zf_node_count(z); i++) {
         const zf_node *n = zf_node_at(z, i);
@@ -375,6 +376,20 @@ START_TEST(test_no_store_reads)
               "\"consolidated\"}, \"g/.zgroup\": %s, \"g/t/.zarray\": %s, "
               "\"g/t/.zattrs\": %s}}", group, group, zarray, attrs);
     no_reads_for("v2w", "made by test_nc");
+    /* without zf_options.attributes a v2 walk has not read them: the
+     * build does (and still finds them) */
+    zf_close(z);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/v2w", tu_dir);
+    zf_err e;
+    ck_assert_msg(zf_open(dir, NULL, &z, &e) == ZF_OK, "%s", e.msg);
+    count_calls();
+    f = build("");
+    ck_assert_msg(has_attr(f, "made by test_nc") && has_attr(f, "degC"),
+                  "v2w without the option: attributes missing");
+    zf_nc_free(f);
+    ck_assert_int_gt(store_calls, 0);
+    uncount();
     no_reads_for("v2c", "consolidated");
     /* the dimension and the attribute came through */
     f = build("g");

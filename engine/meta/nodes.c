@@ -10,7 +10,7 @@
  * The root's zarr.json is read once and serves both.  Each node keeps
  * what the views need of it (zf_nodeinfo: attributes, dimension names, a
  * null fill) from the documents read anyway; a walk of a v2 store reads
- * each node's .zattrs too.  zf_node_attrs reads one node's attributes from
+ * each node's .zattrs too when zf_options.attributes asks for it.  zf_node_attrs reads one node's attributes from
  * the store, for callers on any thread.
  *
  * A load that re-reads a store (zf_refresh) is given the previous set: a
@@ -366,19 +366,20 @@ static zf_code walk_children(loader *ld, const char *path, int depth)
 }
 
 /* The info of the walked node at `path` from its document: v3 has its
- * attributes in it; for v2 its .zattrs is read (a missing one is no
- * attributes, an unreadable one the info's attrs_error).  ZF_ENOMEM or
- * ZF_OK. */
+ * attributes in it; for v2 its .zattrs is read when z->attributes asks
+ * for it (a missing one is no attributes, an unreadable one the info's
+ * attrs_error), else marked unread.  ZF_ENOMEM or ZF_OK. */
 static zf_code node_info(loader *ld, const char *path, json_object *json,
                          int format, zf_nodeinfo *out)
 {
     doc attrs = {0};
-    if (format == 2) {
+    if (format == 2 && ld->z->attributes) {
         char key[4096];
         snprintf(key, sizeof key, "%s%s.zattrs", path, path[0] ? "/" : "");
         doc_load(ld->z->store, key, &attrs);
     }
     *out = info_of(json, format, attrs.json);
+    out->attrs_unread = format == 2 && !ld->z->attributes;
     zf_code c = attrs.code == ZF_ENOMEM ? ZF_ENOMEM : ZF_OK;
     if (attrs.code != ZF_OK && !attrs.missing && c == ZF_OK &&
         !(out->attrs_error = strdup(attrs.err.msg)))

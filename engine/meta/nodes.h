@@ -23,6 +23,8 @@ typedef struct zf_nodeinfo {
                                   v3 zarr.json "attributes", v2 .zattrs
                                   (from .zmetadata when consolidated) */
     char *attrs_error;         /* why its .zattrs could not be read, or NULL */
+    int attrs_unread;          /* v2, walked without zf_options.attributes:
+                                  its .zattrs was not read (attrs is NULL) */
     struct json_object *dims;  /* arrays: v3 dimension_names, or NULL */
     int fill_null;             /* arrays: fill_value is null (v2) */
     uint64_t gen;              /* the zf_refresh generation that last changed

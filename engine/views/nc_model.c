@@ -137,6 +137,7 @@ void zf_ncm_free(zf_ncmodel *b)
         free(o->name);
         free(o->path);
         free(o->kids);
+        json_object_put(o->own);
         for (int k = 0; k < ZF_MAX_DIMS; k++)
             free(o->dimname[k]);
     }
@@ -184,13 +185,25 @@ static const zf_nodeinfo *info_at(const zf_ncmodel *b, const zf_ncobj *o)
     return i < 0 ? NULL : &b->z->nodes->info[i];
 }
 
-/* A node's attributes; those the load could not read are a note (the
- * node stays, without them). */
+/* A node's attributes, as the load kept them, or read from the store when
+ * the load did not read them (a v2 walk without zf_options.attributes);
+ * those that cannot be read are a note (the node stays, without them). */
 static void take_attrs(zf_ncmodel *b, zf_ncobj *o, const zf_nodeinfo *in)
 {
     if (!in)
         return;
     o->attrs = in->attrs;
+    zf_err err = {0};
+    zf_code c = ZF_OK;
+    if (in->attrs_unread)
+        c = zf_node_attrs(b->z, o->path, &o->own, &err);
+    if (c == ZF_ENOMEM)
+        zf_ncm_oom(b);
+    else if (c != ZF_OK)
+        zf_ncm_note(b, "%s: attributes left out: %s", zf_ncm_label(o),
+                    err.msg);
+    if (json_object_is_type(o->own, json_type_object))
+        o->attrs = o->own;
     if (in->attrs_error)
         zf_ncm_note(b, "%s: attributes left out: %s", zf_ncm_label(o),
                     in->attrs_error);

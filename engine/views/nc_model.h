@@ -10,9 +10,10 @@
  *
  * Contract:
  *  - zf_ncm_collect builds the model from the node set already loaded
- *    (z->nodes: metadata, attributes): it reads nothing from the store and
- *    must not race with zf_refresh.  Attribute objects are borrowed from
- *    the node set; everything else the model owns (zf_ncm_free).
+ *    (z->nodes: metadata, attributes): it reads nothing from the store
+ *    (but the .zattrs of a v2 store walked without zf_options.attributes)
+ *    and must not race with zf_refresh.  Attribute objects are borrowed
+ *    from the node set; everything else the model owns (zf_ncm_free).
  *  - Errors are values: the first failure is kept in m->code / m->err with
  *    its own code (ZF_ENOMEM for allocations, ZF_ELIMIT for what HDF5 or a
  *    64-bit size cannot hold, ...); later steps check zf_ncm_failed.
@@ -43,6 +44,7 @@ typedef struct zf_ncobj {
     size_t nkids, capkids;
     zf_array *a;  /* variables */
     struct json_object *attrs; /* the Zarr attributes (borrowed), or NULL */
+    struct json_object *own;   /* attrs when read from the store (owned) */
     int fill_defined;          /* the Zarr fill_value is not null */
     char *dimname[ZF_MAX_DIMS]; /* variables: the names given, or NULL */
     long dims[ZF_MAX_DIMS];     /* variables: each dimension's zf_ncdim */

@@ -124,6 +124,13 @@ typedef struct zf_options {
     size_t cache_bytes; /* decoded-chunk cache budget; 0 = 256 MiB */
     int no_prefetch;    /* 1: never decode ahead of sequential reads */
     const zf_remote_options *remote; /* NULL = the defaults */
+    int attributes;     /* 1: zf_open and zf_refresh also read each node's
+                           .zattrs in a v2 store without consolidated
+                           metadata (one more read per node), so that
+                           zf_nc_build reads nothing and a refresh sees
+                           edited attributes; 0: zf_nc_build reads them
+                           (v3 and consolidated stores have them in the
+                           documents read anyway) */
 } zf_options;
 
 /* Opens the store at `path` (a folder, or an http://, https:// or s3:// URL)
