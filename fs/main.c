@@ -449,6 +449,10 @@ static int open_store(struct cli *cli, struct zfs_fs *fs)
     zf_zarr *z = NULL;
     zf_err e = {0};
     cli->engine.remote = &cli->remote;
+    /* Views that show attributes: the load keeps every node's (so group
+     * files are built reading nothing, and a refresh sees edits). */
+    cli->engine.attributes =
+        (cli->views & (ZFS_VIEW_NC | 1u << ZF_VIEW_TIFF)) != 0;
     if (url && cli->remote.insecure)
         zfs_log(LOG_WARNING, "WARNING: -o insecure: the TLS certificates of "
                 "%s are not verified; anyone on the path can change the data",
