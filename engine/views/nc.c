@@ -53,7 +53,8 @@ typedef struct nc_obj {
     size_t nkids, capkids;
     zf_array *a;  /* variables */
     json_object *attrs; /* the Zarr attributes, or NULL */
-    int fill_defined;   /* the Zarr fill_value is not null */
+    int fill_defined;   /* variables: fill holds the _FillValue */
+    uint8_t fill[16];   /* its bytes, native order */
     char *dimname[ZF_MAX_DIMS]; /* variables: the names given, or NULL */
     long dims[ZF_MAX_DIMS];     /* variables: each dimension's nc_dim */
     long scale;   /* the nc_dim this dataset is the scale of, or -1 */
@@ -273,6 +274,78 @@ static int take_names(nc_build *b, nc_obj *o, json_object *list)
     return 1;
 }
 
+/* The 8 bytes that `s` encodes in base64 as a little-endian double, into
+ * *d; 0 when it is not that. */
+static int b64_double(const char *s, double *d)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t out[9];
+    size_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    if (strlen(s) != 12 || strcmp(s + 11, "="))
+        return 0;
+    for (const char *c = s; *c != '='; c++) {
+        const char *at = strchr(abc, *c);
+        if (!*c || !at)
+            return 0;
+        acc = acc << 6 | (uint32_t)(at - abc);
+        if ((bits += 6) >= 8)
+            out[n++] = (uint8_t)(acc >> (bits -= 8));
+    }
+    if (n != 8)
+        return 0;
+    uint64_t u = zf_le64(out);
+    memcpy(d, &u, sizeof *d);
+    return 1;
+}
+
+/* A JSON value for zf_dtype_parse_fill of the double d. */
+static json_object *json_of_double(double d)
+{
+    if (d != d)
+        return json_object_new_string("NaN");
+    if (d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
+        return json_object_new_string(d > 0 ? "Infinity" : "-Infinity");
+    return json_object_new_double(d);
+}
+
+/* A v3 array's netCDF _FillValue, CF's missing value, into o->fill.  Zarr
+ * v3's fill_value is not one: "fill_value: Provides an element value to
+ * use for uninitialised portions of the Zarr array" (core spec, v3.0), so
+ * a value equal to it is data, and xarray reads v3 arrays that way
+ * (open_zarr's use_zarr_fill_value_as_mask is False for v3).  xarray
+ * keeps the CF _FillValue in the attributes instead, as its FillValueCoder
+ * writes it: a float as the base64 of a little-endian double, a complex
+ * number as a list of two of them, an integer or a boolean as itself.
+ * Other spellings zf_dtype_parse_fill takes (numbers, "NaN", ...) are
+ * taken too.  Returns 1 when o->fill holds one. */
+static int v3_fill_attr(nc_obj *o)
+{
+    json_object *v = zf_json_get(o->attrs, "_FillValue"), *parsed = v;
+    const zf_dtype *dt = o->a->dt;
+    double re, im;
+    if (!v)
+        return 0;
+    if (json_object_is_type(v, json_type_string) &&
+        b64_double(json_object_get_string(v), &re))
+        parsed = json_of_double(re);
+    else if (json_object_is_type(v, json_type_array) &&
+             json_object_array_length(v) == 2 &&
+             b64_double(json_object_get_string(json_object_array_get_idx(v, 0)), &re) &&
+             b64_double(json_object_get_string(json_object_array_get_idx(v, 1)), &im)) {
+        parsed = json_object_new_array();
+        json_object_array_add(parsed, json_of_double(re));
+        json_object_array_add(parsed, json_of_double(im));
+    }
+    zf_err err = {0};
+    int got = parsed && zf_dtype_parse_fill(dt, parsed, o->fill, &err) == ZF_OK;
+    if (parsed != v)
+        json_object_put(parsed);
+    return got;
+}
+
 /* A variable's attributes, fill-value state and dimension names, from
  * its metadata document (v3: attributes and dimension_names are in it, so
  * no store read) or its .zattrs (v2: _ARRAY_DIMENSIONS). */
@@ -295,7 +368,11 @@ static void read_var_meta(nc_build *b, long i)
         o->attrs = json_object_get(attrs);
     else if (!zf_json_get(doc, "node_type"))
         read_attrs(b, i);
-    o->fill_defined = zf_json_get(doc, "fill_value") != NULL;
+    const zf_array_info *info = zf_array_get_info(o->a);
+    if (zf_json_get(doc, "node_type"))
+        o->fill_defined = v3_fill_attr(o);
+    else if ((o->fill_defined = zf_json_get(doc, "fill_value") != NULL))
+        memcpy(o->fill, info->fill_value, info->itemsize);
     if (!take_names(b, o, zf_json_get(doc, "dimension_names")))
         take_names(b, o, zf_json_get(o->attrs, "_ARRAY_DIMENSIONS"));
     json_object_put(doc);
@@ -847,12 +924,12 @@ static void emit_var(nc_build *b, zf_h5out *o, zf_h5heap *h, long i)
     zf_h5_type t = var_type(v->a);
     size_t start = zf_h5_ohdr_begin(o);
     dataset_msgs(b, o, in->ndim, in->shape, &t,
-                 v->fill_defined ? in->fill_value : NULL,
+                 v->fill_defined ? v->fill : NULL,
                  in->nbytes ? v->data_addr : ZF_H5_UNDEF, in->nbytes);
     user_attrs(b, o, h, i);
     if (v->fill_defined)
         zf_h5_attr(o, "_FillValue", &t, 1, (const uint64_t[]){1},
-                   in->fill_value, t.size);
+                   v->fill, t.size);
     if (v->scale >= 0)
         scale_attrs(b, o, v->scale);
     else if (in->ndim > 0)
