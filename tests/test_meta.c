@@ -486,6 +486,29 @@ START_TEST(test_unknown_codec_refused)
 }
 END_TEST
 
+/* A bytes->bytes codec after sharding_indexed compresses the whole shard,
+ * index and all (zarr-python writes it: a sharding serializer with its
+ * default zstd): refused by name, not read as if the index were stored
+ * plain. */
+START_TEST(test_codec_after_sharding_refused)
+{
+    tu_write_group(g_dir, "");
+    tu_write_array(g_dir, "s", &(tu_array){
+        .shape = "[4]", .chunks = "[4]",
+        .codecs = "[{\"name\": \"sharding_indexed\", \"configuration\": {"
+                  "\"chunk_shape\": [2], \"codecs\": [{\"name\": \"bytes\"}], "
+                  "\"index_codecs\": [{\"name\": \"bytes\", \"configuration\": "
+                  "{\"endian\": \"little\"}}]}}, {\"name\": \"zstd\"}]"});
+    zf_zarr *z = tu_open(g_dir, 1);
+    zf_array *a = NULL;
+    zf_err err = {0};
+    ck_assert_int_eq(zf_array_get(z, "s", &a, &err), ZF_EUNSUPPORTED);
+    tu_assert_has(err.msg, "s/zarr.json");
+    tu_assert_has(err.msg, "codec 'zstd' after sharding_indexed");
+    zf_close(z);
+}
+END_TEST
+
 START_TEST(test_unknown_codec_optional_skipped)
 {
     tu_write_group(g_dir, "");
@@ -1002,6 +1025,7 @@ int main(void)
     tcase_add_test(t, test_key_unknown_refused);
     tcase_add_test(t, test_unknown_codec_refused);
     tcase_add_test(t, test_unknown_codec_optional_skipped);
+    tcase_add_test(t, test_codec_after_sharding_refused);
     tcase_add_test(t, test_extension_fields);
     tcase_add_test(t, test_string_dtypes_refused);
     tcase_add_test(t, test_sharded_edges);

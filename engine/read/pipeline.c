@@ -262,6 +262,18 @@ static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
         return zf_err_set(err, ZF_EMETA, "codec '%s' is out of order (array->"
                           "array, then one array->bytes, then bytes->bytes)",
                           name);
+    /* The core spec allows bytes->bytes codecs after sharding_indexed
+     * ("zero or more array -> array codecs, followed by exactly one array
+     * -> bytes codec, followed by zero or more bytes -> bytes codecs"),
+     * and zarr-python writes them when a sharding serializer meets its
+     * default compressors.  The shard is then encoded whole: its index is
+     * no range of the stored key, and reading it as one gave a checksum
+     * error (or wrong bytes without an index crc32c).  Refused, by name,
+     * until a shard can be decoded whole into memory. */
+    if (want == 2 && p->sharded)
+        return zf_err_set(err, ZF_EUNSUPPORTED, "codec '%s' after "
+                          "sharding_indexed (a shard encoded whole) is not "
+                          "supported", name);
     if ((is_aa ? p->naa : p->nbb) >= ZF_MAX_CODECS)
         return zf_err_set(err, ZF_ELIMIT, "more than %d codecs", ZF_MAX_CODECS);
     *stage = want == 1 ? 2 : want;
