@@ -28,6 +28,12 @@ typedef enum zf_codec_style { ZF_STYLE_V3, ZF_STYLE_NUMCODECS } zf_codec_style;
 
 /* A NumPy scalar type: kind 'b', 'i', 'u' or 'f', size in bytes, and
  * whether it is stored big endian. */
+/* The checksum of the checksum codecs (checksum.c). */
+typedef enum zf_sum {
+    ZF_SUM_CRC32C, ZF_SUM_CRC32, ZF_SUM_ADLER32, ZF_SUM_FLETCHER32,
+    ZF_SUM_LOOKUP3
+} zf_sum;
+
 typedef struct zf_numtype {
     char kind;
     size_t size;
@@ -61,7 +67,9 @@ struct zf_bbcodec {
     size_t typesize;      /* blosc */
     size_t blocksize;     /* blosc: 0 = automatic */
     size_t elementsize;   /* shuffle */
-    int crc_at_start;     /* crc32c: checksum before the data (numcodecs) */
+    int crc_at_start;     /* checksums: before the data (numcodecs) */
+    zf_sum sum;           /* checksums: which */
+    uint32_t initval;     /* jenkins_lookup3: the seed */
     /* Zarr v2 numeric filters (filters.c): the array's type and the type
      * stored, as NumPy typestrings describe them. */
     zf_numtype dtype, astype;
@@ -89,6 +97,14 @@ zf_code zf_codec_shuffle_init(zf_bbcodec *c, struct json_object *cfg,
                               size_t typesize, zf_err *err);
 zf_code zf_codec_crc32c_init(zf_bbcodec *c, struct json_object *cfg,
                              size_t typesize, zf_err *err);
+zf_code zf_codec_crc32_init(zf_bbcodec *c, struct json_object *cfg,
+                            size_t typesize, zf_err *err);
+zf_code zf_codec_adler32_init(zf_bbcodec *c, struct json_object *cfg,
+                              size_t typesize, zf_err *err);
+zf_code zf_codec_fletcher32_init(zf_bbcodec *c, struct json_object *cfg,
+                                 size_t typesize, zf_err *err);
+zf_code zf_codec_lookup3_init(zf_bbcodec *c, struct json_object *cfg,
+                              size_t typesize, zf_err *err);
 zf_code zf_codec_delta_init(zf_bbcodec *c, struct json_object *cfg,
                             size_t typesize, zf_err *err);
 zf_code zf_codec_fixedscaleoffset_init(zf_bbcodec *c, struct json_object *cfg,
