@@ -961,6 +961,73 @@ START_TEST(test_checksum32_codecs)
 }
 END_TEST
 
+/* Bytes from hex. */
+static size_t unhex(const char *h, uint8_t *out)
+{
+    size_t n = 0;
+    for (; h[0] && h[1]; h += 2)
+        sscanf(h, "%2hhx", &out[n++]);
+    return n;
+}
+
+/* numcodecs' quantize, astype and packbits filters (v2), against
+ * numcodecs 0.16.6's own encodings: encoding gives its bytes, decoding
+ * gives numpy's astype of them (-0.0 kept). */
+START_TEST(test_convert_filters)
+{
+    static const struct {
+        const char *name, *json;
+        size_t typesize;
+        const char *plain, *encoded, *decoded; /* hex */
+    } V[] = {
+        {"quantize", "{\"id\":\"quantize\",\"digits\":2,\"dtype\":\"<f8\"}", 8,
+         /* 0.1234, -5.5678, -0.0, 1e6/3 */
+         "f38e53742497bf3fdaacfa5c6d4516c000000000000000805555555555581441",
+         "000000000000c03f00000000004816c000000000000000800000005855581441",
+         "000000000000c03f00000000004816c000000000000000800000005855581441"},
+        {"quantize",
+         "{\"id\":\"quantize\",\"digits\":1,\"dtype\":\"<f8\",\"astype\":\"<f4\"}", 8,
+         "f38e53742497bf3fdaacfa5c6d4516c000000000000000805555555555581441",
+         "0000003e0000b2c000000080aac2a248",
+         "000000000000c03f00000000004016c000000000000000800000004055581441"},
+        {"astype", "{\"id\":\"astype\",\"encode_dtype\":\"<i2\",\"decode_dtype\":\"<f8\"}", 8,
+         "00000000000008c0" "0000000000001c40", "fdff0700",
+         "00000000000008c0" "0000000000001c40"},
+        {"packbits", "{\"id\":\"packbits\"}", 1, "01000101000000010101", "06b1c0",
+         "01000101000000010101"},
+    };
+    for (size_t k = 0; k < sizeof V / sizeof V[0]; k++) {
+        uint8_t plain[64], want[64], dec[64];
+        size_t np = unhex(V[k].plain, plain), ne = unhex(V[k].encoded, want);
+        size_t nd = unhex(V[k].decoded, dec);
+        zf_bbcodec *c = must_make(ZF_DIALECT_NUMCODECS, V[k].name, V[k].json,
+                                  V[k].typesize);
+        zf_buf enc = encode(c, plain, np);
+        ck_assert_msg(enc.len == ne && !memcmp(enc.p, want, ne),
+                      "%s: encoding differs from numcodecs'", c->desc);
+        zf_err e;
+        zf_buf out = {0};
+        ck_assert(decode(c, want, ne, nd, 0, &out, &e) == ZF_OK);
+        ck_assert_msg(out.len == nd && !memcmp(out.p, dec, nd),
+                      "%s: decoding differs from numcodecs'", c->desc);
+        zf_buf_free(&out);
+        zf_buf_free(&enc);
+        zf_bbcodec_free(c);
+    }
+    zf_bbcodec *c = must_make(ZF_DIALECT_NUMCODECS, "packbits", NULL, 1);
+    zf_err e;
+    zf_buf out = {0};
+    ck_assert(decode(c, (const uint8_t *)"\x09\xff", 2, ZF_SIZE_ANY, 64, &out,
+                     &e) == ZF_ECORRUPT);
+    ck_assert(decode(c, (const uint8_t *)"\x03", 1, ZF_SIZE_ANY, 64, &out,
+                     &e) == ZF_ECORRUPT);
+    zf_buf_free(&out);
+    zf_bbcodec_free(c);
+    ck_assert(make(ZF_DIALECT_NUMCODECS, "packbits", NULL, 4, &c, &e) ==
+              ZF_EUNSUPPORTED);
+}
+END_TEST
+
 /* ---- shuffle ---------------------------------------------------------------- */
 
 START_TEST(test_shuffle_layout)
@@ -1222,6 +1289,7 @@ static Suite *codec_suite(void)
     tcase_add_test(fmt, test_crc32c_paths_agree);
     tcase_add_test(fmt, test_crc32c_codec);
     tcase_add_test(fmt, test_checksum32_codecs);
+    tcase_add_test(fmt, test_convert_filters);
     tcase_add_test(fmt, test_shuffle_layout);
     suite_add_tcase(s, fmt);
 

@@ -63,6 +63,11 @@ static const zf_codec_entry REGISTRY[] = {
      zf_codec_fixedscaleoffset_init},
     {ZF_DIALECT_NUMCODECS, "bitround", ZF_STYLE_NUMCODECS,
      zf_codec_bitround_init},
+    {ZF_DIALECT_NUMCODECS, "quantize", ZF_STYLE_NUMCODECS,
+     zf_codec_quantize_init},
+    {ZF_DIALECT_NUMCODECS, "astype", ZF_STYLE_NUMCODECS, zf_codec_astype_init},
+    {ZF_DIALECT_NUMCODECS, "packbits", ZF_STYLE_NUMCODECS,
+     zf_codec_packbits_init},
 };
 
 static const zf_codec_entry *lookup(zf_codec_dialect dialect, const char *name)

@@ -73,7 +73,8 @@ struct zf_bbcodec {
     /* Zarr v2 numeric filters (filters.c): the array's type and the type
      * stored, as NumPy typestrings describe them. */
     zf_numtype dtype, astype;
-    double scale, offset; /* fixedscaleoffset */
+    double scale, offset; /* fixedscaleoffset; quantize: scale, the step's
+                             inverse (0 for astype) */
     int keepbits;         /* bitround */
 };
 
@@ -110,6 +111,12 @@ zf_code zf_codec_delta_init(zf_bbcodec *c, struct json_object *cfg,
 zf_code zf_codec_fixedscaleoffset_init(zf_bbcodec *c, struct json_object *cfg,
                                        size_t typesize, zf_err *err);
 zf_code zf_codec_bitround_init(zf_bbcodec *c, struct json_object *cfg,
+                               size_t typesize, zf_err *err);
+zf_code zf_codec_quantize_init(zf_bbcodec *c, struct json_object *cfg,
+                               size_t typesize, zf_err *err);
+zf_code zf_codec_astype_init(zf_bbcodec *c, struct json_object *cfg,
+                             size_t typesize, zf_err *err);
+zf_code zf_codec_packbits_init(zf_bbcodec *c, struct json_object *cfg,
                                size_t typesize, zf_err *err);
 
 /* ---- parameters (params.c) ----------------------------------------------
