@@ -52,8 +52,10 @@ struct zf_pipeline {
     int sharded;                 /* array->bytes: sharding_indexed, else bytes */
     int big_endian;              /* bytes: the stored byte order */
     zf_shard_conf shard;
+    int naa_delta;               /* of which numcodecs.delta */
     int nbb;
-    zf_bbcodec *bb[ZF_MAX_CODECS];
+    zf_bbcodec *bb[ZF_MAX_CODECS]; /* the first nfilt: v3 numcodecs filters */
+    int nfilt;
     char *describe;              /* "transpose(2,1,0) bytes(little) zstd(level=3)" */
 };
 
