@@ -20,14 +20,18 @@ Writes into OUT (made if absent) one store per writer and format:
                         tensorstore's zarr3 and zarr drivers (tensorstore
                         writes arrays, not groups: the root group's metadata
                         is written here, by hand)
-  zarrs-v3.zarr         zarr-python 3 with the zarrs codec pipeline, strict
-                        (no fallback to zarr-python's codecs)
+  zarrs-v3.zarr, zarrs-v2.zarr
+                        zarr-python 3 with the zarrs codec pipeline, strict
+                        (no fallback to zarr-python's codecs): what zarrs
+                        cannot encode is left out, with a note
 
 and OUT/INDEX.tsv, one row an array: writer, fmt, store, path, dtype (the
 numpy type of the peer's read, native order), shape ("7,9"; "-" for 0-d),
 codecs, fill, expected ("expected/N.raw", or "refused" for the data types
-zarrfs has no flat view of) and want (for a refused array, the data type
-as the message must name it).  Each expected file is
+zarrfs has no flat view of), want (for a refused array, the data type as
+the message must name it) and ref: for an array written through the zarrs
+pipeline whose bytes zarr-python's own pipeline reads differently, that
+read ("expected/N_ref.raw"), else "-".  Each expected file is
 np.ascontiguousarray(peer_read).tobytes() in native byte order, read back by
 the writing peer itself after everything was written.  OUT/notes.txt lists
 what a peer would not write (one line each).  Deterministic."""
@@ -57,6 +61,12 @@ DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
 CNAMES = ["lz4", "lz4hc", "blosclz", "zstd", "zlib"]
 SHUFFLES = ["noshuffle", "shuffle", "bitshuffle"]
 SHAPE, CHUNKS = (7, 9), (3, 4)  # edge chunks in both dimensions
+DEFAULT_PIPELINE = "zarr.core.codec_pipeline.BatchedCodecPipeline"
+
+
+def why(e):
+    """An exception's first line, short."""
+    return ((str(e).splitlines() or [type(e).__name__])[0])[:160]
 
 
 def data(dtype, shape, seed):
@@ -77,22 +87,29 @@ class Index:
         self.notes = []
         os.makedirs(os.path.join(out, "expected"))
 
-    def add(self, writer, fmt, store, path, read, codecs, fill):
-        """read: the peer's own read of the array."""
-        # np.ascontiguousarray(read), but keeping a 0-d array 0-d
+    def raw(self, read, suffix=""):
+        """Writes np.ascontiguousarray(read).tobytes() in native order (a
+        0-d array kept 0-d); returns its name and the array."""
         a = np.array(read, order="C")
-        a = a.astype(a.dtype.newbyteorder("="))  # native order
-        name = "expected/%d.raw" % len(self.rows)
+        a = a.astype(a.dtype.newbyteorder("="))
+        name = "expected/%d%s.raw" % (len(self.rows), suffix)
         with open(os.path.join(self.out, name), "wb") as f:
             f.write(a.tobytes())
+        return name, a
+
+    def add(self, writer, fmt, store, path, read, codecs, fill, ref=None):
+        """read: the peer's own read of the array; ref: zarr-python's read
+        of it where that differs (the peers disagree)."""
+        name, a = self.raw(read)
         shape = ",".join(map(str, a.shape)) or "-"
+        refname = self.raw(ref, "_ref")[0] if ref is not None else "-"
         self.rows.append([writer, str(fmt), store, path, a.dtype.str, shape,
-                          codecs, str(fill), name, "-"])
+                          codecs, str(fill), name, "-", refname])
 
     def refuse(self, writer, fmt, store, path, want, codecs):
         """An array zarrfs must refuse, naming it and `want`, its type."""
         self.rows.append([writer, str(fmt), store, path, want, "-", codecs,
-                          "-", "refused", want])
+                          "-", "refused", want, "-"])
 
     def note(self, line):
         print("note: " + line)
@@ -100,7 +117,7 @@ class Index:
 
     def write(self):
         cols = ["writer", "fmt", "store", "path", "dtype", "shape", "codecs",
-                "fill", "expected", "want"]
+                "fill", "expected", "want", "ref"]
         with open(os.path.join(self.out, "INDEX.tsv"), "w") as f:
             for r in [cols] + self.rows:
                 assert all(x and "\t" not in x for x in r), r
@@ -136,13 +153,17 @@ class ZarrPython:
                 a[write] = arr[write]
         except Exception as e:  # what this writer cannot write
             self.ix.note("%s v%d cannot write %s (%s): %s"
-                         % (self.writer, self.fmt, path, codecs, str(e).splitlines()[0][:160]))
+                         % (self.writer, self.fmt, path, codecs, why(e)))
             return
         self.made.append((path, codecs, fill, None))
 
     def refused(self, path, dtype, want, value):
-        a = self.g.create_array(path, shape=(3,), dtype=dtype, chunks=(2,))
-        a[...] = value
+        try:
+            a = self.g.create_array(path, shape=(3,), dtype=dtype, chunks=(2,))
+            a[...] = value
+        except Exception as e:
+            self.ix.note("%s v%d cannot write %s: %s" % (self.writer, self.fmt, path, why(e)))
+            return
         self.made.append((path, "default", "-", want))
 
     def finish(self):
@@ -151,9 +172,23 @@ class ZarrPython:
         for path, codecs, fill, want in self.made:
             if want:
                 self.ix.refuse(self.writer, self.fmt, self.store, path, want, codecs)
-            else:
-                self.ix.add(self.writer, self.fmt, self.store, path, g[path][...],
-                            codecs, fill)
+                continue
+            try:
+                read = g[path][...]
+            except Exception as e:  # no expected bytes: left out
+                self.ix.note("%s v%d cannot read back %s (%s): %s"
+                             % (self.writer, self.fmt, path, codecs, why(e)))
+                continue
+            ref = None
+            if self.writer != "zarr-python 3":  # the zarrs pipeline's own read
+                with zarr.config.set({"codec_pipeline.path": DEFAULT_PIPELINE}):
+                    ref = zarr.open_group(self.root, mode="r")[path][...]
+                if np.array(ref).tobytes() == np.array(read).tobytes():
+                    ref = None
+                else:
+                    self.ix.note("%s v%d and zarr-python read %s (%s) differently"
+                                 % (self.writer, self.fmt, path, codecs))
+            self.ix.add(self.writer, self.fmt, self.store, path, read, codecs, fill, ref)
 
 
 def blosc_v3(cname, shuffle, **kw):
@@ -240,8 +275,6 @@ def zarr_python_v3(ix, out, writer="zarr-python 3", store="zarr-python-v3.zarr",
     z.array("fill/zero_d_int", np.array(-5, "int8"), "0-d int8", chunks=())
     z.array("nest/deeper/a", data("int64", (4, 5), 300), "nested group's array",
             chunks=(2, 2), attributes={"units": "m", "scale": 0.5})
-    if not full:
-        return z
     # the numcodecs codecs zarr-python 3 writes as "numcodecs.*"
     z.group("numcodecs")
     i4 = data("int32", SHAPE, 400)
@@ -265,11 +298,23 @@ def zarr_python_v3(ix, out, writer="zarr-python 3", store="zarr-python-v3.zarr",
             ("bitround", f8, {"filters": [znc.BitRound(keepbits=12)]}),
             ("fixedscaleoffset", f8, {"filters": [znc.FixedScaleOffset(
                 offset=0, scale=10, dtype="<f8", astype="<f8")]}),
+            ("fixedscaleoffset_i4", f8 / 1e3, {"filters": [znc.FixedScaleOffset(
+                offset=1, scale=100, dtype="<f8", astype="<i4")],
+                "compressors": [znc.Zstd(level=1)]}),
+            ("astype_i2", i4 % 3000, {"filters": [znc.AsType(encode_dtype="<i2",
+                                                            decode_dtype="<i4")]}),
+            ("bitround_transposed", f8, {"filters": [zc.TransposeCodec(order=(1, 0)),
+                                                     znc.BitRound(keepbits=5)]}),
+            ("crc32_end", i4, {"compressors": [znc.CRC32(location="end")]}),
+            ("fletcher32_odd", data("uint8", (5, 7), 403), {"compressors": [znc.Fletcher32()],
+                                                             "chunks": (3, 3)}),
             ("quantize", f8, {"filters": [znc.Quantize(digits=3, dtype="<f8")]}),
             ("astype", f8, {"filters": [znc.AsType(encode_dtype="<f4", decode_dtype="<f8")]}),
             ("packbits", b, {"filters": [znc.PackBits()]})]:
         kw.setdefault("compressors", None)
         z.array("numcodecs/" + name, arr, "numcodecs." + name, **kw)
+    if not full:
+        return z
     # the data types zarrfs has no flat view of
     z.group("refused")
     for name, dt, want, value in [
@@ -284,9 +329,9 @@ def zarr_python_v3(ix, out, writer="zarr-python 3", store="zarr-python-v3.zarr",
     return z
 
 
-def zarr_python_v2(ix, out):
-    z = ZarrPython(ix, "zarr-python 3", out, "zarr-python-v2.zarr", 2,
-                   {"title": "zarr-python 3 as v2", "version": 2})
+def zarr_python_v2(ix, out, writer="zarr-python 3", store="zarr-python-v2.zarr"):
+    z = ZarrPython(ix, writer, out, store, 2,
+                   {"title": writer + " as v2", "version": 2})
     for g in ("dtypes", "compressors", "filters", "fill", "layout"):
         z.group(g)
     z.group("nest", {"level": 1})
@@ -353,13 +398,14 @@ def zarr_python_v2(ix, out):
     return z
 
 
-def zarrs_v3(ix, out):
+def zarrs(ix, out):
     """zarr-python 3 with the zarrs pipeline, strict: zarrs encodes every
     chunk (it fails instead of falling back to zarr-python's codecs)."""
     with zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline",
                           "codec_pipeline.strict": True}):
         z = zarr_python_v3(ix, out, "zarrs pipeline", "zarrs-v3.zarr", full=False)
         z.finish()  # the read back through zarrs too
+        zarr_python_v2(ix, out, "zarrs pipeline", "zarrs-v2.zarr").finish()
 
 
 # ---- tensorstore ------------------------------------------------------------------
@@ -419,7 +465,7 @@ class TensorStore:
                 t[write].write(arr[write]).result()
         except Exception as e:
             self.ix.note("tensorstore %s cannot write %s (%s): %s"
-                         % (self.driver, path, codecs, str(e).splitlines()[0][:160]))
+                         % (self.driver, path, codecs, why(e)))
             return
         self.made.append((path, codecs, fill, kw))
 
@@ -433,7 +479,7 @@ class TensorStore:
             ts.open(self.spec(path, meta, **kw), create=True).result()
         except Exception as e:
             self.ix.note("tensorstore %s cannot write %s: %s"
-                         % (self.driver, path, str(e).splitlines()[0][:160]))
+                         % (self.driver, path, why(e)))
             return
         self.ix.refuse("tensorstore", self.fmt, self.store, path, want, "default")
 
@@ -621,7 +667,7 @@ def main():
     ix = Index(out)
     zarr_python_v3(ix, out).finish()
     zarr_python_v2(ix, out).finish()
-    zarrs_v3(ix, out)
+    zarrs(ix, out)
     tensorstore_zarr3(ix, out)
     tensorstore_zarr2(ix, out)
     xarray_stores(ix, out)
