@@ -29,6 +29,7 @@
 #include "testutil.h"
 
 #include <json-c/json.h>
+#include <zlib.h>
 
 static char *g_dir;
 
@@ -505,6 +506,53 @@ START_TEST(test_codec_after_sharding_refused)
     ck_assert_int_eq(zf_array_get(z, "s", &a, &err), ZF_EUNSUPPORTED);
     tu_assert_has(err.msg, "s/zarr.json");
     tu_assert_has(err.msg, "codec 'zstd' after sharding_indexed");
+    zf_close(z);
+}
+END_TEST
+
+/* zarr-python 3's elementwise numcodecs filters in v3: numcodecs.astype
+ * stores int16 for int32 elements (the bytes codec sees the int16s),
+ * after a transpose; with a big-endian bytes codec, or a delta, refused by
+ * name. */
+START_TEST(test_v3_numcodecs_filters)
+{
+    tu_write_group(g_dir, "");
+    tu_write_array(g_dir, "a", &(tu_array){
+        .dtype = "\"int32\"", .shape = "[2, 2]", .chunks = "[2, 2]",
+        .codecs = "[{\"name\": \"transpose\", \"configuration\": {\"order\": [1, 0]}}, "
+                  "{\"name\": \"numcodecs.astype\", \"configuration\": "
+                  "{\"encode_dtype\": \"<i2\", \"decode_dtype\": \"<i4\"}}, "
+                  "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}, "
+                  "{\"name\": \"numcodecs.crc32\", \"configuration\": {\"location\": \"end\"}}]"});
+    /* [[1, -2], [3, 4]] transposed: 1 3 -2 4 as int16, then zlib's crc32. */
+    uint32_t crc = (uint32_t)crc32(0, (const Bytef *)"\1\0\3\0\xfe\xff\4\0", 8);
+    uint8_t file[12];
+    memcpy(file, "\1\0\3\0\xfe\xff\4\0", 8);
+    for (int k = 0; k < 4; k++)
+        file[8 + k] = (uint8_t)(crc >> (8 * k));
+    tu_write(g_dir, "a/c/0/0", file, 12);
+    tu_write_array(g_dir, "big", &(tu_array){
+        .dtype = "\"float64\"",
+        .codecs = "[{\"name\": \"numcodecs.bitround\", \"configuration\": {\"keepbits\": 3}}, "
+                  "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"big\"}}]"});
+    tu_write_array(g_dir, "d", &(tu_array){
+        .dtype = "\"int32\"",
+        .codecs = "[{\"name\": \"numcodecs.astype\", \"configuration\": "
+                  "{\"encode_dtype\": \"<i2\", \"decode_dtype\": \"<i4\"}}, "
+                  "{\"name\": \"numcodecs.delta\", \"configuration\": {\"dtype\": \"<i4\"}}, "
+                  "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}]"});
+    zf_zarr *z = tu_open(g_dir, 1);
+    size_t len;
+    int32_t *v = (int32_t *)read_all(z, "a", &len);
+    ck_assert_uint_eq(len, 16);
+    ck_assert_int_eq(v[0], 1);
+    ck_assert_int_eq(v[1], -2);
+    ck_assert_int_eq(v[2], 3);
+    ck_assert_int_eq(v[3], 4);
+    free(v);
+    tu_assert_has(tu_node(z, "big")->error, "big-endian bytes codec");
+    tu_assert_has(tu_node(z, "big")->error, "bitround");
+    tu_assert_has(tu_node(z, "d")->error, "numcodecs.delta");
     zf_close(z);
 }
 END_TEST
@@ -1026,6 +1074,7 @@ int main(void)
     tcase_add_test(t, test_unknown_codec_refused);
     tcase_add_test(t, test_unknown_codec_optional_skipped);
     tcase_add_test(t, test_codec_after_sharding_refused);
+    tcase_add_test(t, test_v3_numcodecs_filters);
     tcase_add_test(t, test_extension_fields);
     tcase_add_test(t, test_string_dtypes_refused);
     tcase_add_test(t, test_sharded_edges);
