@@ -58,7 +58,8 @@ struct zf_bbcodec {
     zf_codec_style style;
     char desc[96];        /* zf_bbcodec_describe */
     /* Parameters; each codec uses the few that concern it. */
-    int level;            /* zstd, gzip, zlib; blosc's clevel */
+    int level;            /* zstd, gzip, zlib, bz2; blosc's clevel; lzma's preset */
+    int format, check;    /* lzma: the container, the integrity check (-1: default) */
     int checksum;         /* zstd: write a content checksum */
     int wbits;            /* gzip, zlib: zlib's windowBits, picking the wrapper */
     int acceleration;     /* lz4 */
@@ -94,6 +95,10 @@ zf_code zf_codec_blosc_init(zf_bbcodec *c, struct json_object *cfg,
                             size_t typesize, zf_err *err);
 zf_code zf_codec_lz4_init(zf_bbcodec *c, struct json_object *cfg,
                           size_t typesize, zf_err *err);
+zf_code zf_codec_bz2_init(zf_bbcodec *c, struct json_object *cfg,
+                          size_t typesize, zf_err *err);
+zf_code zf_codec_lzma_init(zf_bbcodec *c, struct json_object *cfg,
+                           size_t typesize, zf_err *err);
 zf_code zf_codec_shuffle_init(zf_bbcodec *c, struct json_object *cfg,
                               size_t typesize, zf_err *err);
 zf_code zf_codec_crc32c_init(zf_bbcodec *c, struct json_object *cfg,
