@@ -350,7 +350,8 @@ def zarr_python_v2(ix, out, writer="zarr-python 3", store="zarr-python-v2.zarr")
     b = data("bool", SHAPE, 502)
     comps = [("zstd", numcodecs.Zstd(level=3, checksum=True)), ("gzip", numcodecs.GZip(5)),
              ("zlib", numcodecs.Zlib(5)), ("lz4", numcodecs.LZ4()), ("bz2", numcodecs.BZ2()),
-             ("lzma", numcodecs.LZMA()), ("none", None),
+             ("lzma", numcodecs.LZMA()), ("lzma_alone", numcodecs.LZMA(format=2)),
+             ("lzma_sha256", numcodecs.LZMA(check=10, preset=1)), ("none", None),
              ("crc32", numcodecs.CRC32()), ("adler32", numcodecs.Adler32()),
              ("fletcher32", numcodecs.Fletcher32()),
              ("jenkins_lookup3", numcodecs.JenkinsLookup3())]

@@ -17,10 +17,10 @@
 #   - the data types zarrfs has no flat view of (strings, variable-length
 #     bytes, structured, ...) are refused: zarrfs-cat fails with a message
 #     naming the array and the type, and the mount leaves them out.
-# A codec zarrfs does not implement (numcodecs' bz2 and lzma), and a
-# bytes->bytes codec after sharding_indexed, are skips (the message must
-# name the codec and the array); a refusal for any other reason, and every
-# wrong byte, fails.  Where the zarrs pipeline's read of its own chunk
+# A bytes->bytes codec after sharding_indexed (zarrfs refuses it), and any
+# codec zarrfs does not know, are skips (the message must name the codec
+# and the array); a refusal for any other reason, and every wrong byte,
+# fails.  Where the zarrs pipeline's read of its own chunk
 # differs from zarr-python's, zarrfs must equal one of them: the matrix
 # counts those apart ("peers-disagree"), and the comment below says who is
 # right.
