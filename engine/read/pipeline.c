@@ -303,13 +303,13 @@ static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
      * -> bytes codec, followed by zero or more bytes -> bytes codecs"),
      * and zarr-python writes them when a sharding serializer meets its
      * default compressors.  The shard is then encoded whole: its index is
-     * no range of the stored key, and reading it as one gave a checksum
-     * error (or wrong bytes without an index crc32c).  Refused, by name,
-     * until a shard can be decoded whole into memory. */
-    if (want == 2 && p->sharded)
-        return zf_err_set(err, ZF_EUNSUPPORTED, "codec '%s' after "
-                          "sharding_indexed (a shard encoded whole) is not "
-                          "supported", name);
+     * no range of the stored key (reading it as one gave a checksum error,
+     * or wrong bytes without an index crc32c).  Such a chunk is planned
+     * like any other and decoded whole, the shard cut in memory. */
+    if (want == 2 && p->sharded) {
+        p->sharded = 0;
+        p->whole_shard = 1;
+    }
     if ((is_aa && !filter ? p->naa : p->nbb) >= ZF_MAX_CODECS)
         return zf_err_set(err, ZF_ELIMIT, "more than %d codecs", ZF_MAX_CODECS);
     *stage = want == 1 ? 2 : want;
@@ -363,11 +363,11 @@ static zf_code build(json_object *codecs, int ndim, const uint64_t *shape,
      * type); and a shard is read by its index, past any codec of its
      * level. */
     if (c == ZF_OK && p->nfilt &&
-        (p->sharded || p->naa_delta || !zf_native_little() ||
+        (p->sharded || p->whole_shard || p->naa_delta || !zf_native_little() ||
          (p->big_endian && p->dt->size > 1)))
         c = zf_err_set(err, ZF_EUNSUPPORTED, "numcodecs filters (%s) with "
                        "%s are not supported", p->describe,
-                       p->sharded ? "sharding_indexed" : p->naa_delta
+                       p->sharded || p->whole_shard ? "sharding_indexed" : p->naa_delta
                        ? "numcodecs.delta" : "a big-endian bytes codec");
     if (c == ZF_OK && !p->describe)
         c = zf_err_set(err, ZF_ENOMEM, "out of memory");

@@ -49,7 +49,11 @@ struct zf_pipeline {
 
     int naa;
     zf_aa_codec aa[ZF_MAX_CODECS];
-    int sharded;                 /* array->bytes: sharding_indexed, else bytes */
+    int sharded;                 /* array->bytes: sharding_indexed, read by its
+                                    index (nothing after it), else bytes */
+    int whole_shard;             /* sharding_indexed with bytes->bytes codecs
+                                    after it: a chunk decoded whole, then cut
+                                    by its index in memory (decode.c) */
     int big_endian;              /* bytes: the stored byte order */
     zf_shard_conf shard;
     int naa_delta;               /* of which numcodecs.delta */
