@@ -256,6 +256,14 @@ def zarr_python_v3(ix, out, writer="zarr-python 3", store="zarr-python-v3.zarr",
     # serializer: the whole shard, index and all, is compressed.
     z.array("shard/then_zstd", sh, "shards 6x8 of 3x4, then zstd over the shard",
             chunks=(6, 8), serializer=zc.ShardingCodec(chunk_shape=(3, 4)))
+    z.array("shard/then_gzip_missing", sh, "shards of 3x4, index at start, gzip over "
+            "the shard, empty inner chunks and missing shards", chunks=(6, 8),
+            write=np.s_[:4, :5], compressors=[zc.GzipCodec(level=1)],
+            serializer=zc.ShardingCodec(chunk_shape=(3, 4), index_location="start"))
+    z.array("shard/then_crc32c_nested", sh, "shards of 6x4 shards of 3x2, crc32c over "
+            "the outer shard", chunks=(6, 8), compressors=[zc.Crc32cCodec()],
+            serializer=zc.ShardingCodec(chunk_shape=(6, 4), codecs=[
+                zc.ShardingCodec(chunk_shape=(3, 2), codecs=[zc.BytesCodec(endian="big")])]))
     z.array("shard/missing", sh, "shards, some missing, empty inner chunks",
             chunks=(6, 8), compressors=None, write=np.s_[:4, :5],
             serializer=zc.ShardingCodec(chunk_shape=(3, 4)))
@@ -534,6 +542,8 @@ def tensorstore_zarr3(ix, out):
                 {"chunk_grid": grid, "codecs": [shard3((3, 4), [bytes3(), {"name": "zstd"}], loc)]})
     t.array("shard/nested", s, "shards 6x8 of 6x4 of 3x2",
             {"chunk_grid": grid, "codecs": [shard3((6, 4), [shard3((3, 2), [bytes3("big")], "start")])]})
+    t.array("shard/then_zstd", s, "shards 6x8 of 3x4, then zstd over the shard",
+            {"chunk_grid": grid, "codecs": [shard3((3, 4), [bytes3()]), {"name": "zstd"}]})
     t.array("shard/missing", s, "shards, some missing, empty inner chunks",
             {"chunk_grid": grid, "codecs": [shard3((3, 4), [bytes3()], "end", [bytes3()])]},
             write=np.s_[:4, :5], fill=7)
