@@ -299,8 +299,9 @@ static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
                           "array, then one array->bytes, then bytes->bytes)",
                           name);
     /* The core spec allows bytes->bytes codecs after sharding_indexed
-     * ("zero or more array -> array codecs, followed by exactly one array
-     * -> bytes codec, followed by zero or more bytes -> bytes codecs"),
+     * ("the list of codecs must be of the following form: zero or more
+     * array -> array codecs; followed by exactly one array -> bytes codec;
+     * followed by zero or more bytes -> bytes codecs", core spec v3.0),
      * and zarr-python writes them when a sharding serializer meets its
      * default compressors.  The shard is then encoded whole: its index is
      * no range of the stored key (reading it as one gave a checksum error,
