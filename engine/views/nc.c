@@ -320,7 +320,8 @@ static json_object *json_of_double(double d)
  * writes it: a float as the base64 of a little-endian double, a complex
  * number as a list of two of them, an integer or a boolean as itself.
  * Other spellings zf_dtype_parse_fill takes (numbers, "NaN", ...) are
- * taken too.  Returns 1 when o->fill holds one. */
+ * taken too.  Returns 1 when o->fill holds one, 0 when there is none, -1
+ * when the attribute is no value of the variable's type. */
 static int v3_fill_attr(nc_obj *o)
 {
     json_object *v = zf_json_get(o->attrs, "_FillValue"), *parsed = v;
@@ -343,7 +344,7 @@ static int v3_fill_attr(nc_obj *o)
     int got = parsed && zf_dtype_parse_fill(dt, parsed, o->fill, &err) == ZF_OK;
     if (parsed != v)
         json_object_put(parsed);
-    return got;
+    return got ? 1 : -1;
 }
 
 /* A variable's attributes, fill-value state and dimension names, from
@@ -369,8 +370,13 @@ static void read_var_meta(nc_build *b, long i)
     else if (!zf_json_get(doc, "node_type"))
         read_attrs(b, i);
     const zf_array_info *info = zf_array_get_info(o->a);
-    if (zf_json_get(doc, "node_type"))
-        o->fill_defined = v3_fill_attr(o);
+    if (zf_json_get(doc, "node_type")) {
+        int got = v3_fill_attr(o);
+        o->fill_defined = got > 0;
+        if (got < 0)
+            note(b, "%s: attribute '_FillValue' left out: not a value of type %s",
+                 label(o), info->dtype);
+    }
     else if ((o->fill_defined = zf_json_get(doc, "fill_value") != NULL))
         memcpy(o->fill, info->fill_value, info->itemsize);
     if (!take_names(b, o, zf_json_get(doc, "dimension_names")))
