@@ -69,6 +69,18 @@ def why(e):
     return ((str(e).splitlines() or [type(e).__name__])[0])[:160]
 
 
+def check_missing(who, root, path, shape, outer):
+    """An array written in part must lack some of its chunk (or shard)
+    files: otherwise its "missing chunks" case tests nothing."""
+    d = os.path.join(root, path)
+    n = sum(1 for _, _, files in os.walk(d) for f in files
+            if f not in ("zarr.json", ".zarray", ".zattrs"))
+    grid = int(np.prod([-(-s // c) for s, c in zip(shape, outer)]))
+    if n >= grid:
+        raise SystemExit("%s %s: written in part, yet all %d chunk files are "
+                         "there" % (who, path, grid))
+
+
 def data(dtype, shape, seed):
     """Random values of the whole range; floats with -0.0, +-inf and NaN."""
     a = random_array(np.random.default_rng(seed), dtype, shape)
@@ -155,6 +167,10 @@ class ZarrPython:
             self.ix.note("%s v%d cannot write %s (%s): %s"
                          % (self.writer, self.fmt, path, codecs, why(e)))
             return
+        if write is not Ellipsis:
+            outer = (a.metadata.chunk_grid.chunk_shape if self.fmt == 3
+                     else a.metadata.chunks)
+            check_missing(self.writer, self.root, path, arr.shape, outer)
         self.made.append((path, codecs, fill, None))
 
     def refused(self, path, dtype, want, value):
@@ -476,6 +492,10 @@ class TensorStore:
             self.ix.note("tensorstore %s cannot write %s (%s): %s"
                          % (self.driver, path, codecs, why(e)))
             return
+        if write is not Ellipsis:
+            outer = (meta["chunk_grid"]["configuration"]["chunk_shape"]
+                     if self.fmt == 3 else meta["chunks"])
+            check_missing("tensorstore", self.root, path, arr.shape, outer)
         self.made.append((path, codecs, fill, kw))
 
     def refused(self, path, meta, want, **kw):
