@@ -470,6 +470,33 @@ START_TEST(test_stamps)
 }
 END_TEST
 
+/* v3: the CF _FillValue is an attribute (xarray writes a float's as the
+ * base64 of a double), the fill_value is not one; an attribute that is no
+ * value of the variable's type is left out with a note. */
+START_TEST(test_fill_value_attribute)
+{
+    tu_writef(tu_dir, "fv/zarr.json", "{\"zarr_format\": 3, \"node_type\": "
+              "\"group\"}");
+    array("fv/nanfill", "float32", "2", "2", "0",
+          ", \"attributes\": {\"_FillValue\": \"AAAAAAAA+H8=\"}");
+    array("fv/intfill", "int16", "2", "2", "0",
+          ", \"attributes\": {\"_FillValue\": -32768}");
+    array("fv/badfill", "int8", "2", "2", "0",
+          ", \"attributes\": {\"_FillValue\": \"x\"}");
+    zf_zarr *z2 = NULL;
+    zf_nc_file *f = NULL;
+    zf_err e;
+    ck_assert_msg(zf_open(tu_dir, NULL, &z2, &e) == ZF_OK, "%s", e.msg);
+    ck_assert_msg(zf_nc_build(z2, "fv", &f, &e) == ZF_OK, "%s", e.msg);
+    ck_assert_msg(has_note(f, "fv/badfill: attribute '_FillValue' left out: "
+                           "not a value of type int8"), "no note on badfill");
+    ck_assert_msg(!has_note(f, "nanfill") && !has_note(f, "intfill"),
+                  "a note on a good _FillValue");
+    zf_nc_free(f);
+    zf_close(z2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nc");
@@ -482,6 +509,7 @@ int main(void)
     tcase_add_test(t, test_no_store_reads);
     tcase_add_test(t, test_long_dimension_name);
     tcase_add_test(t, test_stamps);
+    tcase_add_test(t, test_fill_value_attribute);
     suite_add_tcase(s, t);
     return tu_run(s);
 }

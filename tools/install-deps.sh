@@ -3,7 +3,7 @@
 # Packages already present are not fetched again, so repeated runs are fast.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config
-      libzstd-dev libjson-c-dev zlib1g-dev libblosc-dev liblz4-dev
+      libzstd-dev libjson-c-dev zlib1g-dev libblosc-dev liblz4-dev libbz2-dev liblzma-dev
       libfuse3-dev fuse3 check libsubunit-dev libxml2-dev
       libcurl4-openssl-dev libssl-dev nginx openssl
       zstd gzip python3 python3-pip attr bsdextrautils

@@ -347,12 +347,12 @@ static void emit_var(zf_ncmodel *b, zf_h5out *o, zf_h5heap *h, long i)
     zf_h5_type t = var_type(v->a);
     size_t start = zf_h5_ohdr_begin(o);
     dataset_msgs(b, o, i, in->ndim, in->shape, &t,
-                 v->fill_defined ? in->fill_value : NULL,
+                 v->fill_defined ? v->fill : NULL,
                  in->nbytes ? v->data_addr : ZF_H5_UNDEF, in->nbytes);
     user_attrs(b, o, h, i);
     if (v->fill_defined)
         zf_h5_attr(o, "_FillValue", &t, 1, (const uint64_t[]){1},
-                   in->fill_value, t.size);
+                   v->fill, t.size);
     if (v->scale >= 0)
         scale_attrs(b, o, v->scale);
     else if (in->ndim > 0)

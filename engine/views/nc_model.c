@@ -16,6 +16,8 @@
 
 #include "err.h"
 #include "jsonb.h"
+#include "le.h"
+#include "meta/dtype.h"
 #include "meta/nodes.h"
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -234,6 +236,79 @@ static int take_names(zf_ncmodel *b, zf_ncobj *o, json_object *list)
     return 1;
 }
 
+/* The 8 bytes that `s` encodes in base64 as a little-endian double, into
+ * *d; 0 when it is not that. */
+static int b64_double(const char *s, double *d)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t out[9];
+    size_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    if (strlen(s) != 12 || strcmp(s + 11, "="))
+        return 0;
+    for (const char *c = s; *c != '='; c++) {
+        const char *at = strchr(abc, *c);
+        if (!*c || !at)
+            return 0;
+        acc = acc << 6 | (uint32_t)(at - abc);
+        if ((bits += 6) >= 8)
+            out[n++] = (uint8_t)(acc >> (bits -= 8));
+    }
+    if (n != 8)
+        return 0;
+    uint64_t u = zf_le64(out);
+    memcpy(d, &u, sizeof *d);
+    return 1;
+}
+
+/* A JSON value for zf_dtype_parse_fill of the double d. */
+static json_object *json_of_double(double d)
+{
+    if (d != d)
+        return json_object_new_string("NaN");
+    if (d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
+        return json_object_new_string(d > 0 ? "Infinity" : "-Infinity");
+    return json_object_new_double(d);
+}
+
+/* A v3 array's netCDF _FillValue, CF's missing value, into o->fill.  Zarr
+ * v3's fill_value is not one: "fill_value: Provides an element value to
+ * use for uninitialised portions of the Zarr array" (core spec, v3.0), so
+ * a value equal to it is data, and xarray reads v3 arrays that way
+ * (open_zarr's use_zarr_fill_value_as_mask is False for v3).  xarray
+ * keeps the CF _FillValue in the attributes instead, as its FillValueCoder
+ * writes it: a float as the base64 of a little-endian double, a complex
+ * number as a list of two of them, an integer or a boolean as itself.
+ * Other spellings zf_dtype_parse_fill takes (numbers, "NaN", ...) are
+ * taken too.  Returns 1 when o->fill holds one, 0 when there is none, -1
+ * when the attribute is no value of the variable's type. */
+static int v3_fill_attr(zf_ncobj *o)
+{
+    json_object *v = zf_json_get(o->attrs, "_FillValue"), *parsed = v;
+    const zf_dtype *dt = o->a->dt;
+    double re, im;
+    if (!v)
+        return 0;
+    if (json_object_is_type(v, json_type_string) &&
+        b64_double(json_object_get_string(v), &re))
+        parsed = json_of_double(re);
+    else if (json_object_is_type(v, json_type_array) &&
+             json_object_array_length(v) == 2 &&
+             b64_double(json_object_get_string(json_object_array_get_idx(v, 0)), &re) &&
+             b64_double(json_object_get_string(json_object_array_get_idx(v, 1)), &im)) {
+        parsed = json_object_new_array();
+        json_object_array_add(parsed, json_of_double(re));
+        json_object_array_add(parsed, json_of_double(im));
+    }
+    zf_err err = {0};
+    int got = parsed && zf_dtype_parse_fill(dt, parsed, o->fill, &err) == ZF_OK;
+    if (parsed != v)
+        json_object_put(parsed);
+    return got ? 1 : -1;
+}
+
 static void add_array(zf_ncmodel *b, long parent, const char *name,
                       const zf_node *n, size_t at)
 {
@@ -253,7 +328,16 @@ static void add_array(zf_ncmodel *b, long parent, const char *name,
     const zf_nodeinfo *in = &b->z->nodes->info[at];
     o->a = a;
     take_attrs(b, o, in);
-    o->fill_defined = !in->fill_null;
+    const zf_array_info *info = zf_array_get_info(a);
+    if (n->zarr_format == 3) {
+        int got = v3_fill_attr(o);
+        o->fill_defined = got > 0;
+        if (got < 0)
+            zf_ncm_note(b, "%s: attribute '_FillValue' left out: not a value "
+                        "of type %s", zf_ncm_label(o), info->dtype);
+    }
+    else if ((o->fill_defined = !in->fill_null))
+        memcpy(o->fill, info->fill_value, info->itemsize);
     if (!take_names(b, o, in->dims))
         take_names(b, o, zf_json_get(o->attrs, "_ARRAY_DIMENSIONS"));
 }

@@ -45,7 +45,8 @@ typedef struct zf_ncobj {
     zf_array *a;  /* variables */
     struct json_object *attrs; /* the Zarr attributes (borrowed), or NULL */
     struct json_object *own;   /* attrs when read from the store (owned) */
-    int fill_defined;          /* the Zarr fill_value is not null */
+    int fill_defined;          /* variables: fill holds the _FillValue */
+    uint8_t fill[16];          /* its bytes, native order */
     char *dimname[ZF_MAX_DIMS]; /* variables: the names given, or NULL */
     long dims[ZF_MAX_DIMS];     /* variables: each dimension's zf_ncdim */
     long scale;   /* the zf_ncdim this dataset is the scale of, or -1 */
