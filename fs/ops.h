@@ -15,8 +15,9 @@
  *    completion), and an open array file or view pins its table in fi->fh
  *    until release, so the refresher can free retired tables nobody uses.
  *  - The file system is read-only: opening a file for writing gets EROFS.
- *    Array files, header views and group files are page-cached
- *    (keep_cache, no direct_io); entries and attributes are cached for
+ *    Array files, subarrays, header views and group files keep their page
+ *    cache (keep_cache), and are opened with direct_io when the mount's
+ *    reads are direct (fs->io, iomode.h); entries and attributes are cached for
  *    fs->timeout (a day, or the metadata_ttl: the refresher invalidates
  *    what changed); .zarrfs/stats is generated at open and served with
  *    direct_io.
@@ -61,6 +62,7 @@
 
 #include <zarrfs/zarrfs.h>
 
+#include "iomode.h"
 #include "log.h"
 #include "tables.h"
 
@@ -82,6 +84,8 @@ struct zfs_fs {
     struct zfs_pusher *pusher; /* fills the page cache (push.h); owned by main */
     atomic_uint_fast64_t epoch; /* refreshes that dropped pages (push.h) */
     struct zfs_virt *virt; /* virtual files (virt.h); owned here */
+    struct zfs_iomode io; /* direct or cached reads: asked set by main,
+                             the rest by INIT (iomode.h) */
 };
 
 /* Asynchronous (readahead) requests the kernel may have in flight, and

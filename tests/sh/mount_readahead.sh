@@ -116,7 +116,9 @@ else
 fi
 
 # --- readahead=256K, prefetch=0 ----------------------------------------------------
-if zf_mount_fg "$T/a.zarr" "$M" "$T/e.log" -d -o readahead=256K,prefetch=0,push=0; then
+# (reads=cached: direct reads reach zarrfs at the reader's sizes, whatever
+# the kernel's readahead window)
+if zf_mount_fg "$T/a.zarr" "$M" "$T/e.log" -d -o readahead=256K,prefetch=0,push=0,reads=cached; then
     if [ "$(id -u)" -eq 0 ]; then
         check "readahead=256K: read_ahead_kb is $(bdi_kb "$M")" \
             [ "$(bdi_kb "$M")" = 256 ]
