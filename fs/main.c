@@ -133,9 +133,11 @@ static void usage(const char *prog)
         "                           mount (its read_ahead_kb, set when\n"
         "                           run as root; K, M or G suffix; up to\n"
         "                           1G; 0 = none; default: 1M, and 128K\n"
-        "                           with push=); sequential reads reach\n"
-        "                           zarrfs as requests of up to this size\n"
-        "                           (1 MiB at most)\n"
+        "                           with push= or direct reads); cached\n"
+        "                           sequential reads reach zarrfs as\n"
+        "                           requests of up to this size (1 MiB at\n"
+        "                           most); with direct reads it serves\n"
+        "                           only mmap\n"
         "    -o prefetch=0|1        decode the chunks ahead of sequential\n"
         "                           reads into the cache (default: 1)\n"
         "    -o push=SIZE           after a read, write the rest of the\n"
@@ -492,6 +494,7 @@ static int open_store(struct cli *cli, struct zfs_fs *fs)
     zfs_virt_set_views(fs->virt, cli->views);
     fs->readahead = (unsigned)cli->readahead;
     fs->io.asked = cli->reads;
+    fs->readahead_set = cli->readahead_set;
     /* The kernel asks again after the ttl; the refresher invalidates what
      * changed at once. */
     if (cli->metadata_ttl > 0 && cli->metadata_ttl < fs->timeout)

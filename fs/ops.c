@@ -116,17 +116,21 @@ void zfs_fs_inflight_end(struct zfs_fs *fs)
 
 /* Asks for large reads (see ops.h).  The kernel offered its bdi's readahead
  * (128 KiB); it keeps the smaller of read_ahead_kb and max_readahead, so
- * this must be at least what main writes to read_ahead_kb. */
+ * this must be at least what main writes to read_ahead_kb, except with
+ * direct reads, where the window serves only mmap faults and a small one
+ * follows the chunk grid better. */
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
     struct zfs_fs *fs = userdata;
+    zfs_iomode_negotiate(&fs->io, conn);
+    if (fs->io.direct && !fs->readahead_set)
+        fs->readahead = (unsigned)zfs_min_u64(fs->readahead, ZFS_READAHEAD_DIRECT);
     conn->max_readahead = fs->readahead;
     conn->max_background = ZFS_MAX_BACKGROUND;
     conn->congestion_threshold = ZFS_MAX_BACKGROUND * 3 / 4;
     zfs_log(LOG_DEBUG, "init: max_readahead %u, max_write %u, max_read %u, "
                        "max_background %u", conn->max_readahead,
             conn->max_write, conn->max_read, conn->max_background);
-    zfs_iomode_negotiate(&fs->io, conn);
     atomic_store(&fs->live, 1);
 }
 
