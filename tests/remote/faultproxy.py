@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """faultproxy.py - an HTTP/1.1 proxy for zarrfs's fault tests (python3 stdlib).
 
-Forwards GET and HEAD (with their Range header) to --upstream and answers
-with the upstream's status, Content-Length, Content-Range, Last-Modified and
+Forwards GET and HEAD to --upstream with their headers (Host, Range,
+If-Match, the signature: a signed S3 request stays valid) and answers with
+the upstream's status, Content-Length, Content-Range, Last-Modified, ETag and
 body - except for the requests it is told to spoil:
 
   faultproxy.py --upstream http://127.0.0.1:PORT [--port 0] --control FILE
@@ -25,8 +26,8 @@ the last change (EVERY = 1: all of them) gets MODE:
               asked (a server bug the client must notice)
   fullbody    a 200 with the whole object, the Range ignored
 
-Metadata documents (zarr.json, .zarray, .zgroup, .zattrs, .zmetadata) are
-never spoiled, so a mount always starts; chunks and shards are.  The first line
+Metadata documents (zarr.json, .zarray, .zgroup, .zattrs, .zmetadata) and S3
+listings are never spoiled, so a mount always starts; chunks and shards are.  The first line
 on stdout is "PORT <n>".  --log appends "METHOD PATH RANGE -> WHAT" lines.
 """
 
@@ -41,6 +42,8 @@ import urllib.parse
 
 
 METADATA = ("zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata")
+HOP_BY_HOP = ("connection", "keep-alive", "proxy-connection", "te", "trailer",
+              "transfer-encoding", "upgrade")
 
 
 class State:
@@ -61,7 +64,8 @@ class State:
         mode = words[0] if words else "none"
         every = int(words[1]) if len(words) > 1 else 1
         arg = words[2] if len(words) > 2 else None
-        if mode == "none" or path.endswith(METADATA):
+        listing = "list-type=" in path  # an S3 listing: metadata too
+        if mode == "none" or path.split("?")[0].endswith(METADATA) or listing:
             return "none", None
         with self.lock:
             if self.key != words:
@@ -88,13 +92,16 @@ def make_handler(state, upstream):
 
         def fetch(self, method, rng):
             c = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-            headers = {"Range": rng} if rng else {}
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() not in HOP_BY_HOP and k.lower() != "range"}
+            if rng:
+                headers["Range"] = rng
             c.request(method, self.path, headers=headers)
             r = c.getresponse()
             body = r.read() if method == "GET" else b""
             hdrs = {k: v for k, v in r.getheaders()
                     if k.lower() in ("content-length", "content-range",
-                                     "last-modified", "content-type")}
+                                     "last-modified", "content-type", "etag")}
             c.close()
             return r.status, hdrs, body
 
