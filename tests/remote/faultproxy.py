@@ -25,6 +25,8 @@ the last change (EVERY = 1: all of them) gets MODE:
   wrongrange  a 206 whose Content-Range and body start one byte later than
               asked (a server bug the client must notice)
   fullbody    a 200 with the whole object, the Range ignored
+  strip-if-match  If-Match and If-Unmodified-Since removed from the request
+              (a server that ignores preconditions)
 
 Metadata documents (zarr.json, .zarray, .zgroup, .zattrs, .zmetadata) and S3
 listings are never spoiled, so a mount always starts; chunks and shards are.  The first line
@@ -90,10 +92,10 @@ def make_handler(state, upstream):
         def log_message(self, *args):
             pass
 
-        def fetch(self, method, rng):
+        def fetch(self, method, rng, strip=()):
             c = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
             headers = {k: v for k, v in self.headers.items()
-                       if k.lower() not in HOP_BY_HOP and k.lower() != "range"}
+                       if k.lower() not in HOP_BY_HOP + strip + ("range",)}
             if rng:
                 headers["Range"] = rng
             c.request(method, self.path, headers=headers)
@@ -136,7 +138,9 @@ def make_handler(state, upstream):
                     and not rng.startswith("bytes=-"):
                 a, b = rng[6:].split("-")
                 real = "bytes=%d-%s" % (int(a) + 1, b)
-            status, hdrs, body = self.fetch(method, real)
+            strip = ("if-match", "if-unmodified-since") \
+                if mode == "strip-if-match" else ()
+            status, hdrs, body = self.fetch(method, real, strip)
             if method == "HEAD":
                 self.reply(status, hdrs, b"", False)
                 return

@@ -12,8 +12,12 @@ AWS_ACCESS_KEY_ID, ...), as for any boto3 program.
   s3put.py put-tree BUCKET PREFIX DIR     uploads every file under DIR as
                                           PREFIX/relative/path, prints the count
   s3put.py rm-tree BUCKET PREFIX          deletes every key under PREFIX
-  s3put.py flip BUCKET KEY SECS FILE...   replaces KEY with the FILEs in turn
-                                          for SECS seconds; prints the count
+  s3put.py flip BUCKET SECS PAUSE KEY A B [KEY A B...]
+                                          for SECS seconds, replaces each KEY
+                                          with B, then with A, and so on (A is
+                                          there already), sleeping PAUSE
+                                          seconds between rounds; prints the
+                                          number of replacements
 """
 
 import json
@@ -71,15 +75,21 @@ def main(argv):
             if keys:
                 s3.delete_objects(Bucket=b, Delete={"Objects": keys})
     elif cmd == "flip":
-        b, key, secs = argv[1], argv[2], float(argv[3])
-        bodies = []
-        for p in argv[4:]:
-            with open(p, "rb") as f:
-                bodies.append(f.read())
-        n, end = 0, time.time() + secs
+        b, secs, pause = argv[1], float(argv[2]), float(argv[3])
+        keys = []
+        for i in range(4, len(argv), 3):
+            vs = []
+            for p in argv[i + 1:i + 3]:
+                with open(p, "rb") as f:
+                    vs.append(f.read())
+            keys.append((argv[i], vs))
+        n, rnd, end = 0, 0, time.time() + secs
         while time.time() < end:
-            s3.put_object(Bucket=b, Key=key, Body=bodies[(n + 1) % len(bodies)])
-            n += 1
+            rnd += 1
+            for key, vs in keys:
+                s3.put_object(Bucket=b, Key=key, Body=vs[rnd % 2])
+                n += 1
+            time.sleep(pause)
         print(n)
     else:
         print("s3put.py: unknown command %s" % cmd, file=sys.stderr)
