@@ -12,6 +12,9 @@ AWS_ACCESS_KEY_ID, ...), as for any boto3 program.
   s3put.py put-tree BUCKET PREFIX DIR     uploads every file under DIR as
                                           PREFIX/relative/path, prints the count
   s3put.py rm-tree BUCKET PREFIX          deletes every key under PREFIX
+  s3put.py sync BUCKET PREFIX DIR         makes PREFIX hold what DIR holds:
+                                          every file put, every other key
+                                          under PREFIX deleted
   s3put.py flip BUCKET SECS PAUSE KEY A B [KEY A B...]
                                           for SECS seconds, replaces each KEY
                                           with B, then with A, and so on (A is
@@ -31,6 +34,15 @@ from boto3.s3.transfer import TransferConfig
 
 def client():
     return boto3.client("s3")
+
+
+def rm_tree(s3, b, prefix, keep=()):
+    """Deletes the keys under prefix but those in keep."""
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])
+                if o["Key"] not in keep]
+        if keys:
+            s3.delete_objects(Bucket=b, Delete={"Objects": keys})
 
 
 def main(argv):
@@ -56,24 +68,21 @@ def main(argv):
             with open(path, "rb") as f:
                 s3.put_object(Bucket=b, Key=key, Body=f.read())
         print(s3.head_object(Bucket=b, Key=key)["ETag"])
-    elif cmd == "put-tree":
+    elif cmd in ("put-tree", "sync"):
         b, prefix, top = argv[1:4]
-        n = 0
+        put = set()
         for d, _, files in os.walk(top):
             for f in sorted(files):
                 p = os.path.join(d, f)
-                rel = os.path.relpath(p, top).replace(os.sep, "/")
+                key = prefix.rstrip("/") + "/" + os.path.relpath(p, top).replace(os.sep, "/")
                 with open(p, "rb") as fh:
-                    s3.put_object(Bucket=b, Key=prefix.rstrip("/") + "/" + rel,
-                                  Body=fh.read())
-                n += 1
-        print(n)
+                    s3.put_object(Bucket=b, Key=key, Body=fh.read())
+                put.add(key)
+        if cmd == "sync":
+            rm_tree(s3, b, prefix.rstrip("/") + "/", keep=put)
+        print(len(put))
     elif cmd == "rm-tree":
-        b, prefix = argv[1:3]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b, Prefix=prefix):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=b, Delete={"Objects": keys})
+        rm_tree(s3, argv[1], argv[2])
     elif cmd == "flip":
         b, secs, pause = argv[1], float(argv[2]), float(argv[3])
         keys = []
