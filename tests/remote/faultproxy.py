@@ -27,6 +27,8 @@ the last change (EVERY = 1: all of them) gets MODE:
   fullbody    a 200 with the whole object, the Range ignored
   strip-if-match  If-Match and If-Unmodified-Since removed from the request
               (a server that ignores preconditions)
+  no-etag     the reply's ETag removed (a server without ETags: only
+              Last-Modified tells versions apart)
 
 Metadata documents (zarr.json, .zarray, .zgroup, .zattrs, .zmetadata) and S3
 listings are never spoiled, so a mount always starts; chunks and shards are.  The first line
@@ -141,6 +143,8 @@ def make_handler(state, upstream):
             strip = ("if-match", "if-unmodified-since") \
                 if mode == "strip-if-match" else ()
             status, hdrs, body = self.fetch(method, real, strip)
+            if mode == "no-etag":
+                hdrs = {k: v for k, v in hdrs.items() if k.lower() != "etag"}
             if method == "HEAD":
                 self.reply(status, hdrs, b"", False)
                 return

@@ -13,18 +13,23 @@
 # Then, without the checks' help from the server: the same through
 # tests/remote/faultproxy.py, which strips If-Match from the requests (a
 # server that ignores it): the replies' ETags still catch every change.
+# Last, a server without ETags (nginx behind the proxy removing them): the
+# store falls back to If-Unmodified-Since with the Last-Modified the read
+# was planned on; the shards are replaced by rename, each with an mtime one
+# second later than the last (Last-Modified has one-second steps).
 # The mount has a tiny chunk cache (-o cache_size=64K), so that reads go to
 # the server rather than being served from decoded chunks.
 # Exit 0 = pass, 77 = skip (no /dev/fuse, no server or peers).
 source "$(dirname "$0")/mount_common.bash"
 source "$(dirname "$0")/../remote/s3gw.bash"
+source "$(dirname "$0")/../remote/nginx.bash"
 zf_require
 zf_require_s3gw
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
     AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_REGION AWS_DEFAULT_REGION
 PROXY=${ZF_SRC:-$(dirname "$0")/../..}/tests/remote/faultproxy.py
 PPID_=
-trap '[ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null; zf_s3gw_stop; zf_cleanup' EXIT
+trap '[ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null; zf_s3gw_stop; zf_nginx_stop; zf_cleanup' EXIT
 SECS=${ZF_FLIP_SECS:-4}
 
 # 32 x 32768 uint8 (1 MiB), inner chunks 2 x 32768 (64 KiB), shards 8 x 32768
@@ -47,13 +52,36 @@ zf_s3 mb bkt && zf_s3 put-tree bkt flip "$T/v1.zarr" >/dev/null ||
 FLIP=()
 for s in 0 1 2 3; do FLIP+=("flip/c/$s/0" "$T/v1.zarr/c/$s/0" "$T/v2.zarr/c/$s/0"); done
 
-# run LABEL ENDPOINT PAUSE: mounts s3://bkt/flip there, runs the readers and
-# the writer (PAUSE seconds between its rounds) for SECS seconds, and checks
-# the counts.
+# flip_files SECS PAUSE: the writer of the nginx run: replaces the 4 shard
+# files under $WWW by rename, in turn with v2's and v1's, each with an mtime
+# one second after the last; prints the number of replacements.
+flip_files() {
+    local end=$((SECONDS + $1)) n=0 r=0 s v t=$(($(date +%s) + 1))
+    while [ $SECONDS -lt $end ]; do
+        r=$((r + 1))
+        v=$((r % 2 + 1))
+        for s in 0 1 2 3; do
+            cp "$T/v$v.zarr/c/$s/0" "$WWW/flip/c/$s/.next"
+            touch -d "@$t" "$WWW/flip/c/$s/.next"
+            mv "$WWW/flip/c/$s/.next" "$WWW/flip/c/$s/0"
+            n=$((n + 1))
+        done
+        t=$((t + 1))
+        sleep "$2"
+    done
+    echo $n
+}
+
+# run LABEL ENDPOINT PAUSE [STORE WRITER]: mounts STORE (s3://bkt/flip, on
+# the S3 server at ENDPOINT), runs the readers and the writer (PAUSE seconds between its
+# rounds; WRITER: "s3" = boto3, "files" = flip_files) for SECS seconds, and
+# checks the counts.
 run() {
-    local label=$1 ep=$2 pause=$3 mnt=$T/m i readers=() hung=0 flips
+    local label=$1 ep=$2 pause=$3 store=${4:-s3://bkt/flip} writer=${5:-s3}
+    local mnt=$T/m i readers=() hung=0 flips opts=cache_size=64K
+    [[ $store == s3://* ]] && opts=s3_endpoint=$ep,$opts
     if ! AWS_ACCESS_KEY_ID=$S3_AK AWS_SECRET_ACCESS_KEY=$S3_SK zf_mount_fg \
-        s3://bkt/flip "$mnt" "$T/$label.log" -o "s3_endpoint=$ep,cache_size=64K"; then
+        "$store" "$mnt" "$T/$label.log" -o "$opts"; then
         bad "$label: mount: $(head -c 300 "$T/$label.log")"
         return
     fi
@@ -64,7 +92,11 @@ run() {
             "v1=$T/v1.raw" "v2=$T/v2.raw" >"$T/$label.$i" 2>&1 &
         readers+=($!)
     done
-    flips=$(zf_s3 flip bkt "$SECS" "$pause" "${FLIP[@]}")
+    if [ "$writer" = s3 ]; then
+        flips=$(zf_s3 flip bkt "$SECS" "$pause" "${FLIP[@]}")
+    else
+        flips=$(flip_files "$SECS" "$pause")
+    fi
     for p in "${readers[@]}"; do wait "$p" || hung=$((hung + 1)); done
     check "$label: the 8 readers ended in time ($flips shard replacements)" [ $hung -eq 0 ]
     sum_counts "$T/$label".[0-9]* >"$T/$label.sum"
@@ -100,4 +132,25 @@ run etag-only "http://127.0.0.1:$(awk '{ print $2 }' "$T/proxy.port")" 0.4
 [ "$(grep -c ' 412 PreconditionFailed ' "$T/access.log")" = "$n412" ] &&
     ok "etag-only: no 412 more (the proxy stripped If-Match): the replies' ETags caught the changes" ||
     bad "etag-only: 412s came through the proxy"
+
+WWW=$T/www
+mkdir -p "$WWW"
+cp -r "$T/v1.zarr" "$WWW/flip"
+kill "$PPID_" 2>/dev/null
+wait "$PPID_" 2>/dev/null
+PPID_=
+if zf_nginx_start "$WWW" "$T/ngx"; then
+    echo "no-etag 1" >"$T/control"
+    python3 "$PROXY" --upstream "http://127.0.0.1:$NGX_PORT" --control "$T/control" \
+        >"$T/proxy_ngx.port" 2>"$T/proxy.err" &
+    PPID_=$!
+    for ((i = 0; i < 100; i++)); do [ -s "$T/proxy_ngx.port" ] && break; sleep 0.05; done
+    url=http://127.0.0.1:$(awk '{ print $2 }' "$T/proxy_ngx.port")
+    run last-modified "$url" 0.4 "$url/flip" files
+    n412=$(grep -c ' 412 ' "$NGX_LOG")
+    [ "$n412" -gt 0 ] && ok "last-modified: nginx refused $n412 ranged GETs with If-Unmodified-Since (412)" ||
+        bad "last-modified: no 412 in nginx's log: If-Unmodified-Since was not sent?"
+else
+    skip "no nginx: no Last-Modified run"
+fi
 zf_finish
