@@ -288,6 +288,10 @@ static zf_code shard_cold(zf_array *a, const zf_pipeline *p, const char *key,
     atomic_fetch_add(&a->z->counters.index_reads, 1);
     if (c == ZF_OK) /* (remembered from the reply: no request) */
         c = key_version(a, key, len, tag, err);
+    /* another thread's reply may have told a newer version meanwhile: this
+     * index must not be paired with that version's chunks */
+    if (c == ZF_OK && r.read_version && (r.read_version | 1) != *tag)
+        c = zf_err_set(err, ZF_ECHANGED, "%s: changed while being read", key);
     if (c == ZF_OK && (r.got != s->index_bytes || *len < s->index_bytes))
         c = zf_err_set(err, ZF_ECORRUPT, "%s: shard of %llu bytes is smaller "
                        "than its %llu-byte index", key, (unsigned long long)*len,
