@@ -14,7 +14,7 @@ esac
 PKGS=(build-essential cmake pkg-config
       libzstd-dev libjson-c-dev zlib1g-dev libblosc-dev liblz4-dev libbz2-dev liblzma-dev
       libfuse3-dev fuse3 check libsubunit-dev libxml2-dev
-      libcurl4-openssl-dev libssl-dev nginx openssl
+      libcurl4-openssl-dev libssl-dev nginx openssl curl unzip
       zstd gzip python3 python3-pip attr bsdextrautils
       python3-numpy python3-zarr python3-numcodecs python3-zstandard python3-crc32c
       gdal-bin python3-gdal teem-apps python3-vtk9
