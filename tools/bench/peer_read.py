@@ -1,0 +1,110 @@
+"""peer_read.py - the Python readers of tools/bench/peers.sh, run by the
+peers' Python ($ZF_PEER_PY): each reads with its own API and prints the
+seconds that took inside this process (open to the last byte; imports
+excluded), then the bytes it read.
+
+usage: peer_read.py READER STORE PATTERN [--sha256]
+  READER   tensorstore       tensorstore's zarr3 driver
+           zarr              zarr-python 3, its default codec pipeline
+           zarr-zarrs        zarr-python 3 with the zarrs codec pipeline
+           memmap            zarrfs's flat file (STORE is the file; SHAPE
+                             and the dtype are given as memmap:SHAPE:DTYPE,
+                             e.g. memmap:1024,1024,1024:<u2): numpy.memmap
+                             copied into one array
+  PATTERN  all               the whole array into one numpy array
+           box:B0,B1,...     box by box (e.g. box:256,256,256; edge boxes
+                             clipped), all boxes asked for at once through
+                             the library's asynchronous API, each result
+                             dropped when it arrives
+           cols:A:B          a[:, A:B] of a 2-d array (the day query)
+With --sha256 the sha256 of the result (all or cols, C order) follows,
+computed after the timing.
+"""
+import asyncio
+import hashlib
+import itertools
+import sys
+import time
+
+import numpy as np
+
+
+def boxes(shape, box):
+    ranges = [range(0, n, b) for n, b in zip(shape, box)]
+    for lo in itertools.product(*ranges):
+        yield tuple(slice(a, min(a + b, n)) for a, n, b in zip(lo, shape, box))
+
+
+def sel_of(shape, pattern):
+    if pattern == "all":
+        return tuple(slice(0, n) for n in shape)
+    _, a, b = pattern.split(":")
+    return (slice(None), slice(int(a), int(b)))
+
+
+async def gather_sizes(coros):
+    """Runs the reads at once; keeps only their sizes."""
+    async def one(c):
+        return (await c).nbytes
+    return sum(await asyncio.gather(*(one(c) for c in coros)))
+
+
+def run_tensorstore(store, pattern):
+    import tensorstore as ts
+    t0 = time.perf_counter()
+    a = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": store},
+                 "open": True}, read=True).result()
+    if pattern.startswith("box:"):
+        box = [int(x) for x in pattern[4:].split(",")]
+        async def read(s):
+            return await a[s].read()
+        n = asyncio.run(gather_sizes(read(s) for s in boxes(a.shape, box)))
+        return time.perf_counter() - t0, n, None
+    out = a[sel_of(a.shape, pattern)].read().result()
+    return time.perf_counter() - t0, out.nbytes, out
+
+
+def run_zarr(store, pattern, zarrs):
+    import zarr
+    if zarrs:
+        import zarrs as _  # noqa: F401  (registers the pipeline)
+        zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"})
+    t0 = time.perf_counter()
+    if pattern.startswith("box:"):
+        box = [int(x) for x in pattern[4:].split(",")]
+        async def go():
+            a = await zarr.api.asynchronous.open_array(store=store, mode="r")
+            return await gather_sizes(a.getitem(s) for s in boxes(a.shape, box))
+        n = asyncio.run(go())
+        return time.perf_counter() - t0, n, None
+    a = zarr.open_array(store=store, mode="r")
+    out = a[sel_of(a.shape, pattern)]
+    return time.perf_counter() - t0, out.nbytes, out
+
+
+def run_memmap(path, spec, pattern):
+    _, shape, dtype = spec.split(":")
+    shape = tuple(int(x) for x in shape.split(","))
+    t0 = time.perf_counter()
+    m = np.memmap(path, dtype=dtype, mode="r", shape=shape)
+    out = np.array(m[sel_of(shape, pattern)], copy=True)
+    return time.perf_counter() - t0, out.nbytes, out
+
+
+def main():
+    reader, store, pattern = sys.argv[1:4]
+    if reader == "tensorstore":
+        secs, n, out = run_tensorstore(store, pattern)
+    elif reader in ("zarr", "zarr-zarrs"):
+        secs, n, out = run_zarr(store, pattern, reader == "zarr-zarrs")
+    elif reader.startswith("memmap:"):
+        secs, n, out = run_memmap(store, reader, pattern)
+    else:
+        sys.exit(f"peer_read.py: unknown reader {reader}")
+    line = f"{secs:.4f} {n}"
+    if "--sha256" in sys.argv[4:] and out is not None:
+        line += " " + hashlib.sha256(np.ascontiguousarray(out).tobytes()).hexdigest()
+    print(line)
+
+
+main()
