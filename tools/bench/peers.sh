@@ -35,7 +35,12 @@
 # the shards), inner (shard only: boxes of 64^3, the inner chunks), and
 # the day query (a[:, day 3] of the tick archive; zarrfs by pread and by
 # memmap: tools/bench/pq_query.py).
-# Every measurement: a fresh mount for zarrfs (-o cache_size=$ZF_PEERS_CACHE),
+# Every measurement: a fresh mount for zarrfs (-o cache_size=$ZF_PEERS_CACHE,
+# 1G by default: the flat file's order crosses a whole row of chunks, 16
+# chunks of 32 MiB, every 2 MiB, so reading it in order needs that row, 512
+# MiB decoded, in the cache; with the default 256M every 1 MiB request
+# decodes its 8 chunks again (64 chunks decoded 9,786 times, 328 GB read
+# from the store for 1.5 GB served, measured on raw),
 # then sync + echo 3 > /proc/sys/vm/drop_caches, then the reader.  RUNS runs
 # of each row, the readers' order rotating from run to run; best and median
 # seconds, and the peak RSS (max over the runs; for zarrfs the reader's
@@ -49,8 +54,7 @@
 #   BIN: the build's bin folder (default $ZF_BIN or build/bin).
 #   ZF_PEERS_N (1024; e.g. 512 for a quick run), ZF_BENCH_RUNS (5),
 #   ZF_PEERS_DATA (the data's folder, default .bench-data/ in the checkout,
-#   git-ignored), ZF_PEERS_THREADS (4), ZF_PEERS_CACHE (256M, zarrfs's
-#   default), ZF_BENCH_NICE (-20), ZF_NPM_CACHE (zarrita's install folder).
+#   git-ignored), ZF_PEERS_THREADS (4), ZF_PEERS_CACHE (1G), ZF_BENCH_NICE (-20), ZF_NPM_CACHE (zarrita's install folder).
 #   The peers come from tools/install-peers.sh --env --bench (pinned; the
 #   first run builds zarrs_tools, some minutes).
 set -euo pipefail
@@ -60,7 +64,7 @@ BIN=$(cd "${1:-${ZF_BIN:-build/bin}}" 2>/dev/null && pwd) ||
 RUNS=${ZF_BENCH_RUNS:-5}
 N=${ZF_PEERS_N:-1024}
 THREADS=${ZF_PEERS_THREADS:-4}
-CACHE=${ZF_PEERS_CACHE:-256M}
+CACHE=${ZF_PEERS_CACHE:-1G}
 DATA=${ZF_PEERS_DATA:-$SRC/.bench-data}
 SYMBOLS=64 DAYS=8 DAY=86400 QDAY=3
 for b in zarrfs zf-gen-field zf-bench-read; do

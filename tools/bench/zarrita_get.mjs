@@ -49,8 +49,10 @@ if (box) {
 const t1 = process.hrtime.bigint();
 let line = (Number(t1 - t0) / 1e9).toFixed(4);
 if (flag === "--sha256" && res) {
-  const d = res.data;
-  line += " " + crypto.createHash("sha256")
-    .update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)).digest("hex");
+  const d = res.data, h = crypto.createHash("sha256"), step = 1 << 28;
+  // (in slices: Hash.update refuses 2 GiB at once)
+  for (let o = 0; o < d.byteLength; o += step)
+    h.update(new Uint8Array(d.buffer, d.byteOffset + o, Math.min(step, d.byteLength - o)));
+  line += " " + h.digest("hex");
 }
 console.log(line);
