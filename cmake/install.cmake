@@ -27,7 +27,7 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
 endif()
 file(RELATIVE_PATH ZF_PC_UP /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
 string(REGEX REPLACE "/$" "" ZF_PC_UP "${ZF_PC_UP}")
-set(ZF_PC_REQUIRES "libzstd json-c zlib blosc liblz4 libcrypto libxml-2.0")
+set(ZF_PC_REQUIRES "libzstd json-c zlib blosc liblz4 liblzma libcrypto libxml-2.0")
 configure_file(${CMAKE_CURRENT_LIST_DIR}/zarrfs.pc.in
                ${PROJECT_BINARY_DIR}/zarrfs.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/zarrfs.pc

@@ -79,6 +79,7 @@ struct zf_zarr {
     zf_cache *indexes; /* decoded shard indexes */
     zf_bufpool fetch_bufs; /* for fetch runs (fetch.c) */
     int prefetch;
+    int attributes;    /* zf_options.attributes */
     uint64_t prefetch_cap; /* largest prefetch window, in flat bytes */
     zf_counters counters;
     zf_cache_counters index_counters; /* the index cache's (stale only) */
@@ -87,6 +88,7 @@ struct zf_zarr {
     zf_nodeset *nodes;   /* the groups and arrays, as last read */
     zf_array *retired;   /* arrays zf_refresh replaced, newest first */
     int refresh_failures; /* zf_refresh calls in a row that kept the old set */
+    uint64_t generation;  /* zf_refresh calls that changed the set */
 };
 
 #define ZF_DEFAULT_CACHE ((size_t)256 << 20)

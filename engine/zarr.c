@@ -46,6 +46,7 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     if (c == ZF_OK)
         c = zf_cache_new(ZF_INDEX_CACHE, z->pool, &z->index_counters, &z->indexes, err);
     z->prefetch = !(opts && opts->no_prefetch);
+    z->attributes = opts && opts->attributes;
     zf_bufpool_init(&z->fetch_bufs, (size_t)64 << 20);
     /* Half the budget at most, so what is ahead never pushes out what a
      * read is using now. */
@@ -124,11 +125,11 @@ zf_code zf_array_get(zf_zarr *z, const char *path, zf_array **out, zf_err *err)
  * fails now; past them the failure is believed (see zf_nodeset_load). */
 #define ZF_REFRESH_PATIENCE 3
 
-/* Whether node i of a and node j of b are the same: path, kind, format,
- * error and, for arrays, the metadata text (so equal metadata keeps its
- * handle).  The mtime is left out: rewriting a document with the same
- * bytes changes nothing a reader sees. */
-static int node_same(const zf_nodeset *a, size_t i, const zf_nodeset *b,
+/* Whether node i of a and node j of b have the same metadata: path, kind,
+ * format, error and, for arrays, the metadata text (so equal metadata
+ * keeps its handle).  The mtime is left out: rewriting a document with the
+ * same bytes changes nothing a reader sees. */
+static int meta_same(const zf_nodeset *a, size_t i, const zf_nodeset *b,
                      size_t j)
 {
     const zf_node *x = &a->nodes[i], *y = &b->nodes[j];
@@ -140,6 +141,16 @@ static int node_same(const zf_nodeset *a, size_t i, const zf_nodeset *b,
     if (!p || !q)
         return p == q;
     return strcmp(p->metadata_json, q->metadata_json) == 0;
+}
+
+/* meta_same, and the same attributes (what the views show of a node). */
+static int node_same(const zf_nodeset *a, size_t i, const zf_nodeset *b,
+                     size_t j)
+{
+    const zf_nodeinfo *x = &a->info[i], *y = &b->info[j];
+    return meta_same(a, i, b, j) && json_object_equal(x->attrs, y->attrs) &&
+           !x->attrs_error == !y->attrs_error &&
+           (!x->attrs_error || !strcmp(x->attrs_error, y->attrs_error));
 }
 
 /* Both loads list nodes in the same order, so equal sets are equal node by
@@ -154,14 +165,18 @@ static int sets_same(const zf_nodeset *a, const zf_nodeset *b)
     return 1;
 }
 
-/* Moves every array of `old` whose node is unchanged in `fresh` into
+/* Moves every array of `old` whose metadata is unchanged in `fresh` into
  * fresh, in place of the copy just parsed, so that it keeps its cached
- * chunks and its sequential-read state. */
-static void carry_arrays(zf_nodeset *old, zf_nodeset *fresh)
+ * chunks and its sequential-read state.  Gives each node of fresh its
+ * generation: old's when nothing of it changed, else `gen` (new). */
+static void carry_arrays(zf_nodeset *old, zf_nodeset *fresh, uint64_t gen)
 {
     for (size_t i = 0; i < fresh->count; i++) {
         long j = zf_nodeset_find(old, fresh->nodes[i].path);
-        if (j < 0 || !fresh->arrays[i] || !node_same(fresh, i, old, (size_t)j))
+        fresh->info[i].gen = j >= 0 && node_same(fresh, i, old, (size_t)j)
+                                 ? old->info[j].gen
+                                 : gen;
+        if (j < 0 || !fresh->arrays[i] || !meta_same(fresh, i, old, (size_t)j))
             continue;
         zf_array_free(fresh->arrays[i]);
         fresh->arrays[i] = old->arrays[j];
@@ -228,7 +243,7 @@ zf_code zf_refresh(zf_zarr *z, int *changed, zf_err *err)
         zf_nodeset_free(fresh);
         return ZF_OK;
     }
-    carry_arrays(z->nodes, fresh);
+    carry_arrays(z->nodes, fresh, ++z->generation);
     retire_arrays(z, z->nodes);
     zf_nodeset_free(z->nodes);
     z->nodes = fresh;

@@ -397,37 +397,50 @@ static void nc_log_notes(zfs_table *t, const char *label, const zf_nc_file *f)
         zfs_log_note(t->notes, LOG_INFO, "%s: %s", label, *l);
 }
 
-/* Finds the array of each part of v's file; gives v the newest mtime of
+/* Drops a reference to a group file; the last one frees it. */
+static void groupfile_release(zfs_groupfile *g)
+{
+    if (!g || atomic_fetch_sub(&g->refs, 1) != 1)
+        return;
+    zf_nc_free(g->nc);
+    free(g->arrays);
+    free(g);
+}
+
+/* Finds the array of each part of g's file; gives g the newest mtime of
  * the group's and its arrays' (the file changes when any of them does).
  * -1 when out of memory. */
-static int nc_find_arrays(zfs_table *t, zfs_inode *v, zf_zarr *z,
+static int nc_find_arrays(zfs_table *t, zfs_groupfile *g, zf_zarr *z,
                           const char *label)
 {
-    size_t n = zf_nc_part_count(v->nc);
-    if (n && !(v->nc_arrays = calloc(n, sizeof *v->nc_arrays)))
+    size_t n = zf_nc_part_count(g->nc);
+    if (n && !(g->arrays = calloc(n, sizeof *g->arrays)))
         return -1;
     for (size_t i = 0; i < n; i++) {
-        const zf_nc_part *p = zf_nc_part_at(v->nc, i);
+        const zf_nc_part *p = zf_nc_part_at(g->nc, i);
         zf_err e = {0};
-        if (zf_array_get(z, p->array_path, &v->nc_arrays[i], &e) != ZF_OK) {
+        if (zf_array_get(z, p->array_path, &g->arrays[i], &e) != ZF_OK) {
             zfs_log_note(t->notes, LOG_WARNING, "%s: %s: %s", label,
                          p->array_path, e.msg[0] ? e.msg : zf_code_name(e.code));
             continue;
         }
-        time_t m = zf_array_get_info(v->nc_arrays[i])->mtime;
-        v->mtime = m > v->mtime ? m : v->mtime;
+        time_t m = zf_array_get_info(g->arrays[i])->mtime;
+        g->mtime = m > g->mtime ? m : g->mtime;
     }
     return 0;
 }
 
-/* Builds group `path`'s file into v (added, its name and place set) and
- * finds the arrays of its parts.  0, also when the build failed (logged:
- * v->nc stays NULL); -1 when out of memory. */
-static int nc_bind(zfs_table *t, zfs_inode *v, zf_zarr *z, const char *label)
+/* Builds group `path`'s file (stamped `stamp`) into *out and finds the
+ * arrays of its parts.  0, also when the build failed (logged: *out stays
+ * NULL); -1 when out of memory. */
+static int nc_build_file(zfs_table *t, const zfs_inode *v, zf_zarr *z,
+                         const char *label, const zf_nc_stamp *stamp,
+                         zfs_groupfile **out)
 {
     zf_err e = {0};
     zf_nc_file *f = NULL;
     zf_code c = zf_nc_build(z, v->path, &f, &e);
+    *out = NULL;
     if (c == ZF_ENOMEM)
         return -1;
     if (c != ZF_OK) {
@@ -435,17 +448,83 @@ static int nc_bind(zfs_table *t, zfs_inode *v, zf_zarr *z, const char *label)
                      e.msg[0] ? e.msg : zf_code_name(c));
         return 0;
     }
-    v->nc = f;
-    v->size = zf_nc_size(f);
+    zfs_groupfile *g = calloc(1, sizeof *g);
+    if (!g) {
+        zf_nc_free(f);
+        return -1;
+    }
+    atomic_init(&g->refs, 1);
+    g->nc = f;
+    g->stamp = *stamp;
+    g->mtime = v->mtime;
     nc_log_notes(t, label, f);
-    return nc_find_arrays(t, v, z, label);
+    *out = g;
+    t->nc_built++;
+    return nc_find_arrays(t, g, z, label);
+}
+
+/* The group files of the previous table, by path (the kept ones). */
+typedef struct nc_kept {
+    const zfs_inode **v;
+    size_t n;
+} nc_kept;
+
+static int path_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const zfs_inode *const *)a)->path,
+                  (*(const zfs_inode *const *)b)->path);
+}
+
+/* prev's group files, sorted by path; -1 when out of memory. */
+static int nc_kept_index(const zfs_table *prev, nc_kept *k)
+{
+    k->v = NULL;
+    k->n = 0;
+    if (!prev)
+        return 0;
+    if (!(k->v = malloc((prev->count ? prev->count : 1) * sizeof *k->v)))
+        return -1;
+    for (size_t i = 0; i < prev->count; i++)
+        if (prev->nodes[i].kind == ZFS_KIND_NC)
+            k->v[k->n++] = &prev->nodes[i];
+    qsort(k->v, k->n, sizeof *k->v, path_cmp);
+    return 0;
+}
+
+/* Gives v (added, its name and place set) its group's file: the previous
+ * table's when nothing it was built from changed, else a new build.  0,
+ * also when the build failed (logged: v->gf stays NULL); -1 when out of
+ * memory. */
+static int nc_bind(zfs_table *t, zfs_inode *v, zf_zarr *z, const char *label,
+                   const nc_kept *kept)
+{
+    zf_nc_stamp stamp;
+    zf_nc_stamp_of(z, v->path, &stamp);
+    const zfs_inode **hit =
+        kept->n ? bsearch(&v, kept->v, kept->n, sizeof *kept->v, path_cmp)
+                : NULL;
+    zfs_groupfile *old = hit ? (*hit)->gf : NULL;
+    if (old && old->stamp.nodes == stamp.nodes &&
+        old->stamp.newest == stamp.newest) {
+        atomic_fetch_add(&old->refs, 1);
+        v->gf = old;
+        t->nc_kept++;
+    } else if (nc_build_file(t, v, z, label, &stamp, &v->gf) != 0) {
+        return -1;
+    }
+    if (v->gf) {
+        v->size = zf_nc_size(v->gf->nc);
+        v->mtime = v->gf->mtime;
+    }
+    return 0;
 }
 
 /* Adds the file of group node nd, named `name` in directory `parent`,
  * unless the name is taken (logged).  -1 only when out of memory. */
 static int add_group_file(zfs_table *t, zf_zarr *z, const zf_node *nd,
                           uint64_t parent, const char *name,
-                          const taken_name *taken, size_t ntaken)
+                          const taken_name *taken, size_t ntaken,
+                          const nc_kept *kept)
 {
     const char *label = nd->path[0] ? nd->path : "/";
     taken_name key = {parent, name};
@@ -457,9 +536,9 @@ static int add_group_file(zfs_table *t, zf_zarr *z, const zf_node *nd,
     }
     zfs_inode *v = add_inode(t, ZFS_KIND_NC, parent, name, nd->path,
                              nd->mtime);
-    if (!v || nc_bind(t, v, z, label) != 0)
+    if (!v || nc_bind(t, v, z, label, kept) != 0)
         return -1;
-    if (!v->nc) { /* not built (logged): the entry goes */
+    if (!v->gf) { /* not built (logged): the entry goes */
         zfs_inode_clear(v);
         t->count--;
     }
@@ -467,14 +546,20 @@ static int add_group_file(zfs_table *t, zf_zarr *z, const zf_node *nd,
 }
 
 /* Adds G.nc beside each group G's folder, and STORE.nc in the root for the
- * root group (a top-level group of the same name yields to it). */
+ * root group (a top-level group of the same name yields to it); keeps
+ * prev's files of the groups that did not change. */
 static int add_group_files(zfs_table *t, zf_zarr *z, const dirset *dirs,
-                           const char *root_name)
+                           const char *root_name, const zfs_table *prev)
 {
     size_t ntaken = t->count;
-    taken_name *taken = taken_names(t);
-    if (!taken)
+    nc_kept kept;
+    if (nc_kept_index(prev, &kept) != 0)
         return -1;
+    taken_name *taken = taken_names(t);
+    if (!taken) {
+        free(kept.v);
+        return -1;
+    }
     char root_file[NAME_MAX + 2] = "";
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < zf_node_count(z); i++) {
@@ -496,9 +581,10 @@ static int add_group_files(zfs_table *t, zf_zarr *z, const dirset *dirs,
         }
         if (!nd->path[0])
             snprintf(root_file, sizeof root_file, "%s", name);
-        rc = add_group_file(t, z, nd, parent, name, taken, ntaken);
+        rc = add_group_file(t, z, nd, parent, name, taken, ntaken, &kept);
     }
     free(taken);
+    free(kept.v);
     return rc;
 }
 
@@ -557,7 +643,9 @@ static int same_entry_cmp(const void *a, const void *b)
     if (x->kind == ZFS_KIND_VIEW && x->view != y->view)
         return x->view < y->view ? -1 : 1;
     int c = strcmp(x->path, y->path);
-    return c || x->kind != ZFS_KIND_NC ? c : nc_content_cmp(x->nc, y->nc);
+    if (c || x->kind != ZFS_KIND_NC || x->gf == y->gf) /* (a kept file) */
+        return c;
+    return nc_content_cmp(x->gf->nc, y->gf->nc);
 }
 
 static int ino_cmp(const void *a, const void *b)
@@ -688,7 +776,7 @@ zfs_table *zfs_table_build(zf_zarr *z, const char *store_path, unsigned views,
     ok = ok && add_dirs(t, &dirs) == 0 &&
          add_nodes(t, z, &dirs, root_array, root_name) == 0 &&
          (!(views & ZFS_VIEW_NC) || root_array ||
-          add_group_files(t, z, &dirs, root_name) == 0) &&
+          add_group_files(t, z, &dirs, root_name, prev) == 0) &&
          (!(views & ZFS_VIEWS_HEADERS) ||
           add_views(t, views & ZFS_VIEWS_HEADERS) == 0) &&
          number_inodes(t, prev) == 0 && link_children(t) == 0;
@@ -753,8 +841,7 @@ void zfs_inode_clear(zfs_inode *n)
     free(n->xattr_metadata);
     free(n->xattr_selection);
     free(n->header);
-    zf_nc_free(n->nc);
-    free(n->nc_arrays);
+    groupfile_release(n->gf);
 }
 
 void zfs_table_free(zfs_table *t)

@@ -31,17 +31,21 @@
  * STORE.nc, STORE the store's name less ".zarr", in the root); built with
  * the table, from metadata only (no chunk is read).  Left out, and logged,
  * when its name is taken by an array or folder, or the build fails.  A
- * group file keeps its inode number only while its bytes stay the same
- * (same header, same parts): a rebuilt one is a new entry with a new
- * number, so a reader that opened it before keeps reading the file it
- * opened (its table stays pinned), never a mix of both.
+ * rebuild of the table builds again only the group files whose nodes
+ * changed (zfs_groupfile); the others are kept as they are.  A group file
+ * keeps its inode number only while its bytes stay the same (same header,
+ * same parts): a rebuilt one is a new entry with a new number, so a reader
+ * that opened it before keeps reading the file it opened (its table stays
+ * pinned), never a mix of both.
  *
  * Contract:
  *  - The table copies every string it keeps (names, paths, xattr values);
  *    the zf_array handles belong to the zf_zarr it was built from, which
  *    keeps them valid until zf_close (across zf_refresh too).
- *  - zfs_table_build calls zf_node_* and zf_array_get: it must not run at
- *    the same time as zf_refresh on the same zf_zarr.
+ *  - zfs_table_build calls zf_node_*, zf_array_get, zf_nc_build and
+ *    zf_nc_stamp_of: it must not run at the same time as zf_refresh on the
+ *    same zf_zarr.  Group files kept from `prev` are shared with it (their
+ *    reference counts are atomic: tables are freed on any thread).
  *  - Read-only after zfs_table_build: any number of threads
  *    may call the lookup functions at once.  zfs_table_free frees it all.
  */
@@ -77,6 +81,20 @@ typedef enum zfs_kind {
 #define ZFS_VIEW_NC (1u << ZF_VIEW_COUNT)
 #define ZFS_VIEWS_ALL (ZFS_VIEWS_HEADERS | ZFS_VIEW_NC)
 
+/* A built group file with each part's array, shared by the tables that
+ * show it unchanged: a build given the previous table keeps a group's file
+ * (the same object, so the same bytes and inode number) while
+ * zf_nc_stamp_of says nothing it was built from has changed, and builds
+ * the others anew.  Freed with the last table that holds it (refs). */
+typedef struct zfs_groupfile {
+    atomic_long refs;
+    zf_nc_file *nc;
+    zf_array **arrays;  /* zf_nc_part_at's order; NULL when not found
+                           (reading that part fails) */
+    zf_nc_stamp stamp;  /* what it was built from */
+    time_t mtime;       /* the newest of the group's and its arrays' */
+} zfs_groupfile;
+
 typedef struct zfs_inode {
     uint64_t ino;    /* stable across builds (see above) */
     uint64_t parent; /* the root is its own parent */
@@ -100,10 +118,8 @@ typedef struct zfs_inode {
     char *xattr_dtype;
     char *xattr_chunks;
     char *xattr_metadata;
-    /* group files: the file, and each part's array (zf_nc_part_at's order;
-     * NULL when it could not be found: reading that part fails) */
-    zf_nc_file *nc;
-    zf_array **nc_arrays;
+    /* group files (shared with other tables: read-only) */
+    zfs_groupfile *gf;
     /* virtual files (virt.h): a selection of `array`, else NULL */
     const zf_selection *sel;
     char *xattr_selection; /* its normalised expression */
@@ -116,6 +132,8 @@ typedef struct zfs_table {
     uint64_t total_bytes; /* sum of the arrays' sizes */
     size_t narrays;
     size_t nskipped;      /* arrays left out */
+    size_t nc_built;      /* group files built by this build */
+    size_t nc_kept;       /* group files kept from the previous table */
     zfs_errset *notes;    /* during the build: messages already logged */
     struct zfs_table *older; /* when retired: the table retired before (tables.c) */
     atomic_long pins;       /* operations and open files using it (tables.h) */

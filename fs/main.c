@@ -62,6 +62,7 @@ struct cli {
     size_t push;        /* push=: bytes pushed beside a read; 0 = off */
     unsigned views;     /* views=: a mask of 1 << zf_view_format */
     double metadata_ttl; /* metadata_ttl=: seconds; 0 = read once */
+    enum zfs_reads reads; /* reads=: auto, direct, cached (iomode.h) */
     int views_open;     /* the last option was views=: libfuse split its
                            list at commas, so bare view names go on it */
     zf_remote_options remote; /* connections=, s3_region=, ... (URLs) */
@@ -80,6 +81,7 @@ enum {
     ZFS_KEY_PREFETCH,
     ZFS_KEY_PUSH,
     ZFS_KEY_TTL,
+    ZFS_KEY_READS,
     ZFS_KEY_FSTAB, /* fstab-only options mount.fuse3 passes on: ignored */
 };
 
@@ -95,6 +97,7 @@ static const struct fuse_opt cli_spec[] = {
     FUSE_OPT_KEY("prefetch=", ZFS_KEY_PREFETCH),
     FUSE_OPT_KEY("push=", ZFS_KEY_PUSH),
     FUSE_OPT_KEY("metadata_ttl=", ZFS_KEY_TTL),
+    FUSE_OPT_KEY("reads=", ZFS_KEY_READS),
     FUSE_OPT_KEY("defaults", ZFS_KEY_FSTAB),
     FUSE_OPT_KEY("comment=", ZFS_KEY_FSTAB),
     FUSE_OPT_END,
@@ -130,9 +133,11 @@ static void usage(const char *prog)
         "                           mount (its read_ahead_kb, set when\n"
         "                           run as root; K, M or G suffix; up to\n"
         "                           1G; 0 = none; default: 1M, and 128K\n"
-        "                           with push=); sequential reads reach\n"
-        "                           zarrfs as requests of up to this size\n"
-        "                           (1 MiB at most)\n"
+        "                           with push= or direct reads); cached\n"
+        "                           sequential reads reach zarrfs as\n"
+        "                           requests of up to this size (1 MiB at\n"
+        "                           most); with direct reads it serves\n"
+        "                           only mmap\n"
         "    -o prefetch=0|1        decode the chunks ahead of sequential\n"
         "                           reads into the cache (default: 1)\n"
         "    -o push=SIZE           after a read, write the rest of the\n"
@@ -150,6 +155,14 @@ static void usage(const char *prog)
         "                           G's folder (the root group's: STORE.nc)\n"
         "                           holding its arrays and subgroups; or all;\n"
         "                           e.g. views=npy,nrrd (default: none)\n"
+        "    -o reads=auto|direct|cached  direct: array files, subarrays and\n"
+        "                           views are opened with direct I/O, so a\n"
+        "                           read decodes exactly the chunks that hold\n"
+        "                           its bytes (mmap still works, through the\n"
+        "                           page cache); needs libfuse 3.16+ and Linux\n"
+        "                           6.6+ (FUSE_DIRECT_IO_ALLOW_MMAP); cached:\n"
+        "                           through the page cache; auto (default):\n"
+        "                           direct where it can be negotiated\n"
         "    -o metadata_ttl=SEC    re-read the store's metadata every SEC\n"
         "                           seconds (0.1 or more; fractions allowed)\n"
         "                           and show arrays added, grown, changed or\n"
@@ -366,6 +379,8 @@ static int cli_proc(void *data, const char *arg, int key,
         return parse_size("push", arg + strlen("push="), &cli->push);
     case ZFS_KEY_TTL:
         return parse_ttl(arg + strlen("metadata_ttl="), &cli->metadata_ttl);
+    case ZFS_KEY_READS:
+        return zfs_iomode_parse(arg + strlen("reads="), &cli->reads);
     case ZFS_KEY_VIEWS:
         cli->views_open = 1;
         return parse_views(arg + strlen("views="), &cli->views);
@@ -419,8 +434,11 @@ static int parse_args(struct fuse_args *args, struct cli *cli,
         return 1;
     }
     if (cli->show_version) {
-        printf("zarrfs version %s\nlibfuse version %s\n", ZF_VERSION,
-               fuse_pkgversion());
+        printf("zarrfs version %s\nlibfuse version %s\nreads: %s\n",
+               ZF_VERSION, fuse_pkgversion(),
+               zfs_iomode_built() ? "direct where the kernel offers "
+                                    "FUSE_DIRECT_IO_ALLOW_MMAP, else cached"
+                                  : "cached (libfuse 3.16+ can read direct)");
         return 1;
     }
     if (fuse_parse_cmdline(args, fo) != 0)
@@ -449,6 +467,10 @@ static int open_store(struct cli *cli, struct zfs_fs *fs)
     zf_zarr *z = NULL;
     zf_err e = {0};
     cli->engine.remote = &cli->remote;
+    /* Views that show attributes: the load keeps every node's (so group
+     * files are built reading nothing, and a refresh sees edits). */
+    cli->engine.attributes =
+        (cli->views & (ZFS_VIEW_NC | 1u << ZF_VIEW_TIFF)) != 0;
     if (url && cli->remote.insecure)
         zfs_log(LOG_WARNING, "WARNING: -o insecure: the TLS certificates of "
                 "%s are not verified; anyone on the path can change the data",
@@ -475,6 +497,8 @@ static int open_store(struct cli *cli, struct zfs_fs *fs)
     zfs_tables_publish(&fs->tables, table);
     zfs_virt_set_views(fs->virt, cli->views);
     fs->readahead = (unsigned)cli->readahead;
+    fs->io.asked = cli->reads;
+    fs->readahead_set = cli->readahead_set;
     /* The kernel asks again after the ttl; the refresher invalidates what
      * changed at once. */
     if (cli->metadata_ttl > 0 && cli->metadata_ttl < fs->timeout)

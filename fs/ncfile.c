@@ -40,35 +40,6 @@ struct nc_read {
     struct nc_piece pieces[];
 };
 
-/* The first part that ends past `off` (parts are sorted, apart). */
-static size_t first_part(const zf_nc_file *f, uint64_t off)
-{
-    size_t lo = 0, hi = zf_nc_part_count(f);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const zf_nc_part *p = zf_nc_part_at(f, mid);
-        if (p->offset + p->nbytes <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* The number of parts from `first` on that hold bytes of [off, end). */
-static size_t count_pieces(const zf_nc_file *f, size_t first, uint64_t off,
-                           uint64_t end)
-{
-    size_t n = 0;
-    for (size_t i = first; i < zf_nc_part_count(f); i++) {
-        const zf_nc_part *p = zf_nc_part_at(f, i);
-        if (p->offset >= end)
-            break;
-        n += zfs_max_u64(p->offset, off) < zfs_min_u64(p->offset + p->nbytes, end);
-    }
-    return n;
-}
-
 /* Replies (all pieces are done), hands the pieces to the pusher, frees. */
 static void nc_read_finish(struct nc_read *r)
 {
@@ -113,23 +84,29 @@ static void piece_done(void *arg, zf_code code, size_t nread, const zf_err *err)
     nc_read_release(r);
 }
 
-/* Fills the pieces of [off, off + r->len) from part `first` on. */
-static void plan_pieces(struct nc_read *r, size_t first, uint64_t off)
+/* The parts of group file n, from part `first` on (zf_nc_part_find), that
+ * hold bytes of [off, end): counted, and, when r is not NULL, each made
+ * one of r's pieces. */
+static size_t pieces(const zfs_inode *n, size_t first, uint64_t off,
+                     uint64_t end, struct nc_read *r)
 {
-    const zfs_inode *n = r->node;
-    uint64_t end = off + r->len;
-    for (size_t i = first; i < zf_nc_part_count(n->nc); i++) {
-        const zf_nc_part *p = zf_nc_part_at(n->nc, i);
+    const zf_nc_file *f = n->gf->nc;
+    size_t count = 0;
+    for (size_t i = first; i < zf_nc_part_count(f); i++) {
+        const zf_nc_part *p = zf_nc_part_at(f, i);
         if (p->offset >= end)
             break;
         uint64_t lo = zfs_max_u64(p->offset, off);
         uint64_t hi = zfs_min_u64(p->offset + p->nbytes, end);
         if (lo >= hi)
             continue;
-        r->pieces[r->npieces++] = (struct nc_piece){
-            r, n->nc_arrays[i], p->array_path, p->offset, lo - p->offset,
-            (size_t)(hi - lo), 0};
+        if (r)
+            r->pieces[count] = (struct nc_piece){
+                r, n->gf->arrays[i], p->array_path, p->offset, lo - p->offset,
+                (size_t)(hi - lo), 0};
+        count++;
     }
+    return count;
 }
 
 /* Starts every piece's read; the last to finish replies. */
@@ -163,9 +140,9 @@ void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
     }
     uint64_t o = (uint64_t)off;
     size_t len = (size_t)zfs_min_u64(size, n->size - o), hlen;
-    const uint8_t *head = zf_nc_header(n->nc, &hlen);
-    size_t first = first_part(n->nc, o);
-    size_t count = count_pieces(n->nc, first, o, o + len);
+    const uint8_t *head = zf_nc_header(n->gf->nc, &hlen);
+    size_t first = zf_nc_part_find(n->gf->nc, o);
+    size_t count = pieces(n, first, o, o + len, NULL);
     struct nc_read *r = calloc(1, sizeof *r + count * sizeof *r->pieces);
     char *buf = r ? calloc(1, len) : NULL; /* zeros: the padding */
     if (!buf) {
@@ -183,6 +160,6 @@ void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
     r->buf = buf;
     r->len = len;
     r->changes = zfs_push_changes(fs);
-    plan_pieces(r, first, o);
+    r->npieces = pieces(n, first, o, o + len, r);
     start_pieces(r, o);
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,10 +116,15 @@ void zfs_fs_inflight_end(struct zfs_fs *fs)
 
 /* Asks for large reads (see ops.h).  The kernel offered its bdi's readahead
  * (128 KiB); it keeps the smaller of read_ahead_kb and max_readahead, so
- * this must be at least what main writes to read_ahead_kb. */
+ * this must be at least what main writes to read_ahead_kb, except with
+ * direct reads, where the window serves only mmap faults and a small one
+ * follows the chunk grid better. */
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
     struct zfs_fs *fs = userdata;
+    zfs_iomode_negotiate(&fs->io, conn);
+    if (fs->io.direct && !fs->readahead_set)
+        fs->readahead = (unsigned)zfs_min_u64(fs->readahead, ZFS_READAHEAD_DIRECT);
     conn->max_readahead = fs->readahead;
     conn->max_background = ZFS_MAX_BACKGROUND;
     conn->congestion_threshold = ZFS_MAX_BACKGROUND * 3 / 4;
@@ -293,20 +299,26 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* Builds the stats text (one JSON object and a newline) for an open file. */
+/* Builds the stats text (one JSON object and a newline) for an open file:
+ * the engine's counters, then how the mount reads (iomode.h). */
 static struct zfs_stats_text *stats_text_new(const struct zfs_fs *fs)
 {
     zf_stats s;
     zf_get_stats(fs->z, &s);
+    char mode[256];
+    int mlen = snprintf(mode, sizeof mode, ", \"reads\": \"%s\", "
+                        "\"reads_why\": \"%s\"}\n",
+                        zfs_iomode_name(&fs->io), fs->io.why);
     int len = zf_stats_json(&s, NULL, 0);
-    if (len < 0)
+    if (len < 1 || mlen < 0 || (size_t)mlen >= sizeof mode)
         return NULL;
-    struct zfs_stats_text *st = malloc(sizeof *st + (size_t)len + 2);
+    struct zfs_stats_text *st = malloc(sizeof *st + (size_t)len + (size_t)mlen + 1);
     if (!st)
         return NULL;
     zf_stats_json(&s, st->text, (size_t)len + 1);
-    st->text[len] = '\n';
-    st->len = (size_t)len + 1;
+    /* (the engine's object ends in '}': the mode goes before it) */
+    memcpy(st->text + len - 1, mode, (size_t)mlen + 1);
+    st->len = (size_t)len - 1 + (size_t)mlen;
     return st;
 }
 
@@ -331,7 +343,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino,
     }
     if (n->kind == ZFS_KIND_ARRAY || n->kind == ZFS_KIND_VIEW ||
         n->kind == ZFS_KIND_NC) {
-        fi->keep_cache = 1;
+        fi->keep_cache = 1; /* (mmap's pages, with direct_io too) */
+        fi->direct_io = fs->io.direct;
         fi->fh = (uint64_t)(uintptr_t)t;
         if (fuse_reply_open(req, fi) != 0)
             zfs_tables_unpin(t); /* interrupted: no release will come */

@@ -113,19 +113,21 @@ static void note_pushed(struct zfs_pusher *p, fuse_ino_t ino, uint64_t lo,
 
 /* Pushes [lo, hi) of the job's array in pieces, leaving out what was
  * pushed lately, up to the first piece the cache does not hold whole (the
- * ones after it, further ahead, are still less likely decoded). */
+ * ones after it, further ahead, are still less likely decoded).  What was
+ * pushed is remembered by file offset: the arrays of a group file (G.nc)
+ * share its inode, each at its own offset (head). */
 static void push_range(struct zfs_pusher *p, const struct zfs_push_job *j,
                        uint64_t lo, uint64_t hi, void *buf, uint64_t changes)
 {
     fuse_ino_t ino = j->file.ino;
-    uint64_t n;
-    while ((lo = skip_pushed(p, ino, lo, hi, changes, &n)) < hi) {
+    uint64_t head = j->file.head, n;
+    while ((lo = skip_pushed(p, ino, head + lo, head + hi, changes, &n) - head) < hi) {
         struct zfs_send s = {p, &j->file, lo, buf, (size_t)n, changes};
         zf_err err;
         if (zf_array_read_cached(j->file.array, lo, (size_t)n, buf,
                                  send_store, &s, &err) != ZF_OK)
             return;
-        note_pushed(p, ino, lo, lo + n, changes);
+        note_pushed(p, ino, head + lo, head + lo + n, changes);
         lo += n;
     }
 }

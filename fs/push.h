@@ -65,7 +65,7 @@ struct zfs_push_file {
 
 struct zfs_pushed {
     fuse_ino_t ino;
-    uint64_t lo, hi, changes;
+    uint64_t lo, hi, changes; /* [lo, hi): file offsets, not array ones */
 };
 
 struct zfs_pusher {

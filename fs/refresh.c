@@ -72,8 +72,10 @@ static void count_change(void *arg, const zfs_inode *n, int side)
         snprintf(s + len, size - len, ", ...");
 }
 
-/* Logs one line: what the new table shows that the old one did not. */
-static void log_changes(const zfs_table *old, const zfs_table *cur)
+/* Logs one line: what the new table shows that the old one did not, and
+ * how long re-reading the metadata and building the table took (seconds). */
+static void log_changes(const zfs_table *old, const zfs_table *cur,
+                        double read_s, double build_s)
 {
     struct zfs_changes c;
     memset(&c, 0, sizeof c);
@@ -86,9 +88,14 @@ static void log_changes(const zfs_table *old, const zfs_table *cur)
             len += (size_t)snprintf(line + len, sizeof line - len,
                                     "%s%zu %s (%s)", len ? "; " : "",
                                     c.count[k], what[k], c.names[k]);
-    zfs_log(LOG_INFO, "metadata refreshed: %s%s; %zu arrays shown",
-            len ? "arrays " : "",
-            len ? line : "no array added, removed or changed", cur->narrays);
+    char nc[96] = "";
+    if (cur->nc_built || cur->nc_kept)
+        snprintf(nc, sizeof nc, "; group files: %zu built, %zu kept",
+                 cur->nc_built, cur->nc_kept);
+    zfs_log(LOG_INFO, "metadata refreshed (read %.3f s, table %.3f s): "
+            "%s%s; %zu arrays shown%s", read_s, build_s, len ? "arrays " : "",
+            len ? line : "no array added, removed or changed", cur->narrays,
+            nc);
 }
 
 /* ---- telling the kernel -------------------------------------------------------- */
@@ -170,12 +177,23 @@ static void refresh_failed(struct zfs_refresher *r, const zf_err *e)
     r->last_error = strdup(msg);
 }
 
+/* Seconds on the monotonic clock. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void refresh_tick(struct zfs_refresher *r)
 {
     struct zfs_fs *fs = r->fs;
     int changed = 0;
     zf_err e = {0};
-    if (zf_refresh(fs->z, &changed, &e) != ZF_OK) {
+    double t0 = now_s();
+    zf_code rc = zf_refresh(fs->z, &changed, &e);
+    double t1 = now_s();
+    if (rc != ZF_OK) {
         /* Nothing is invalidated: what the kernel holds is the best there
          * is while the store cannot be read. */
         refresh_failed(r, &e);
@@ -196,7 +214,7 @@ static void refresh_tick(struct zfs_refresher *r)
     }
     if (t) {
         zfs_tables_publish(&fs->tables, t);
-        log_changes(old, t);
+        log_changes(old, t, t1 - t0, now_s() - t1);
     }
     notify(r, t ? old : NULL, t ? t : old);
     zfs_tables_unpin(old);

@@ -8,8 +8,10 @@
  *    sizes and missing keys it remembers).  A failure is logged (once per
  *    distinct message) and the mount keeps showing what it showed;
  *  - when something changed, a new inode table is built from the previous
- *    one (so inode numbers stay: inodes.h), published (tables.h), and one line
- *    logged: the arrays added, removed and changed;
+ *    one (so inode numbers stay: inodes.h; group files whose nodes did not
+ *    change are kept, not built again), published (tables.h), and one line
+ *    logged: the arrays added, removed and changed, how long re-reading and
+ *    building took, and the group files built and kept;
  *  - the kernel is told to drop what it cached: the pages and attributes of
  *    every array file, header view and group file of the current table
  *    (their bytes may have been rewritten under unchanged metadata), the

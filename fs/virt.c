@@ -228,7 +228,7 @@ static int entry_fill(zfs_virt *v, zfs_ventry *e, uint64_t parent,
             snprintf(why, whylen, "%s", err.msg);
             return -1;
         }
-        n->size = n->header_len + (n->view == ZF_VIEW_NPY ? nbytes : 0);
+        n->size = n->header_len + (zf_view_holds_data(n->view) ? nbytes : 0);
     } else {
         uint64_t shape[ZF_MAX_DIMS];
         int nd = zf_selection_shape(&e->sel, shape);

@@ -290,7 +290,7 @@ static void build_store(void)
     sharded_array("sh_chunkcrc", ", {\"name\": \"crc32c\"}", 0);
     shard_init(&s, 0);
     for (int k = 0; k < 2; k++) {
-        uint8_t c[8];
+        uint8_t c[8] = {0}; /* (GCC 14 cannot see elems_le fill it) */
         elems_le(c, 2 * (unsigned)k, 2 * (unsigned)k + 2);
         tu_le32(c + 4, tu_crc32c(c, 4));
         if (k == 1)

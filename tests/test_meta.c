@@ -29,6 +29,7 @@
 #include "testutil.h"
 
 #include <json-c/json.h>
+#include <zlib.h>
 
 static char *g_dir;
 
@@ -482,6 +483,116 @@ START_TEST(test_unknown_codec_refused)
         ck_assert_int_eq(zf_array_get(z, p, &a, &err), ZF_EUNSUPPORTED);
         tu_assert_has(err.msg, "frobnicate_codec");
     }
+    zf_close(z);
+}
+END_TEST
+
+/* A bytes->bytes codec after sharding_indexed compresses the whole shard,
+ * index and all (zarr-python writes it: a sharding serializer with its
+ * default zstd).  The chunk is decoded whole, then cut by its index: two
+ * shards of [6] uint8 in inner chunks of [2], the first with its middle
+ * chunk empty (the fill value), the second past the array's end (5
+ * elements); a whole shard whose index points outside it is an error
+ * naming the key. */
+START_TEST(test_whole_shard)
+{
+    tu_write_group(g_dir, "");
+    const char *codecs =
+        "[{\"name\": \"sharding_indexed\", \"configuration\": {"
+        "\"chunk_shape\": [2], \"codecs\": [{\"name\": \"bytes\"}], "
+        "\"index_codecs\": [{\"name\": \"bytes\", \"configuration\": "
+        "{\"endian\": \"little\"}}]}}, {\"name\": \"numcodecs.zlib\"}]";
+    tu_write_array(g_dir, "s", &(tu_array){.shape = "[11]", .chunks = "[6]",
+                                           .fill = "9", .codecs = codecs});
+    tu_write_array(g_dir, "bad", &(tu_array){.shape = "[6]", .chunks = "[6]",
+                                             .codecs = codecs});
+    for (int k = 0; k < 3; k++) {
+        /* data, then the index: 3 (offset, length) pairs */
+        uint8_t shard[6 + 48];
+        uint64_t idx[3][2];
+        size_t n = 0;
+        for (int i = 0; i < 3; i++) {
+            if (k == 0 && i == 1) {
+                idx[i][0] = idx[i][1] = UINT64_MAX;
+                continue;
+            }
+            idx[i][0] = n;
+            idx[i][1] = k == 2 && i == 2 ? 40 : 2; /* "bad": past the data */
+            shard[n++] = (uint8_t)(10 * k + 2 * i + 1);
+            shard[n++] = (uint8_t)(10 * k + 2 * i + 2);
+        }
+        for (int i = 0; i < 3; i++)
+            for (int h = 0; h < 2; h++)
+                for (int b = 0; b < 8; b++)
+                    shard[n + 16 * i + 8 * h + b] = (uint8_t)(idx[i][h] >> (8 * b));
+        n += 48;
+        uLongf zlen = compressBound(n);
+        Bytef z[256];
+        ck_assert_int_eq(compress2(z, &zlen, shard, n, 6), Z_OK);
+        tu_write(g_dir, k == 0 ? "s/c/0" : k == 1 ? "s/c/1" : "bad/c/0", z, zlen);
+    }
+    zf_zarr *z = tu_open(g_dir, 1);
+    ck_assert_ptr_null(tu_node(z, "s")->error);
+    size_t len;
+    uint8_t *v = read_all(z, "s", &len);
+    const uint8_t want[11] = {1, 2, 9, 9, 5, 6, 11, 12, 13, 14, 15};
+    ck_assert_uint_eq(len, 11);
+    ck_assert(!memcmp(v, want, 11));
+    free(v);
+    zf_array *a = NULL;
+    zf_err err = {0};
+    ck_assert_int_eq(zf_array_get(z, "bad", &a, &err), ZF_OK);
+    uint8_t buf[6];
+    ck_assert_int_eq(zf_array_read(a, 0, 6, buf, NULL, &err), ZF_ECORRUPT);
+    tu_assert_has(err.msg, "bad/c/0");
+    tu_assert_has(err.msg, "lies outside the shard's data");
+    zf_close(z);
+}
+END_TEST
+
+/* zarr-python 3's elementwise numcodecs filters in v3: numcodecs.astype
+ * stores int16 for int32 elements (the bytes codec sees the int16s),
+ * after a transpose; with a big-endian bytes codec, or a delta, refused by
+ * name. */
+START_TEST(test_v3_numcodecs_filters)
+{
+    tu_write_group(g_dir, "");
+    tu_write_array(g_dir, "a", &(tu_array){
+        .dtype = "\"int32\"", .shape = "[2, 2]", .chunks = "[2, 2]",
+        .codecs = "[{\"name\": \"transpose\", \"configuration\": {\"order\": [1, 0]}}, "
+                  "{\"name\": \"numcodecs.astype\", \"configuration\": "
+                  "{\"encode_dtype\": \"<i2\", \"decode_dtype\": \"<i4\"}}, "
+                  "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}, "
+                  "{\"name\": \"numcodecs.crc32\", \"configuration\": {\"location\": \"end\"}}]"});
+    /* [[1, -2], [3, 4]] transposed: 1 3 -2 4 as int16, then zlib's crc32. */
+    uint32_t crc = (uint32_t)crc32(0, (const Bytef *)"\1\0\3\0\xfe\xff\4\0", 8);
+    uint8_t file[12];
+    memcpy(file, "\1\0\3\0\xfe\xff\4\0", 8);
+    for (int k = 0; k < 4; k++)
+        file[8 + k] = (uint8_t)(crc >> (8 * k));
+    tu_write(g_dir, "a/c/0/0", file, 12);
+    tu_write_array(g_dir, "big", &(tu_array){
+        .dtype = "\"float64\"",
+        .codecs = "[{\"name\": \"numcodecs.bitround\", \"configuration\": {\"keepbits\": 3}}, "
+                  "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"big\"}}]"});
+    tu_write_array(g_dir, "d", &(tu_array){
+        .dtype = "\"int32\"",
+        .codecs = "[{\"name\": \"numcodecs.astype\", \"configuration\": "
+                  "{\"encode_dtype\": \"<i2\", \"decode_dtype\": \"<i4\"}}, "
+                  "{\"name\": \"numcodecs.delta\", \"configuration\": {\"dtype\": \"<i4\"}}, "
+                  "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}]"});
+    zf_zarr *z = tu_open(g_dir, 1);
+    size_t len;
+    int32_t *v = (int32_t *)read_all(z, "a", &len);
+    ck_assert_uint_eq(len, 16);
+    ck_assert_int_eq(v[0], 1);
+    ck_assert_int_eq(v[1], -2);
+    ck_assert_int_eq(v[2], 3);
+    ck_assert_int_eq(v[3], 4);
+    free(v);
+    tu_assert_has(tu_node(z, "big")->error, "big-endian bytes codec");
+    tu_assert_has(tu_node(z, "big")->error, "bitround");
+    tu_assert_has(tu_node(z, "d")->error, "numcodecs.delta");
     zf_close(z);
 }
 END_TEST
@@ -1002,6 +1113,8 @@ int main(void)
     tcase_add_test(t, test_key_unknown_refused);
     tcase_add_test(t, test_unknown_codec_refused);
     tcase_add_test(t, test_unknown_codec_optional_skipped);
+    tcase_add_test(t, test_whole_shard);
+    tcase_add_test(t, test_v3_numcodecs_filters);
     tcase_add_test(t, test_extension_fields);
     tcase_add_test(t, test_string_dtypes_refused);
     tcase_add_test(t, test_sharded_edges);

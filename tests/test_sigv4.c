@@ -665,6 +665,40 @@ START_TEST(test_list_entities)
 }
 END_TEST
 
+/* A listing as versitygw 1.8 sends it (the server of the remote tests):
+ * <Key> after <ETag> in <Contents>, the ETag's quotes as numeric entities,
+ * and an empty <EncodingType> when none was asked for. */
+START_TEST(test_list_versitygw)
+{
+    const char *x =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<Name>bkt</Name><Prefix>peers/</Prefix><KeyCount>3</KeyCount>"
+        "<MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter>"
+        "<IsTruncated>false</IsTruncated><Contents>"
+        "<LastModified>2026-12-07T19:39:41Z</LastModified>"
+        "<ChecksumAlgorithm>CRC64NVME</ChecksumAlgorithm>"
+        "<ChecksumType>FULL_OBJECT</ChecksumType>"
+        "<ETag>&#34;457126c0639af2eba0140851c39c1aad&#34;</ETag>"
+        "<Key>peers/zarr.json</Key><Size>66</Size>"
+        "<StorageClass>STANDARD</StorageClass></Contents>"
+        "<CommonPrefixes><Prefix>peers/ts/</Prefix></CommonPrefixes>"
+        "<CommonPrefixes><Prefix>peers/zp/</Prefix></CommonPrefixes>"
+        "<EncodingType></EncodingType></ListBucketResult>";
+    got g = {0};
+    int trunc = 1;
+    zf_err err = {0};
+    ck_assert_msg(zf_s3_list_parse(x, strlen(x), collect, &g, &trunc, NULL,
+                                   &err) == ZF_OK, "%s", err.msg);
+    ck_assert_int_eq(trunc, 0);
+    ck_assert_int_eq(g.n, 3);
+    ck_assert_str_eq(g.keys[0], "peers/zarr.json");
+    ck_assert_uint_eq(g.sizes[0], 66);
+    ck_assert_str_eq(g.keys[1], "peers/ts/");
+    ck_assert_str_eq(g.keys[2], "peers/zp/");
+}
+END_TEST
+
 START_TEST(test_list_error_body)
 {
     const char *x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"
@@ -1316,6 +1350,7 @@ int main(void)
     tcase_add_test(t, test_list_realistic);
     tcase_add_test(t, test_list_truncated_prefixes);
     tcase_add_test(t, test_list_entities);
+    tcase_add_test(t, test_list_versitygw);
     tcase_add_test(t, test_list_error_body);
     tcase_add_test(t, test_error_code);
     tcase_add_test(t, test_list_malformed);

@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "store/store_http.h"
 #include "store/http_xfer.h"
+#include "store/stat_table.h"
 
 static char *g_dir;  /* holds secret.txt and the store folder root/ */
 static char g_root[4200];
@@ -603,6 +604,54 @@ static double first_backoff_in_child(void)
     return d;
 }
 
+/* The remote store's table gives a read of one version what to send so the
+ * server checks it (If-Match, else If-Unmodified-Since), and tells a read
+ * of a version it knows to be gone (store_http.h). */
+START_TEST(test_stat_table_validators)
+{
+    zf_stat_table t;
+    zf_stat_table_init(&t);
+    char etag[64];
+    time_t mt = 5;
+    uint64_t v1 = zf_stat_version(100, 1000, 0x1234);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1 | 1, etag, sizeof etag, &mt), 0);
+    ck_assert_int_eq(mt, 0);
+    zf_stat_table_put(&t, "k", 1, 100, 1000, 0x1234, "\"abc\"");
+    /* the planned version (its lowest bit does not count): its ETag */
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1 | 1, etag, sizeof etag, &mt), 1);
+    ck_assert_str_eq(etag, "\"abc\"");
+    ck_assert_int_eq(mt, 0);
+    /* an ETag too long for the caller's buffer: the time instead */
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, 4, &mt), 1);
+    ck_assert_int_eq(mt, 1000);
+    /* another version known: -1, nothing to send */
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1 + 2, etag, sizeof etag, &mt), -1);
+    /* a weak ETag never passes If-Match: the time instead */
+    zf_stat_table_put(&t, "w", 1, 7, 2000, 0x99, "W/\"x\"");
+    ck_assert_int_eq(zf_stat_table_validator(&t, "w", zf_stat_version(7, 2000, 0x99),
+                                             etag, sizeof etag, &mt), 1);
+    ck_assert_str_eq(etag, "");
+    ck_assert_int_eq(mt, 2000);
+    /* no ETag: the version is size and time, sent as If-Unmodified-Since */
+    zf_stat_table_put(&t, "n", 1, 7, 3000, 0, NULL);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "n", zf_stat_version(7, 3000, 0),
+                                             etag, sizeof etag, &mt), 1);
+    ck_assert_str_eq(etag, "");
+    ck_assert_int_eq(mt, 3000);
+    /* a range reply without validators keeps the version and its ETag */
+    zf_stat_table_put(&t, "k", 1, 100, 0, 0, NULL);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, sizeof etag, &mt), 1);
+    ck_assert_str_eq(etag, "\"abc\"");
+    /* dropped (a 412): unknown again, the next stat asks the server */
+    zf_stat_table_drop(&t, "k");
+    zf_store_stat st;
+    ck_assert_int_eq(zf_stat_table_get(&t, "k", &st), -1);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, sizeof etag, &mt), 0);
+    ck_assert_int_eq(zf_stat_table_get(&t, "w", &st), 1);
+    zf_stat_table_free(&t);
+}
+END_TEST
+
 START_TEST(test_http_backoff)
 {
     /* first, before this process draws (a fork copies the drawer's state) */
@@ -736,6 +785,7 @@ int main(void)
     tcase_add_test(t, test_open_errors);
     tcase_add_test(t, test_many_keys_few_descriptors);
     tcase_add_test(t, test_http_backoff);
+    tcase_add_test(t, test_stat_table_validators);
     tcase_add_test(t, test_symbolic_links_both_resolvers);
     tcase_add_test(t, test_url_split);
     suite_add_tcase(s, t);

@@ -5,7 +5,8 @@
  * reader would misread); TIFF headers walked IFD by IFD with a reader
  * written here from the TIFF 6.0 and BigTIFF layouts (tags, strips, the
  * classic/BigTIFF choice, the descriptions chosen from axis names and
- * OME-Zarr multiscales).  The store is metadata only (no chunk is read),
+ * OME-Zarr multiscales, and of selections: the axes they keep, Fortran
+ * order, steps).  The store is metadata only (no chunk is read),
  * written into a temporary folder.  Assumes nothing about byte order: the
  * expected texts use this machine's.
  */
@@ -536,9 +537,15 @@ START_TEST(test_tiff_descriptions)
                      "frames=2\nhyperstack=true\nmode=grayscale\n"
                      "loop=false\n");
     free((void *)f.t);
-    /* c before z is not ImageJ's order: tifffile's shape instead. */
+    /* c before z is not ImageJ's order: OME-XML, the order fastest first. */
     f = tiff_open("noij", &len);
-    ck_assert_str_eq(tiff_desc(&f), "{\"shape\": [2, 3, 4, 5]}");
+    const char *d = tiff_desc(&f);
+    const char *noij[] = {"DimensionOrder=\"XYZCT\"", "Type=\"uint8\"",
+                          "SizeZ=\"3\"", "SizeC=\"2\"", "SizeT=\"1\"",
+                          "<TiffData IFD=\"0\" PlaneCount=\"6\"/>"};
+    for (size_t k = 0; k < sizeof noij / sizeof *noij; k++)
+        ck_assert_msg(strstr(d, noij[k]), "'%s' lacks %s", d, noij[k]);
+    ck_assert_ptr_null(strstr(d, "PhysicalSize")); /* (no scales) */
     free((void *)f.t);
     /* _ARRAY_DIMENSIONS. */
     f = tiff_open("xr", &len);
@@ -547,28 +554,74 @@ START_TEST(test_tiff_descriptions)
     free((void *)f.t);
     /* An OME-Zarr 0.5 level: OME-XML, sizes = dataset x multiscale scales. */
     f = tiff_open("img/0", &len);
-    const char *d = tiff_desc(&f);
+    d = tiff_desc(&f);
     ck_assert_msg(strncmp(d, "<?xml", 5) == 0 && strstr(d, "</OME>"), "%s", d);
     const char *want[] = {
         "xmlns=\"http://www.openmicroscopy.org/Schemas/OME/2016-06\"",
         "DimensionOrder=\"XYCZT\"", "Type=\"int16\"", "SizeX=\"5\"",
         "SizeY=\"4\"", "SizeZ=\"1\"", "SizeC=\"2\"", "SizeT=\"1\"",
         "PhysicalSizeY=\"1.5\"", "PhysicalSizeX=\"0.5\"",
-        "PhysicalSizeXUnit=\"&#181;m\"", "ID=\"Channel:0:1\"",
+        "PhysicalSizeXUnit=\"\xc2\xb5m\"", "ID=\"Channel:0:1\"",
         "<TiffData IFD=\"0\" PlaneCount=\"2\"/>", "Name=\"img/0\""};
     for (size_t k = 0; k < sizeof want / sizeof *want; k++)
         ck_assert_msg(strstr(d, want[k]), "'%s' lacks %s", d, want[k]);
-    for (const char *p = d; *p; p++)
-        ck_assert_uint_lt((unsigned char)*p, 0x80); /* TIFF ASCII */
+    ck_assert_msg(strstr(d, "encoding=\"UTF-8\""), "%s", d);
+    for (const char *p = d; *p; p++) /* (UTF-8: only the units' mu) */
+        ck_assert(*p > 0 || (p[0] == '\xc2' && p[1] == '\xb5' && p++));
     free((void *)f.t);
-    /* ImageJ's format is classic only: a BigTIFF gets tifffile's shape. */
+    /* ImageJ's format is classic only: a BigTIFF gets OME-XML. */
     f = tiff_open("ijbig", &len);
     ck_assert_int_eq(f.big, 1);
-    ck_assert_str_eq(tiff_desc(&f), "{\"shape\": [3, 40000, 40000]}");
+    d = tiff_desc(&f);
+    ck_assert_msg(strstr(d, "DimensionOrder=\"XYZCT\"") &&
+                  strstr(d, "SizeZ=\"3\"") && strstr(d, "Type=\"uint16\""),
+                  "%s", d);
     free((void *)f.t);
     /* A sibling the multiscale does not list: no axes, plain pages. */
     f = tiff_open("img/1", &len);
     ck_assert_str_eq(tiff_desc(&f), "{\"shape\": [2, 4, 5]}");
+    free((void *)f.t);
+}
+END_TEST
+
+/* The TIFF header of selection `expr` of array `path` (@F: Fortran). */
+static tiff tiff_select(const char *path, const char *expr, int fortran,
+                        size_t *len)
+{
+    zf_array *a = arr(path);
+    const zf_array_info *i = zf_array_get_info(a);
+    zf_selection s;
+    zf_err e = {0};
+    ck_assert_int_eq(zf_selection_parse(expr, i->ndim, i->shape, &s, &e), ZF_OK);
+    s.fortran = fortran;
+    char *text = NULL;
+    ck_assert_msg(zf_view_header_selection(a, &s, ZF_VIEW_TIFF, path, &text,
+                                           len, &e) == ZF_OK, "%s", e.msg);
+    ck_assert_uint_eq(*len % 4096, 0);
+    return (tiff){(const uint8_t *)text, *len, 0};
+}
+
+START_TEST(test_tiff_selections)
+{
+    size_t len;
+    /* noij[1]: c dropped, z, y, x left: ImageJ's order. */
+    tiff f = tiff_select("noij", "1", 0, &len);
+    ck_assert_uint_eq(tiff_pages(&f, 4, 5, 8, 1, 4), 3);
+    ck_assert_str_eq(tiff_desc(&f), "ImageJ=1.11a\nimages=3\nslices=3\n"
+                     "hyperstack=true\nmode=grayscale\n");
+    free((void *)f.t);
+    /* Fortran order: the reversed shape, whose axes end in z, c. */
+    f = tiff_select("noij", "...", 1, &len);
+    ck_assert_uint_eq(tiff_pages(&f, 3, 2, 8, 1, 3), 20);
+    ck_assert_str_eq(tiff_desc(&f), "{\"shape\": [5, 4, 3, 2]}");
+    free((void *)f.t);
+    /* Steps scale an OME-Zarr level's physical sizes. */
+    f = tiff_select("img/0", ":,::2,1:", 0, &len);
+    ck_assert_uint_eq(tiff_pages(&f, 2, 4, 16, 2, 2), 2);
+    const char *d = tiff_desc(&f);
+    ck_assert_msg(strstr(d, "PhysicalSizeY=\"3\"") &&
+                  strstr(d, "PhysicalSizeX=\"0.5\"") && strstr(d, "SizeY=\"2\""),
+                  "%s", d);
     free((void *)f.t);
 }
 END_TEST
@@ -607,6 +660,7 @@ int main(void)
     tcase_add_test(t, test_mhd);
     tcase_add_test(t, test_tiff_layout);
     tcase_add_test(t, test_tiff_descriptions);
+    tcase_add_test(t, test_tiff_selections);
     tcase_add_test(t, test_tiff_refusals);
     suite_add_tcase(s, t);
     return tu_run(s);

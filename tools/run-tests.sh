@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
-bash tools/install-peers.sh   # zarr-python 3, zarrs, tensorstore: tests/peer
+bash tools/install-peers.sh   # zarr-python 3, zarrs, tensorstore, boto3: tests/peer
+bash tools/install-bioformats.sh  # Bio-Formats and OME's schema: tests/sh/tiff.sh
+bash tools/install-s3server.sh  # versitygw: the S3 server of the remote tests
 corpus=${ZF_CORPUS:-$(cd .. && pwd)/shared/corpus}
 jobs=$(nproc)
 run() { # build-dir, extra cmake args...

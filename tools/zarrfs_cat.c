@@ -385,7 +385,7 @@ int main(int argc, char **argv)
     zf_err err;
     /* Blocks are large and double-buffered: prefetch would only add work. */
     zf_options opts = {.threads = (int)a.threads, .no_prefetch = 1,
-                       .remote = &a.remote};
+                       .remote = &a.remote, .attributes = a.nc};
     zf_code oc = zf_open(a.pos[0], &opts, &z, &err);
     zf_remote_options_clear(&a.remote); /* the store keeps copies */
     if (oc != ZF_OK) {

@@ -289,7 +289,8 @@ int main(int argc, char **argv)
     }
     zf_zarr *z;
     zf_err err;
-    zf_options opts = {.threads = 1, .remote = &remote};
+    /* (attributes: the netCDF file of every group is built) */
+    zf_options opts = {.threads = 1, .remote = &remote, .attributes = 1};
     zf_code oc = zf_open(store, &opts, &z, &err);
     zf_remote_options_clear(&remote); /* the store keeps copies */
     if (oc != ZF_OK) {

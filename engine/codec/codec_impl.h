@@ -28,6 +28,12 @@ typedef enum zf_codec_style { ZF_STYLE_V3, ZF_STYLE_NUMCODECS } zf_codec_style;
 
 /* A NumPy scalar type: kind 'b', 'i', 'u' or 'f', size in bytes, and
  * whether it is stored big endian. */
+/* The checksum of the checksum codecs (checksum.c). */
+typedef enum zf_sum {
+    ZF_SUM_CRC32C, ZF_SUM_CRC32, ZF_SUM_ADLER32, ZF_SUM_FLETCHER32,
+    ZF_SUM_LOOKUP3
+} zf_sum;
+
 typedef struct zf_numtype {
     char kind;
     size_t size;
@@ -52,7 +58,8 @@ struct zf_bbcodec {
     zf_codec_style style;
     char desc[96];        /* zf_bbcodec_describe */
     /* Parameters; each codec uses the few that concern it. */
-    int level;            /* zstd, gzip, zlib; blosc's clevel */
+    int level;            /* zstd, gzip, zlib, bz2; blosc's clevel; lzma's preset */
+    int format, check;    /* lzma: the container, the integrity check (-1: default) */
     int checksum;         /* zstd: write a content checksum */
     int wbits;            /* gzip, zlib: zlib's windowBits, picking the wrapper */
     int acceleration;     /* lz4 */
@@ -61,11 +68,14 @@ struct zf_bbcodec {
     size_t typesize;      /* blosc */
     size_t blocksize;     /* blosc: 0 = automatic */
     size_t elementsize;   /* shuffle */
-    int crc_at_start;     /* crc32c: checksum before the data (numcodecs) */
+    int crc_at_start;     /* checksums: before the data (numcodecs) */
+    zf_sum sum;           /* checksums: which */
+    uint32_t initval;     /* jenkins_lookup3: the seed */
     /* Zarr v2 numeric filters (filters.c): the array's type and the type
      * stored, as NumPy typestrings describe them. */
     zf_numtype dtype, astype;
-    double scale, offset; /* fixedscaleoffset */
+    double scale, offset; /* fixedscaleoffset; quantize: scale, the step's
+                             inverse (0 for astype) */
     int keepbits;         /* bitround */
 };
 
@@ -85,15 +95,33 @@ zf_code zf_codec_blosc_init(zf_bbcodec *c, struct json_object *cfg,
                             size_t typesize, zf_err *err);
 zf_code zf_codec_lz4_init(zf_bbcodec *c, struct json_object *cfg,
                           size_t typesize, zf_err *err);
+zf_code zf_codec_bz2_init(zf_bbcodec *c, struct json_object *cfg,
+                          size_t typesize, zf_err *err);
+zf_code zf_codec_lzma_init(zf_bbcodec *c, struct json_object *cfg,
+                           size_t typesize, zf_err *err);
 zf_code zf_codec_shuffle_init(zf_bbcodec *c, struct json_object *cfg,
                               size_t typesize, zf_err *err);
 zf_code zf_codec_crc32c_init(zf_bbcodec *c, struct json_object *cfg,
                              size_t typesize, zf_err *err);
+zf_code zf_codec_crc32_init(zf_bbcodec *c, struct json_object *cfg,
+                            size_t typesize, zf_err *err);
+zf_code zf_codec_adler32_init(zf_bbcodec *c, struct json_object *cfg,
+                              size_t typesize, zf_err *err);
+zf_code zf_codec_fletcher32_init(zf_bbcodec *c, struct json_object *cfg,
+                                 size_t typesize, zf_err *err);
+zf_code zf_codec_lookup3_init(zf_bbcodec *c, struct json_object *cfg,
+                              size_t typesize, zf_err *err);
 zf_code zf_codec_delta_init(zf_bbcodec *c, struct json_object *cfg,
                             size_t typesize, zf_err *err);
 zf_code zf_codec_fixedscaleoffset_init(zf_bbcodec *c, struct json_object *cfg,
                                        size_t typesize, zf_err *err);
 zf_code zf_codec_bitround_init(zf_bbcodec *c, struct json_object *cfg,
+                               size_t typesize, zf_err *err);
+zf_code zf_codec_quantize_init(zf_bbcodec *c, struct json_object *cfg,
+                               size_t typesize, zf_err *err);
+zf_code zf_codec_astype_init(zf_bbcodec *c, struct json_object *cfg,
+                             size_t typesize, zf_err *err);
+zf_code zf_codec_packbits_init(zf_bbcodec *c, struct json_object *cfg,
                                size_t typesize, zf_err *err);
 
 /* ---- parameters (params.c) ----------------------------------------------

@@ -1,14 +1,20 @@
 /*
  * filters.c - the numeric filters of Zarr v2 (numcodecs ids "delta",
- * "fixedscaleoffset", "bitround"), as bytes->bytes codecs over the chunk's
- * elements in their stored byte order:
+ * "fixedscaleoffset", "bitround", "quantize", "astype", "packbits"), as
+ * bytes->bytes codecs over the chunk's elements in their stored byte order:
  *  - delta: stored are differences of consecutive elements (as `astype`);
  *    decoding is the running sum, in the array's type (integers wrap);
  *  - fixedscaleoffset: stored is round((x - offset) * scale) as `astype`;
  *    decoding is stored / scale + offset, computed in double and converted
  *    to the array's type (truncating, as numpy's astype does);
  *  - bitround: mantissa bits beyond `keepbits` rounded away on encoding;
- *    decoding is the identity.
+ *    decoding is the identity;
+ *  - quantize: floats rounded to a power-of-two step finer than 10^-digits
+ *    and stored as `astype`; astype: stored as `encode_dtype`.  Decoding
+ *    both is numpy's astype to the array's type (values converted as C
+ *    converts them: floats rounded to nearest, truncated to integers);
+ *  - packbits: booleans, 8 to a byte, most significant bit first, after a
+ *    byte counting the padding bits of the last.
  * Stateless and thread-safe.
  */
 #include <math.h>
@@ -300,6 +306,77 @@ static zf_code bitround_encode(const zf_bbcodec *c, const uint8_t *in,
     return ZF_OK;
 }
 
+/* quantize and astype: each stored element converted to the array's type. */
+static zf_code convert_decode(const zf_bbcodec *c, const uint8_t *in,
+                              size_t inlen, zf_buf *out, size_t expect,
+                              size_t limit, zf_err *err)
+{
+    size_t n = 0;
+    zf_code rc = claim(c, inlen, c->astype.size, c->dtype.size, out, expect,
+                       limit, &n, err);
+    if (rc != ZF_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        store_num(out->p + i * c->dtype.size, &c->dtype,
+                  load_num(in + i * c->astype.size, &c->astype));
+    out->len = n * c->dtype.size;
+    return ZF_OK;
+}
+
+/* astype's encoding, and quantize's with c->scale the step's inverse. */
+static zf_code convert_encode(const zf_bbcodec *c, const uint8_t *in,
+                              size_t inlen, zf_buf *out, zf_err *err)
+{
+    size_t n = inlen / c->dtype.size;
+    if (inlen % c->dtype.size || zf_codec_reserve(out, n * c->astype.size, err))
+        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
+                          c->name, inlen);
+    for (size_t i = 0; i < n; i++) {
+        double v = load_num(in + i * c->dtype.size, &c->dtype);
+        if (c->scale != 0) /* quantize: numpy's around rounds half to even */
+            v = nearbyint(c->scale * v) / c->scale;
+        store_num(out->p + i * c->astype.size, &c->astype, v);
+    }
+    out->len = n * c->astype.size;
+    return ZF_OK;
+}
+
+static zf_code packbits_decode(const zf_bbcodec *c, const uint8_t *in,
+                               size_t inlen, zf_buf *out, size_t expect,
+                               size_t limit, zf_err *err)
+{
+    if (inlen < 1 || in[0] > 7 || (inlen == 1 && in[0]))
+        return zf_err_set(err, ZF_ECORRUPT, "%s: %zu bytes is no packbits "
+                          "encoding", c->name, inlen);
+    size_t n = (inlen - 1) * 8 - in[0];
+    zf_code rc = zf_codec_claim(c, n, out, expect, limit, err);
+    if (rc != ZF_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        out->p[i] = (in[1 + i / 8] >> (7 - i % 8)) & 1;
+    out->len = n;
+    return ZF_OK;
+}
+
+static zf_code packbits_encode(const zf_bbcodec *c, const uint8_t *in,
+                               size_t inlen, zf_buf *out, zf_err *err)
+{
+    size_t bytes = (inlen + 7) / 8;
+    if (zf_codec_reserve(out, bytes + 1, err) != ZF_OK)
+        return zf_err_prefix(err, "%s", c->name);
+    memset(out->p, 0, bytes + 1);
+    out->p[0] = (uint8_t)((8 - inlen % 8) % 8);
+    for (size_t i = 0; i < inlen; i++)
+        if (in[i])
+            out->p[1 + i / 8] |= (uint8_t)(0x80 >> (i % 8));
+    out->len = bytes + 1;
+    return ZF_OK;
+}
+
+static const zf_bbcodec_ops CONVERT_OPS = {.decode = convert_decode,
+                                           .encode = convert_encode};
+static const zf_bbcodec_ops PACKBITS_OPS = {.decode = packbits_decode,
+                                            .encode = packbits_encode};
 static const zf_bbcodec_ops DELTA_OPS = {.decode = delta_decode,
                                          .encode = delta_encode};
 static const zf_bbcodec_ops FSO_OPS = {.decode = fso_decode,
@@ -367,5 +444,72 @@ zf_code zf_codec_bitround_init(zf_bbcodec *c, struct json_object *cfg,
     c->dtype = (zf_numtype){'f', es, 0};
     c->ops = &BITROUND_OPS;
     snprintf(c->desc, sizeof c->desc, "bitround(keepbits=%d)", c->keepbits);
+    return ZF_OK;
+}
+
+/* float16 has no conversion here (load_num and store_num refuse it). */
+static zf_code no_half(const zf_bbcodec *c, zf_err *err)
+{
+    if ((c->dtype.kind == 'f' && c->dtype.size == 2) ||
+        (c->astype.kind == 'f' && c->astype.size == 2))
+        return zf_err_set(err, ZF_EUNSUPPORTED, "%s: float16", c->name);
+    return ZF_OK;
+}
+
+zf_code zf_codec_quantize_init(zf_bbcodec *c, struct json_object *cfg,
+                               size_t typesize, zf_err *err)
+{
+    (void)typesize;
+    const char *dt;
+    int64_t digits;
+    zf_code rc = zf_codec_param_str(c, cfg, "dtype", 1, NULL, &dt, err);
+    if (rc == ZF_OK) rc = parse_numtype(c, "dtype", dt, &c->dtype, err);
+    if (rc == ZF_OK) rc = param_type(c, cfg, "astype", dt, &c->astype, err);
+    if (rc == ZF_OK) rc = zf_codec_param_int(c, cfg, "digits", 1, 0, -300, 300,
+                                             &digits, err);
+    if (rc == ZF_OK && (c->dtype.kind != 'f' || c->astype.kind != 'f'))
+        rc = zf_err_set(err, ZF_EUNSUPPORTED, "%s: dtype and astype must be "
+                        "floats", c->name);
+    if (rc == ZF_OK) rc = no_half(c, err);
+    if (rc != ZF_OK)
+        return rc;
+    /* numcodecs: the step is 2^-bits, bits = ceil(log2(10^-exp)), exp =
+     * log10(10^-digits) rounded away from zero. */
+    double e = log10(pow(10.0, (double)-digits));
+    e = e < 0 ? floor(e) : ceil(e);
+    c->scale = pow(2.0, ceil(log2(pow(10.0, -e))));
+    c->ops = &CONVERT_OPS;
+    snprintf(c->desc, sizeof c->desc, "quantize(digits=%d,%c%zu)", (int)digits,
+             c->astype.kind, c->astype.size);
+    return ZF_OK;
+}
+
+zf_code zf_codec_astype_init(zf_bbcodec *c, struct json_object *cfg,
+                             size_t typesize, zf_err *err)
+{
+    (void)typesize;
+    const char *enc;
+    zf_code rc = zf_codec_param_str(c, cfg, "encode_dtype", 1, NULL, &enc, err);
+    if (rc == ZF_OK) rc = parse_numtype(c, "encode_dtype", enc, &c->astype, err);
+    if (rc == ZF_OK) rc = param_type(c, cfg, "decode_dtype", NULL, &c->dtype, err);
+    if (rc == ZF_OK) rc = no_half(c, err);
+    if (rc != ZF_OK)
+        return rc;
+    c->scale = 0; /* no quantizing */
+    c->ops = &CONVERT_OPS;
+    snprintf(c->desc, sizeof c->desc, "astype(%c%zu)", c->astype.kind,
+             c->astype.size);
+    return ZF_OK;
+}
+
+zf_code zf_codec_packbits_init(zf_bbcodec *c, struct json_object *cfg,
+                               size_t typesize, zf_err *err)
+{
+    (void)cfg;
+    if (typesize != 1)
+        return zf_err_set(err, ZF_EUNSUPPORTED, "%s: needs a bool array",
+                          c->name);
+    c->ops = &PACKBITS_OPS;
+    snprintf(c->desc, sizeof c->desc, "packbits");
     return ZF_OK;
 }

@@ -18,7 +18,8 @@ static void fill_info(zf_array *a, const char *path)
     i->ndim = a->ndim;
     i->shape = a->shape;
     i->chunks = a->chunks;
-    i->inner = a->pipe->sharded ? a->pipe->shard.inner : NULL;
+    i->inner = a->pipe->sharded || a->pipe->whole_shard ? a->pipe->shard.inner
+                                                         : NULL;
     i->dtype = a->dt->name;
     i->itemsize = a->dt->size;
     i->codecs = a->pipe->describe;

@@ -7,8 +7,11 @@
  *    comes from that one document and the store is not walked;
  *  - otherwise a walk of the folders: a folder with zarr.json (v3), .zarray
  *    or .zgroup (v2) is a node; groups are descended into.
- * The root's zarr.json is read once and serves both.  zf_node_attrs reads
- * one node's attributes from the store, for the views that need them.
+ * The root's zarr.json is read once and serves both.  Each node keeps
+ * what the views need of it (zf_nodeinfo: attributes, dimension names, a
+ * null fill) from the documents read anyway; a walk of a v2 store reads
+ * each node's .zattrs too when zf_options.attributes asks for it.  zf_node_attrs reads one node's attributes from
+ * the store, for callers on any thread.
  *
  * A load that re-reads a store (zf_refresh) is given the previous set: a
  * node of it that read fine before and fails now (the store unreachable, a
@@ -54,6 +57,7 @@ void zf_nodeset_free(zf_nodeset *ns)
         zf_array_free(ns->arrays[i]);
         free((char *)ns->nodes[i].path);
         free((char *)ns->nodes[i].error);
+        zf_nodeinfo_clear(&ns->info[i]);
     }
     for (size_t i = 0; i < ns->nwarnings; i++)
         free(ns->warnings[i]);
@@ -61,8 +65,17 @@ void zf_nodeset_free(zf_nodeset *ns)
     free(ns->nodes);
     free(ns->arrays);
     free(ns->codes);
+    free(ns->info);
     free(ns->by_path);
     free(ns);
+}
+
+void zf_nodeinfo_clear(zf_nodeinfo *m)
+{
+    json_object_put(m->attrs);
+    json_object_put(m->dims);
+    free(m->attrs_error);
+    memset(m, 0, sizeof *m);
 }
 
 /* The first position in ns->by_path whose path is not less than `path`. */
@@ -87,6 +100,30 @@ long zf_nodeset_find(const zf_nodeset *ns, const char *path)
     return k < ns->count && !strcmp(ns->nodes[ns->by_path[k]].path, path)
                ? (long)ns->by_path[k]
                : -1;
+}
+
+void zf_nodeset_subtree(const zf_nodeset *ns, const char *path,
+                        uint64_t *count, uint64_t *newest)
+{
+    *count = *newest = 0;
+    char prefix[4096];
+    int plen = snprintf(prefix, sizeof prefix, "%s/", path);
+    long self = zf_nodeset_find(ns, path);
+    if (self >= 0) {
+        *count = 1;
+        *newest = ns->info[self].gen;
+    }
+    /* (in strcmp order the paths below `path` are one run) */
+    size_t k = path[0] && ns->by_path ? lower_bound(ns, prefix) : 0;
+    for (; ns->by_path && k < ns->count; k++) {
+        size_t i = ns->by_path[k];
+        if (path[0] && strncmp(ns->nodes[i].path, prefix, (size_t)plen))
+            break;
+        if ((long)i == self)
+            continue;
+        (*count)++;
+        *newest = ns->info[i].gen > *newest ? ns->info[i].gen : *newest;
+    }
 }
 
 /* Whether ns has a node inside the group at `path` ("" = the root). */
@@ -150,10 +187,11 @@ static int stopped(const loader *ld, zf_code c)
 
 /* ---- adding nodes ----------------------------------------------------------- */
 
-/* Adds a node; `error` (with its code) says why an array cannot be read. */
+/* Adds a node; `error` (with its code) says why an array cannot be read.
+ * `info` (NULL: none) is taken over, freed on failure too. */
 static zf_code add_node(loader *ld, const char *path, zf_node_kind kind,
                         int format, time_t mtime, zf_code code,
-                        const char *error, zf_array *a)
+                        const char *error, zf_array *a, zf_nodeinfo *info)
 {
     zf_nodeset *ns = ld->set;
     zf_node *n = realloc(ns->nodes, (ns->count + 1) * sizeof *n);
@@ -165,18 +203,24 @@ static zf_code add_node(loader *ld, const char *path, zf_node_kind kind,
     zf_code *codes = arr ? realloc(ns->codes, (ns->count + 1) * sizeof *codes) : NULL;
     if (codes)
         ns->codes = codes;
+    zf_nodeinfo *inf = codes ? realloc(ns->info, (ns->count + 1) * sizeof *inf) : NULL;
+    if (inf)
+        ns->info = inf;
     char *p = strdup(path), *e = error ? strdup(error) : NULL;
     char *ap = a ? strdup(path) : NULL; /* the array's own (engine.h) */
-    if (!n || !arr || !codes || !p || (error && !e) || (a && !ap)) {
+    zf_nodeinfo none = {0};
+    if (!n || !arr || !codes || !inf || !p || (error && !e) || (a && !ap)) {
         free(p);
         free(e);
         free(ap);
         zf_array_free(a);
+        zf_nodeinfo_clear(info ? info : &none);
         return ZF_ENOMEM;
     }
     ns->nodes[ns->count] = (zf_node){p, kind, format, e, mtime};
     ns->arrays[ns->count] = a;
     ns->codes[ns->count] = code;
+    ns->info[ns->count] = info ? *info : none;
     if (a) {
         a->info.path = a->path = ap;
         a->info.mtime = mtime;
@@ -187,21 +231,39 @@ static zf_code add_node(loader *ld, const char *path, zf_node_kind kind,
     return ZF_OK;
 }
 
+/* A node's info from its metadata document `doc` (either format) and, for
+ * v2, its .zattrs document `attrs` (NULL: none); references are taken. */
+static zf_nodeinfo info_of(json_object *doc, int format, json_object *attrs)
+{
+    zf_nodeinfo m = {0};
+    if (format == 3)
+        attrs = zf_json_get(doc, "attributes");
+    if (json_object_is_type(attrs, json_type_object))
+        m.attrs = json_object_get(attrs);
+    if (format == 3 && json_object_is_type(zf_json_get(doc, "dimension_names"),
+                                           json_type_array))
+        m.dims = json_object_get(zf_json_get(doc, "dimension_names"));
+    m.fill_null = zf_json_get(doc, "fill_value") == NULL;
+    return m;
+}
+
 /* Adds an array node from its parsed metadata document (either format);
- * a metadata problem becomes the node's error. */
+ * a metadata problem becomes the node's error.  `info` as add_node's. */
 static zf_code add_array(loader *ld, const char *path, int format,
                          json_object *doc, const char *text, const char *key,
-                         time_t mtime)
+                         time_t mtime, zf_nodeinfo *info)
 {
     zf_err err = {0};
     zf_array *a = NULL;
     zf_code c = zf_meta_parse_array(ld->z, path, format, doc, text, &a, &err);
-    if (c == ZF_ENOMEM)
+    if (c == ZF_ENOMEM) {
+        zf_nodeinfo_clear(info);
         return c;
+    }
     if (c != ZF_OK)
         zf_err_prefix(&err, "%s", key);
     return add_node(ld, path, ZF_NODE_ARRAY, format, mtime, c,
-                    c == ZF_OK ? NULL : err.msg, a);
+                    c == ZF_OK ? NULL : err.msg, a, info);
 }
 
 /* ---- metadata documents ------------------------------------------------------ */
@@ -303,6 +365,31 @@ static zf_code walk_children(loader *ld, const char *path, int depth)
     return c == ZF_ENOMEM ? c : ZF_OK;
 }
 
+/* The info of the walked node at `path` from its document: v3 has its
+ * attributes in it; for v2 its .zattrs is read when z->attributes asks
+ * for it (a missing one is no attributes, an unreadable one the info's
+ * attrs_error), else marked unread.  ZF_ENOMEM or ZF_OK. */
+static zf_code node_info(loader *ld, const char *path, json_object *json,
+                         int format, zf_nodeinfo *out)
+{
+    doc attrs = {0};
+    if (format == 2 && ld->z->attributes) {
+        char key[4096];
+        snprintf(key, sizeof key, "%s%s.zattrs", path, path[0] ? "/" : "");
+        doc_load(ld->z->store, key, &attrs);
+    }
+    *out = info_of(json, format, attrs.json);
+    out->attrs_unread = format == 2 && !ld->z->attributes;
+    zf_code c = attrs.code == ZF_ENOMEM ? ZF_ENOMEM : ZF_OK;
+    if (attrs.code != ZF_OK && !attrs.missing && c == ZF_OK &&
+        !(out->attrs_error = strdup(attrs.err.msg)))
+        c = ZF_ENOMEM;
+    if (c != ZF_OK)
+        zf_nodeinfo_clear(out);
+    doc_clear(&attrs);
+    return c;
+}
+
 /* The node at path in one format: 1 if there was one (added), 0 if not.
  * `pre` is the document when it was read already (the root's zarr.json). */
 static int try_node(loader *ld, const char *path, const char *file,
@@ -324,18 +411,22 @@ static int try_node(loader *ld, const char *path, const char *file,
                             : !strcmp(file, ".zgroup");
     if (c == ZF_OK && format == 3 && !nt)
         c = zf_err_set(&err, ZF_EMETA, "%s: node_type is missing", key);
+    zf_nodeinfo info = {0};
+    if (c == ZF_OK)
+        c = node_info(ld, path, d->json, format, &info);
     if (c == ZF_ENOMEM)
         *res = c;
     else if (c != ZF_OK)
         *res = add_node(ld, path, ZF_NODE_ARRAY, format, d->mtime, c, err.msg,
-                        NULL);
+                        NULL, NULL);
     else if (group) {
         *res = add_node(ld, path, ZF_NODE_GROUP, format, d->mtime, ZF_OK, NULL,
-                        NULL);
+                        NULL, &info);
         if (*res == ZF_OK)
             *res = walk_children(ld, path, depth);
     } else
-        *res = add_array(ld, path, format, d->json, d->text, key, d->mtime);
+        *res = add_array(ld, path, format, d->json, d->text, key, d->mtime,
+                         &info);
     if (d == &own)
         doc_clear(&own);
     return 1;
@@ -452,6 +543,18 @@ static size_t collect(loader *ld, json_object *meta, int format, entry *out,
     return n;
 }
 
+/* A v2 node's attributes in .zmetadata ("PATH/.zattrs"; ".zattrs" for
+ * the root); NULL for v3 (in the node's own entry) or none. */
+static json_object *consolidated_attrs(json_object *meta, int format,
+                                       const char *path)
+{
+    if (format != 2)
+        return NULL;
+    char key[4200];
+    snprintf(key, sizeof key, "%s%s.zattrs", path, path[0] ? "/" : "");
+    return zf_json_get(meta, key);
+}
+
 static zf_code add_consolidated(loader *ld, json_object *meta, int format,
                                 time_t mtime)
 {
@@ -474,14 +577,16 @@ static zf_code add_consolidated(loader *ld, json_object *meta, int format,
         char key[4096];
         snprintf(key, sizeof key, "%s%s (consolidated)", es[i].path,
                  format == 3 ? "/zarr.json" : es[i].group ? "/.zgroup" : "/.zarray");
+        zf_nodeinfo info = info_of(es[i].doc, format,
+                                   consolidated_attrs(meta, format, es[i].path));
         if (es[i].group)
             c = add_node(ld, es[i].path, ZF_NODE_GROUP, format, mtime, ZF_OK,
-                         NULL, NULL);
+                         NULL, NULL, &info);
         else
             c = add_array(ld, es[i].path, format, es[i].doc,
                           json_object_to_json_string_ext(es[i].doc,
                                                          JSON_C_TO_STRING_PRETTY),
-                          key, mtime);
+                          key, mtime, &info);
     }
     for (size_t i = 0; paths && i < n; i++)
         free(paths[i]);
@@ -532,8 +637,10 @@ static int try_consolidated(loader *ld, const doc *root, zf_code *res)
     if (meta && json_object_is_type(meta, json_type_object) && root_group) {
         used = 1;
         ld->set->consolidated = 1;
+        zf_nodeinfo info = info_of(format == 3 ? d->json : top, format,
+                                   consolidated_attrs(meta, format, ""));
         *res = add_node(ld, "", ZF_NODE_GROUP, format, d->mtime, ZF_OK, NULL,
-                        NULL);
+                        NULL, &info);
         if (*res == ZF_OK)
             *res = add_consolidated(ld, meta, format, d->mtime);
     } else {

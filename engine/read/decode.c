@@ -53,10 +53,11 @@ int zf_box_is_whole_contiguous(const zf_pipeline *p, const uint64_t *count,
 }
 
 /* Runs the bytes->bytes codecs backwards.  The last stage must produce
- * exactly p->nbytes and writes into `final`; earlier stages may produce any
- * size up to a bound, into the scratch buffers. */
+ * exactly `want` bytes (ZF_SIZE_ANY: any size up to the bound) and writes
+ * into `final`; earlier stages may produce any size up to a bound, into the
+ * scratch buffers. */
 static zf_code run_bb(const zf_pipeline *p, const uint8_t *in, size_t inlen,
-                      zf_buf *final, zf_scratch *s, zf_err *err)
+                      size_t want, zf_buf *final, zf_scratch *s, zf_err *err)
 {
     const uint8_t *cur = in;
     size_t curlen = inlen;
@@ -79,15 +80,14 @@ static zf_code run_bb(const zf_pipeline *p, const uint8_t *in, size_t inlen,
         zf_buf *out = i == 0 ? final : tmp[i & 1];
         out->len = 0;
         zf_code c = zf_bbcodec_decode(p->bb[i], cur, curlen, out,
-                                      i == 0 ? (size_t)p->nbytes : ZF_SIZE_ANY,
-                                      limit, err);
+                                      i == 0 ? want : ZF_SIZE_ANY, limit, err);
         if (c != ZF_OK)
             return c;
         cur = out->p;
         curlen = out->len;
     }
     if (p->nbb == 0) {
-        if (inlen != p->nbytes)
+        if (want != ZF_SIZE_ANY && inlen != want)
             return zf_err_set(err, ZF_ECORRUPT, "chunk is %zu bytes, expected "
                               "%llu", inlen, (unsigned long long)p->nbytes);
         zf_code c = zf_buf_reserve(final, inlen, err);
@@ -98,6 +98,106 @@ static zf_code run_bb(const zf_pipeline *p, const uint8_t *in, size_t inlen,
         final->len = inlen;
     }
     return ZF_OK;
+}
+
+zf_code zf_shard_check_entry(const zf_shard_conf *s, const char *key,
+                             uint64_t shard_len, uint64_t eoff, uint64_t elen,
+                             uint64_t i, zf_err *err)
+{
+    uint64_t lo = s->index_at_start ? s->index_bytes : 0;
+    uint64_t hi = s->index_at_start ? shard_len : shard_len - s->index_bytes;
+    if (eoff < lo || eoff > hi || elen > hi - eoff)
+        return zf_err_set(err, ZF_ECORRUPT, "%s: shard index entry %llu "
+                          "(offset %llu, %llu bytes) lies outside the shard's "
+                          "data (%llu..%llu)", key, (unsigned long long)i,
+                          (unsigned long long)eoff, (unsigned long long)elen,
+                          (unsigned long long)lo, (unsigned long long)hi);
+    return ZF_OK;
+}
+
+/* The chunk's shape as its array->bytes codec sees it: after the
+ * transposes. */
+static void aa_shape(const zf_pipeline *p, uint64_t *shape)
+{
+    uint64_t cur[ZF_MAX_DIMS];
+    memcpy(shape, p->shape, sizeof(uint64_t) * (size_t)p->ndim);
+    for (int i = 0; i < p->naa; i++) {
+        if (p->aa[i].kind != ZF_AA_TRANSPOSE)
+            continue;
+        memcpy(cur, shape, sizeof cur);
+        for (int d = 0; d < p->ndim; d++)
+            shape[d] = cur[p->aa[i].perm[d]];
+    }
+}
+
+/* A shard in memory, shard[0..len), into out (C order of the shard's
+ * shape, native order): each inner chunk its index lists decoded into its
+ * box (nested shards likewise), the others filled. */
+static zf_code cut_shard(const zf_pipeline *p, const uint8_t *shard,
+                         size_t len, uint8_t *out, zf_err *err)
+{
+    const zf_shard_conf *s = &p->shard;
+    int nd = p->ndim;
+    if (len < s->index_bytes)
+        return zf_err_set(err, ZF_ECORRUPT, "shard of %zu bytes is smaller "
+                          "than its %llu-byte index", len,
+                          (unsigned long long)s->index_bytes);
+    uint64_t *ix = malloc((size_t)s->ninner * 16);
+    if (!ix)
+        return zf_err_set(err, ZF_ENOMEM, "out of memory for a shard index");
+    const uint8_t *raw = s->index_at_start ? shard : shard + len - s->index_bytes;
+    zf_code c = zf_pipeline_decode_full(s->index_pipe, raw, s->index_bytes, ix,
+                                        err);
+    if (c != ZF_OK)
+        zf_err_prefix(err, "shard index");
+    uint64_t shape[ZF_MAX_DIMS], g[ZF_MAX_DIMS] = {0}, lo[ZF_MAX_DIMS] = {0};
+    aa_shape(p, shape);
+    zf_strided all = {out, {0}};
+    zf_c_strides(nd, shape, p->dt->size, all.stride);
+    zf_scratch inner = {0};
+    for (uint64_t i = 0; c == ZF_OK && i < s->ninner; i++) {
+        for (int d = 0; d < nd; d++)
+            lo[d] = g[d] * s->inner[d];
+        zf_strided box = zf_strided_at(&all, nd, lo);
+        uint64_t eoff = ix[2 * i], elen = ix[2 * i + 1];
+        if (eoff == UINT64_MAX && elen == UINT64_MAX)
+            zf_box_fill(nd, s->inner, p->dt->size, &box, p->fill);
+        else if ((c = zf_shard_check_entry(s, "shard", len, eoff, elen, i,
+                                           err)) == ZF_OK)
+            c = zf_decode_box(s->inner_pipe, shard + eoff, (size_t)elen,
+                              (const uint64_t[ZF_MAX_DIMS]){0}, s->inner, NULL,
+                              &box, &inner, NULL, err);
+        for (int d = nd - 1; d >= 0 && ++g[d] == s->grid[d]; d--)
+            g[d] = 0; /* the next inner chunk, in C order */
+    }
+    zf_scratch_free(&inner);
+    free(ix);
+    return c;
+}
+
+/* A sharded chunk into final (p->nbytes): its bytes->bytes codecs undone
+ * (a whole shard), then cut by its index. */
+static zf_code decode_shard(const zf_pipeline *p, const uint8_t *in,
+                            size_t inlen, zf_buf *final, zf_scratch *s,
+                            zf_err *err)
+{
+    zf_buf whole = {0};
+    const uint8_t *shard = in;
+    size_t len = inlen;
+    zf_code c = ZF_OK;
+    if (p->nbb) {
+        c = run_bb(p, in, inlen, ZF_SIZE_ANY, &whole, s, err);
+        shard = whole.p;
+        len = whole.len;
+    }
+    if (c == ZF_OK)
+        c = zf_buf_reserve(final, (size_t)p->nbytes, err);
+    if (c == ZF_OK)
+        c = cut_shard(p, shard, len, final->p, err);
+    if (c == ZF_OK)
+        final->len = (size_t)p->nbytes;
+    zf_buf_free(&whole);
+    return c;
 }
 
 /* Undoes the array->array codecs.  Transposes cost nothing: they only change
@@ -150,10 +250,12 @@ zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
     zf_buf window = zf_buf_wrap(dst->base, (size_t)p->nbytes);
     zf_buf *final = direct ? &window : &s->a;
     final->len = 0;
-    zf_code c = run_bb(p, in, inlen, final, s, err);
+    zf_code c = p->sharded || p->whole_shard
+                    ? decode_shard(p, in, inlen, final, s, err)
+                    : run_bb(p, in, inlen, (size_t)p->nbytes, final, s, err);
     if (c != ZF_OK)
         return c;
-    if (zf_pipeline_swaps(p))
+    if (!p->sharded && !p->whole_shard && zf_pipeline_swaps(p))
         zf_dtype_byteswap(p->dt, final->p, p->nbytes / p->dt->size);
     if (in_place)
         *in_place = direct;

@@ -1,6 +1,5 @@
 /*
- * decode.h - decoding one chunk of a non-sharded pipeline and copying the
- * box a read needs out of it.  Where the box is the whole chunk, lies
+ * decode.h - decoding one chunk and copying the box a read needs out of it.  Where the box is the whole chunk, lies
  * contiguously in the destination and the codecs allow it, the last codec
  * decodes straight into the destination (no scratch, no copy).
  *
@@ -39,10 +38,12 @@ zf_scratch *zf_scratch_get(zf_scratch *spare);
 /* Ends one use of s: frees its buffers larger than ZF_SCRATCH_KEEP. */
 void zf_scratch_done(zf_scratch *s);
 
-/* Decodes the encoded chunk in[0..inlen) of p (which must not be sharded)
- * and copies the box at `lo` of `count` elements (in p->shape coordinates),
- * every step-th (step NULL: all 1), into dst.  *in_place (may be NULL) is
- * set when no copy was needed. */
+/* Decodes the encoded chunk in[0..inlen) of p and copies the box at `lo`
+ * of `count` elements (in p->shape coordinates), every step-th (step NULL:
+ * all 1), into dst.  *in_place (may be NULL) is set when no copy was
+ * needed.  A sharded p (a whole shard, or an inner shard of one) is cut by
+ * its index in memory; shards read by their index in the store are
+ * planned inner chunk by inner chunk instead (plan.c). */
 zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
                       const uint64_t *lo, const uint64_t *count,
                       const uint64_t *step, const zf_strided *dst, zf_scratch *s, int *in_place,
@@ -53,6 +54,12 @@ zf_code zf_decode_box(const zf_pipeline *p, const uint8_t *in, size_t inlen,
  * indexes and by the tests. */
 zf_code zf_pipeline_decode_full(const zf_pipeline *p, const uint8_t *in,
                                 size_t inlen, void *out, zf_err *err);
+
+/* Checks index entry i (eoff, elen) of a shard of shard_len bytes against
+ * the shard's data, before it is used; key names it in the error. */
+zf_code zf_shard_check_entry(const zf_shard_conf *s, const char *key,
+                             uint64_t shard_len, uint64_t eoff, uint64_t elen,
+                             uint64_t i, zf_err *err);
 
 /* 1 if a box is the whole chunk and dst holds it contiguously in C order:
  * then the chunk's bytes can land in dst directly. */

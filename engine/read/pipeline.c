@@ -104,6 +104,7 @@ static zf_code parse_delta(zf_pipeline *p, json_object *conf, zf_err *err)
                           "%s different from dtype %s", a, d);
     p->aa[p->naa].kind = ZF_AA_DELTA;
     p->naa++;
+    p->naa_delta++;
     append(&p->describe, "delta");
     return ZF_OK;
 }
@@ -239,6 +240,39 @@ static zf_code add_numcodecs(zf_pipeline *p, json_object *c, int *stage,
     return r;
 }
 
+/* The numcodecs filters zarr-python 3 writes as v3 array->array codecs
+ * ("numcodecs.bitround", ...) that act on each element alone, so that
+ * where they sit among the transposes does not matter: the id of their v2
+ * form, or NULL.  (numcodecs.delta, which runs along the chunk, is an
+ * array->array codec of its own.) */
+static const char *elementwise_filter(const char *name)
+{
+    static const char *const F[] = {"bitround", "quantize", "fixedscaleoffset",
+                                    "astype", "packbits"};
+    if (strncmp(name, "numcodecs.", 10) != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof F / sizeof F[0]; i++)
+        if (!strcmp(name + 10, F[i]))
+            return F[i];
+    return NULL;
+}
+
+/* An elementwise filter: its v2 implementation, on the elements as the
+ * bytes codec leaves them, becomes the first bytes->bytes codecs (decoded
+ * last, into the chunk).  Only filters come before the bytes->bytes
+ * codecs in the list, so they stay in front of them. */
+static zf_code add_filter(zf_pipeline *p, const char *id, json_object *conf,
+                          zf_err *err)
+{
+    zf_code r = zf_bbcodec_new(ZF_DIALECT_NUMCODECS, id, conf, p->dt->size,
+                               &p->bb[p->nbb], err);
+    if (r != ZF_OK)
+        return r;
+    append(&p->describe, zf_bbcodec_describe(p->bb[p->nbb++]));
+    p->nfilt++;
+    return ZF_OK;
+}
+
 static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
                          int *stage, int depth, int v2, zf_err *err)
 {
@@ -251,7 +285,9 @@ static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
         return zf_err_set(err, ZF_EMETA, "a codec without a name");
     const char *name = json_object_get_string(namev);
     conf = zf_json_get(c, "configuration");
-    int is_aa = !strcmp(name, "transpose") || !strcmp(name, "numcodecs.delta");
+    const char *filter = elementwise_filter(name);
+    int is_aa = !strcmp(name, "transpose") || !strcmp(name, "numcodecs.delta") ||
+                filter;
     int is_ab = !strcmp(name, "bytes") || !strcmp(name, "sharding_indexed");
     int is_bb = zf_bbcodec_known(ZF_DIALECT_V3, name);
     if (!is_aa && !is_ab && !is_bb)
@@ -262,9 +298,24 @@ static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
         return zf_err_set(err, ZF_EMETA, "codec '%s' is out of order (array->"
                           "array, then one array->bytes, then bytes->bytes)",
                           name);
-    if ((is_aa ? p->naa : p->nbb) >= ZF_MAX_CODECS)
+    /* The core spec allows bytes->bytes codecs after sharding_indexed
+     * ("the list of codecs must be of the following form: zero or more
+     * array -> array codecs; followed by exactly one array -> bytes codec;
+     * followed by zero or more bytes -> bytes codecs", core spec v3.0),
+     * and zarr-python writes them when a sharding serializer meets its
+     * default compressors.  The shard is then encoded whole: its index is
+     * no range of the stored key (reading it as one gave a checksum error,
+     * or wrong bytes without an index crc32c).  Such a chunk is planned
+     * like any other and decoded whole, the shard cut in memory. */
+    if (want == 2 && p->sharded) {
+        p->sharded = 0;
+        p->whole_shard = 1;
+    }
+    if ((is_aa && !filter ? p->naa : p->nbb) >= ZF_MAX_CODECS)
         return zf_err_set(err, ZF_ELIMIT, "more than %d codecs", ZF_MAX_CODECS);
     *stage = want == 1 ? 2 : want;
+    if (filter)
+        return add_filter(p, filter, conf, err);
     if (!strcmp(name, "transpose"))
         return parse_transpose(p, conf, shape, err);
     if (!strcmp(name, "numcodecs.delta"))
@@ -307,6 +358,18 @@ static zf_code build(json_object *codecs, int ndim, const uint64_t *shape,
     if (c == ZF_OK && stage < 2)
         c = zf_err_set(err, ZF_EMETA, "no array->bytes codec (bytes or "
                        "sharding_indexed)");
+    /* The filters read the elements in their v2 typestrings' order, which
+     * zarr-python writes little endian; they run before any byte swap, and
+     * before a delta would (a delta after an astype would sum the wrong
+     * type); and a shard is read by its index, past any codec of its
+     * level. */
+    if (c == ZF_OK && p->nfilt &&
+        (p->sharded || p->whole_shard || p->naa_delta || !zf_native_little() ||
+         (p->big_endian && p->dt->size > 1)))
+        c = zf_err_set(err, ZF_EUNSUPPORTED, "numcodecs filters (%s) with "
+                       "%s are not supported", p->describe,
+                       p->sharded || p->whole_shard ? "sharding_indexed" : p->naa_delta
+                       ? "numcodecs.delta" : "a big-endian bytes codec");
     if (c == ZF_OK && !p->describe)
         c = zf_err_set(err, ZF_ENOMEM, "out of memory");
     if (c != ZF_OK) {

@@ -49,11 +49,17 @@ struct zf_pipeline {
 
     int naa;
     zf_aa_codec aa[ZF_MAX_CODECS];
-    int sharded;                 /* array->bytes: sharding_indexed, else bytes */
+    int sharded;                 /* array->bytes: sharding_indexed, read by its
+                                    index (nothing after it), else bytes */
+    int whole_shard;             /* sharding_indexed with bytes->bytes codecs
+                                    after it: a chunk decoded whole, then cut
+                                    by its index in memory (decode.c) */
     int big_endian;              /* bytes: the stored byte order */
     zf_shard_conf shard;
+    int naa_delta;               /* of which numcodecs.delta */
     int nbb;
-    zf_bbcodec *bb[ZF_MAX_CODECS];
+    zf_bbcodec *bb[ZF_MAX_CODECS]; /* the first nfilt: v3 numcodecs filters */
+    int nfilt;
     char *describe;              /* "transpose(2,1,0) bytes(little) zstd(level=3)" */
 };
 

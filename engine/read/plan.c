@@ -205,22 +205,6 @@ static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
     return ZF_OK;
 }
 
-/* Checks one index entry against the shard's bounds before it is used. */
-static zf_code check_entry(const zf_shard_conf *s, const char *key,
-                           uint64_t shard_len, uint64_t eoff, uint64_t elen,
-                           uint64_t i, zf_err *err)
-{
-    uint64_t lo = s->index_at_start ? s->index_bytes : 0;
-    uint64_t hi = s->index_at_start ? shard_len : shard_len - s->index_bytes;
-    if (eoff < lo || eoff > hi || elen > hi - eoff)
-        return zf_err_set(err, ZF_ECORRUPT, "%s: shard index entry %llu "
-                          "(offset %llu, %llu bytes) lies outside the shard's "
-                          "data (%llu..%llu)", key, (unsigned long long)i,
-                          (unsigned long long)eoff, (unsigned long long)elen,
-                          (unsigned long long)lo, (unsigned long long)hi);
-    return ZF_OK;
-}
-
 /* The array->array codecs in front of sharding_indexed are transposes (a
  * delta there is refused): each permutes the box and the destination. */
 static zf_code fold_transposes(const zf_pipeline *p, uint64_t *lo,
@@ -274,7 +258,7 @@ static int plan_inner(void *arg, const zf_grid_cell *cell)
         fill(x->pl, x->p, cell->count, &sub);
         return 0;
     }
-    x->code = check_entry(s, x->key, x->ix->shard_len, eoff, elen, lin, x->err);
+    x->code = zf_shard_check_entry(s, x->key, x->ix->shard_len, eoff, elen, lin, x->err);
     if (x->code == ZF_OK)
         x->code = zf_plan_chunk_step(x->pl, s->inner_pipe, x->key,
                                      x->off + eoff, elen, x->ix->tag, cell->lo,
@@ -304,6 +288,10 @@ static zf_code shard_cold(zf_array *a, const zf_pipeline *p, const char *key,
     atomic_fetch_add(&a->z->counters.index_reads, 1);
     if (c == ZF_OK) /* (remembered from the reply: no request) */
         c = key_version(a, key, len, tag, err);
+    /* another thread's reply may have told a newer version meanwhile: this
+     * index must not be paired with that version's chunks */
+    if (c == ZF_OK && r.read_version && (r.read_version | 1) != *tag)
+        c = zf_err_set(err, ZF_ECHANGED, "%s: changed while being read", key);
     if (c == ZF_OK && (r.got != s->index_bytes || *len < s->index_bytes))
         c = zf_err_set(err, ZF_ECORRUPT, "%s: shard of %llu bytes is smaller "
                        "than its %llu-byte index", key, (unsigned long long)*len,

@@ -157,6 +157,8 @@ static void read_reply(zf_http_xfer *x)
     if ((v = header(x, "ETag"))) {
         uint64_t h = zf_fnv1a(ZF_FNV_OFFSET, v);
         x->etag = h ? h : 1;
+        if (strlen(v) < sizeof x->etag_text)
+            strcpy(x->etag_text, v);
     }
 }
 
@@ -302,6 +304,7 @@ static void reset_reply(zf_http_xfer *x)
     x->have_cr = x->cr_total_known = 0;
     x->clen = -1;
     x->etag = 0;
+    x->etag_text[0] = 0;
     x->slice_ready = x->done_early = 0;
     x->pos = 0;
     x->got = 0;
@@ -320,7 +323,16 @@ static zf_code oom(zf_http_xfer *x)
     return x->code = zf_err_set(&x->err, ZF_ENOMEM, "%s: out of memory", x->url);
 }
 
-/* The Range and signature headers of one attempt (signed anew each time:
+static zf_code add_header(zf_http_xfer *x, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(x->hdrs, line);
+    if (!l)
+        return oom(x);
+    x->hdrs = l;
+    return ZF_OK;
+}
+
+/* The Range, precondition and signature headers of one attempt (signed anew each time:
  * the signature carries the time). */
 static zf_code set_headers(zf_http_conn *c, zf_http_xfer *x)
 {
@@ -340,13 +352,28 @@ static zf_code set_headers(zf_http_conn *c, zf_http_xfer *x)
         if (rc != ZF_OK)
             return x->code = rc;
     }
+    char h[ZF_HTTP_ETAG_MAX + 64];
     if (range[0]) {
-        char rh[90];
-        snprintf(rh, sizeof rh, "Range: %s", range);
-        struct curl_slist *l = curl_slist_append(x->hdrs, rh);
-        if (!l)
-            return oom(x);
-        x->hdrs = l;
+        snprintf(h, sizeof h, "Range: %s", range);
+        if (add_header(x, h) != ZF_OK)
+            return x->code;
+    }
+    if (x->if_match && *x->if_match) {
+        snprintf(h, sizeof h, "If-Match: %s", x->if_match);
+        if (add_header(x, h) != ZF_OK)
+            return x->code;
+    } else if (x->if_unmodified > 0) {
+        /* RFC 9110's IMF-fixdate, in English whatever the locale */
+        static const char days[] = "SunMonTueWedThuFriSat",
+                          months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+        struct tm tm;
+        gmtime_r(&x->if_unmodified, &tm);
+        snprintf(h, sizeof h, "If-Unmodified-Since: %.3s, %02d %.3s %d "
+                 "%02d:%02d:%02d GMT", days + 3 * tm.tm_wday, tm.tm_mday,
+                 months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+        if (add_header(x, h) != ZF_OK)
+            return x->code;
     }
     return ZF_OK;
 }
@@ -490,6 +517,11 @@ static void finish_status(zf_http_xfer *x)
     zf_s3_error_code(x->errbody, x->errlen, code, sizeof code, msg, sizeof msg);
     if (st == 416) { /* the range starts at or past the end */
         x->got = 0;
+        return;
+    }
+    if (st == 412) { /* the object is no longer the version asked for */
+        x->code = zf_err_set(&x->err, ZF_ECHANGED, "%s: changed on the server "
+                             "while being read (HTTP 412)", x->url);
         return;
     }
     if (st == 404 || st == 410 ||

@@ -13,6 +13,8 @@
  *     is cut out of the stream, which is abandoned once the slice is in; a
  *     slice further in than ZF_HTTP_MAX_SKIP bytes is refused;
  *   - 416: the range starts past the end (got = 0);
+ *   - 412: a precondition the caller set (if_match, if_unmodified) failed:
+ *     the object is not the version asked for; ZF_ECHANGED, not retried;
  *   - 404, 410, a 403 without a credentials error code: ZF_ENOTFOUND;
  *   - 408, 429, 5xx, transport errors, a short or malformed reply: retried
  *     after a backoff (or the Retry-After), up to `retries` times, then
@@ -37,6 +39,7 @@
 #define ZF_HTTP_MAX_SKIP ((uint64_t)64 << 20) /* 200 to a range: bytes skipped */
 #define ZF_HTTP_MAX_LIST ((size_t)16 << 20)   /* one collected reply */
 #define ZF_HTTP_ERRBODY 8192                  /* kept of an error reply */
+#define ZF_HTTP_ETAG_MAX 256 /* a longer ETag is hashed, never sent back */
 
 /* Adds the headers that sign a request (Host included) to *hdrs. */
 typedef zf_code (*zf_http_sign_fn)(void *arg, const char *method,
@@ -71,6 +74,11 @@ typedef struct zf_http_xfer {
     size_t len;
     uint8_t *buf;
     int collect; /* keep the whole body in `body` (listings) */
+    /* preconditions (not signed: SigV4 lets headers go unsigned): the
+     * object must still have this ETag (If-Match), or must not have been
+     * modified after this time (If-Unmodified-Since); NULL / 0: none */
+    const char *if_match;
+    time_t if_unmodified;
     /* the outcome */
     zf_code code;
     zf_err err;
@@ -85,6 +93,7 @@ typedef struct zf_http_xfer {
     uint64_t size;
     time_t mtime;
     uint64_t etag; /* a hash of the ETag header; 0 when there was none */
+    char etag_text[ZF_HTTP_ETAG_MAX]; /* the ETag as sent ("" none or longer) */
     /* private */
     CURL *h;
     struct curl_slist *hdrs;

@@ -36,50 +36,77 @@ static char *trim(char *p)
     return p;
 }
 
-/* One "key = value" line of the profile wanted. */
-static void profile_value(zf_s3 *s3, char *p)
+/* What the profile in use says, from the shared credentials file
+ * (~/.aws/credentials, AWS_SHARED_CREDENTIALS_FILE) and the config file
+ * (~/.aws/config, AWS_CONFIG_FILE); NULL where it says nothing. */
+typedef struct profile_vals {
+    char *access_key, *secret_key, *token, *region, *endpoint_url;
+} profile_vals;
+
+static void profile_vals_free(profile_vals *v)
+{
+    free(v->access_key);
+    free(v->secret_key);
+    free(v->token);
+    free(v->region);
+    free(v->endpoint_url);
+}
+
+/* One "key = value" line of the profile wanted; a value the file gave
+ * before (the credentials file is read first) is kept. */
+static void profile_value(profile_vals *pv, char *p)
 {
     char *eq = strchr(p, '=');
     if (!eq)
         return;
     *eq = 0;
     char *k = trim(p), *v = trim(eq + 1);
-    char **dst = !strcmp(k, "aws_access_key_id")       ? &s3->access_key
-                 : !strcmp(k, "aws_secret_access_key") ? &s3->secret_key
-                 : !strcmp(k, "aws_session_token")     ? &s3->token
+    char **dst = !strcmp(k, "aws_access_key_id")       ? &pv->access_key
+                 : !strcmp(k, "aws_secret_access_key") ? &pv->secret_key
+                 : !strcmp(k, "aws_session_token")     ? &pv->token
+                 : !strcmp(k, "region")                ? &pv->region
+                 : !strcmp(k, "endpoint_url")          ? &pv->endpoint_url
                                                        : NULL;
-    if (dst) {
-        free(*dst);
+    if (dst && !*dst && *v)
         *dst = strdup(v);
-    }
 }
 
-/* 1 when the section header p ("[name]" or "[profile name]") is profile. */
-static int is_section(char *p, const char *profile)
+/* 1 when the section header p names profile: "[name]" in the credentials
+ * file; "[profile name]", or "[default]", in the config file. */
+static int is_section(char *p, const char *profile, int config)
 {
     char *q = strchr(p, ']');
     if (q)
         *q = 0;
     p = trim(p + 1);
-    if (!strncmp(p, "profile ", 8))
-        p += 8;
+    if (config && strcmp(p, "default")) {
+        if (strncmp(p, "profile ", 8))
+            return 0;
+        p = trim(p + 8);
+    }
     return !strcmp(p, profile);
 }
 
-/* Reads one profile of an AWS credentials file (ini). */
-static zf_code read_profile(zf_s3 *s3, const char *profile, zf_err *err)
+/* The file named by the environment variable var, else ~/.aws/name. */
+static const char *aws_file(const char *var, const char *name, char *buf,
+                            size_t cap)
 {
-    const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE");
-    char path[4096];
-    if (!file) {
-        const char *home = getenv("HOME");
-        snprintf(path, sizeof path, "%s/.aws/credentials", home ? home : "");
-        file = path;
-    }
+    const char *file = env(var);
+    if (file)
+        return file;
+    const char *home = getenv("HOME");
+    snprintf(buf, cap, "%s/.aws/%s", home ? home : "", name);
+    return buf;
+}
+
+/* Reads profile's section of an AWS ini file into pv: 1 found, 0 not there,
+ * -1 the file cannot be read. */
+static int read_ini(const char *file, const char *profile, int config,
+                    profile_vals *pv)
+{
     FILE *f = fopen(file, "r");
     if (!f)
-        return zf_err_set(err, ZF_EINVAL, "s3_profile=%s: cannot read %s: %m",
-                          profile, file);
+        return -1;
     char line[4096];
     int in = 0, found = 0;
     while (fgets(line, sizeof line, f)) {
@@ -87,30 +114,60 @@ static zf_code read_profile(zf_s3 *s3, const char *profile, zf_err *err)
         if (*p == '#' || *p == ';' || !*p)
             continue;
         if (*p == '[')
-            found |= in = is_section(p, profile);
+            found |= in = is_section(p, profile, config);
         else if (in)
-            profile_value(s3, p);
+            profile_value(pv, p);
     }
     fclose(f);
-    if (!found)
-        return zf_err_set(err, ZF_EINVAL, "s3_profile=%s: no such profile in %s",
-                          profile, file);
-    if (!s3->access_key || !s3->secret_key)
-        return zf_err_set(err, ZF_EINVAL, "s3_profile=%s: %s has no "
-                          "aws_access_key_id and aws_secret_access_key for it",
-                          profile, file);
+    return found;
+}
+
+/* The profile's values from both files; neither need exist. */
+static void read_profile(const char *profile, profile_vals *pv)
+{
+    char cred[4096], conf[4096];
+    read_ini(aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials", cred,
+                      sizeof cred), profile, 0, pv);
+    read_ini(aws_file("AWS_CONFIG_FILE", "config", conf, sizeof conf), profile,
+             1, pv);
+}
+
+/* The keys of profile: from pv, which read_profile filled. */
+static zf_code profile_keys(zf_s3 *s3, const char *profile, profile_vals *pv,
+                            zf_err *err)
+{
+    if (!pv->access_key || !pv->secret_key) {
+        char cred[4096], conf[4096];
+        return zf_err_set(err, ZF_EINVAL, "s3_profile=%s: neither %s nor %s "
+                          "has aws_access_key_id and aws_secret_access_key for "
+                          "it", profile,
+                          aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials",
+                                   cred, sizeof cred),
+                          aws_file("AWS_CONFIG_FILE", "config", conf, sizeof conf));
+    }
+    s3->access_key = pv->access_key;
+    s3->secret_key = pv->secret_key;
+    s3->token = pv->token;
+    pv->access_key = pv->secret_key = pv->token = NULL;
     return ZF_OK;
+}
+
+/* The profile whose settings count: the option, AWS_PROFILE, "default". */
+static const char *profile_name(const zf_remote_options *o)
+{
+    return o->s3_profile ? o->s3_profile
+           : env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
 }
 
 /* The options' profile, else AWS_ACCESS_KEY_ID & co, else AWS_PROFILE. */
 static zf_code credentials(zf_s3 *s3, const char *url,
-                           const zf_remote_options *o, zf_err *err)
+                           const zf_remote_options *o, profile_vals *pv,
+                           zf_err *err)
 {
-    const char *profile = o->s3_profile ? o->s3_profile : env("AWS_PROFILE");
     const char *id = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
     const char *token = env("AWS_SESSION_TOKEN");
-    if (o->s3_profile || (!id && profile)) {
-        zf_code c = read_profile(s3, profile, err);
+    if (o->s3_profile || (!id && env("AWS_PROFILE"))) {
+        zf_code c = profile_keys(s3, profile_name(o), pv, err);
         if (c != ZF_OK)
             return c;
     } else if (id || secret) {
@@ -153,13 +210,16 @@ static zf_code split_s3_url(zf_s3 *s3, const char *url, char **bucket,
 }
 
 /* The endpoint's URL, malloc'd: the option, AWS_ENDPOINT_URL_S3,
- * AWS_ENDPOINT_URL, else AWS's in the region. */
-static zf_code endpoint_url(const zf_remote_options *o, const char *region,
-                            char **out, int *custom, zf_err *err)
+ * AWS_ENDPOINT_URL, the profile's endpoint_url (conf, or NULL), else AWS's
+ * in the region. */
+static zf_code endpoint_url(const zf_remote_options *o, const char *conf,
+                            const char *region, char **out, int *custom,
+                            zf_err *err)
 {
-    const char *e = o->s3_endpoint            ? o->s3_endpoint
+    const char *e = o->s3_endpoint                ? o->s3_endpoint
                     : env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3")
-                                                 : env("AWS_ENDPOINT_URL");
+                    : env("AWS_ENDPOINT_URL")    ? env("AWS_ENDPOINT_URL")
+                                                 : conf;
     *custom = e != NULL;
     if (e && strncasecmp(e, "http://", 7) && strncasecmp(e, "https://", 8))
         return zf_err_set(err, ZF_EINVAL, "s3_endpoint=%s: not an http:// or "
@@ -199,12 +259,12 @@ static int path_paths(zf_s3 *s3, const char *bucket, const char *origin,
 }
 
 static zf_code addressing(zf_s3 *s3, const char *bucket,
-                          const zf_remote_options *o, char **o_origin,
-                          char **base_path, zf_err *err)
+                          const zf_remote_options *o, const char *conf_ep,
+                          char **o_origin, char **base_path, zf_err *err)
 {
     char *ep = NULL, *origin = NULL, *host = NULL, *epath = NULL, *equery = NULL;
     int custom = 0;
-    zf_code c = endpoint_url(o, s3->region, &ep, &custom, err);
+    zf_code c = endpoint_url(o, conf_ep, s3->region, &ep, &custom, err);
     if (c == ZF_OK)
         c = zf_http_url_split(ep, &origin, &host, &epath, &equery, err);
     if (c == ZF_OK) {
@@ -237,18 +297,22 @@ zf_code zf_s3_setup(zf_s3 *s3, const char *url, const zf_remote_options *o,
     memset(s3, 0, sizeof *s3);
     char *bucket = NULL;
     zf_code c = split_s3_url(s3, url, &bucket, err);
-    const char *region = o->s3_region           ? o->s3_region
+    profile_vals pv = {0};
+    read_profile(profile_name(o), &pv);
+    const char *region = o->s3_region                ? o->s3_region
                          : env("AWS_REGION")         ? env("AWS_REGION")
                          : env("AWS_DEFAULT_REGION") ? env("AWS_DEFAULT_REGION")
+                         : pv.region                 ? pv.region
                                                      : "us-east-1";
     if (c == ZF_OK && !(s3->region = strdup(region)))
         c = oom(err);
     if (c == ZF_OK)
-        c = addressing(s3, bucket, o, origin, base_path, err);
+        c = addressing(s3, bucket, o, pv.endpoint_url, origin, base_path, err);
     free(bucket);
-    if (c != ZF_OK || o->s3_anonymous)
-        return c;
-    return credentials(s3, url, o, err);
+    if (c == ZF_OK && !o->s3_anonymous)
+        c = credentials(s3, url, o, &pv, err);
+    profile_vals_free(&pv);
+    return c;
 }
 
 void zf_s3_free(zf_s3 *s3)

@@ -24,7 +24,12 @@ typedef struct zf_s3 {
 } zf_s3;
 
 /* Works out where s3://bucket/prefix lives (options, AWS_* environment,
- * else AWS in the region) and the credentials.  *origin ("https://host")
+ * the profile's endpoint_url, else AWS in the region), the region (options,
+ * AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1) and the
+ * credentials (options' profile, AWS_ACCESS_KEY_ID & co, AWS_PROFILE).  The
+ * profile (-o s3_profile, AWS_PROFILE, else "default") is read from the
+ * shared credentials file and the config file (~/.aws/credentials and
+ * ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE).  *origin ("https://host")
  * and *base_path (the encoded path before a key, ending in '/') are
  * malloc'd for the caller.  ZF_EINVAL with a message naming the URL or the
  * option, ZF_ENOMEM. */

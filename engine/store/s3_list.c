@@ -236,12 +236,13 @@ static zf_code head_fields(walk *w, const xmlNode *root, int *truncated,
         zf_err_set(w->err, ZF_EIO, "bad <IsTruncated> \"%.40s\"", tv);
         goto out;
     }
-    if (enc && strcmp(trim(enc), "url")) {
+    /* versitygw sends an empty <EncodingType/> when none was asked for */
+    if (enc && *trim(enc) && strcmp(trim(enc), "url")) {
         zf_err_set(w->err, ZF_EIO, "unknown <EncodingType> \"%.40s\"", enc);
         goto out;
     }
     *truncated = !strcmp(tv, "true");
-    w->urlenc = enc != NULL;
+    w->urlenc = enc && *trim(enc);
     if (*truncated && (!*token || !**token))
         zf_err_set(w->err, ZF_EIO, "a truncated listing without a "
                    "<NextContinuationToken>");

@@ -13,6 +13,7 @@ struct zf_stat_ent {
     zf_stat_ent *next;
     int found;
     zf_store_stat st;
+    char *etag; /* the ETag as the server sent it, or NULL */
     char key[];
 };
 
@@ -33,6 +34,7 @@ static void clear_locked(zf_stat_table *t)
         while (t->b[i]) {
             zf_stat_ent *e = t->b[i];
             t->b[i] = e->next;
+            free(e->etag);
             free(e);
         }
     t->n = 0;
@@ -94,7 +96,8 @@ static zf_stat_ent *entry_locked(zf_stat_table *t, const char *key)
 /* A reply that has neither an ETag nor a time keeps the version known, so
  * that range replies (which may lack Last-Modified) do not change it. */
 void zf_stat_table_put(zf_stat_table *t, const char *key, int found,
-                       uint64_t size, time_t mtime, uint64_t etag)
+                       uint64_t size, time_t mtime, uint64_t etag,
+                       const char *etag_text)
 {
     pthread_mutex_lock(&t->lock);
     zf_stat_ent *e = entry_locked(t, key);
@@ -103,8 +106,52 @@ void zf_stat_table_put(zf_stat_table *t, const char *key, int found,
         e->st.size = size;
         if (mtime > 0 || !found)
             e->st.mtime = mtime;
-        if (etag || mtime > 0 || !found || !e->st.version)
+        if (etag || mtime > 0 || !found || !e->st.version) {
             e->st.version = zf_stat_version(size, mtime, etag);
+            free(e->etag); /* out of memory: no If-Match, still compared */
+            e->etag = etag && etag_text && *etag_text ? strdup(etag_text) : NULL;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+int zf_stat_table_validator(zf_stat_table *t, const char *key, uint64_t version,
+                            char *etag, size_t cap, time_t *mtime)
+{
+    int r = 0;
+    *mtime = 0;
+    if (cap)
+        etag[0] = 0;
+    pthread_mutex_lock(&t->lock);
+    for (zf_stat_ent *e = t->b[bucket_of(key)]; e; e = e->next)
+        if (!strcmp(e->key, key)) {
+            r = -1;
+            if (e->found && (e->st.version | 1) == (version | 1)) {
+                r = 1;
+                /* a weak ETag never passes If-Match (RFC 9110 13.1.1) */
+                if (e->etag && strncmp(e->etag, "W/", 2) && strlen(e->etag) < cap)
+                    strcpy(etag, e->etag);
+                else
+                    *mtime = e->st.mtime;
+            }
+            break;
+        }
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+void zf_stat_table_drop(zf_stat_table *t, const char *key)
+{
+    pthread_mutex_lock(&t->lock);
+    zf_stat_ent **p = &t->b[bucket_of(key)];
+    while (*p && strcmp((*p)->key, key))
+        p = &(*p)->next;
+    if (*p) {
+        zf_stat_ent *e = *p;
+        *p = e->next;
+        free(e->etag);
+        free(e);
+        t->n--;
     }
     pthread_mutex_unlock(&t->lock);
 }

@@ -36,17 +36,22 @@ typedef struct zf_store_stat {
  * `buf` must hold len bytes (or -offset bytes for a suffix).  `version` is
  * 0, or the key's zf_store_stat.version that the caller planned with (its
  * lowest bit does not count: callers set it so that 0 means none); a store
- * that can tell which version it read (local) fails the read with
- * ZF_ECHANGED when that differs, so that bytes of one
- * version are never read at the offsets of another.  On return
+ * that can tell which version it read fails the read with ZF_ECHANGED when
+ * that differs, so that bytes of one version are never read at the offsets
+ * of another (local: the file's identity and times after the read; remote:
+ * If-Match with the version's ETag, the reply's ETag compared, or
+ * If-Unmodified-Since where the server gave no ETag).  On return
  * `code` is ZF_OK and `got` the bytes read (less than len only at the end of
- * the key), or an error described in `err`. */
+ * the key), or an error described in `err`; `read_version` is the version
+ * the bytes came from where the store can tell (remote: from the reply's
+ * validators), else 0. */
 typedef struct zf_range_req {
     const char *key;
     int64_t offset;
     size_t len;
     void *buf;
     uint64_t version;
+    uint64_t read_version;
     size_t got;
     zf_code code;
     zf_err err;

@@ -54,13 +54,47 @@ static zf_code key_xfer(hstore *s, zf_http_xfer *x, const char *key, zf_err *err
     return c;
 }
 
-/* Runs x and remembers what its reply said of the key. */
-static void run(hstore *s, zf_http_xfer *x)
+/* The version of the object a reply came from, or 0 when the reply does not
+ * tell (no ETag, no Last-Modified). */
+static uint64_t reply_version(const zf_http_xfer *x)
+{
+    if (x->learned != 1 || (!x->etag && x->mtime <= 0))
+        return 0;
+    return zf_stat_version(x->size, x->mtime, x->etag);
+}
+
+/* Runs x and remembers what its reply said of the key.  A reply that only
+ * confirms the version the request was planned on (planned, 0 = none) is
+ * not remembered: it may arrive after a newer version was learnt from
+ * another reply, and must not put the older one back (a read planned on it
+ * would then fail twice and give EIO). */
+static void run(hstore *s, zf_http_xfer *x, uint64_t planned)
 {
     zf_http_xfer_run(&s->conn, x);
+    uint64_t v = reply_version(x);
+    if (planned && v && (v | 1) == (planned | 1))
+        return;
     if (x->learned >= 0)
         zf_stat_table_put(&s->stats, x->key, x->learned, x->size, x->mtime,
-                          x->etag);
+                          x->etag, x->etag_text);
+}
+
+/* A read of r->version asks the server to send that version or 412
+ * (If-Match, else If-Unmodified-Since), and checks the reply's validators
+ * too, for servers that ignore preconditions.  A changed key is forgotten,
+ * so that the read planned again learns the new version. */
+static void version_check(hstore *s, zf_range_req *r, zf_http_xfer *x)
+{
+    if (x->code == ZF_ECHANGED) {
+        zf_stat_table_drop(&s->stats, r->key);
+        return;
+    }
+    if (x->code != ZF_OK || !r->version || !r->read_version ||
+        (r->read_version | 1) == (r->version | 1))
+        return;
+    x->code = zf_err_set(&x->err, ZF_ECHANGED, "%s: changed on the server "
+                         "while being read (%s differs)", x->url,
+                         x->etag ? "ETag" : "Last-Modified");
 }
 
 /* One range read.  The engine reads one range at a time on its I/O threads,
@@ -69,6 +103,7 @@ static void read_one(hstore *s, zf_range_req *r)
 {
     r->got = 0;
     r->code = ZF_OK;
+    r->read_version = 0;
     if ((r->offset >= 0 && r->len == 0) || r->offset == INT64_MIN)
         return;
     zf_store_stat st;
@@ -83,7 +118,23 @@ static void read_one(hstore *s, zf_range_req *r)
     x.off = r->offset;
     x.len = r->len;
     x.buf = r->buf;
-    run(s, &x);
+    char etag[ZF_HTTP_ETAG_MAX];
+    int known = r->version ? zf_stat_table_validator(&s->stats, r->key,
+                                                     r->version, etag,
+                                                     sizeof etag,
+                                                     &x.if_unmodified)
+                           : 0;
+    if (known < 0) { /* a reply since the plan told of another version */
+        r->code = zf_err_set(&r->err, ZF_ECHANGED, "%s: changed on the server "
+                             "while being read", x.url);
+        zf_http_xfer_free(&x);
+        return;
+    }
+    if (known > 0)
+        x.if_match = etag;
+    run(s, &x, r->version);
+    r->read_version = reply_version(&x);
+    version_check(s, r, &x);
     r->code = x.code;
     r->got = x.code == ZF_OK ? x.got : 0;
     if (x.code != ZF_OK)
@@ -112,7 +163,7 @@ static zf_code http_stat(zf_store *base, const char *key, zf_store_stat *st,
     if (c != ZF_OK)
         return c;
     x.head = 1;
-    run(s, &x);
+    run(s, &x, 0);
     c = x.code;
     if (c != ZF_OK && err)
         *err = x.err;

@@ -17,9 +17,15 @@
  * from the options' profile or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
  * AWS_SESSION_TOKEN, else anonymous.
  *
- * The store assumes the remote objects do not change while it is open: the
- * sizes and times of keys (from HEAD, and from the Content-Range of range
- * replies) are remembered, as are missing keys.
+ * The sizes, times and ETags of keys (from HEAD, and from the Content-Range
+ * of range replies) are remembered, as are missing keys, until forgotten
+ * (refresh).  A read planned on a key's version (zf_range_req.version) sends
+ * If-Match with its ETag (If-Unmodified-Since with its Last-Modified where
+ * the server gave no strong ETag) and compares the reply's ETag or time: a
+ * 412 or another version is ZF_ECHANGED, and the key is forgotten so that
+ * the read planned again sees the new version.  A server with neither ETags
+ * nor Last-Modified cannot be checked; one with only Last-Modified tells
+ * versions apart to the second.
  *
  * The store starts no thread, so a process may open it and fork (zarrfs
  * daemonizes after zf_open); connections made before the fork are kept.

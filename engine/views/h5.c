@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "meta/dtype.h"
 #include "le.h"
 
@@ -59,61 +60,6 @@ void zf_h5_free(zf_h5out *o)
 {
     free(o->p);
     memset(o, 0, sizeof *o);
-}
-
-/* ---- lookup3 ------------------------------------------------------------ */
-
-#define ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
-
-static void mix3(uint32_t *a, uint32_t *b, uint32_t *c)
-{
-    *a -= *c; *a ^= ROT(*c, 4);  *c += *b;
-    *b -= *a; *b ^= ROT(*a, 6);  *a += *c;
-    *c -= *b; *c ^= ROT(*b, 8);  *b += *a;
-    *a -= *c; *a ^= ROT(*c, 16); *c += *b;
-    *b -= *a; *b ^= ROT(*a, 19); *a += *c;
-    *c -= *b; *c ^= ROT(*b, 4);  *b += *a;
-}
-
-static void final3(uint32_t *a, uint32_t *b, uint32_t *c)
-{
-    *c ^= *b; *c -= ROT(*b, 14);
-    *a ^= *c; *a -= ROT(*c, 11);
-    *b ^= *a; *b -= ROT(*a, 25);
-    *c ^= *b; *c -= ROT(*b, 16);
-    *a ^= *c; *a -= ROT(*c, 4);
-    *b ^= *a; *b -= ROT(*a, 14);
-    *c ^= *b; *c -= ROT(*b, 24);
-}
-
-/* Little-endian word of up to 4 bytes (the tail's partial words). */
-static uint32_t word(const uint8_t *k, size_t n)
-{
-    uint32_t w = 0;
-    for (size_t i = 0; i < n && i < 4; i++)
-        w |= (uint32_t)k[i] << (8 * i);
-    return w;
-}
-
-uint32_t zf_h5_lookup3(const uint8_t *k, size_t len, uint32_t init)
-{
-    uint32_t a, b, c;
-    a = b = c = 0xdeadbeefu + (uint32_t)len + init;
-    while (len > 12) {
-        a += word(k, 4);
-        b += word(k + 4, 4);
-        c += word(k + 8, 4);
-        mix3(&a, &b, &c);
-        len -= 12;
-        k += 12;
-    }
-    if (len == 0)
-        return c;
-    a += word(k, len);
-    b += len > 4 ? word(k + 4, len - 4) : 0;
-    c += len > 8 ? word(k + 8, len - 8) : 0;
-    final3(&a, &b, &c);
-    return c;
 }
 
 /* ---- datatypes ---------------------------------------------------------- */
@@ -271,7 +217,7 @@ void zf_h5_ohdr_end(zf_h5out *o, size_t start)
         return;
     size_t chunk = o->len - start - 10;
     zf_put_le32(o->p + start + 6, (uint32_t)chunk);
-    zf_h5_le(o, zf_h5_lookup3(o->p + start, o->len - start, 0), 4);
+    zf_h5_le(o, zf_lookup3(o->p + start, o->len - start, 0), 4);
 }
 
 int zf_h5_attr(zf_h5out *o, const char *name, const zf_h5_type *t, int ndim,
@@ -316,7 +262,7 @@ void zf_h5_superblock(zf_h5out *o, uint64_t root, uint64_t eof)
     if (sb.oom) {
         o->oom = 1;
     } else {
-        zf_h5_le(&sb, zf_h5_lookup3(sb.p, sb.len, 0), 4);
+        zf_h5_le(&sb, zf_lookup3(sb.p, sb.len, 0), 4);
         memcpy(o->p, sb.p, ZF_H5_SUPERBLOCK);
     }
     zf_h5_free(&sb);

@@ -31,8 +31,6 @@ void zf_h5_zeros(zf_h5out *o, size_t n);
 void zf_h5_le(zf_h5out *o, uint64_t v, int n); /* n bytes, LSB first */
 void zf_h5_free(zf_h5out *o);
 
-/* Jenkins' lookup3 hashlittle, HDF5's metadata checksum. */
-uint32_t zf_h5_lookup3(const uint8_t *k, size_t len, uint32_t init);
 
 /* The datatypes the netCDF-4 view writes.  Numbers and the bool enum are in
  * the machine's byte order (the flat view's). */

@@ -23,10 +23,19 @@
  *  - an ImageJ hyperstack description when the axes are in ImageJ's TZCYX
  *    order, the type is one ImageJ takes (u8, u16, i16, f32, bool as u8)
  *    and the file is classic TIFF (ImageJ's own format has no BigTIFF);
+ *  - OME-XML for any other known axes whose type OME has: an order ImageJ's
+ *    description cannot say (OME-NGFF's TCZYX above all; ImageJ's own
+ *    reader then shows a plain stack, Bio-Formats a hyperstack), a type
+ *    ImageJ lacks, a BigTIFF.  DimensionOrder names the order fastest
+ *    first: "XY", then the leading axes from the last, then the absent ones;
  *  - otherwise tifffile's {"shape": [...]} JSON, which gives tifffile the
  *    whole shape back and which other readers ignore.
- * OME-XML wins over ImageJ because tifffile, Bio-Formats and QuPath read it
- * and keep the physical sizes; a TIFF IFD can carry only one description.
+ * OME-XML wins over ImageJ for an OME-Zarr level because tifffile,
+ * Bio-Formats and QuPath read it and keep the physical sizes; a TIFF IFD
+ * can carry only one description.  A selection's file (NAME[EXPR].tif)
+ * has the axes of the dimensions the selection keeps, reversed in Fortran
+ * order (the C order of the reversed shape), each physical size times
+ * |step|.
  */
 #include "tiff.h"
 
@@ -375,8 +384,10 @@ static void tiff_xml_pixels(xmlNodePtr px, const zf_array_info *i,
     tiff_xml_u64(td, "PlaneCount", pages);
 }
 
-/* OME-XML (schema 2016-06) for the image; ASCII, non-ASCII characters as
- * character references, since TIFF's ASCII type is 7-bit. */
+/* OME-XML (schema 2016-06) for the image, in UTF-8 as OME-TIFF stores it
+ * (TIFF's ASCII type is 7-bit, but the units need "\xc2\xb5m", and
+ * Bio-Formats does not decode character references such as "&#181;" in a
+ * description: it refused "&#181;m" as a unit, measured with 7.3.1). */
 static char *tiff_ome(const zf_array_info *i, const tiff_type *tt,
                       const tiff_axes *ax, uint64_t pages)
 {
@@ -402,7 +413,7 @@ static char *tiff_ome(const zf_array_info *i, const tiff_type *tt,
                        ax, pages);
     xmlChar *mem = NULL;
     int size = 0;
-    xmlDocDumpMemoryEnc(doc, &mem, &size, "ASCII");
+    xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
     xmlFreeDoc(doc);
     char *s = mem ? strndup((const char *)mem, (size_t)size) : NULL;
     xmlFree(mem);
@@ -576,10 +587,9 @@ static zf_code tiff_write(const tiff_layout *l, const tiff_type *tt,
 
 /* ---- the view ---------------------------------------------------------------- */
 
-static zf_code tiff_check(const zf_array *a, const char *label,
-                          tiff_type *tt, zf_err *err)
+static zf_code tiff_check(const zf_array *a, const zf_array_info *i,
+                          const char *label, tiff_type *tt, zf_err *err)
 {
-    const zf_array_info *i = &a->info;
     if (strcmp(i->dtype, "float16") == 0)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: TIFF readers take no "
                           "16-bit floats (libtiff and ImageJ do not)", label);
@@ -624,42 +634,95 @@ static void tiff_shape(const zf_array_info *i, tiff_layout *l)
     l->strip_bytes = l->rows_per_strip * row;
 }
 
+/* Sets the description l points to (the caller frees *desc). */
+static zf_code tiff_set_desc(tiff_layout *l, char **desc, char *s)
+{
+    free(*desc);
+    *desc = s;
+    if (!s)
+        return ZF_ENOMEM;
+    l->desc = s;
+    l->desc_len = strlen(s) + 1;
+    return ZF_OK;
+}
+
 /* Chooses the description (see the top of the file) and the TIFF kind. */
 static zf_code tiff_describe(const zf_array_info *i, const tiff_type *tt,
                              const tiff_axes *ax, tiff_layout *l,
                              char **desc)
 {
     *desc = NULL;
-    if (ax->known && ax->ome && tt->ome[0] && tiff_ome_fits(i, l->pages))
-        *desc = tiff_ome(i, tt, ax, l->pages);
-    else if (ax->known && tt->imagej && tiff_imagej_order(i, ax))
-        *desc = tiff_imagej(i, ax);
-    else
-        *desc = tiff_shaped(i);
-    if (!*desc)
-        return ZF_ENOMEM;
-    l->desc = *desc;
-    l->desc_len = strlen(*desc) + 1;
+    int ome = ax->known && tt->ome[0] && tiff_ome_fits(i, l->pages);
+    int imagej = ax->known && tt->imagej && tiff_imagej_order(i, ax);
+    zf_code c = tiff_set_desc(l, desc, ome && (ax->ome || !imagej)
+                                           ? tiff_ome(i, tt, ax, l->pages)
+                                       : imagej ? tiff_imagej(i, ax)
+                                                : tiff_shaped(i));
+    if (c != ZF_OK)
+        return c;
     tiff_plan(l, 0);
     if (l->data + i->nbytes <= UINT32_MAX)
         return ZF_OK;
-    if (strncmp(*desc, "ImageJ=", 7) == 0) { /* ImageJ's is classic only */
-        free(*desc);
-        if (!(*desc = tiff_shaped(i)))
-            return ZF_ENOMEM;
-        l->desc = *desc;
-        l->desc_len = strlen(*desc) + 1;
-    }
+    if (strncmp(*desc, "ImageJ=", 7) == 0) /* ImageJ's is classic only */
+        c = tiff_set_desc(l, desc, ome ? tiff_ome(i, tt, ax, l->pages)
+                                       : tiff_shaped(i));
     tiff_plan(l, 1);
-    return ZF_OK;
+    return c;
 }
 
-zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
-                     size_t *len, zf_err *err)
+/* The file's shape: a selection's result (reversed in Fortran order,
+ * which is the C order of the reversed shape), in `shape`. */
+static void tiff_select_info(const zf_array *a, const zf_selection *s,
+                             zf_array_info *i, uint64_t *shape)
 {
-    const zf_array_info *i = &a->info;
+    int n = zf_selection_shape(s, shape);
+    for (int d = 0; s->fortran && d < n / 2; d++) {
+        uint64_t x = shape[d];
+        shape[d] = shape[n - 1 - d];
+        shape[n - 1 - d] = x;
+    }
+    i->ndim = n;
+    i->shape = shape;
+    i->nbytes = zf_selection_nbytes(a, s);
+}
+
+/* The axes of a selection's result: those of the dimensions it keeps
+ * (reversed in Fortran order), each element as long as |step| of the
+ * array's; known only while they still end in y, x. */
+static void tiff_select_axes(tiff_axes *ax, const zf_selection *s)
+{
+    tiff_axes r = *ax;
+    int n = 0;
+    for (int d = 0; d < s->ndim; d++) {
+        if (s->dropped[d])
+            continue;
+        int to = n++;
+        r.letter[to] = ax->letter[d];
+        r.unit[to] = ax->unit[d];
+        r.scale[to] = ax->scale[d] * (double)(s->step[d] < 0 ? -s->step[d]
+                                                            : s->step[d]);
+    }
+    for (int d = 0; s->fortran && d < n / 2; d++) {
+        tiff_axes t = r;
+        r.letter[d] = t.letter[n - 1 - d], r.letter[n - 1 - d] = t.letter[d];
+        r.unit[d] = t.unit[n - 1 - d], r.unit[n - 1 - d] = t.unit[d];
+        r.scale[d] = t.scale[n - 1 - d], r.scale[n - 1 - d] = t.scale[d];
+    }
+    r.known = ax->known && n >= 2 && r.letter[n - 2] == 'y' &&
+              r.letter[n - 1] == 'x';
+    *ax = r;
+}
+
+zf_code zf_view_tiff(const zf_array *a, const zf_selection *s,
+                     const char *label, char **out, size_t *len, zf_err *err)
+{
+    zf_array_info file = a->info;
+    uint64_t shape[ZF_MAX_DIMS];
+    if (s)
+        tiff_select_info(a, s, &file, shape);
+    const zf_array_info *i = &file;
     tiff_type tt;
-    zf_code c = tiff_check(a, label, &tt, err);
+    zf_code c = tiff_check(a, i, label, &tt, err);
     if (c != ZF_OK)
         return c;
     tiff_layout l = {0};
@@ -675,6 +738,8 @@ zf_code zf_view_tiff(const zf_array *a, const char *label, char **out,
     c = tiff_find_axes(a, &ax, keep, err);
     if (c != ZF_OK && c != ZF_ENOMEM)
         zf_err_prefix(err, "%s: reading the axes' attributes", label);
+    if (c == ZF_OK && s)
+        tiff_select_axes(&ax, s);
     char *desc = NULL;
     if (c == ZF_OK && tiff_describe(i, &tt, &ax, &l, &desc) != ZF_OK)
         c = zf_err_set(err, ZF_ENOMEM, "%s: out of memory building a TIFF "

@@ -335,7 +335,7 @@ zf_code zf_view_header(const zf_array *a, zf_view_format fmt,
     const zf_array_info *i = &a->info;
     const char *label = i->path[0] ? i->path : "/";
     if (fmt == ZF_VIEW_TIFF)
-        return zf_view_tiff(a, label, text, len, err);
+        return zf_view_tiff(a, NULL, label, text, len, err);
     const view_type *vt = view_type_of(i->dtype);
     if (!vt)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: no header view knows "
@@ -362,9 +362,14 @@ zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s,
     zf_err local;
     if (!err)
         err = &local;
-    if (!a || !s || s->ndim != a->ndim)
+    if (!a || !s || s->ndim != a->ndim || !text || !len)
         return zf_err_set(err, ZF_EINVAL, "zf_view_header_selection: bad "
                           "arguments");
+    const char *label = a->info.path[0] ? a->info.path : "/";
+    *text = NULL;
+    *len = 0;
+    if (fmt == ZF_VIEW_TIFF) /* (its axes follow the kept dimensions) */
+        return zf_view_tiff(a, s, label, text, len, err);
     uint64_t shape[ZF_MAX_DIMS], rev[ZF_MAX_DIMS];
     int n = zf_selection_shape(s, shape);
     for (int d = 0; d < n; d++)
@@ -376,10 +381,6 @@ zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s,
     if (fmt != ZF_VIEW_NPY || !s->fortran)
         return zf_view_header(&sub, fmt, data_file, text, len, err);
     const view_type *vt = view_type_of(a->info.dtype);
-    const char *label = a->info.path[0] ? a->info.path : "/";
-    if (!text || !len)
-        return zf_err_set(err, ZF_EINVAL, "zf_view_header_selection: bad "
-                          "arguments");
     if (!vt)
         return zf_err_set(err, ZF_EUNSUPPORTED, "%s: no header view knows "
                           "the data type %s", label, a->info.dtype);

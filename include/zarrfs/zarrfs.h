@@ -124,6 +124,13 @@ typedef struct zf_options {
     size_t cache_bytes; /* decoded-chunk cache budget; 0 = 256 MiB */
     int no_prefetch;    /* 1: never decode ahead of sequential reads */
     const zf_remote_options *remote; /* NULL = the defaults */
+    int attributes;     /* 1: zf_open and zf_refresh also read each node's
+                           .zattrs in a v2 store without consolidated
+                           metadata (one more read per node), so that
+                           zf_nc_build reads nothing and a refresh sees
+                           edited attributes; 0: zf_nc_build reads them
+                           (v3 and consolidated stores have them in the
+                           documents read anyway) */
 } zf_options;
 
 /* Opens the store at `path` (a folder, or an http://, https:// or s3:// URL)
@@ -389,8 +396,9 @@ ZF_API zf_code zf_view_header_selection(const zf_array *a, const zf_selection *s
  * metadata: superblock, object headers, heaps, attributes, dimension
  * scales), then each array's flat view (C order, native byte order), stored
  * as a contiguous dataset at a 4096-aligned offset.  Every byte that is in
- * neither the header nor a part is 0.  Built from metadata only: building
- * reads no chunk.  Building must not race with zf_refresh; a built file is
+ * neither the header nor a part is 0.  Built from the metadata and
+ * attributes zf_open or zf_refresh loaded: building reads nothing from the
+ * store.  Building must not race with zf_refresh; a built file is
  * immutable (any thread may use it) and keeps no pointer into the node
  * list (its parts' array_path strings live until zf_close). */
 typedef struct zf_nc_file zf_nc_file;
@@ -404,14 +412,19 @@ typedef struct zf_nc_part {
 /* Builds the file of the group at `group_path` ("" for the root), with
  * every array and subgroup below it, recursively.  Arrays that HDF5 cannot
  * hold are left out and named in zf_nc_notes().  Errors: ZF_ENOTFOUND (no
- * such group), ZF_EMETA (the group's own metadata is broken),
- * ZF_EUNSUPPORTED, ZF_ENOMEM, with a message naming the group or array. */
+ * such group), ZF_EMETA (the group's own metadata is broken), ZF_ELIMIT
+ * (the file would be larger than INT64_MAX bytes, or a dimension too long
+ * for its scale's size to fit 64 bits), ZF_ENOMEM, with a message naming
+ * the group and the array or dimension. */
 ZF_API zf_code zf_nc_build(zf_zarr *z, const char *group_path, zf_nc_file **out, zf_err *err);
 ZF_API void zf_nc_free(zf_nc_file *f);
 ZF_API uint64_t zf_nc_size(const zf_nc_file *f);                 /* the whole file */
 ZF_API const uint8_t *zf_nc_header(const zf_nc_file *f, size_t *len); /* bytes [0, len) */
 ZF_API size_t zf_nc_part_count(const zf_nc_file *f);             /* parts sorted by offset, */
 ZF_API const zf_nc_part *zf_nc_part_at(const zf_nc_file *f, size_t i); /* not overlapping */
+/* The first part that ends after byte `pos` of the file (the one holding
+ * it, or the next), or zf_nc_part_count when none does. */
+ZF_API size_t zf_nc_part_find(const zf_nc_file *f, uint64_t pos);
 /* Lines (one per array or dimension) saying what netCDF tools will see
  * differently from HDF5 tools, or what was left out and why; NULL-terminated. */
 ZF_API const char *const *zf_nc_notes(const zf_nc_file *f);
@@ -421,6 +434,19 @@ ZF_API const char *const *zf_nc_notes(const zf_nc_file *f);
  * itself, asynchronously. */
 ZF_API zf_code zf_nc_read(zf_nc_file *f, zf_zarr *z, uint64_t offset, size_t length,
                           void *buf, size_t *got, zf_err *err);
+
+/* What zf_nc_build(z, group_path) reads, in brief: the number of nodes at
+ * and below the group and the newest zf_refresh that changed one of them
+ * (its metadata, attributes or error; added nodes count as changed).  Two
+ * stamps of one group of one zf_zarr, taken before and after zf_refresh,
+ * are equal only when a build would make the same file (so a caller may
+ * keep the file it built).  Must not race with zf_refresh. */
+typedef struct zf_nc_stamp {
+    uint64_t nodes;
+    uint64_t newest;
+} zf_nc_stamp;
+ZF_API void zf_nc_stamp_of(const zf_zarr *z, const char *group_path,
+                           zf_nc_stamp *out);
 
 /* ---- counters ------------------------------------------------------------ */
 

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """faultproxy.py - an HTTP/1.1 proxy for zarrfs's fault tests (python3 stdlib).
 
-Forwards GET and HEAD (with their Range header) to --upstream and answers
-with the upstream's status, Content-Length, Content-Range, Last-Modified and
+Forwards GET and HEAD to --upstream with their headers (Host, Range,
+If-Match, the signature: a signed S3 request stays valid) and answers with
+the upstream's status, Content-Length, Content-Range, Last-Modified, ETag and
 body - except for the requests it is told to spoil:
 
   faultproxy.py --upstream http://127.0.0.1:PORT [--port 0] --control FILE
@@ -24,9 +25,13 @@ the last change (EVERY = 1: all of them) gets MODE:
   wrongrange  a 206 whose Content-Range and body start one byte later than
               asked (a server bug the client must notice)
   fullbody    a 200 with the whole object, the Range ignored
+  strip-if-match  If-Match and If-Unmodified-Since removed from the request
+              (a server that ignores preconditions)
+  no-etag     the reply's ETag removed (a server without ETags: only
+              Last-Modified tells versions apart)
 
-Metadata documents (zarr.json, .zarray, .zgroup, .zattrs, .zmetadata) are
-never spoiled, so a mount always starts; chunks and shards are.  The first line
+Metadata documents (zarr.json, .zarray, .zgroup, .zattrs, .zmetadata) and S3
+listings are never spoiled, so a mount always starts; chunks and shards are.  The first line
 on stdout is "PORT <n>".  --log appends "METHOD PATH RANGE -> WHAT" lines.
 """
 
@@ -41,6 +46,8 @@ import urllib.parse
 
 
 METADATA = ("zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata")
+HOP_BY_HOP = ("connection", "keep-alive", "proxy-connection", "te", "trailer",
+              "transfer-encoding", "upgrade")
 
 
 class State:
@@ -61,7 +68,8 @@ class State:
         mode = words[0] if words else "none"
         every = int(words[1]) if len(words) > 1 else 1
         arg = words[2] if len(words) > 2 else None
-        if mode == "none" or path.endswith(METADATA):
+        listing = "list-type=" in path  # an S3 listing: metadata too
+        if mode == "none" or path.split("?")[0].endswith(METADATA) or listing:
             return "none", None
         with self.lock:
             if self.key != words:
@@ -86,15 +94,18 @@ def make_handler(state, upstream):
         def log_message(self, *args):
             pass
 
-        def fetch(self, method, rng):
+        def fetch(self, method, rng, strip=()):
             c = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-            headers = {"Range": rng} if rng else {}
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() not in HOP_BY_HOP + strip + ("range",)}
+            if rng:
+                headers["Range"] = rng
             c.request(method, self.path, headers=headers)
             r = c.getresponse()
             body = r.read() if method == "GET" else b""
             hdrs = {k: v for k, v in r.getheaders()
                     if k.lower() in ("content-length", "content-range",
-                                     "last-modified", "content-type")}
+                                     "last-modified", "content-type", "etag")}
             c.close()
             return r.status, hdrs, body
 
@@ -129,7 +140,11 @@ def make_handler(state, upstream):
                     and not rng.startswith("bytes=-"):
                 a, b = rng[6:].split("-")
                 real = "bytes=%d-%s" % (int(a) + 1, b)
-            status, hdrs, body = self.fetch(method, real)
+            strip = ("if-match", "if-unmodified-since") \
+                if mode == "strip-if-match" else ()
+            status, hdrs, body = self.fetch(method, real, strip)
+            if mode == "no-etag":
+                hdrs = {k: v for k, v in hdrs.items() if k.lower() != "etag"}
             if method == "HEAD":
                 self.reply(status, hdrs, b"", False)
                 return

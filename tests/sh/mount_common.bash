@@ -17,6 +17,10 @@ export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$
 CORPUS=${ZF_CORPUS:-$BIN/../corpus}
 ZARRFS=$BIN/zarrfs
 CHECK=$BIN/zf_mount_check
+# ZF_READS=direct|cached runs the mounts in that mode (-o reads=, iomode.h);
+# unset, each mount gets its default (direct where it can be negotiated).
+READS_OPT=()
+[ -n "${ZF_READS:-}" ] && READS_OPT=(-o "reads=$ZF_READS")
 passed=0
 failed=0
 skipped=0
@@ -108,7 +112,7 @@ zf_mount_fg() {
     shift 3
     mkdir -p "$mnt"
     MOUNTS+=("$mnt")
-    "$ZARRFS" -f "$@" "$store" "$mnt" 2>"$log" &
+    "$ZARRFS" -f "${READS_OPT[@]}" "$@" "$store" "$mnt" 2>"$log" &
     ZF_PID=$!
     PIDS+=("$ZF_PID")
     for ((i = 0; i < 400; i++)); do
@@ -137,6 +141,26 @@ zf_daemon_pid() {
             zf_alive "${d#/proc/}" && echo "${d#/proc/}" && return 0
     done
     return 1
+}
+
+# zf_reads MNT: how the mount reads, from its .zarrfs/stats: direct or cached.
+zf_reads() {
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reads"])' \
+        "$1/.zarrfs/stats"
+}
+
+# zf_reads_expected: the mode a mount of this build gets here: cached when
+# ZF_READS=cached, or the build's libfuse or the kernel (before 6.6) cannot
+# negotiate FUSE_DIRECT_IO_ALLOW_MMAP; else direct.
+zf_reads_expected() {
+    local v
+    v=$(uname -r | sed -E 's/^([0-9]+)\.([0-9]+).*/\1 \2/')
+    if [ "${ZF_READS:-}" = cached ] || ! "$ZARRFS" --version | grep -q '^reads: direct' ||
+        [ "${v% *}" -lt 6 ] || { [ "${v% *}" -eq 6 ] && [ "${v#* }" -lt 6 ]; }; then
+        echo cached
+    else
+        echo direct
+    fi
 }
 
 zf_cleanup() {

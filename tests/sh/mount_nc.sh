@@ -17,10 +17,16 @@
 #  - metadata_ttl: an array added to a group gives its file (and its
 #    ancestors') new bytes and a new inode number; an fd opened before reads
 #    the old file whole; a group that did not change keeps its number;
+#    only the changed groups' files are built again (the mount's log); a
+#    group's attributes changed (v2 .zattrs) rebuild its file, while a
+#    reader holding another group's file open reads on across the refresh
+#    (same inode, same bytes);
 #    data rewritten under the same metadata is read anew through the file,
 #    with push= too (its pushed pages are dropped);
 #  - a group of 1,000 arrays mounts and lists in reasonable time (the time
 #    with and without views=nc is printed);
+#  - group files past 2^63 bytes (two fill-only arrays of 2^62 bytes) are
+#    not made, the mount and zarrfs-info say why, another group's is;
 #  - a 5 GiB sparse uint8 array (more than 2^32 elements, two chunks
 #    stored): the file's size, and its last elements and a filled one read
 #    at the part's offset;
@@ -86,6 +92,9 @@ if step == "init":
 elif step == "add":
     g = zarr.open_group(store, mode="a")
     put(g, "sub/added", "int32", (40,), (16,), ["p"])
+elif step == "attrs":
+    g = zarr.open_group(store, mode="a")
+    g["sub/deep"].attrs["history"] = "attributes changed under the mount"
 elif step == "rewrite":
     g = zarr.open_group(store, mode="a")
     a = random_array(rng, "int16", (5000,))
@@ -265,6 +274,45 @@ for push in 0 4M; do
         check "refresh: sub/deep.nc did not change: same number" [ "$(stat -c %i "$M/sub/deep.nc")" = "$ino_deep" ]
         check "refresh: the fd opened before reads the old file whole" cmp <(cat <&5) "$T/sub_old.nc"
         exec 5<&-
+        check "refresh: only the changed groups' files were built again (sub.nc, data.nc)" \
+            grep -q "group files: 2 built, 2 kept" "$T/ttl_$push.log"
+        # A group's attributes change (v2 .zattrs): only its file and its
+        # ancestors' (sub.nc, data.nc) are built again; a reader of another group's file, holding
+        # it open across the refresh, reads on: same inode, same bytes.
+        ino_empty=$(stat -c %i "$M/empty.nc")
+        cp "$M/empty.nc" "$T/empty_old.nc"
+        $PY - "$M/empty.nc" "$T/empty_old.nc" "$T/reader.stop" >"$T/reader.out" 2>&1 <<'PYEOF' &
+import os, sys
+path, want_path, stop = sys.argv[1:4]
+want = open(want_path, "rb").read()
+fd = os.open(path, os.O_RDONLY)
+ino, reads, bad = os.fstat(fd).st_ino, 0, 0
+while not os.path.exists(stop) or reads < 3:
+    bad += os.pread(fd, len(want) + 1, 0) != want
+    reads += 1
+print(reads, bad, int(os.fstat(fd).st_ino == ino))
+PYEOF
+        reader=$!
+        n_built=$(grep -c "group files:" "$T/ttl_$push.log")
+        $PY "$T/store.py" attrs "$S" "$R" 2>"$T/py.err" || bad "changing attributes: $(tail -2 "$T/py.err")"
+        for ((i = 0; i < 50; i++)); do
+            [ "$(grep -c "group files:" "$T/ttl_$push.log")" -gt "$n_built" ] && break
+            sleep 0.2
+        done
+        touch "$T/reader.stop"
+        wait "$reader"
+        read -r reads mismatched same_ino <"$T/reader.out" || true
+        check "attributes: a refresh saw the change and built 3 group files (sub/deep, sub, the root's), kept 1" \
+            grep -q "group files: 3 built, 1 kept" <(grep "group files:" "$T/ttl_$push.log" | tail -1)
+        check "attributes: sub/deep.nc holds the new attribute" \
+            grep -q "attributes changed under the mount" "$M/sub/deep.nc"
+        check "attributes: sub/deep.nc's bytes are the new file's" cmp "$M/sub/deep.nc" <("$PARTS" "$S" sub/deep --cat)
+        check "attributes: sub/deep.nc has a new inode number" [ "$(stat -c %i "$M/sub/deep.nc")" != "$ino_deep" ]
+        check "an open empty.nc read on across the refresh ($reads reads, $mismatched differing)" \
+            [ "${reads:-0}" -ge 3 -a "${mismatched:-1}" = 0 -a "${same_ino:-0}" = 1 ]
+        check "empty.nc keeps its inode number" \
+            [ "$(stat -c %i "$M/empty.nc")" = "$ino_empty" ]
+        check "... and its bytes" cmp "$M/empty.nc" "$T/empty_old.nc"
     else
         sleep 1.1 # (a rewrite within the second could keep the chunks' mtimes)
         $PY "$T/store.py" rewrite "$S" "$R" 2>"$T/py.err" || bad "rewriting sub/b: $(tail -2 "$T/py.err")"
@@ -292,10 +340,12 @@ def node(path, doc):
         json.dump(doc, f)
 
 def array(path, shape, dtype, chunk, fill):
-    node(path, {"zarr_format": 3, "node_type": "array", "shape": [shape],
+    shape = shape if isinstance(shape, list) else [shape]
+    chunk = chunk if isinstance(chunk, list) else [chunk]
+    node(path, {"zarr_format": 3, "node_type": "array", "shape": shape,
                 "data_type": dtype, "fill_value": fill,
                 "chunk_grid": {"name": "regular",
-                               "configuration": {"chunk_shape": [chunk]}},
+                               "configuration": {"chunk_shape": chunk}},
                 "chunk_key_encoding": {"name": "default"},
                 "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]})
 
@@ -305,6 +355,11 @@ node(os.path.join(root, "g"), group)
 if kind == "many":  # g/v0000 ... g/v0999, each its fill value i (no chunk)
     for i in range(1000):
         array(os.path.join(root, "g", "v%04d" % i), 100, "int16", 100, i)
+elif kind == "wrap":  # g: two fill-only arrays of 2^62 bytes; h: a small one
+    for name in ("p0", "p1"):
+        array(os.path.join(root, "g", name), [2, 1 << 61], "uint8", [1, 1 << 20], 0)
+    node(os.path.join(root, "h"), group)
+    array(os.path.join(root, "h", "v"), 10, "uint8", 10, 3)
 else:  # g/huge: 5 GiB of uint8, fill 7; chunks 300 and 639 (the last) hold i % 251
     chunk = 8 << 20
     array(os.path.join(root, "g", "huge"), 5 << 30, "uint8", chunk, 7)
@@ -337,6 +392,24 @@ sys.exit(0 if (np.frombuffer(f.read(int(sys.argv[3])), "<i2") == 999).all() else
     fi
     zf_umount "$T/many_$v" "$ZF_PID" || bad "1,000 arrays: unmount"
 done
+
+# --- group files past 2^63 bytes: refused, never wrapped ------------------------------
+WRAP=$T/wrap.zarr
+$PY "$T/v3.py" wrap "$WRAP" || bad "writing the 2^63-byte group"
+M=$T/wrap
+if zf_mount_fg "$WRAP" "$M" "$T/wrap.log" -o views=nc; then
+    check "2^63 bytes: no g.nc (its parts would end past the largest file size)" test ! -e "$M/g.nc"
+    check "... nor the root's, which holds g" test ! -e "$M/wrap.nc"
+    check "... the mount logs why, naming the group and the array" \
+        grep -q "g: no group file: group 'g': its netCDF-4 file would be larger than 9223372036854775807 bytes (an off_t) from g/p1 on" "$T/wrap.log"
+    check "... while h.nc is made" cmp "$M/h.nc" <("$PARTS" "$WRAP" h --cat)
+    check "... and the arrays' files are there, 2^62 bytes each" [ "$(stat -c %s "$M/g/p0")" = $((1 << 62)) ]
+    zf_umount "$M" "$ZF_PID" || bad "2^63 bytes: unmount"
+else
+    bad "2^63 bytes: mount: $(cat "$T/wrap.log")"
+fi
+check "2^63 bytes: zarrfs-info gives the same reason" \
+    grep -q "netcdf  none: group 'g': its netCDF-4 file would be larger than" <("$BIN/zarrfs-info" "$WRAP")
 
 # --- a 5 GiB sparse array ------------------------------------------------------------
 BIG=$T/big.zarr

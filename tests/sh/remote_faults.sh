@@ -7,16 +7,22 @@
 # Range.  With retries, every read returns the right bytes (cmp); with every
 # request spoiled, reads fail with EIO once the retry budget is spent, in
 # bounded time, and the mount stays up and reads correctly again afterwards.
+# The same faults then spoil signed S3 requests between zarrfs and the real
+# S3 server (versitygw, tests/remote/s3gw.bash; the store uploaded by
+# boto3): each retry is signed anew and read back exactly; wrongrange and
+# fullbody, which rewrite the signed Range header, unsigned from a public
+# bucket (skipped without the server, failed under CI=true).
 # Exit 0 = pass, 77 = skip (no /dev/fuse, no nginx).
 source "$(dirname "$0")/mount_common.bash"
 source "$(dirname "$0")/../remote/nginx.bash"
+source "$(dirname "$0")/../remote/s3gw.bash"
 zf_require
 zf_require_corpus
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
     { echo "skip: nginx is not installed"; exit 77; }
 PROXY=${ZF_SRC:-$(dirname "$0")/../..}/tests/remote/faultproxy.py
 PPID_=
-trap '[ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null; zf_nginx_stop; zf_cleanup' EXIT
+trap '[ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null; zf_nginx_stop; zf_s3gw_stop; zf_cleanup' EXIT
 
 WWW=$T/www
 mkdir -p "$WWW"
@@ -46,18 +52,20 @@ PURL=http://127.0.0.1:$(awk '{ print $2 }' "$T/proxy.port")
 [ "$PURL" != "http://127.0.0.1:" ] || { echo "FAIL: proxy: $(cat "$T/proxy.err")"; exit 1; }
 
 mnt=$T/m
-# faulty "ARRAYS" MODE EVERY [ARG]: fresh mounts of the arrays with that
-# fault on every EVERY-th chunk request; each must read back exactly.
+ROOT=$PURL EXTRA=
+# faulty "ARRAYS" MODE EVERY [ARG]: fresh mounts of ROOT/ARRAY.zarr (with
+# the options EXTRA) with that fault on every EVERY-th chunk request; each
+# must read back exactly.
 faulty() {
     local arrays=$1 t0 t1 hits
     shift
-    local what="$*"
+    local what="${LABEL:-}$*"
     echo "$*" >"$CTL"
     : >"$T/proxy.log"
     t0=$(date +%s.%N)
     for a in $arrays; do
-        if zf_mount_fg "$PURL/$a.zarr" "$mnt" "$T/$a.log" \
-            -o retries=8,timeout=1,connections=8; then
+        if zf_mount_fg "$ROOT/$a.zarr" "$mnt" "$T/$a.log" \
+            -o retries=8,timeout=1,connections=8$EXTRA; then
             exp=$T/field.raw
             [ $a = v2 ] && exp=$V2EXP
             if timeout 120 cmp -s "$mnt/$a" "$exp"; then
@@ -114,4 +122,32 @@ if zf_mount_fg "$PURL/field.zarr" "$mnt" "$T/eio.log" -o retries=2,timeout=1; th
 else
     bad "mount for the EIO checks: $(head -c 300 "$T/eio.log")"
 fi
+
+# ---- S3: signed requests through the proxy to versitygw ------------------------
+if ! (zf_require_s3gw >"$T/s3req.out"); then
+    [ "${CI:-}" = true ] && bad "$(cat "$T/s3req.out")" || skip "no S3 faults: $(cat "$T/s3req.out")"
+    zf_finish
+fi
+zf_require_s3gw
+zf_s3gw_start "$T/gw" && zf_s3 mb bkt && zf_s3 put-tree bkt field.zarr "$WWW/field.zarr" >/dev/null &&
+    zf_s3 put-tree bkt v2.zarr "$WWW/v2.zarr" >/dev/null || { bad "versitygw"; zf_finish; }
+kill "$PPID_" 2>/dev/null
+wait "$PPID_" 2>/dev/null
+python3 "$PROXY" --upstream "$S3_EP" --control "$CTL" --log "$T/proxy.log" \
+    >"$T/proxy_s3.port" 2>"$T/proxy.err" &
+PPID_=$!
+for ((i = 0; i < 100; i++)); do [ -s "$T/proxy_s3.port" ] && break; sleep 0.05; done
+export AWS_ACCESS_KEY_ID=$S3_AK AWS_SECRET_ACCESS_KEY=$S3_SK
+LABEL="s3: " ROOT=s3://bkt EXTRA=,s3_endpoint=http://127.0.0.1:$(awk '{ print $2 }' "$T/proxy_s3.port")
+faulty "field v2" "500" 3
+faulty "field" "503" 4 1
+faulty "field v2" "drop" 3
+faulty "field" "truncate" 2
+# wrongrange and fullbody change the Range header, which is signed: the
+# server refuses them (SignatureDoesNotMatch), so they run unsigned, on the
+# bucket made public.
+zf_s3 public bkt || bad "public-read policy"
+EXTRA=$EXTRA,s3_anonymous
+faulty "field v2" "wrongrange" 3
+faulty "field v2" "fullbody" 2
 zf_finish

@@ -19,8 +19,11 @@
 # lies inside one), virtual names are not listed, an array whose real name
 # has brackets is found by it, an empty selection is an empty file, bad
 # names are ENOENT with the reason logged and the daemon alive, GDAL opens
-# a subarray through its virtual .hdr, and 7,000 distinct names looked up
-# leave the daemon's memory bounded.
+# subarrays and Fortran-order files through their virtual .tif with a clean
+# environment (gdalinfo, gdal_translate, each page of a 3-d one as its
+# subdataset) and through their virtual .hdr when told not to list the
+# folder, and 7,000 distinct names looked up leave the daemon's memory
+# bounded.
 # Exit 0 = pass, 77 = skip (no /dev/fuse, no numpy/zarr).
 source "$(dirname "$0")/mount_common.bash"
 zf_require
@@ -100,7 +103,7 @@ rm -f "$R"/*.raw
 
 M=$T/m
 LOG=$T/zarrfs.log
-zf_mount_fg "$S" "$M" "$LOG" -o views=npy,envi || { bad "mount: $(cat "$LOG")"; zf_finish; }
+zf_mount_fg "$S" "$M" "$LOG" -o views=npy,envi,tiff || { bad "mount: $(cat "$LOG")"; zf_finish; }
 
 # --- counters first, while the cache is cold ----------------------------------------
 # Selections inside one inner chunk of the sharded array: exactly one decode.
@@ -325,16 +328,65 @@ done
 check "the log says why: 'x' is not an index" grep -qF "u16_2d[0:5,x]: 'x' is not an index" "$LOG"
 check "the log says why: index 99 is out of bounds" grep -q "index 99 is out of bounds for axis 0" "$LOG"
 check "the daemon is alive after bad names" zf_alive "$ZF_PID"
+# GDAL: a subarray's .tif needs no sidecar, so GDAL opens it with no
+# setting.  (GDAL lists the folder to look for sidecars, and virtual names
+# are not listed: the ENVI header NAME[EXPR].hdr is such a sidecar, which
+# GDAL finds only when told not to list, GDAL_DISABLE_READDIR_ON_OPEN=YES.)
+if command -v gdalinfo >/dev/null && command -v gdal_translate >/dev/null; then
+    clean() { env -u GDAL_DISABLE_READDIR_ON_OPEN -u CPL_CONFIG_FILE GDAL_PAM_ENABLED=NO "$@"; }
+    k=0
+    # file name; the subarray as numpy writes it; T: Fortran order (the
+    # transposed array, as the .tif describes it)
+    while read -r name expr tr; do
+        k=$((k + 1))
+        if clean gdalinfo "$M/$name" </dev/null >"$T/gdalinfo.$k" 2>&1 &&
+            clean gdal_translate -q "$M/$name" "$T/gdal.$k.tif" </dev/null >>"$T/gdalinfo.$k" 2>&1; then
+            pycheck - "$R" "$expr" "$tr" "$T/gdal.$k.tif" "$T/gdalinfo.$k" <<'PYEOF'
+import re, sys, numpy as np
+from osgeo import gdal
+ref, expr, tr, out, info = sys.argv[1:]
+name, sel = expr.split("[", 1)
+a = np.load(f"{ref}/{name}.npy")
+want = eval(f"a[{sel}")
+if tr == "T":
+    want = want.T
+want = want.reshape((-1,) + want.shape[-2:])
+size = re.search(r"^Size is (\d+), (\d+)$", open(info).read(), re.M)
+got = gdal.Open(out).ReadAsArray()
+ok = size and (int(size[1]), int(size[2])) == want.shape[:0:-1] and np.array_equal(got, want[0])
+print(("ok: " if ok else "FAIL: ") + f"gdalinfo and gdal_translate, clean environment: "
+      f"{expr}{'@F' if tr == 'T' else ''}.tif is {want.shape[2]}x{want.shape[1]}, page 1 "
+      f"of {want.shape[0]} equals numpy's{' (transposed)' if tr == 'T' else ''}")
+PYEOF
+        else
+            bad "GDAL cannot open $name with a clean environment: $(head -c 300 "$T/gdalinfo.$k")"
+        fi
+    done <<'NAMES'
+f32_3d[5,::-1,3:15:2].tif f32_3d[5,::-1,3:15:2] -
+u16_2d[0:20:3,7:]@F.tif u16_2d[0:20:3,7:] T
+f32_3d[2:9,::-1,3:15:2].tif f32_3d[2:9,::-1,3:15:2] -
+f32_3d@F.tif f32_3d[...] T
+NAMES
+else
+    skip "GDAL's gdalinfo and gdal_translate (gdal-bin) are not installed"
+fi
 if "$PY" -c 'from osgeo import gdal' 2>/dev/null; then
-    check "GDAL opens f32_3d[2:9,::-1,3:15:2] through its virtual .hdr" \
-        "$PY" - "$M" "$R" <<'PYEOF'
+    pycheck - "$M" "$R" <<'PYEOF'
 import sys, numpy as np
 from osgeo import gdal
-gdal.SetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "YES")
+gdal.UseExceptions()
 m, ref = sys.argv[1:3]
+def ok(c, msg):
+    print(("ok: " if c else "FAIL: ") + msg)
 want = np.load(f"{ref}/f32_3d.npy")[2:9, ::-1, 3:15:2]
+subs = gdal.Open(f"{m}/f32_3d[2:9,::-1,3:15:2].tif").GetSubDatasets()
+ok(len(subs) == 7 and all(np.array_equal(gdal.Open(s).ReadAsArray(), want[k])
+                          for k, (s, _) in enumerate(subs)),
+   f"GDAL reads each of the {len(subs)} pages of f32_3d[2:9,::-1,3:15:2].tif (its subdatasets), values right")
+gdal.SetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "YES")
 got = gdal.Open(f"{m}/f32_3d[2:9,::-1,3:15:2]").ReadAsArray()
-sys.exit(not (got.shape == want.shape and np.array_equal(got, want)))
+ok(got.shape == want.shape and np.array_equal(got, want),
+   "GDAL opens f32_3d[2:9,::-1,3:15:2] through its virtual .hdr (GDAL_DISABLE_READDIR_ON_OPEN=YES)")
 PYEOF
 else
     skip "GDAL (python3-gdal) is not installed"

@@ -5,7 +5,13 @@
 # is_shaped; memmap; the OME-XML against OME's schema when the schema is on
 # this machine), libtiff's tiffinfo and tiffdump (no warning on any file),
 # GDAL (a 2-d uint16 and a 3-d float32), ImageMagick's identify (8-bit 2-d),
-# ImageJ 1.x (hyperstack dimensions and every pixel);
+# ImageJ 1.x (hyperstack dimensions and every pixel), Bio-Formats (what
+# Fiji's File > Import > Bio-Formats runs: its reader's DimensionOrder and
+# each plane at the Z, C, T it gives it, and its ImageJ plugin's hyperstack,
+# pixel for pixel; tools/install-bioformats.sh installs it, and OME's
+# schema); every order of t, c, z (OME-XML but for ImageJ's TZCYX), OME for
+# types ImageJ lacks and for a BigTIFF in ImageJ's order; subarray files
+# (NAME[EXPR].tif, NAME@F.tif) with the axes they keep;
 # an NGFF 0.4 multiscale image written here by zarr-python with attributes
 # from the spec (a .tif per level, physical sizes from the scales), an NGFF
 # 0.5 image, v3 dimension_names and v2 _ARRAY_DIMENSIONS; a 6 GiB sparse
@@ -51,7 +57,16 @@ add("ij_tzcyx", "float32", (2, 3, 2, 9, 10), "t,z,c,y,x")
 add("ij_cyx", "int16", (3, 9, 10), "C,Y,X")
 add("ij_yx", "uint8", (13, 17), "y,x")
 add("ij_tc1zyx", "uint16", (2, 1, 3, 9, 10), "t,c,z,y,x")  # (one channel)
-add("shaped_tczyx", "uint16", (2, 3, 4, 9, 10), "t,c,z,y,x")  # not TZCYX
+# OME-NGFF's order and the other orders of t, c, z that ImageJ's TZCYX is
+# not: OME-XML, whose DimensionOrder names the order fastest first (XYZCT
+# for TCZYX).  perm_tzc is in ImageJ's order, so ImageJ's description.
+import itertools
+for p in itertools.permutations("tcz"):
+    add("perm_" + "".join(p), "uint16", tuple({"t": 2, "c": 3, "z": 4}[a] for a in p) + (5, 6),
+        ",".join(p) + ",y,x")
+add("ome_czyx_f32", "float32", (2, 3, 9, 10), "c,z,y,x")
+add("ome_zyx_u32", "uint32", (3, 9, 10), "z,y,x")  # TZCYX, but not ImageJ's type
+add("ome_t1czyx_i8", "int8", (1, 2, 3, 9, 10), "t,c,z,y,x")  # (one frame)
 add("shaped_zyx_i64", "int64", (3, 9, 10), "z,y,x")  # ImageJ lacks int64
 add("shaped_qyx", "uint16", (3, 9, 10), "q,y,x")  # not an axis letter
 add("part", "uint16", (8, 256, 256), "-", (2, 128, 128))
@@ -81,16 +96,20 @@ EOF
 
 # A 6 GiB uint16 array, all fill value (7) but one chunk of the last page,
 # and a uint8 array whose pages are over 4 GiB (two strips), all fill.
-sparse() { # NAME DTYPE SHAPE CHUNKS FILL
+sparse() { # NAME DTYPE SHAPE CHUNKS FILL [DIMENSION_NAMES]
+    local names=""
+    [ -z "${6:-}" ] || names="\"dimension_names\": [$6], "
     mkdir -p "$S/$1"
     cat >"$S/$1/zarr.json" <<EOF
-{"zarr_format": 3, "node_type": "array", "shape": [$3], "data_type": "$2",
+{"zarr_format": 3, "node_type": "array", "shape": [$3], "data_type": "$2", $names
  "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [$4]}},
  "chunk_key_encoding": {"name": "default"}, "fill_value": $5,
  "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]}
 EOF
 }
-sparse big uint16 "768, 2048, 2048" "1, 1024, 1024" 7
+# (z, y, x: ImageJ's order, but ImageJ's description is for classic TIFF
+# only, so OME-XML)
+sparse big uint16 "768, 2048, 2048" "1, 1024, 1024" 7 '"z", "y", "x"'
 mkdir -p "$S/big/c/767/1"
 "$PY" -c 'import numpy as np, sys; np.random.default_rng(1).integers(0, 65535, 1024 * 1024, dtype="<u2").tofile(sys.argv[1])' \
     "$S/big/c/767/1/0"
@@ -159,9 +178,10 @@ zf_mount_fg "$O4" "$M4" "$T/log4" -o views=tiff || bad "mount NGFF 0.4: $(cat "$
 zf_mount_fg "$O5" "$M5" "$T/log5" -o views=tiff || bad "mount NGFF 0.5: $(cat "$T/log5")"
 zf_mount_fg "$T/xr.zarr" "$MX" "$T/logx" -o views=tiff || bad "mount v2: $(cat "$T/logx")"
 
-XSD=${ZF_OME_XSD:-/usr/lib/python3/dist-packages/tifffile/ome.xsd}
+# OME's schema: tools/install-bioformats.sh takes it out of Bio-Formats.
+XSD=${ZF_OME_XSD:-${ZF_SRC:-.}/.peers/bioformats/ome-2016-06.xsd}
 pycheck - "$M" "$R" "$T/arrays" "$M4" "$M5" "$MX" "$XSD" <<'EOF'
-import os, sys, warnings
+import itertools, os, sys, warnings
 import numpy as np
 import tifffile
 m, raw, listing, m4, m5, mx, xsd = sys.argv[1:]
@@ -215,8 +235,10 @@ for name, dtype, shape, _, dims in rows:
     e = np.fromfile(f"{raw}/{name}", np.dtype(dtype).newbyteorder("<")).reshape(shape)
     e = e.astype(np.uint8 if dtype == "bool" else e.dtype.newbyteorder("="))
     rule = "shaped"
-    if name.startswith("ij_"):
+    if name.startswith("ij_") or name == "perm_tzc":
         rule = "imagej"
+    elif name.startswith(("ome_", "perm_")):
+        rule = "ome"
     attempt(name, check, f, e, dims, rule)
 
 # ImageJ descriptions in ImageJ's form.
@@ -234,8 +256,9 @@ if have_xsd:
     with open(xsd, "rb") as fh:
         xsd_bytes = fh.read()
 if not have_xsd:
-    print(f"skip: OME-XML schema validation: no ome.xsd at {xsd} (tifffile "
-          "downloads it from openmicroscopy.org; set ZF_OME_XSD to a copy)")
+    print(f"{'FAIL' if os.environ.get('CI') == 'true' else 'skip'}: OME-XML "
+          f"schema validation: no ome.xsd at {xsd} (bash tools/install-bioformats.sh "
+          "puts OME's there; or set ZF_OME_XSD to a copy)")
 def ome_check(path, expected, dims, sizes):
     name = path.split("/")[-2] + "/" + os.path.basename(path)
     check(path, expected, dims, "ome")
@@ -273,6 +296,59 @@ attempt("NGFF 0.5", ome_check, f"{m5}/s0.tif", e5, "zyx",
          "PhysicalSizeY": 10.0, "PhysicalSizeX": 12.5, "PhysicalSizeXUnit": "nm"})
 ex = np.arange(4 * 20 * 30, dtype="<u2").reshape(4, 20, 30)
 attempt("v2 _ARRAY_DIMENSIONS", check, f"{mx}/temp.tif", ex, "zyx", "imagej")
+# Named axes in any order but ImageJ's: OME-XML.  DimensionOrder names the
+# order fastest first (the array's last leading axis first, after XY), and
+# tifffile, reading it, gives the array back as it is, plane for plane.
+def raw_of(name):
+    row = next(r for r in rows if r[0] == name)
+    return np.fromfile(f"{raw}/{name}", np.dtype(row[1]).newbyteorder("<")).reshape(
+        tuple(int(x) for x in row[2].split(","))).astype(np.dtype(row[1]).newbyteorder("="))
+def order_of(dims):
+    lead = [d.upper() for d in dims[:-2]][::-1]
+    return "XY" + "".join(lead) + "".join(d for d in "ZCT" if d not in lead)
+def ome_named(name, dims, sizes, path=None, e=None):
+    e = raw_of(name) if e is None else e
+    path = path or f"{m}/{name}.tif"
+    ome_check(path, e, dims, dict(sizes, DimensionOrder=order_of(dims)))
+    with tifffile.TiffFile(path) as t:
+        s = t.series[0]
+        got = s.asarray()
+        want = e.reshape(s.shape)  # (axes of size 1 dropped, order kept)
+        ok(s.axes == "".join(d for d, n in zip(dims.upper(), e.shape) if n > 1 or d in "YX")
+           and all(np.array_equal(got[k], want[k]) for k in np.ndindex(s.shape[:-2])),
+           f"{os.path.basename(path)}: tifffile's axes {s.axes}, every plane equals the array's")
+for p in itertools.permutations("tcz"):
+    dims = "".join(p) + "yx"
+    if dims == "tzcyx":
+        continue  # ImageJ's order: ImageJ's description, checked above
+    attempt(f"perm_{dims[:3]}", ome_named, f"perm_{dims[:3]}", dims,
+            {"SizeT": 2, "SizeC": 3, "SizeZ": 4, "SizeY": 5, "SizeX": 6, "Type": "uint16"})
+with tifffile.TiffFile(f"{m}/perm_tcz.tif") as t:
+    ok(t.series[0].axes == "TCZYX" and t.is_ome and
+       'DimensionOrder="XYZCT"' in t.pages[0].description,
+       "perm_tcz.tif (OME-NGFF's order, no multiscales): tifffile's axes TCZYX, is_ome, DimensionOrder XYZCT")
+attempt("ome_czyx_f32", ome_named, "ome_czyx_f32", "czyx",
+        {"SizeC": 2, "SizeZ": 3, "SizeT": 1, "Type": "float"})
+attempt("ome_zyx_u32", ome_named, "ome_zyx_u32", "zyx", {"SizeZ": 3, "Type": "uint32"})
+attempt("ome_t1czyx_i8", ome_named, "ome_t1czyx_i8", "tczyx",
+        {"SizeT": 1, "SizeC": 2, "SizeZ": 3, "Type": "int8"})
+
+# A subarray's .tif (NAME[EXPR].tif, a virtual name): the axes of the
+# dimensions it keeps, reversed in Fortran order; an OME-Zarr level's
+# physical sizes times the steps.
+e = raw_of("perm_tcz")
+attempt("perm_tcz[1].tif", ome_named, "perm_tcz", "czyx",
+        {"SizeT": 1, "SizeC": 3, "SizeZ": 4}, f"{m}/perm_tcz[1].tif", e[1])
+attempt("perm_tcz[:,0:2,::2].tif", ome_named, "perm_tcz", "tczyx",
+        {"SizeT": 2, "SizeC": 2, "SizeZ": 2}, f"{m}/perm_tcz[:,0:2,::2].tif", e[:, 0:2, ::2])
+attempt("perm_tzc[0].tif", check, f"{m}/perm_tzc[0].tif", raw_of("perm_tzc")[0], "zcyx", "imagej")
+attempt("perm_tcz[0,0].tif", check, f"{m}/perm_tcz[0,0].tif", e[0, 0], "zyx", "imagej")
+attempt("perm_tcz@F.tif", check, f"{m}/perm_tcz@F.tif", np.ascontiguousarray(e.T), "xyzct", "shaped")
+l0 = np.asarray(zarr.open_array(os.path.join(os.path.dirname(m4), "img04.zarr", "0"), mode="r")[...])
+attempt("0[1,:,:,::2,::3].tif", ome_named, "0", "czyx",
+        {"SizeC": 2, "SizeZ": 3, "SizeY": 32, "SizeX": 16, "PhysicalSizeX": 0.75,
+         "PhysicalSizeY": 0.5, "PhysicalSizeZ": 3.0}, f"{m4}/0[1,:,:,::2,::3].tif",
+        l0[1, :, :, ::2, ::3])
 EOF
 
 # libtiff: every file parses without a warning (and, below 1 MiB, libtiff
@@ -303,6 +379,9 @@ with tifffile.TiffFile(f"{m}/big.tif") as t:
     want[1024:, :1024] = np.fromfile(f"{store}/big/c/767/1/0", "<u2").reshape(1024, 1024)
     ok(t.is_bigtiff and len(t.pages) == 768 and np.array_equal(last, want),
        f"big.tif (6 GiB): BigTIFF of {len(t.pages)} pages; the last page read right")
+    ok(t.is_ome and not t.is_imagej and t.series[0].axes == "ZYX" and
+       t.series[0].shape == (768, 2048, 2048),
+       f"big.tif (z, y, x, too big for ImageJ's classic TIFF): OME-XML, axes {t.series[0].axes}")
     ok(os.path.getsize(f"{m}/big.tif") == t.pages[0].dataoffsets[0] + 768 * 2048 * 2048 * 2,
        "big.tif: size = header + 6 GiB")
 with tifffile.TiffFile(f"{m}/uint16_d3.tif") as t:
@@ -360,7 +439,7 @@ fi
 IJ_JAR=${ZF_IJ_JAR:-/usr/share/java/ij.jar}
 if [ -f "$IJ_JAR" ] && command -v java >/dev/null; then
     ijfiles=("$M/ij_tzcyx.tif" "$M/ij_zyx.tif" "$M/ij_cyx.tif" "$M/ij_yx.tif"
-             "$M/uint16_d3.tif" "$M4/0.tif")
+             "$M/uint16_d3.tif" "$M4/0.tif" "$M/perm_tcz.tif")
     if java -Djava.awt.headless=true -cp "$IJ_JAR" \
         "$(dirname "$0")/../helpers/IjCheck.java" "${ijfiles[@]}" >"$T/ij.out" 2>"$T/ij.err"; then
         pycheck - "$T/ij.out" "$R" "$O4" <<'EOF'
@@ -379,6 +458,8 @@ want = {  # file: (expected array, (W, H, C, Z, T, hyperstack, bits))
     "ij_yx": (raw_array("ij_yx", "<u1", (13, 17)), (17, 13, 1, 1, 1, False, 8)),
     "uint16_d3": (raw_array("uint16_d3", "<u2", (3, 11, 7)), (7, 11, 1, 3, 1, False, 16)),
     "0": (zarr.open_array(f"{o4}/0", mode="r")[...], (48, 64, 1, 12, 1, False, 16)),
+    # (ImageJ's own reader takes no OME-XML: a plain stack, in page order)
+    "perm_tcz": (raw_array("perm_tcz", "<u2", (2, 3, 4, 5, 6)), (6, 5, 1, 24, 1, False, 16)),
 }
 lines = open(out).read().splitlines()
 i = 0
@@ -402,6 +483,98 @@ EOF
     fi
 else
     skip "ImageJ: no $IJ_JAR or no java (libij-java, default-jre-headless)"
+fi
+
+# Bio-Formats (what Fiji's File > Import > Bio-Formats runs) on every order
+# of t, c, z, OME-XML or ImageJ's, other types, an OME-Zarr level and a
+# subarray: its reader's DimensionOrder and sizes, each plane's values at
+# the Z, C, T it gives that plane, and the hyperstack its ImageJ plugin
+# opens (channels, slices, frames, every pixel in ImageJ's C-Z-T order).
+BF_JAR=${ZF_BIOFORMATS_JAR:-${ZF_SRC:-.}/.peers/bioformats/bioformats_package.jar}
+if [ -f "$BF_JAR" ] && [ -f "$IJ_JAR" ] && command -v java >/dev/null; then
+    bffiles=("$M/perm_tcz.tif" "$M/perm_tzc.tif" "$M/perm_ctz.tif" "$M/perm_czt.tif"
+             "$M/perm_ztc.tif" "$M/perm_zct.tif" "$M/ome_czyx_f32.tif" "$M/ome_zyx_u32.tif"
+             "$M/ome_t1czyx_i8.tif" "$M/ij_tzcyx.tif" "$M4/0.tif" "$M/perm_tcz[1].tif")
+    if java -Djava.awt.headless=true -cp "$BF_JAR:$IJ_JAR" \
+        "$(dirname "$0")/../helpers/BfCheck.java" "${bffiles[@]}" >"$T/bf.out" 2>"$T/bf.err"; then
+        pycheck - "$T/bf.out" "$R" "$T/arrays" "$O4" <<'EOF'
+import sys
+import numpy as np
+import zarr
+out, raw, listing, o4 = sys.argv[1:]
+def ok(c, msg):
+    print(("ok: " if c else "FAIL: ") + msg)
+rows = {r[0]: r for r in (line.split() for line in open(listing))}
+def array(name):
+    if name == "0":
+        return zarr.open_array(f"{o4}/0", mode="r")[...], "tczyx"
+    if name == "perm_tcz[1]":
+        a, _ = array("perm_tcz")
+        return a[1], "czyx"
+    _, dtype, shape, _, dims = rows[name]
+    a = np.fromfile(f"{raw}/{name}", np.dtype(dtype).newbyteorder("<"))
+    return a.reshape(tuple(int(x) for x in shape.split(","))), dims.replace(",", "").lower()
+def order(dims):  # OME's DimensionOrder: fastest first
+    lead = dims[:-2][::-1].upper()
+    return "XY" + lead + "".join(d for d in "ZCT" if d not in lead)
+def plane(e, dims, z, c, t):
+    at = {"z": z, "c": c, "t": t}
+    return e[tuple(at[d] for d in dims[:-2])]
+lines = open(out).read().splitlines()
+i = 0
+while i < len(lines):
+    head = lines[i].split()
+    name = head[0].rsplit("/", 1)[-1][:-len(".tif")]
+    e, dims = array(name)
+    n = {d: (e.shape[dims.index(d)] if d in dims else 1) for d in "tczyx"}
+    fmt, dimorder = head[2], head[3]
+    sizes = tuple(int(x) for x in head[4:9])
+    want_order = "XYCZT" if dims == "tzcyx" else order(dims)
+    ok(dimorder == want_order and sizes == (n["x"], n["y"], n["z"], n["c"], n["t"]),
+       f"Bio-Formats ({fmt}) reads {name}.tif as {dimorder} XYZCT {sizes}, want {want_order} "
+       f"{(n['x'], n['y'], n['z'], n['c'], n['t'])}")
+    planes = n["z"] * n["c"] * n["t"]
+    right = 0
+    for line in lines[i + 1:i + 1 + planes]:
+        v = line.split()
+        z, c, t = (int(x) for x in v[:3])
+        got = np.array([float(x) for x in v[3:]])
+        right += np.array_equal(got.astype(e.dtype), plane(e, dims, z, c, t).ravel(),
+                                equal_nan=e.dtype.kind == "f")
+    ok(right == planes, f"Bio-Formats: each of the {planes} planes of {name}.tif, at the "
+       f"Z, C, T it gives the plane, equals the array's ({right} right)")
+    i += 1 + planes
+    head = lines[i].split()
+    got = tuple(int(x) for x in head[2:7])
+    ok(got[:2] == (n["x"], n["y"]) and got[2:] == (n["c"], n["z"], n["t"]) and
+       (head[7] == "true") == (sum(n[d] > 1 for d in "czt") > 1),
+       f"Fiji's Bio-Formats importer opens {name}.tif as W H C Z T {got}, hyperstack {head[7]}")
+    if name == "0":  # the OME-Zarr level's calibration
+        cal = tuple(float(x) for x in head[9:12]) + (head[12],)
+        ok(cal == (0.25, 0.25, 3.0, "\u00b5m") or cal == (0.25, 0.25, 3.0, "micron"),
+           f"Fiji's Bio-Formats importer: 0.tif's voxel {cal}, want 0.25 x 0.25 x 3 \u00b5m")
+    # (ImageJ's images are 8, 16 or 32-bit float; the importer makes uint32
+    # a float32 through int32, so 2^31 and above show negative: measured
+    # with Bio-Formats 7.3.1, its choice, and the reader part above is exact)
+    kind = np.float32 if head[8] == "32" else np.float64
+    shown = e.view(np.int32) if e.dtype == np.uint32 else e
+    right = 0
+    for k, line in enumerate(lines[i + 1:i + 1 + planes]):
+        c, z, t = k % n["c"], k // n["c"] % n["z"], k // (n["c"] * n["z"])
+        got = np.array([float(x) for x in line.split()]).astype(kind)
+        right += np.array_equal(got, plane(shown, dims, z, c, t).ravel().astype(kind),
+                                equal_nan=True)
+    ok(right == planes, f"Fiji's Bio-Formats importer: each of the {planes} images of "
+       f"{name}.tif, in ImageJ's C, Z, T order, equals the array's ({right} right)")
+    i += 1 + planes
+EOF
+    else
+        bad "Bio-Formats could not open the files: $(head -c 600 "$T/bf.out") $(head -c 600 "$T/bf.err")"
+    fi
+elif [ "${CI:-}" = true ]; then
+    bad "Bio-Formats: no $BF_JAR (bash tools/install-bioformats.sh), $IJ_JAR or java"
+else
+    skip "Bio-Formats: no $BF_JAR (bash tools/install-bioformats.sh), $IJ_JAR or java"
 fi
 
 # zarrfs-info says why there is no .tif; views=all has .tif.

@@ -36,7 +36,11 @@
 #   BIN: the build's bin folder (default $ZF_BIN or build/bin).
 #   ZF_BENCH_RUNS (default 5), ZF_BENCH_NICE (default -20), ZF_PQ_OPTS
 #   (extra -o options for every zarrfs mount, e.g. readahead=0),
-#   ZF_NPM_CACHE.  Run as root (read_ahead_kb, nice).
+#   ZF_NPM_CACHE, ZF_ZARRFS (the command that mounts, in place of
+#   BIN/zarrfs; it must become the zarrfs process: for the Debian 13 build,
+#   ZF_ZARRFS="bash tools/debian13.sh zarrfs" with TMPDIR=.debian13/root/tmp,
+#   so that the mount is made in the root and read from here).  Run as root
+#   (read_ahead_kb, nice).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${1:-${ZF_BIN:-build/bin}}
@@ -44,7 +48,9 @@ RUNS=${ZF_BENCH_RUNS:-5}
 SYMBOLS=64 DAYS=8 DAY=86400
 N=$((DAYS * DAY))
 QDAY=3 # the day asked for
-[ -x "$BIN/zarrfs" ] || { echo "no $BIN/zarrfs: build first (or pass the bin folder)" >&2; exit 1; }
+read -ra ZARRFS <<<"${ZF_ZARRFS:-$BIN/zarrfs}"
+[ -n "${ZF_ZARRFS:-}" ] || [ -x "$BIN/zarrfs" ] ||
+    { echo "no $BIN/zarrfs: build first (or pass the bin folder)" >&2; exit 1; }
 [ -c /dev/fuse ] || { echo "no /dev/fuse: cannot mount" >&2; exit 1; }
 renice -n "${ZF_BENCH_NICE:--20}" -p $$ >/dev/null 2>&1 ||
     echo "warning: cannot renice: other processes compete for the cores" >&2
@@ -68,7 +74,7 @@ OPTS=()
 mount_store() {
     local store=$1
     shift
-    "$BIN/zarrfs" -f "${OPTS[@]}" "$@" "$store" "$MNT" 2>>"$W/zarrfs.log" &
+    "${ZARRFS[@]}" -f "${OPTS[@]}" "$@" "$store" "$MNT" 2>>"$W/zarrfs.log" &
     MPID=$!
     wait_mount "$MNT" "$MPID" || { echo "zarrfs did not mount: $(tail -3 "$W/zarrfs.log")" >&2; exit 1; }
 }
@@ -125,7 +131,8 @@ same() { # FILE SHA: "yes" when every run's values hash to SHA
 }
 echo
 echo "partial queries: float64 [$SYMBOLS, $N], inner (1, $DAY) in shards (1, $N), zstd 3;" \
-     "store $stored bytes; $(nproc) cores; mount options: ${ZF_PQ_OPTS:-defaults}"
+     "store $stored bytes; $(nproc) cores; mount options: ${ZF_PQ_OPTS:-defaults};" \
+     "$(grep -o 'reads: .*' "$W/zarrfs.log" | sort | uniq -c | sed 's/^ *//' | paste -sd';')"
 echo "medians of $RUNS runs, each on a fresh mount; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-12s %9s %9s %12s %12s %8s %7s %7s %s\n' query seconds decoded store_bytes served rss_MiB \
     cpu_rd cpu_zfs "values"
