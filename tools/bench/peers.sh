@@ -279,11 +279,17 @@ for s in raw zstd shard; do
     got=$("$ZF_PEER_PY" "$SRC/tools/bench/peer_read.py" "memmap:$SHAPE:<u2" "$(flat "$s")" all --sha256 | word 3)
     umount_store
     [ "$got" = "$SHA" ] || die "zfs-mmap of $s differs from the field"
-    # zarrs: the store into one uncompressed chunk, its bytes the field's
+    # zarrs: the store re-encoded into one shard of one uncompressed inner
+    # chunk (zarrs_tools 0.8.1 leaves the chunk grid of an unsharded output
+    # as it was: --chunk-shape alone does not make one chunk), so the
+    # shard's first bytes are the field's, its index (20 bytes) after them
     rm -rf "$W/zarrs.zarr"
-    "$ZARRS_REENCODE" --chunk-shape 0,0,0 --ignore-input-sharding --bytes-to-bytes-codecs '[]' \
-        "$D/$s.zarr" "$W/zarrs.zarr" >/dev/null 2>"$W/err" || die "zarrs_reencode of $s: $(tail -3 "$W/err")"
-    got=$(sha256sum <"$W/zarrs.zarr/c/0/0/0" | word 1)
+    "$ZARRS_REENCODE" --shard-shape "$SHAPE" --chunk-shape "$SHAPE" --ignore-input-sharding \
+        --bytes-to-bytes-codecs '[]' "$D/$s.zarr" "$W/zarrs.zarr" >/dev/null 2>"$W/err" ||
+        die "zarrs_reencode of $s: $(tail -3 "$W/err")"
+    got=-
+    [ "$(stat -c %s "$W/zarrs.zarr/c/0/0/0")" = $((FIELD_BYTES + 20)) ] &&
+        got=$(head -c "$FIELD_BYTES" "$W/zarrs.zarr/c/0/0/0" | sha256sum | word 1)
     rm -rf "$W/zarrs.zarr"
     [ "$got" = "$SHA" ] || die "zarrs read $s differently from the field"
     # the Python peers and zarrita: the whole array, then each box
