@@ -358,10 +358,10 @@ done
 echo
 echo "### zarrfs beside the peers"
 echo
-echo "${N}^3 uint16 ($((FIELD_BYTES >> 20)) MiB) in three Zarr v3 stores written by tensorstore" \
+echo "${N}^3 uint16 ($(awk -v b="$FIELD_BYTES" 'BEGIN { printf "%g", b / 1048576 }') MiB) in three Zarr v3 stores written by tensorstore" \
     "(raw: chunks ${CHUNK}^3; zstd: the same, zstd 0; shard: shards ${CHUNK}^3 of ${INNER}^3, zstd 0)," \
     "and the tick archive ($SYMBOLS x $TN float64, written by tensorstore; the day query a[:, day $QDAY])." \
-    "$(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, nice $(nice); $RUNS cold runs a row" \
+    "$(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, nice $(nice); cold runs a row: $RUNS" \
     "(page cache dropped before each, readers interleaved); zarrfs -o cache_size=$CACHE," \
     "zfs-sub/zfs-runs $THREADS threads. Load average $LOAD0 before, $(cut -d' ' -f1-3 /proc/loadavg) after;" \
     "$(secs "$t_start" "$t_end") s of timed runs."
