@@ -77,7 +77,7 @@
 #   build/bin of this checkout, built Release as said above).
 #   ZF_PEERS_N (1024; e.g. 512 for a quick run), ZF_BENCH_RUNS (5),
 #   ZF_PEERS_DATA (the data's folder, default .bench-data/ in the checkout,
-#   git-ignored; N=1024 takes 6.5 GB), ZF_PEERS_THREADS (4), ZF_PEERS_CACHE
+#   git-ignored; N=1024 takes about 7.5 GB), ZF_PEERS_THREADS (4), ZF_PEERS_CACHE
 #   (1G), ZF_BENCH_NICE (-20), ZF_NPM_CACHE (zarrita's install folder).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
