@@ -29,7 +29,7 @@
 typedef struct zf_counters {
     atomic_uint_fast64_t store_reads, store_bytes_read, index_reads,
         chunks_decoded, bytes_served, in_place_decodes, cached_reads,
-        cached_bytes;
+        cached_bytes, partial_reads;
     zf_cache_counters cache; /* hits, misses, prefetch hits and waste */
 } zf_counters;
 

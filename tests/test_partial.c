@@ -12,6 +12,11 @@
  *    store at most 1.2x the bytes asked plus the shard indexes read, and a
  *    bounded number of requests per read; then the whole array read back
  *    (a chunk read in part never serves bytes it does not hold);
+ *  - the modes (zf_plan_lookup): part of a row is ZF_TASK_PARTIAL in one
+ *    range, a row's tail and the next row's head are fetched in one
+ *    request, rows far apart are one range each, a strided row one range
+ *    holding its holes; a column of more than ZF_PARTIAL_MAX_RANGES rows or
+ *    more than half the chunk is read whole and cached (then a hit);
  *  - a chunk (or shard) rewritten between the plan and the read: the
  *    planned read fails with ZF_ECHANGED, and a read planned again gives
  *    the new bytes.
@@ -23,6 +28,7 @@
 #include "engine.h"
 #include "meta/meta.h"
 #include "read/plan.h"
+#include "read/read.h"
 #include "read/task.h"
 
 #define FILL 7u
@@ -300,6 +306,96 @@ START_TEST(test_random_reads)
 }
 END_TEST
 
+/* ---- the modes ------------------------------------------------------------ */
+
+typedef struct box {
+    uint64_t lo[2], count[2], step[2];
+} box;
+
+/* Plans boxes of chunk (0, 0) of the v2 store (1024 x 2048 elements, rows
+ * of 8 KiB, big endian) into one plan, each into a C-order buffer of its
+ * own; runs the plan, checks each task's mode (and, read in part, its
+ * number of ranges) and the bytes; returns the store reads it made. */
+static uint64_t plan_boxes(zf_array *a, const box *b, size_t n,
+                           const zf_task_mode *mode, const uint64_t *ranges)
+{
+    const spec *s = &specs[2];
+    uint64_t at[2] = {0, 0};
+    char key[256];
+    zf_err err;
+    ck_assert_int_eq(zf_chunk_key(a, at, key, sizeof key, &err), ZF_OK);
+    uint32_t *buf[4];
+    zf_plan pl = {.array = a};
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = malloc(4 * b[i].count[0] * b[i].count[1]);
+        zf_strided dst = {(uint8_t *)buf[i], {(int64_t)(4 * b[i].count[1]), 4}};
+        ck_assert_msg(zf_plan_chunk_step(&pl, a->pipe, key, 0, ZF_WHOLE_KEY, 0,
+                                         b[i].lo, b[i].count, b[i].step, &dst,
+                                         &err) == ZF_OK, "%s", err.msg);
+    }
+    ck_assert_uint_eq(pl.ntasks, n);
+    zf_stats before, after;
+    zf_get_stats(a->z, &before);
+    /* (it looks the tasks up; their modes stay) */
+    ck_assert_msg(zf_plan_run(&pl, &err) == ZF_OK, "%s", err.msg);
+    zf_get_stats(a->z, &after);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(pl.tasks[i].mode == mode[i], "box %zu: mode %d, not %d",
+                      i, (int)pl.tasks[i].mode, (int)mode[i]);
+        if (mode[i] == ZF_TASK_PARTIAL)
+            ck_assert_uint_eq(pl.tasks[i].part_ranges, ranges[i]);
+    }
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (uint64_t r = 0; r < b[i].count[0]; r++)
+            for (uint64_t c = 0; c < b[i].count[1]; c++) {
+                uint64_t y = b[i].lo[0] + r * b[i].step[0];
+                uint64_t x = b[i].lo[1] + c * b[i].step[1];
+                wrong += buf[i][r * b[i].count[1] + c] !=
+                         expect(s, y * s->shape[1] + x);
+            }
+        free(buf[i]);
+    }
+    zf_plan_free(&pl);
+    ck_assert_msg(wrong == 0, "%zu elements wrong", wrong);
+    return after.store_reads - before.store_reads;
+}
+
+START_TEST(test_modes)
+{
+    zf_array *a;
+    zf_zarr *z = open_store(g_root, specs[2].name, &a);
+    const zf_task_mode P = ZF_TASK_PARTIAL;
+    /* 100 elements of a row: one range, read on its own */
+    box row = {{3, 100}, {1, 100}, {1, 1}};
+    ck_assert_uint_eq(plan_boxes(a, &row, 1, &P, (uint64_t[]){1}), 1);
+    /* a row's tail and the next row's head (a flat read across rows): one
+     * range each, fetched together in one run */
+    box across[2] = {{{3, 2000}, {1, 48}, {1, 1}}, {{4, 0}, {1, 100}, {1, 1}}};
+    ck_assert_uint_eq(plan_boxes(a, across, 2, (zf_task_mode[]){P, P},
+                                 (uint64_t[]){1, 1}), 1);
+    /* 4 short pieces of rows 300 apart: 4 ranges; every other element of
+     * 3 rows: the holes are read, one range a row */
+    box apart = {{0, 0}, {4, 10}, {300, 1}};
+    ck_assert_uint_eq(plan_boxes(a, &apart, 1, &P, (uint64_t[]){4}), 4);
+    box strided = {{10, 1}, {3, 500}, {1, 2}};
+    ck_assert_uint_eq(plan_boxes(a, &strided, 1, &P, (uint64_t[]){3}), 3);
+    /* a column of 16 rows: 8 KiB apart, so 16 ranges; of 17: read whole
+     * (and kept in the cache: the column next to it is a hit) */
+    box col16 = {{0, 7}, {16, 1}, {1, 1}}, col17 = {{0, 7}, {17, 1}, {1, 1}};
+    ck_assert_uint_eq(plan_boxes(a, &col16, 1, &P, (uint64_t[]){16}), 16);
+    const zf_task_mode L = ZF_TASK_LOAD, H = ZF_TASK_HIT;
+    ck_assert_uint_eq(plan_boxes(a, &col17, 1, &L, NULL), 1);
+    ck_assert_uint_eq(plan_boxes(a, &row, 1, &H, NULL), 0);
+    zf_close(z);
+    /* more than half the chunk: read whole */
+    z = open_store(g_root, specs[2].name, &a);
+    box half = {{0, 0}, {513, 2048}, {1, 1}};
+    ck_assert_uint_eq(plan_boxes(a, &half, 1, &L, NULL), 1);
+    zf_close(z);
+}
+END_TEST
+
 /* ---- a key rewritten between the plan and the read ------------------------ */
 
 /* A small copy of a store's layout (4 MiB: chunks of 2 MiB, shards of two
@@ -389,6 +485,7 @@ int main(void)
     tcase_set_timeout(reads, 300);
     tcase_add_unchecked_fixture(reads, stores_setup, stores_teardown);
     tcase_add_loop_test(reads, test_random_reads, 0, 2 * (int)NSPECS);
+    tcase_add_test(reads, test_modes);
     suite_add_tcase(s, reads);
     TCase *changed = tcase_create("changed");
     tcase_add_unchecked_fixture(changed, tu_base_setup, tu_base_teardown);
