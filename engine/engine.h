@@ -43,6 +43,8 @@ typedef struct zf_stream {
     uint64_t window; /* bytes to keep decoded ahead; 0 = not sequential */
     uint64_t ahead;  /* prefetch has been queued up to here */
     uint64_t used;   /* tick of the last read, to replace the oldest */
+    int exact;       /* reads in a row that began where the one before
+                        ended */
 } zf_stream;
 
 typedef struct zf_seq {

@@ -12,6 +12,8 @@
  *    store at most 1.2x the bytes asked plus the shard indexes read, and a
  *    bounded number of requests per read; then the whole array read back
  *    (a chunk read in part never serves bytes it does not hold);
+ *  - a stream of small reads, prefetch on: the first two read their parts,
+ *    the third continues them, and the chunk is read whole and cached;
  *  - the modes (zf_plan_lookup): part of a row is ZF_TASK_PARTIAL in one
  *    range, a row's tail and the next row's head are fetched in one
  *    request, rows far apart are one range each, a strided row one range
@@ -217,11 +219,12 @@ static void stores_teardown(void)
     tu_base_teardown();
 }
 
-static zf_zarr *open_store(const char *root, const char *name, zf_array **a)
+static zf_zarr *open_prefetch(const char *root, const char *name, int prefetch,
+                              zf_array **a)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", root, name);
-    zf_options o = {.threads = 2, .no_prefetch = 1};
+    zf_options o = {.threads = 2, .no_prefetch = !prefetch};
     zf_zarr *z = NULL;
     zf_err err;
     ck_assert_msg(zf_open(path, &o, &z, &err) == ZF_OK, "%s", err.msg);
@@ -229,14 +232,21 @@ static zf_zarr *open_store(const char *root, const char *name, zf_array **a)
     return z;
 }
 
+static zf_zarr *open_store(const char *root, const char *name, zf_array **a)
+{
+    return open_prefetch(root, name, 0, a);
+}
+
 /* Bytes [off, off+len) of the flat view that differ from the pattern. */
 static size_t wrong_bytes(const spec *s, uint64_t off, const uint8_t *buf,
                           size_t len)
 {
     size_t wrong = 0;
+    uint32_t v = expect(s, off / 4);
     for (size_t i = 0; i < len; i++) {
         uint64_t b = off + i;
-        uint32_t v = expect(s, b / 4);
+        if (b % 4 == 0)
+            v = expect(s, b / 4);
         wrong += buf[i] != (uint8_t)(v >> (8 * (b % 4))); /* native: LE */
     }
     return wrong;
@@ -245,13 +255,15 @@ static size_t wrong_bytes(const spec *s, uint64_t off, const uint8_t *buf,
 #define NREADS 300
 #define READ 4096
 
-/* _i: the store (i / 2), page-aligned offsets (i % 2 == 0) or any. */
+/* _i: the store (i / 4), prefetch on (i / 2 % 2: the reads are then
+ * followed as streams, and none continues one), page-aligned offsets
+ * (i % 2 == 0) or any. */
 START_TEST(test_random_reads)
 {
-    const spec *s = &specs[_i / 2];
+    const spec *s = &specs[_i / 4];
     int aligned = _i % 2 == 0;
     zf_array *a;
-    zf_zarr *z = open_store(g_root, s->name, &a);
+    zf_zarr *z = open_prefetch(g_root, s->name, _i / 2 % 2, &a);
     uint64_t size = nelems(s) * 4;
     tu_rng r = {(uint64_t)_i * 7919 + 11};
     uint8_t buf[READ];
@@ -275,9 +287,10 @@ START_TEST(test_random_reads)
     uint64_t fetched = after.store_bytes_read - before.store_bytes_read;
     uint64_t reqs = after.store_reads - before.store_reads;
     uint64_t idx = after.index_reads - before.index_reads;
-    fprintf(stderr, "%s, %s offsets: %llu bytes fetched for %llu asked "
+    fprintf(stderr, "%s, %s offsets%s: %llu bytes fetched for %llu asked "
             "(%.3fx), %llu requests for %d reads (%.2f a read; %llu of "
             "them shard indexes)\n", s->name, aligned ? "page-aligned" : "any",
+            _i / 2 % 2 ? ", prefetch on" : "",
             (unsigned long long)fetched, (unsigned long long)asked,
             (double)fetched / (double)asked, (unsigned long long)reqs, NREADS,
             (double)reqs / NREADS, (unsigned long long)idx);
@@ -303,6 +316,37 @@ START_TEST(test_random_reads)
     ck_assert_msg(wrong == 0, "%s: %zu bytes wrong in the whole read", s->name,
                   wrong);
     zf_close(z);
+}
+END_TEST
+
+/* A stream of 64 reads of 4 KiB from inside a chunk, prefetch on: the
+ * first two read their parts; the third continues them exactly, so the
+ * chunk is read whole into the cache, where the others find it. */
+START_TEST(test_stream)
+{
+    const spec *s = &specs[0];
+    zf_array *a;
+    zf_zarr *z = open_prefetch(g_root, s->name, 1, &a);
+    zf_stats before, after;
+    zf_get_stats(z, &before);
+    uint8_t buf[READ];
+    uint64_t off = (8u << 20) + 4 * 12345;
+    size_t wrong = 0;
+    for (int k = 0; k < 64; k++, off += READ) {
+        size_t got = 0;
+        zf_err err;
+        ck_assert_msg(zf_array_read(a, off, READ, buf, &got, &err) == ZF_OK,
+                      "%s", err.msg);
+        wrong += wrong_bytes(s, off, buf, got);
+    }
+    zf_get_stats(z, &after);
+    zf_close(z);
+    ck_assert_uint_eq(wrong, 0);
+    ck_assert_uint_eq(after.partial_reads - before.partial_reads, 2);
+    ck_assert_uint_eq(after.store_reads - before.store_reads, 3);
+    ck_assert_uint_eq(after.store_bytes_read - before.store_bytes_read,
+                      2 * READ + unit_nbytes(s));
+    ck_assert_uint_ge(after.cache_hits - before.cache_hits, 61);
 }
 END_TEST
 
@@ -484,7 +528,8 @@ int main(void)
     TCase *reads = tcase_create("reads");
     tcase_set_timeout(reads, 300);
     tcase_add_unchecked_fixture(reads, stores_setup, stores_teardown);
-    tcase_add_loop_test(reads, test_random_reads, 0, 2 * (int)NSPECS);
+    tcase_add_loop_test(reads, test_random_reads, 0, 4 * (int)NSPECS);
+    tcase_add_test(reads, test_stream);
     tcase_add_test(reads, test_modes);
     suite_add_tcase(s, reads);
     TCase *changed = tcase_create("changed");

@@ -380,16 +380,16 @@ static int reads_in_place(const zf_task *t)
            zf_box_is_whole_contiguous(p, t->count, &t->dst);
 }
 
-/* 1 if the task, not a prefetch, needs part of a raw chunk (bytes codec
- * alone) that is large and stored whole, in at most ZF_PARTIAL_MAX_RANGES
- * ranges covering at most half of it: then it reads only those (its
- * part_* fields set here).  A chunk of another size than its decoded one
- * is read whole, for the decode to report. */
+/* 1 if the task (not of a prefetch, nor of a stream: zf_plan.stream) needs
+ * part of a raw chunk (bytes codec alone) that is large and stored whole,
+ * in at most ZF_PARTIAL_MAX_RANGES ranges covering at most half of it: then
+ * it reads only those (its part_* fields set here).  A chunk of another
+ * size than its decoded one is read whole, for the decode to report. */
 static int reads_in_part(const zf_plan *pl, zf_task *t, int whole)
 {
     const zf_pipeline *p = t->pipe;
-    if (pl->prefetch || whole || p->nbb || p->naa || p->sharded ||
-        p->whole_shard || t->len != p->nbytes ||
+    if (pl->prefetch || pl->stream || whole || p->nbb || p->naa ||
+        p->sharded || p->whole_shard || t->len != p->nbytes ||
         p->nbytes < ZF_PARTIAL_MIN_CHUNK)
         return 0;
     for (int d = 0; d < p->ndim; d++)

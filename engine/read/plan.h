@@ -69,6 +69,10 @@ typedef struct zf_plan {
     int prefetch;
     int once;     /* the reader needs these chunks this once: a chunk it
                      uses part of is not kept in the cache for it */
+    int stream;   /* the read continues a sequential stream exactly (read.c:
+                     follow): the reads after it will want the rest of its
+                     chunks, so a raw chunk is read whole and kept, not
+                     read in part */
     zf_task *tasks;
     size_t ntasks, cap;
     char **keys;  /* owned copies of the keys the tasks name */
