@@ -12,6 +12,8 @@
  *    store at most 1.2x the bytes asked plus the shard indexes read, and a
  *    bounded number of requests per read; then the whole array read back
  *    (a chunk read in part never serves bytes it does not hold);
+ *  - subarrays (strided, reversed, in Fortran order, a dimension dropped)
+ *    of the 2-d stores, read whole: every element right;
  *  - a stream of small reads, prefetch on: the first two read their parts,
  *    the third continues them, and the chunk is read whole and cached;
  *  - the modes (zf_plan_lookup): part of a row is ZF_TASK_PARTIAL in one
@@ -350,6 +352,48 @@ START_TEST(test_stream)
 }
 END_TEST
 
+/* Subarrays of the 2-d stores (rows far apart, reversed columns, Fortran
+ * order, a dropped dimension), read whole: every element right, and some
+ * chunks read in part (the boxes of a selection are strided, with
+ * destination strides of any sign). */
+START_TEST(test_selections)
+{
+    static const char *exprs[] = {"5:40:3, 4000:3000:-7", "::1000, ::-1",
+                                  "17, 100:300", "1030:1020:-1, 2040:2060"};
+    const spec *s = &specs[1 + _i / 2];
+    zf_array *a;
+    zf_zarr *z = open_store(g_root, s->name, &a);
+    size_t wrong = 0;
+    for (size_t e = 0; e < sizeof exprs / sizeof *exprs; e++) {
+        zf_selection sel;
+        zf_err err;
+        ck_assert_msg(zf_selection_parse(exprs[e], 2, s->shape, &sel, &err) ==
+                      ZF_OK, "%s", err.msg);
+        sel.fortran = _i % 2;
+        uint64_t n = zf_selection_nbytes(a, &sel);
+        uint32_t *buf = malloc(n);
+        size_t got = 0;
+        ck_assert_msg(zf_array_read_selection(a, &sel, 0, n, buf, &got, &err) ==
+                      ZF_OK, "%s", err.msg);
+        ck_assert_uint_eq(got, n);
+        for (uint64_t i = 0; i < sel.count[0]; i++)
+            for (uint64_t j = 0; j < sel.count[1]; j++) {
+                uint64_t y = sel.start[0] + (uint64_t)sel.step[0] * i;
+                uint64_t x = sel.start[1] + (uint64_t)sel.step[1] * j;
+                uint64_t at = sel.fortran ? i + j * sel.count[0]
+                                          : i * sel.count[1] + j;
+                wrong += buf[at] != expect(s, y * s->shape[1] + x);
+            }
+        free(buf);
+    }
+    zf_stats st;
+    zf_get_stats(z, &st);
+    zf_close(z);
+    ck_assert_msg(wrong == 0, "%s: %zu elements wrong", s->name, wrong);
+    ck_assert_uint_gt(st.partial_reads, 0);
+}
+END_TEST
+
 /* ---- the modes ------------------------------------------------------------ */
 
 typedef struct box {
@@ -530,6 +574,7 @@ int main(void)
     tcase_add_unchecked_fixture(reads, stores_setup, stores_teardown);
     tcase_add_loop_test(reads, test_random_reads, 0, 4 * (int)NSPECS);
     tcase_add_test(reads, test_stream);
+    tcase_add_loop_test(reads, test_selections, 0, 4);
     tcase_add_test(reads, test_modes);
     suite_add_tcase(s, reads);
     TCase *changed = tcase_create("changed");
