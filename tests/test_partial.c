@@ -494,8 +494,8 @@ END_TEST
 
 /* ---- a key rewritten between the plan and the read ------------------------ */
 
-/* A small copy of a store's layout (4 MiB: chunks of 2 MiB, shards of two
- * inner chunks of 1 MiB), so that the test can rewrite it. */
+/* Small stores (4 MiB: chunks of 2 MiB; shards of 2 MiB holding 2 x 2 inner
+ * chunks of 512 KiB; none missing), so that the test can rewrite them. */
 static const spec small[] = {
     {"flat.zarr", 0, 0, 0, 1, {1u << 20}, {512u << 10}, {512u << 10}, {9}},
     {"sharded.zarr", 0, 1, 1, 2, {1024, 1024}, {512, 1024}, {256, 512},
@@ -549,6 +549,7 @@ START_TEST(test_changed_after_plan)
                                 count, &dst, &err) == ZF_OK, "%s", err.msg);
     ck_assert_uint_eq(pl.ntasks, 1);
     zf_plan_lookup(&pl);
+    ck_assert_int_eq(pl.tasks[0].mode, ZF_TASK_PARTIAL);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/%s", tu_dir, s->name, key);
     rewrite(path, s->sharded ? 68 : 0);
