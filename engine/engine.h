@@ -29,7 +29,7 @@
 typedef struct zf_counters {
     atomic_uint_fast64_t store_reads, store_bytes_read, index_reads,
         chunks_decoded, bytes_served, in_place_decodes, cached_reads,
-        cached_bytes;
+        cached_bytes, partial_reads;
     zf_cache_counters cache; /* hits, misses, prefetch hits and waste */
 } zf_counters;
 
@@ -43,6 +43,8 @@ typedef struct zf_stream {
     uint64_t window; /* bytes to keep decoded ahead; 0 = not sequential */
     uint64_t ahead;  /* prefetch has been queued up to here */
     uint64_t used;   /* tick of the last read, to replace the oldest */
+    int exact;       /* reads in a row that began where the one before
+                        ended */
 } zf_stream;
 
 typedef struct zf_seq {

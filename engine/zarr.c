@@ -271,6 +271,7 @@ void zf_get_stats(const zf_zarr *z, zf_stats *s)
     s->in_place_decodes = atomic_load(&c->in_place_decodes);
     s->cached_reads = atomic_load(&c->cached_reads);
     s->cached_bytes = atomic_load(&c->cached_bytes);
+    s->partial_reads = atomic_load(&c->partial_reads);
 }
 
 uint64_t zf_changes(const zf_zarr *z)
@@ -294,9 +295,11 @@ int zf_stats_json(const zf_stats *s, char *buf, size_t size)
                     ", \"cache_misses\": %" PRIu64 ", \"prefetch_hits\": %" PRIu64
                     ", \"prefetch_wasted_bytes\": %" PRIu64
                     ", \"in_place_decodes\": %" PRIu64
-                    ", \"cached_reads\": %" PRIu64 ", \"cached_bytes\": %" PRIu64 "}",
+                    ", \"cached_reads\": %" PRIu64 ", \"cached_bytes\": %" PRIu64
+                    ", \"partial_reads\": %" PRIu64 "}",
                     s->store_reads, s->store_bytes_read, s->index_reads,
                     s->chunks_decoded, s->bytes_served, s->cache_hits,
                     s->cache_misses, s->prefetch_hits, s->prefetch_wasted_bytes,
-                    s->in_place_decodes, s->cached_reads, s->cached_bytes);
+                    s->in_place_decodes, s->cached_reads, s->cached_bytes,
+                    s->partial_reads);
 }

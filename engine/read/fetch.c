@@ -15,15 +15,20 @@ static int cmp_tasks(const void *x, const void *y)
 {
     const zf_task *a = *(zf_task *const *)x, *b = *(zf_task *const *)y;
     int c = a->key == b->key ? 0 : strcmp(a->key, b->key);
-    return c ? c : (a->off > b->off) - (a->off < b->off);
+    uint64_t ao, al, bo, bl;
+    zf_task_range(a, &ao, &al);
+    zf_task_range(b, &bo, &bl);
+    return c ? c : (ao > bo) - (ao < bo);
 }
 
 /* 1 if the task decodes from fetched bytes (ZF_TASK_IN_PLACE tasks read
- * theirs into the reply). */
+ * theirs into the reply; ZF_TASK_PARTIAL ones of several ranges read each
+ * themselves). */
 static int needs_bytes(const zf_task *t)
 {
     return t->code == ZF_OK &&
-           (t->mode == ZF_TASK_DIRECT || t->mode == ZF_TASK_LOAD);
+           (t->mode == ZF_TASK_DIRECT || t->mode == ZF_TASK_LOAD ||
+            (t->mode == ZF_TASK_PARTIAL && t->part_ranges == 1));
 }
 
 static size_t make_runs(zf_fetch *f, size_t n)
@@ -33,10 +38,12 @@ static size_t make_runs(zf_fetch *f, size_t n)
     for (size_t i = 0; i < n; i++) {
         zf_task *t = f->order[i];
         zf_fetch_run *r = nr ? &f->runs[nr - 1] : NULL;
-        uint64_t end = t->off + t->len;
+        uint64_t off, len;
+        zf_task_range(t, &off, &len);
+        uint64_t end = off + len;
         if (r && (r->key == t->key || !strcmp(r->key, t->key)) &&
             r->tasks[0]->tag == t->tag &&
-            t->off <= r->end + st->coalesce_gap &&
+            off <= r->end + st->coalesce_gap &&
             (end > r->end ? end : r->end) - r->off <= st->coalesce_max) {
             if (end > r->end)
                 r->end = end;
@@ -47,7 +54,7 @@ static size_t make_runs(zf_fetch *f, size_t n)
         memset(r, 0, sizeof *r);
         r->fetch = f;
         r->key = t->key;
-        r->off = t->off;
+        r->off = off;
         r->end = end;
         r->tasks = &f->order[i];
         r->ntasks = 1;
@@ -141,16 +148,18 @@ void zf_fetch_read(zf_fetch_run *r)
     }
     for (size_t k = 0; k < r->ntasks; k++) {
         zf_task *t = r->tasks[k];
-        if (t->off + t->len > r->off + q.got) {
+        uint64_t off, len;
+        zf_task_range(t, &off, &len);
+        if (off + len > r->off + q.got) {
             t->code = zf_err_set(&t->err, ZF_ECORRUPT, "%s: ends at byte %llu, "
                                  "expected %llu bytes at offset %llu", t->key,
                                  (unsigned long long)(r->off + q.got),
-                                 (unsigned long long)t->len,
-                                 (unsigned long long)t->off);
+                                 (unsigned long long)len,
+                                 (unsigned long long)off);
             continue;
         }
-        t->src = r->buf + (t->off - r->off);
-        t->srclen = (size_t)t->len;
+        t->src = r->buf + (off - r->off);
+        t->srclen = (size_t)len;
     }
 }
 

@@ -31,10 +31,12 @@ typedef struct zf_fetch_run {
     atomic_size_t pending; /* tasks not yet done with buf */
 } zf_fetch_run;
 
-/* Groups the tasks of pl that must decode into runs.  Tasks that need no
+/* Groups the tasks of pl that must decode into runs (a task reading part
+ * of a raw chunk in one range joins with that range).  Tasks that need no
  * bytes (cache hits, missing keys, failures) or read their own (raw chunks
- * that land whole in the destination) are in no run.  NULL only when out
- * of memory, and then every task fetches its own bytes. */
+ * that land whole in the destination, parts of raw chunks in several
+ * ranges) are in no run.  NULL only when out of memory, and then every task
+ * fetches its own bytes. */
 zf_fetch *zf_fetch_new(zf_plan *pl);
 size_t zf_fetch_count(const zf_fetch *f);
 zf_fetch_run *zf_fetch_get(zf_fetch *f, size_t i);

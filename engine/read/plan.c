@@ -3,6 +3,7 @@
 
 #include "decode.h"
 #include "meta/meta.h"
+#include "partial.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +380,34 @@ static int reads_in_place(const zf_task *t)
            zf_box_is_whole_contiguous(p, t->count, &t->dst);
 }
 
+/* 1 if the task (not of a prefetch, nor of a stream: zf_plan.stream) needs
+ * part of a raw chunk (bytes codec alone) that is large and stored whole,
+ * in at most ZF_PARTIAL_MAX_RANGES ranges covering at most half of it: then
+ * it reads only those (its part_* fields set here).  A chunk of another
+ * size than its decoded one is read whole, for the decode to report. */
+static int reads_in_part(const zf_plan *pl, zf_task *t, int whole)
+{
+    const zf_pipeline *p = t->pipe;
+    if (pl->prefetch || pl->stream || whole || p->nbb || p->naa ||
+        p->sharded || p->whole_shard || t->len != p->nbytes ||
+        p->nbytes < ZF_PARTIAL_MIN_CHUNK)
+        return 0;
+    for (int d = 0; d < p->ndim; d++)
+        if (t->count[d] == 0)
+            return 0;
+    zf_spans s;
+    uint64_t n, bytes, off, len;
+    zf_spans_init(&s, p->ndim, p->shape, p->dt->size, t->lo, t->count,
+                  t->step);
+    zf_spans_measure(&s, ZF_PARTIAL_MAX_RANGES, &n, &bytes, &off, &len);
+    if (n > ZF_PARTIAL_MAX_RANGES || bytes > p->nbytes / 2)
+        return 0;
+    t->part_off = t->off + off;
+    t->part_len = len;
+    t->part_ranges = n;
+    return 1;
+}
+
 void zf_plan_lookup(zf_plan *pl)
 {
     zf_cache *cache = pl->array->z->chunks;
@@ -389,16 +418,22 @@ void zf_plan_lookup(zf_plan *pl)
             whole &= t->count[d] == t->pipe->shape[d];
         /* A chunk a read uses only part of is likely to be read again (the
          * rest of it, by the next reads): keep it.  Whole chunks are not
-         * cached unless they are being prefetched. */
-        zf_cache_mode mode = pl->prefetch        ? ZF_CACHE_PREFETCH
-                             : whole || pl->once ? ZF_CACHE_LOOKUP
-                                                 : ZF_CACHE_INSERT;
+         * cached unless they are being prefetched, nor raw chunks read in
+         * part (a cached one is used). */
+        int part = reads_in_part(pl, t, whole);
+        zf_cache_mode mode = pl->prefetch               ? ZF_CACHE_PREFETCH
+                             : whole || pl->once || part ? ZF_CACHE_LOOKUP
+                                                         : ZF_CACHE_INSERT;
         switch (zf_cache_acquire(cache, t->pipe, t->key, t->off, t->tag,
                                  (size_t)t->pipe->nbytes, mode, &t->entry)) {
         case ZF_CACHE_HIT: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_HIT; break;
         case ZF_CACHE_BUSY: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_WAIT; break;
         case ZF_CACHE_LOAD: t->mode = ZF_TASK_LOAD; break;
-        case ZF_CACHE_NONE: t->mode = pl->prefetch ? ZF_TASK_DONE : ZF_TASK_DIRECT; break;
+        case ZF_CACHE_NONE:
+            t->mode = pl->prefetch ? ZF_TASK_DONE
+                      : part       ? ZF_TASK_PARTIAL
+                                   : ZF_TASK_DIRECT;
+            break;
         }
         if (t->mode == ZF_TASK_DIRECT && reads_in_place(t))
             t->mode = ZF_TASK_IN_PLACE;

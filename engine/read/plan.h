@@ -30,6 +30,10 @@ typedef enum zf_task_mode {
     ZF_TASK_IN_PLACE, /* a raw chunk (bytes codec alone) landing whole and
                          contiguous in dst: its bytes are read straight
                          there, no fetch run, no scratch */
+    ZF_TASK_PARTIAL, /* part of a raw chunk (bytes codec alone), not in the
+                        cache: only the byte ranges of the chunk its box
+                        touches are read (partial.h), then copied into dst;
+                        a chunk read so is never cached */
     ZF_TASK_HIT,    /* copy from a ready cache entry */
     ZF_TASK_LOAD,   /* decode into a claimed cache entry, then copy */
     ZF_TASK_WAIT,   /* another read is loading the entry: wait, then copy */
@@ -51,6 +55,11 @@ typedef struct zf_task {
     const uint8_t *src;      /* fetched encoded bytes, or NULL: fetch */
     size_t srclen;
     struct zf_fetch_run *run; /* its bytes come with this fetch run */
+    /* ZF_TASK_PARTIAL: how many ranges it reads, and the first, in key:
+     * [part_off, part_off + part_len); one range comes with a fetch run
+     * like the bytes of other tasks (its src then starts there) */
+    uint64_t part_off, part_len;
+    uint64_t part_ranges;
     zf_code code;
     zf_err err;
 } zf_task;
@@ -60,6 +69,10 @@ typedef struct zf_plan {
     int prefetch;
     int once;     /* the reader needs these chunks this once: a chunk it
                      uses part of is not kept in the cache for it */
+    int stream;   /* the read continues a sequential stream exactly (read.c:
+                     follow): the reads after it will want the rest of its
+                     chunks, so a raw chunk is read whole and kept, not
+                     read in part */
     zf_task *tasks;
     size_t ntasks, cap;
     char **keys;  /* owned copies of the keys the tasks name */
@@ -98,8 +111,20 @@ zf_code zf_plan_read_range(zf_array *a, const char *key, uint64_t off,
                            size_t len, uint64_t tag, void *buf, zf_err *err);
 
 /* Matches each task with the cache (sets mode and entry; a task that
- * would decode straight into dst and needs no codec is ZF_TASK_IN_PLACE). */
+ * would decode straight into dst and needs no codec is ZF_TASK_IN_PLACE;
+ * one that needs a small part of a large raw chunk not in the cache, and
+ * is not a prefetch, is ZF_TASK_PARTIAL). */
 void zf_plan_lookup(zf_plan *pl);
+
+/* The bytes of key the task reads: [off, off + len), or its one range when
+ * it is ZF_TASK_PARTIAL. */
+static inline void zf_task_range(const zf_task *t, uint64_t *off,
+                                 uint64_t *len)
+{
+    int part = t->mode == ZF_TASK_PARTIAL;
+    *off = part ? t->part_off : t->off;
+    *len = part ? t->part_len : t->len;
+}
 
 /* Releases what a task still holds after a failure elsewhere. */
 void zf_plan_free(zf_plan *pl);

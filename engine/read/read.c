@@ -145,11 +145,12 @@ zf_code zf_plan_run(zf_plan *pl, zf_err *err)
     return c;
 }
 
-/* Reads the elements [e0, e1) into dst. */
+/* Reads the elements [e0, e1) into dst; `stream`: the read continues a
+ * sequential stream (zf_plan.stream). */
 static zf_code read_elements(zf_array *a, uint64_t e0, uint64_t e1, void *dst,
-                             zf_err *err)
+                             int stream, zf_err *err)
 {
-    zf_plan plan = {.array = a};
+    zf_plan plan = {.array = a, .stream = stream};
     zf_code c = plan_elements(&plan, e0, e1, dst, err);
     if (c == ZF_OK) /* (a failed plan has claimed no cache entry yet) */
         c = zf_plan_run(&plan, err);
@@ -346,8 +347,11 @@ static int past_two_runs(const zf_array *a, uint64_t first, uint64_t end)
     return hi <= end;
 }
 
-/* Notes a read of [off, end) and queues the prefetch it calls for. */
-static void follow(zf_array *a, uint64_t off, uint64_t end)
+/* Notes a read of [off, end) and queues the prefetch it calls for; 1 when
+ * the read is the third (or later) of a stream's reads in a row that each
+ * began exactly where the one before ended.  (One such read is no stream:
+ * among random reads, one in a few thousand begins where another ended.) */
+static int follow(zf_array *a, uint64_t off, uint64_t end)
 {
     zf_zarr *z = a->z;
     uint64_t len = end - off, tol = len * 4 > (2u << 20) ? len * 4 : 2u << 20;
@@ -355,6 +359,8 @@ static void follow(zf_array *a, uint64_t off, uint64_t end)
     int seq;
     pthread_mutex_lock(&a->seq.lock);
     zf_stream *s = stream_for(&a->seq, off, end, tol, &seq);
+    s->exact = seq && off == s->next ? s->exact + 1 : 0;
+    int exact = s->exact >= 2;
     s->used = ++a->seq.tick;
     if (!seq)
         s->first = off;
@@ -389,6 +395,7 @@ static void follow(zf_array *a, uint64_t off, uint64_t end)
     pthread_mutex_unlock(&a->seq.lock);
     if (to > from)
         prefetch_queue(a, from, to);
+    return exact;
 }
 
 /* ---- chunk runs and cached reads ----------------------------------------- */
@@ -536,10 +543,17 @@ zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
     return c;
 }
 
-static zf_code flat_elements(void *a, uint64_t e0, uint64_t e1, void *dst,
+/* A read of the array's flat view, for zf_read_bytes. */
+typedef struct flat_read {
+    zf_array *a;
+    int stream;
+} flat_read;
+
+static zf_code flat_elements(void *arg, uint64_t e0, uint64_t e1, void *dst,
                              zf_err *err)
 {
-    return read_elements(a, e0, e1, dst, err);
+    flat_read *r = arg;
+    return read_elements(r->a, e0, e1, dst, r->stream, err);
 }
 
 zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
@@ -556,9 +570,10 @@ zf_code zf_array_read(zf_array *a, uint64_t offset, size_t length, void *buf,
     if (length > size - offset)
         length = (size_t)(size - offset);
     uint64_t end = offset + length;
+    flat_read r = {a, 0};
     if (a->z->prefetch && a->ndim > 0)
-        follow(a, offset, end);
-    zf_code c = zf_read_bytes(isz, offset, length, buf, flat_elements, a, err);
+        r.stream = follow(a, offset, end);
+    zf_code c = zf_read_bytes(isz, offset, length, buf, flat_elements, &r, err);
     if (c != ZF_OK)
         return zf_err_prefix(err, "array '%s'", a->info.path[0] ? a->info.path : "/");
     atomic_fetch_add(&a->z->counters.bytes_served, length);

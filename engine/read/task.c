@@ -2,6 +2,7 @@
 #include "task.h"
 
 #include "decode.h"
+#include "partial.h"
 
 #include <string.h>
 
@@ -52,6 +53,111 @@ static zf_code read_raw_in_place(zf_task *t)
         zf_dtype_byteswap(t->pipe->dt, t->dst.base, t->pipe->nbytes / t->pipe->dt->size);
     if (c == ZF_OK)
         count_decoded(t, 1);
+    return c;
+}
+
+/* ZF_TASK_PARTIAL: the bytes of one range, [off, off + len) of the chunk,
+ * in native order, at *out: the fetch run's (t->src: the one range), or
+ * read into the thread's scratch (and swapped there when the stored order
+ * is not native: a run's buffer is shared, so it is copied first). */
+static zf_code range_bytes(zf_task *t, zf_scratch *s, uint64_t off,
+                           uint64_t len, const uint8_t **out)
+{
+    const zf_pipeline *p = t->pipe;
+    int swap = zf_pipeline_swaps(p);
+    *out = t->src;
+    if (t->src && !swap)
+        return ZF_OK;
+    zf_code c = zf_buf_reserve(&s->in, (size_t)len, &t->err);
+    if (c != ZF_OK)
+        return c;
+    if (t->src)
+        memcpy(s->in.p, t->src, (size_t)len);
+    else
+        c = zf_plan_read_range(t->array, t->key, t->off + off, (size_t)len,
+                               t->tag, s->in.p, &t->err);
+    if (c == ZF_OK && swap)
+        zf_dtype_byteswap(p->dt, s->in.p, len / p->dt->size);
+    *out = s->in.p;
+    return c;
+}
+
+/* ZF_TASK_PARTIAL: copies n spans of sp from span k on (k moves past them)
+ * out of the bytes of the range at chunk offset off, held at buf. */
+static void copy_spans(zf_task *t, const zf_spans *sp, const uint8_t *buf,
+                       uint64_t off, uint64_t *k, uint64_t n)
+{
+    const zf_pipeline *p = t->pipe;
+    uint64_t count[ZF_MAX_DIMS];
+    zf_strided from = {NULL, {0}};
+    for (int d = 0; d < p->ndim; d++) {
+        count[d] = d < sp->outer ? 1 : t->count[d];
+        from.stride[d] = (int64_t)sp->pitch[d];
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        from.base = (uint8_t *)buf + (zf_spans_at(sp, k) - off);
+        zf_strided to = zf_strided_at(&t->dst, p->ndim, k);
+        zf_box_copy(p->ndim, count, p->dt->size, &to, &from);
+        zf_spans_next(sp, k);
+    }
+}
+
+/* 1 if the task's box is one run of the chunk without holes, laid out in
+ * dst as in the chunk, and no fetch run brought it: its bytes can be read
+ * into dst as they are. */
+static int lands_in_dst(const zf_task *t, const zf_spans *sp)
+{
+    const zf_pipeline *p = t->pipe;
+    int64_t st[ZF_MAX_DIMS];
+    uint64_t n = p->dt->size;
+    zf_c_strides(p->ndim, t->count, p->dt->size, st);
+    for (int d = 0; d < p->ndim; d++) {
+        n *= t->count[d];
+        if (t->count[d] > 1 && t->dst.stride[d] != st[d])
+            return 0;
+    }
+    return !t->src && sp->outer == 0 && sp->span == n;
+}
+
+/* ZF_TASK_PARTIAL: reads the ranges of the chunk that the box touches
+ * (partial.h), each once, and copies the box out of them; a box that lands
+ * whole in dst is read straight there. */
+static zf_code read_partial(zf_task *t, zf_scratch *s)
+{
+    const zf_pipeline *p = t->pipe;
+    zf_spans sp;
+    zf_spans_init(&sp, p->ndim, p->shape, p->dt->size, t->lo, t->count,
+                  t->step);
+    if (lands_in_dst(t, &sp)) {
+        zf_code c = zf_plan_read_range(t->array, t->key, t->off + sp.first,
+                                       (size_t)sp.span, t->tag, t->dst.base,
+                                       &t->err);
+        if (c == ZF_OK && zf_pipeline_swaps(p))
+            zf_dtype_byteswap(p->dt, t->dst.base, sp.span / p->dt->size);
+        return c;
+    }
+    uint64_t k[ZF_MAX_DIMS] = {0}, next[ZF_MAX_DIMS] = {0}, off, len, n;
+    int more = 1;
+    zf_code c = ZF_OK;
+    while (more && c == ZF_OK) {
+        const uint8_t *buf;
+        more = zf_spans_range(&sp, next, &off, &len, &n);
+        if ((c = range_bytes(t, s, off, len, &buf)) == ZF_OK)
+            copy_spans(t, &sp, buf, off, k, n);
+    }
+    return c;
+}
+
+/* Runs a ZF_TASK_PARTIAL task; counts it. */
+static zf_code run_partial(zf_task *t)
+{
+    zf_scratch spare = {0};
+    zf_scratch *s = zf_scratch_get(&spare);
+    zf_code c = read_partial(t, s);
+    zf_scratch_done(s);
+    zf_scratch_free(&spare);
+    if (c == ZF_OK)
+        atomic_fetch_add(&t->array->z->counters.partial_reads, 1);
     return c;
 }
 
@@ -114,7 +220,9 @@ void zf_task_run(void *arg)
     if (t->mode == ZF_TASK_DONE)
         return;
     if (t->code == ZF_OK)
-        t->code = t->mode == ZF_TASK_IN_PLACE ? read_raw_in_place(t) : run(t);
+        t->code = t->mode == ZF_TASK_IN_PLACE  ? read_raw_in_place(t)
+                  : t->mode == ZF_TASK_PARTIAL ? run_partial(t)
+                                               : run(t);
     if (t->mode == ZF_TASK_LOAD) {
         zf_cache_publish(cache, t->entry, t->code == ZF_OK);
         if (t->code == ZF_OK && !t->prefetch)

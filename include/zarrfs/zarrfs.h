@@ -464,6 +464,9 @@ typedef struct zf_stats {
     uint64_t cached_reads;     /* zf_array_read_cached calls that read */
     uint64_t cached_bytes;     /* bytes those calls read (the mount pushes
                                   them into the page cache) */
+    uint64_t partial_reads;    /* raw chunks (bytes codec alone) of which a
+                                  read fetched only the ranges it needed;
+                                  not counted in chunks_decoded */
 } zf_stats;
 
 /* How many times a stored chunk or shard index was found changed (another

@@ -17,11 +17,15 @@
 #          touched, once each, plus one index per shard:
 #          tools/bench/shards.py least); target <= 1.2; requests per read
 #          and the latency median / p99.
+#  raw     the same random reads of a 1 GiB uncompressed uint16 array in
+#          64 MiB chunks (the bytes codec alone, packed from /dev/urandom):
+#          read in part, the bytes fetched over the bytes asked (target
+#          <= 1.2), requests per read, latency median / p99.
 #
 # usage: bash tools/bench/remote.sh [BIN]   (BIN: the build's bin folder;
 #   ZF_BENCH_RUNS (default 3), ZF_BENCH_RANDOM (default 300), ZF_BENCH_DIR (a
-#   folder for the 256 MiB volume and its store, kept between runs; default
-#   a temporary one), ZF_BENCH_REMOTE_OPTS (mount options for the URL mount,
+#   folder for the 256 MiB volume and its store, and the 1 GiB raw store,
+#   kept between runs; default a temporary one), ZF_BENCH_REMOTE_OPTS (mount options for the URL mount,
 #   e.g. "-o threads=2").  Needs nginx, python3, fuse3, a C compiler (helpers).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -117,6 +121,24 @@ sent=$(awk '$1 == "GET" { s += $5 } END { print s + 0 }' "$NGX_LOG")
 rreqs=$(awk '$1 == "GET"' "$NGX_LOG" | wc -l)
 read -r least nchunks nshards < <(python3 "$SRC/tools/bench/shards.py" least "$STORE" "$T/offs" 4096)
 
+# random reads of an uncompressed array, read in part
+RAW=$W/raw.zarr
+if [ ! -f "$RAW/zarr.json" ]; then
+    echo "packing the 1 GiB uncompressed array into $RAW ..."
+    rm -rf "$RAW"
+    head -c $((1 << 30)) /dev/urandom | "$BIN/zarrfs-pack" --shape $((1 << 29)) \
+        --dtype uint16 --chunks $((1 << 25)) --codec none - "$RAW" || exit 1
+fi
+cat "$RAW"/c/* >/dev/null # page cache
+: >"$NGX_LOG"
+mount_it "http://127.0.0.1:$NGX_PORT/raw.zarr" ${ZF_BENCH_REMOTE_OPTS:-}
+read -r wp50 wp99 wmean < <("$RAND" "$MNT/raw" "$NRAND" 4096 7 "$T/woffs")
+read -r wgot < <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["store_bytes_read"])' "$MNT/.zarrfs/stats")
+umount_it
+wsent=$(awk '$1 == "GET" && $2 ~ /\/c\// { s += $5 } END { print s + 0 }' "$NGX_LOG")
+wreqs=$(awk '$1 == "GET" && $2 ~ /\/c\//' "$NGX_LOG" | wc -l)
+wheads=$(awk '$1 == "HEAD" && $2 ~ /\/c\//' "$NGX_LOG" | wc -l)
+
 echo
 echo "remote store benchmark: 512^3 uint16 (256 MiB), 64^3 chunks in 256^3 shards, zstd:3 + crc32c; nginx on loopback; $(nproc) cores; median of $RUNS; URL mount options: ${ZF_BENCH_REMOTE_OPTS:-none}"
 awk -v tl="$tl" -v th="$th" -v m="$mib" -v q="$reqs" -v runs="$RUNS" 'BEGIN {
@@ -126,3 +148,7 @@ awk -v g="$got" -v s="$sent" -v l="$least" -v n="$NRAND" -v rq="$rreqs" -v sr="$
     -v a="$p50" -v b="$p99" -v c="$nchunks" -v h="$nshards" 'BEGIN {
     printf "random  %d x 4 KiB: fetched %d bytes (nginx sent %d), least %d: %.3f x (target <= 1.2); %d HTTP requests (%d store reads), %.2f/read; %d chunks in %d shards; latency median %d us, p99 %d us\n",
         n, g, s, l, g / l, rq, sr, rq / n, c, h, a, b }'
+awk -v g="$wgot" -v s="$wsent" -v n="$NRAND" -v rq="$wreqs" -v hd="$wheads" \
+    -v a="$wp50" -v b="$wp99" 'BEGIN {
+    printf "raw     %d x 4 KiB of 1 GiB uncompressed in 64 MiB chunks: fetched %.0f bytes (nginx sent %.0f) for %d asked: %.3f x (target <= 1.2); %d ranged GETs of chunks, %.2f/read, and %d HEADs of chunks (one a chunk met); latency median %d us, p99 %d us\n",
+        n, g, s, n * 4096, g / (n * 4096), rq, rq / n, hd, a, b }'
