@@ -2,6 +2,22 @@
 #include "bufpool.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
+
+void *zf_big_alloc(size_t size)
+{
+    if (size < ZF_BIG_ALLOC)
+        return malloc(size ? size : 1);
+    void *p = NULL;
+    if (posix_memalign(&p, ZF_BIG_ALLOC, size) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    /* whole huge pages only: a tail past the last one stays in small pages,
+     * so memory never grows by more than the buffer's size */
+    (void)madvise(p, size & ~(ZF_BIG_ALLOC - 1), MADV_HUGEPAGE);
+#endif
+    return p;
+}
 
 void zf_bufpool_init(zf_bufpool *p, size_t keep)
 {
@@ -40,7 +56,7 @@ void *zf_bufpool_get(zf_bufpool *p, size_t size, size_t *cap)
     }
     pthread_mutex_unlock(&p->lock);
     *cap = size;
-    return malloc(size);
+    return zf_big_alloc(size);
 }
 
 void zf_bufpool_put(zf_bufpool *p, void *buf, size_t cap)

@@ -24,9 +24,18 @@ typedef struct zf_bufpool {
 } zf_bufpool;
 
 void zf_bufpool_init(zf_bufpool *p, size_t keep);
+
+/* malloc for large buffers: one of ZF_BIG_ALLOC bytes or more is aligned to
+ * it and its whole 2 MiB pages are asked for transparent huge pages
+ * (madvise: a hint, THP may be off), so that first touching it costs one
+ * page fault per 2 MiB rather than one per 4 KiB.  Freed with free();
+ * realloc may move it. */
+#define ZF_BIG_ALLOC ((size_t)2 << 20)
+void *zf_big_alloc(size_t size);
 void zf_bufpool_destroy(zf_bufpool *p);
 
-/* A buffer of at least size bytes (*cap receives its size), or NULL. */
+/* A buffer of at least size bytes (*cap receives its size), or NULL; a new
+ * one comes from zf_big_alloc. */
 void *zf_bufpool_get(zf_bufpool *p, size_t size, size_t *cap);
 void zf_bufpool_put(zf_bufpool *p, void *buf, size_t cap);
 

@@ -151,26 +151,42 @@ END_TEST
 /* decode.h's bound on scratch: a box of a chunk larger than ZF_SCRATCH_KEEP
  * is decoded aside in the thread's scratch, which zf_scratch_done then
  * gives back; a small chunk's buffer is kept for the next one. */
-static void decode_part(zf_scratch *s, uint64_t n)
+/* A box of the last 8 elements of a uint16 chunk of n bytes, stored big
+ * endian (so it is decoded aside: swapped in scratch) or, with `native`,
+ * little endian (copied straight out of the stored bytes: no scratch). */
+static void decode_part_as(zf_scratch *s, uint64_t n, int native)
 {
     json_object *codecs = json_tokener_parse(
-        "[{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}]");
-    const zf_dtype *dt = zf_dtype_by_name("uint8");
-    uint8_t fill = 0;
+        native ? "[{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}]"
+               : "[{\"name\": \"bytes\", \"configuration\": {\"endian\": \"big\"}}]");
+    const zf_dtype *dt = zf_dtype_by_name("uint16");
+    uint16_t fill = 0;
+    uint64_t elems = n / 2;
     zf_pipeline *p;
     zf_err err;
-    ck_assert_int_eq(zf_pipeline_new(codecs, 1, &n, dt, &fill, 0, &p, &err), ZF_OK);
+    ck_assert_int_eq(zf_pipeline_new(codecs, 1, &elems, dt, &fill, 0, &p, &err), ZF_OK);
     json_object_put(codecs);
     uint8_t *chunk = malloc(n), out[16];
     for (uint64_t i = 0; i < n; i++)
         chunk[i] = (uint8_t)(i * 13);
-    uint64_t lo = n - 16, count = 16;
-    zf_strided dst = {out, {1}};
+    uint64_t lo = elems - 8, count = 8;
+    zf_strided dst = {out, {2}};
     ck_assert_int_eq(zf_decode_box(p, chunk, n, &lo, &count, NULL, &dst, s, NULL, &err),
                      ZF_OK);
-    ck_assert(memcmp(out, chunk + lo, 16) == 0);
+    for (int i = 0; i < 8; i++) {
+        const uint8_t *e = chunk + 2 * lo + 2 * (uint64_t)i;
+        uint16_t want = native ? (uint16_t)(e[0] | e[1] << 8) : (uint16_t)(e[0] << 8 | e[1]);
+        uint16_t got;
+        memcpy(&got, out + 2 * i, 2);
+        ck_assert_uint_eq(got, want);
+    }
     free(chunk);
     zf_pipeline_free(p);
+}
+
+static void decode_part(zf_scratch *s, uint64_t n)
+{
+    decode_part_as(s, n, 0);
 }
 
 START_TEST(test_scratch_bound)
@@ -181,15 +197,45 @@ START_TEST(test_scratch_bound)
     ck_assert_ptr_eq(zf_scratch_get(&spare), s); /* the thread's own */
     decode_part(s, (uint64_t)3 * ZF_SCRATCH_KEEP);
     ck_assert_uint_ge(s->a.cap, 3 * ZF_SCRATCH_KEEP); /* decoded aside */
-    zf_scratch_done(s);
+    zf_scratch_done(s, NULL);
     zf_buf *bufs[] = {&s->in, &s->a, &s->b, &s->c};
     for (int i = 0; i < 4; i++)
         ck_assert_uint_le(bufs[i]->cap, ZF_SCRATCH_KEEP);
     decode_part(s, 100000);
     uint8_t *kept = s->a.p;
-    zf_scratch_done(s);
+    zf_scratch_done(s, NULL);
     ck_assert_ptr_eq(s->a.p, kept);
     ck_assert_uint_ge(s->a.cap, 100000);
+    /* a raw chunk in native order: the box comes straight out of the stored
+     * bytes, through no scratch */
+    zf_buf_free(&s->a);
+    decode_part_as(s, (uint64_t)3 * ZF_SCRATCH_KEEP, 1);
+    ck_assert_uint_eq(s->a.cap, 0);
+}
+END_TEST
+
+/* A large scratch buffer goes to the pool given to zf_scratch_done (not
+ * freed), and zf_scratch_take hands it out again for the next large chunk;
+ * small needs take nothing from the pool. */
+START_TEST(test_scratch_pool)
+{
+    zf_bufpool pool;
+    zf_bufpool_init(&pool, (size_t)64 << 20);
+    zf_scratch s = {0};
+    size_t big = 3 * ZF_SCRATCH_KEEP;
+    zf_scratch_take(&s.a, &pool, big);
+    ck_assert_uint_ge(s.a.cap, big);
+    uint8_t *p = s.a.p;
+    zf_scratch_take(&s.in, &pool, 1000); /* small: left to zf_buf_reserve */
+    ck_assert_uint_eq(s.in.cap, 0);
+    zf_scratch_done(&s, &pool);
+    ck_assert_uint_eq(s.a.cap, 0);
+    ck_assert_int_eq(pool.n, 1);
+    zf_scratch_take(&s.in, &pool, big - 1);
+    ck_assert_ptr_eq(s.in.p, p); /* the same buffer, kept */
+    ck_assert_int_eq(pool.n, 0);
+    zf_scratch_free(&s);
+    zf_bufpool_destroy(&pool);
 }
 END_TEST
 
@@ -744,6 +790,7 @@ int main(void)
     tcase_add_test(unit, test_single_flight);
     tcase_add_test(unit, test_budget_and_prefetch);
     tcase_add_test(unit, test_scratch_bound);
+    tcase_add_test(unit, test_scratch_pool);
     suite_add_tcase(s, unit);
     TCase *reads = tcase_create("reads");
     tcase_set_timeout(reads, 300);

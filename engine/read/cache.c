@@ -1,6 +1,7 @@
 /* cache.c - see cache.h.  A chained hash table for lookups and a doubly
  * linked list in recency order (head = most recent) for eviction. */
 #include "cache.h"
+#include "bufpool.h"
 #include "hash.h"
 
 #include <pthread.h>
@@ -129,7 +130,7 @@ static zf_centry *insert(zf_cache *c, const void *owner, const char *key,
                          uint64_t off, uint64_t tag, size_t size, int prefetch)
 {
     zf_centry *e = calloc(1, sizeof *e);
-    if (!e || !(e->key = strdup(key)) || !(e->data = malloc(size ? size : 1))) {
+    if (!e || !(e->key = strdup(key)) || !(e->data = zf_big_alloc(size))) {
         if (e)
             free(e->key);
         free(e);

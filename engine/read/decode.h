@@ -11,6 +11,7 @@
 #define ZF_DECODE_H
 
 #include "box.h"
+#include "bufpool.h"
 #include "pipeline.h"
 
 typedef struct zf_scratch {
@@ -25,8 +26,12 @@ void zf_scratch_free(zf_scratch *s);
  * that stage needs (zf_buf_reserve doubles), i.e. about 2x the chunk's
  * largest stage, on each thread decoding.  Between chunks, zf_scratch_done
  * keeps only buffers of at most ZF_SCRATCH_KEEP bytes: a thread keeps at
- * most 4 x ZF_SCRATCH_KEEP, so small chunks reuse their buffers and a large
- * one gives its memory back when it is done. */
+ * most 4 x ZF_SCRATCH_KEEP, so small chunks reuse their buffers; a large
+ * one goes to the store's buffer pool (task.c: zf_zarr.fetch_bufs, 64 MiB at
+ * most in all, shared with fetch runs), from which the next large chunk on
+ * any thread takes it (zf_scratch_take), rather than being freed: glibc
+ * gives blocks that large back with munmap, and a fresh 32 MiB buffer cost
+ * 8,192 page faults, the kernel zeroing every page, for each chunk. */
 #define ZF_SCRATCH_KEEP ((size_t)4 << 20)
 
 /* The calling thread's scratch buffers, created on first use and freed when
@@ -35,8 +40,23 @@ void zf_scratch_free(zf_scratch *s);
  * zf_scratch_free after use. */
 zf_scratch *zf_scratch_get(zf_scratch *spare);
 
-/* Ends one use of s: frees its buffers larger than ZF_SCRATCH_KEEP. */
-void zf_scratch_done(zf_scratch *s);
+/* Ends one use of s: its buffers larger than ZF_SCRATCH_KEEP go to `keep`
+ * (a pool shared by the threads, bounded in bytes: the next large chunk on
+ * any thread takes them, with no page fault per 4 KiB for fresh memory), or
+ * are freed when keep is NULL. */
+void zf_scratch_done(zf_scratch *s, zf_bufpool *keep);
+
+/* Gives b (a scratch buffer) at least `need` bytes from `pool` when need is
+ * above ZF_SCRATCH_KEEP and b holds less: a kept buffer if the pool has one
+ * large enough, else a new one.  Otherwise, or when memory runs out, b is
+ * left as it is (zf_buf_reserve then grows it, or fails). */
+void zf_scratch_take(zf_buf *b, zf_bufpool *pool, size_t need);
+
+/* The bytes zf_decode_box will decode into s->a for a box of `count`
+ * elements into dst: 0 when it decodes straight into dst or copies the box
+ * out of the stored bytes. */
+size_t zf_decode_box_scratch(const zf_pipeline *p, const uint64_t *count,
+                             const zf_strided *dst);
 
 /* Decodes the encoded chunk in[0..inlen) of p and copies the box at `lo`
  * of `count` elements (in p->shape coordinates), every step-th (step NULL:

@@ -154,7 +154,7 @@ static zf_code run_partial(zf_task *t)
     zf_scratch spare = {0};
     zf_scratch *s = zf_scratch_get(&spare);
     zf_code c = read_partial(t, s);
-    zf_scratch_done(s);
+    zf_scratch_done(s, &t->array->z->fetch_bufs);
     zf_scratch_free(&spare);
     if (c == ZF_OK)
         atomic_fetch_add(&t->array->z->counters.partial_reads, 1);
@@ -164,23 +164,49 @@ static zf_code run_partial(zf_task *t)
 static zf_code decode(zf_task *t, zf_scratch *s, int *in_place)
 {
     const zf_pipeline *p = t->pipe;
+    zf_bufpool *pool = &t->array->z->fetch_bufs;
     *in_place = 0;
     if (t->mode == ZF_TASK_LOAD) {
         uint64_t zero[ZF_MAX_DIMS] = {0};
         zf_strided v = entry_view(p, t->entry);
+        zf_scratch_take(&s->a, pool, zf_decode_box_scratch(p, p->shape, &v));
         return zf_decode_box(p, t->src, t->srclen, zero, p->shape, NULL, &v, s,
                              NULL, &t->err);
     }
+    zf_scratch_take(&s->a, pool, zf_decode_box_scratch(p, t->count, &t->dst));
     return zf_decode_box(p, t->src, t->srclen, t->lo, t->count, t->step,
                          &t->dst, s, in_place, &t->err);
+}
+
+/* 1 if the task loads a raw chunk (bytes codec alone, stored whole) that no
+ * fetch run brought: its bytes can be read straight into its cache entry,
+ * as ZF_TASK_IN_PLACE reads them into the reply. */
+static int loads_in_place(const zf_task *t)
+{
+    const zf_pipeline *p = t->pipe;
+    return t->mode == ZF_TASK_LOAD && !t->src && p->nbb == 0 && p->naa == 0 &&
+           !p->sharded && !p->whole_shard && t->len == p->nbytes;
 }
 
 /* Fetches (if needed), decodes and copies; returns the task's code. */
 static zf_code run(zf_task *t)
 {
+    if (loads_in_place(t)) {
+        const zf_pipeline *p = t->pipe;
+        zf_code c = zf_plan_read_range(t->array, t->key, t->off, (size_t)t->len,
+                                       t->tag, t->entry->data, &t->err);
+        if (c == ZF_OK && zf_pipeline_swaps(p))
+            zf_dtype_byteswap(p->dt, t->entry->data, p->nbytes / p->dt->size);
+        if (c == ZF_OK)
+            count_decoded(t, 0);
+        return c;
+    }
+    zf_bufpool *pool = &t->array->z->fetch_bufs;
     zf_scratch spare = {0};
     zf_scratch *s = zf_scratch_get(&spare);
     int own_src = !t->src;
+    if (own_src)
+        zf_scratch_take(&s->in, pool, (size_t)t->len);
     zf_code c = own_src ? fetch_self(t, s) : ZF_OK;
     int in_place = 0;
     if (c == ZF_OK)
@@ -189,7 +215,7 @@ static zf_code run(zf_task *t)
         t->src = NULL;
         t->srclen = 0;
     }
-    zf_scratch_done(s);
+    zf_scratch_done(s, pool);
     zf_scratch_free(&spare);
     if (c == ZF_OK)
         count_decoded(t, in_place);

@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     }
-    zf_scratch_done(s);
+    zf_scratch_done(s, NULL);
     zf_scratch_free(&spare);
     free(part);
     free(whole);
