@@ -340,7 +340,7 @@ START_TEST(test_read_checks_version)
     zf_store_stat v1 = {0}, v2 = {0};
     ck_assert_int_eq(zf_store_stat_key(s, "data.bin", &v1, &err), ZF_OK);
     zf_range_req r = req("data.bin", 0, 8, buf);
-    r.version = v1.version | 1; /* as the planner tags it */
+    r.version = v1.version; /* as the planner tags it */
     zf_store_read(s, &r, 1);
     ck_assert_msg(r.code == ZF_OK && r.got == 8, "%s", r.err.msg);
 
@@ -353,7 +353,7 @@ START_TEST(test_read_checks_version)
     ck_assert_int_eq(rename(from, to), 0);
     for (int pass = 0; pass < 2; pass++) { /* kept descriptor, then reopened */
         r = req("data.bin", 0, 8, buf);
-        r.version = v1.version | 1;
+        r.version = v1.version;
         zf_store_read(s, &r, 1);
         ck_assert_int_eq(r.code, ZF_ECHANGED);
         ck_assert_msg(strstr(r.err.msg, "data.bin: changed while being read"),
@@ -613,40 +613,59 @@ START_TEST(test_stat_table_validators)
     zf_stat_table_init(&t);
     char etag[64];
     time_t mt = 5;
+    uint64_t sz = 5;
     uint64_t v1 = zf_stat_version(100, 1000, 0x1234);
-    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1 | 1, etag, sizeof etag, &mt), 0);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, sizeof etag, &mt, &sz), 0);
     ck_assert_int_eq(mt, 0);
+    ck_assert_uint_eq(sz, 0);
     zf_stat_table_put(&t, "k", 1, 100, 1000, 0x1234, "\"abc\"");
-    /* the planned version (its lowest bit does not count): its ETag */
-    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1 | 1, etag, sizeof etag, &mt), 1);
+    /* the planned version: its ETag, and its size for the reply's check */
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, sizeof etag, &mt, &sz), 1);
     ck_assert_str_eq(etag, "\"abc\"");
     ck_assert_int_eq(mt, 0);
+    ck_assert_uint_eq(sz, 100);
+    /* a version that differs in its lowest bit only is another version */
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1 ^ 1, etag, sizeof etag, &mt, &sz), -1);
     /* an ETag too long for the caller's buffer: the time instead */
-    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, 4, &mt), 1);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, 4, &mt, &sz), 1);
     ck_assert_int_eq(mt, 1000);
     /* another version known: -1, nothing to send */
-    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1 + 2, etag, sizeof etag, &mt), -1);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1 + 2, etag, sizeof etag, &mt, &sz), -1);
     /* a weak ETag never passes If-Match: the time instead */
     zf_stat_table_put(&t, "w", 1, 7, 2000, 0x99, "W/\"x\"");
     ck_assert_int_eq(zf_stat_table_validator(&t, "w", zf_stat_version(7, 2000, 0x99),
-                                             etag, sizeof etag, &mt), 1);
+                                             etag, sizeof etag, &mt, &sz), 1);
     ck_assert_str_eq(etag, "");
     ck_assert_int_eq(mt, 2000);
     /* no ETag: the version is size and time, sent as If-Unmodified-Since */
     zf_stat_table_put(&t, "n", 1, 7, 3000, 0, NULL);
     ck_assert_int_eq(zf_stat_table_validator(&t, "n", zf_stat_version(7, 3000, 0),
-                                             etag, sizeof etag, &mt), 1);
+                                             etag, sizeof etag, &mt, &sz), 1);
     ck_assert_str_eq(etag, "");
     ck_assert_int_eq(mt, 3000);
+    ck_assert_uint_eq(sz, 7);
+    /* Last-Modified one second later, same size (a shard renamed over, as
+     * remote_version's writer does): another version.  Taken for the same
+     * one, a read planned on 3000 was sent If-Unmodified-Since 3001 and got
+     * 3001's bytes (remote_version: mixed reads through nginx). */
+    for (time_t t0 = 3000; t0 < 3004; t0++) {
+        zf_stat_table_put(&t, "n", 1, 7, t0 + 1, 0, NULL);
+        ck_assert_uint_ne(zf_stat_version(7, t0, 0), zf_stat_version(7, t0 + 1, 0));
+        ck_assert_int_eq(zf_stat_table_validator(&t, "n", zf_stat_version(7, t0, 0),
+                                                 etag, sizeof etag, &mt, &sz), -1);
+        ck_assert_int_eq(mt, 0);
+    }
+    /* versions are never 0 (0 is "none" in a read) */
+    ck_assert_uint_ne(zf_stat_version(0, 0, 0), 0);
     /* a range reply without validators keeps the version and its ETag */
     zf_stat_table_put(&t, "k", 1, 100, 0, 0, NULL);
-    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, sizeof etag, &mt), 1);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, sizeof etag, &mt, &sz), 1);
     ck_assert_str_eq(etag, "\"abc\"");
     /* dropped (a 412): unknown again, the next stat asks the server */
     zf_stat_table_drop(&t, "k");
     zf_store_stat st;
     ck_assert_int_eq(zf_stat_table_get(&t, "k", &st), -1);
-    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, sizeof etag, &mt), 0);
+    ck_assert_int_eq(zf_stat_table_validator(&t, "k", v1, etag, sizeof etag, &mt, &sz), 0);
     ck_assert_int_eq(zf_stat_table_get(&t, "w", &st), 1);
     zf_stat_table_free(&t);
 }

@@ -117,7 +117,7 @@ static zf_code key_version(zf_array *a, const char *key, uint64_t *len,
     zf_code c = zf_store_stat_key(a->z->store, key, &st, err);
     if (c == ZF_OK) {
         *len = st.size;
-        *tag = st.version | 1; /* never 0 */
+        *tag = st.version; /* never 0 (store.h) */
     }
     return c;
 }
@@ -291,7 +291,7 @@ static zf_code shard_cold(zf_array *a, const zf_pipeline *p, const char *key,
         c = key_version(a, key, len, tag, err);
     /* another thread's reply may have told a newer version meanwhile: this
      * index must not be paired with that version's chunks */
-    if (c == ZF_OK && r.read_version && (r.read_version | 1) != *tag)
+    if (c == ZF_OK && r.read_version && r.read_version != *tag)
         c = zf_err_set(err, ZF_ECHANGED, "%s: changed while being read", key);
     if (c == ZF_OK && (r.got != s->index_bytes || *len < s->index_bytes))
         c = zf_err_set(err, ZF_ECORRUPT, "%s: shard of %llu bytes is smaller "

@@ -44,7 +44,7 @@ typedef struct zf_task {
     const zf_pipeline *pipe; /* not sharded */
     const char *key;
     uint64_t off, len;       /* byte range in key */
-    uint64_t tag; /* the key's version | 1: cache validity, and what its reads check */
+    uint64_t tag; /* the key's version (never 0): cache validity, and what its reads check */
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
     uint64_t step[ZF_MAX_DIMS]; /* every step-th element from lo (>= 1) */
     zf_strided dst;             /* unused when prefetching */

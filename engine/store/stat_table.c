@@ -69,7 +69,8 @@ int zf_stat_table_get(zf_stat_table *t, const char *key, zf_store_stat *st)
 
 uint64_t zf_stat_version(uint64_t size, time_t mtime, uint64_t etag)
 {
-    return etag ? etag : size * 0x9e3779b97f4a7c15ull ^ (uint64_t)mtime;
+    uint64_t v = etag ? etag : size * 0x9e3779b97f4a7c15ull ^ (uint64_t)mtime;
+    return v ? v : 1; /* 0 means "no version" (zf_range_req.version) */
 }
 
 /* The entry of key, added if new; NULL when out of memory.  Locked. */
@@ -116,18 +117,20 @@ void zf_stat_table_put(zf_stat_table *t, const char *key, int found,
 }
 
 int zf_stat_table_validator(zf_stat_table *t, const char *key, uint64_t version,
-                            char *etag, size_t cap, time_t *mtime)
+                            char *etag, size_t cap, time_t *mtime, uint64_t *size)
 {
     int r = 0;
     *mtime = 0;
+    *size = 0;
     if (cap)
         etag[0] = 0;
     pthread_mutex_lock(&t->lock);
     for (zf_stat_ent *e = t->b[bucket_of(key)]; e; e = e->next)
         if (!strcmp(e->key, key)) {
             r = -1;
-            if (e->found && (e->st.version | 1) == (version | 1)) {
+            if (e->found && e->st.version == version) {
                 r = 1;
+                *size = e->st.size;
                 /* a weak ETag never passes If-Match (RFC 9110 13.1.1) */
                 if (e->etag && strncmp(e->etag, "W/", 2) && strlen(e->etag) < cap)
                     strcpy(etag, e->etag);

@@ -44,19 +44,21 @@ void zf_stat_table_put(zf_stat_table *t, const char *key, int found,
                        uint64_t size, time_t mtime, uint64_t etag,
                        const char *etag_text);
 
-/* What a request can send to make sure it reads `version` of key (its lowest
- * bit does not count): 1 when that is the version known, with etag (cap
+/* What a request can send to make sure it reads `version` of key, and what
+ * its reply must show: 1 when that is the version known, with etag (cap
  * bytes) its ETag for If-Match, or "" and *mtime its Last-Modified time for
- * If-Unmodified-Since when it had no strong ETag (0: none known); 0 when
- * nothing is known of key; -1 when another version (or its absence) is:
- * a reply since has told that key changed. */
+ * If-Unmodified-Since when it had no strong ETag (0: none known), and *size
+ * its size; 0 when nothing is known of key; -1 when another version (or its
+ * absence) is: a reply since has told that key changed. */
 int zf_stat_table_validator(zf_stat_table *t, const char *key, uint64_t version,
-                            char *etag, size_t cap, time_t *mtime);
+                            char *etag, size_t cap, time_t *mtime,
+                            uint64_t *size);
 
 /* Forgets key (its version changed: the next stat asks the server). */
 void zf_stat_table_drop(zf_stat_table *t, const char *key);
 
-/* The version a key gets from these facts. */
+/* The version a key gets from these facts: the ETag's hash, else a mix of
+ * size and time (Last-Modified, in seconds); never 0. */
 uint64_t zf_stat_version(uint64_t size, time_t mtime, uint64_t etag);
 
 #endif

@@ -28,14 +28,17 @@ typedef struct zf_store_stat {
     uint64_t size;
     time_t mtime;
     uint64_t version; /* differs when the key's content may have changed
-                         (local: inode, size, mtime and ctime in ns) */
+                         (local: inode, size, mtime and ctime in ns;
+                         remote: the ETag, else size and Last-Modified);
+                         never 0, and compared whole: two versions that
+                         differ in one bit are two versions */
 } zf_store_stat;
 
 /* One range read.  `offset` is from the start of the key; a negative offset
  * means "the last -offset bytes" (a suffix range) and then len is ignored.
  * `buf` must hold len bytes (or -offset bytes for a suffix).  `version` is
- * 0, or the key's zf_store_stat.version that the caller planned with (its
- * lowest bit does not count: callers set it so that 0 means none); a store
+ * 0 (none), or the key's zf_store_stat.version that the caller planned with;
+ * a store
  * that can tell which version it read fails the read with ZF_ECHANGED when
  * that differs, so that bytes of one version are never read at the offsets
  * of another (local: the file's identity and times after the read; remote:

@@ -72,7 +72,7 @@ static void run(hstore *s, zf_http_xfer *x, uint64_t planned)
 {
     zf_http_xfer_run(&s->conn, x);
     uint64_t v = reply_version(x);
-    if (planned && v && (v | 1) == (planned | 1))
+    if (planned && v == planned)
         return;
     if (x->learned >= 0)
         zf_stat_table_put(&s->stats, x->key, x->learned, x->size, x->mtime,
@@ -81,20 +81,36 @@ static void run(hstore *s, zf_http_xfer *x, uint64_t planned)
 
 /* A read of r->version asks the server to send that version or 412
  * (If-Match, else If-Unmodified-Since), and checks the reply's validators
- * too, for servers that ignore preconditions.  A changed key is forgotten,
- * so that the read planned again learns the new version. */
-static void version_check(hstore *s, zf_range_req *r, zf_http_xfer *x)
+ * too, for servers that ignore preconditions: the version they tell must be
+ * the planned one exactly (If-Unmodified-Since also passes an older
+ * version, and two Last-Modified times one second apart are two versions),
+ * and the object's size (Content-Range's total, or a 200's length) must be
+ * the planned size (planned_size, 0: unknown), which is all a reply without
+ * validators tells.  A changed key is forgotten where the table cannot have
+ * learnt the new version from the reply, so that the read planned again
+ * asks the server. */
+static void version_check(hstore *s, zf_range_req *r, zf_http_xfer *x,
+                          uint64_t planned_size)
 {
     if (x->code == ZF_ECHANGED) {
         zf_stat_table_drop(&s->stats, r->key);
         return;
     }
-    if (x->code != ZF_OK || !r->version || !r->read_version ||
-        (r->read_version | 1) == (r->version | 1))
+    if (x->code != ZF_OK || !r->version)
         return;
-    x->code = zf_err_set(&x->err, ZF_ECHANGED, "%s: changed on the server "
-                         "while being read (%s differs)", x->url,
-                         x->etag ? "ETag" : "Last-Modified");
+    if (r->read_version && r->read_version != r->version) {
+        x->code = zf_err_set(&x->err, ZF_ECHANGED, "%s: changed on the server "
+                             "while being read (%s differs)", x->url,
+                             x->etag ? "ETag" : "Last-Modified or size");
+        return;
+    }
+    if (planned_size && x->learned == 1 && x->size != planned_size) {
+        zf_stat_table_drop(&s->stats, r->key);
+        x->code = zf_err_set(&x->err, ZF_ECHANGED, "%s: changed on the server "
+                             "while being read (size %llu, planned on %llu)",
+                             x->url, (unsigned long long)x->size,
+                             (unsigned long long)planned_size);
+    }
 }
 
 /* One range read.  The engine reads one range at a time on its I/O threads,
@@ -119,10 +135,12 @@ static void read_one(hstore *s, zf_range_req *r)
     x.len = r->len;
     x.buf = r->buf;
     char etag[ZF_HTTP_ETAG_MAX];
+    uint64_t planned_size = 0;
     int known = r->version ? zf_stat_table_validator(&s->stats, r->key,
                                                      r->version, etag,
                                                      sizeof etag,
-                                                     &x.if_unmodified)
+                                                     &x.if_unmodified,
+                                                     &planned_size)
                            : 0;
     if (known < 0) { /* a reply since the plan told of another version */
         r->code = zf_err_set(&r->err, ZF_ECHANGED, "%s: changed on the server "
@@ -134,7 +152,7 @@ static void read_one(hstore *s, zf_range_req *r)
         x.if_match = etag;
     run(s, &x, r->version);
     r->read_version = reply_version(&x);
-    version_check(s, r, &x);
+    version_check(s, r, &x, planned_size);
     r->code = x.code;
     r->got = x.code == ZF_OK ? x.got : 0;
     if (x.code != ZF_OK)

@@ -21,11 +21,13 @@
  * of range replies) are remembered, as are missing keys, until forgotten
  * (refresh).  A read planned on a key's version (zf_range_req.version) sends
  * If-Match with its ETag (If-Unmodified-Since with its Last-Modified where
- * the server gave no strong ETag) and compares the reply's ETag or time: a
- * 412 or another version is ZF_ECHANGED, and the key is forgotten so that
- * the read planned again sees the new version.  A server with neither ETags
- * nor Last-Modified cannot be checked; one with only Last-Modified tells
- * versions apart to the second.
+ * the server gave no strong ETag) and compares the reply's ETag, or its
+ * time and size, with the planned version's exactly (If-Unmodified-Since
+ * also lets an older version through): a 412 or another version is
+ * ZF_ECHANGED, and the key is forgotten so that the read planned again sees
+ * the new version.  A server with only Last-Modified tells versions apart
+ * to the second: a new version of the same size with the same
+ * Last-Modified is not seen.  One with neither is checked by size alone.
  *
  * The store starts no thread, so a process may open it and fork (zarrfs
  * daemonizes after zf_open); connections made before the fork are kept.

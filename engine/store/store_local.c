@@ -247,7 +247,7 @@ static uint64_t file_version(const struct stat *st)
     v ^= (uint64_t)st->st_size * 1000003u;
     v ^= ((uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec) * 31;
     v ^= ((uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec) * 131;
-    return v;
+    return v ? v : 1; /* 0 means "no version" (zf_range_req.version) */
 }
 
 /* After a read of r->version: the file the descriptor has open must still
@@ -260,7 +260,7 @@ static void check_version(int fd, zf_range_req *r)
         return;
     if (fstat(fd, &st) != 0)
         r->code = zf_err_set(&r->err, ZF_EIO, "%s: %s", r->key, strerror(errno));
-    else if ((file_version(&st) | 1) != (r->version | 1))
+    else if (file_version(&st) != r->version)
         r->code = zf_err_set(&r->err, ZF_ECHANGED, "%s: changed while being read",
                              r->key);
 }
