@@ -151,6 +151,18 @@ static zf_code claim(const zf_bbcodec *c, size_t inlen, size_t from,
     return zf_codec_claim(c, *n * to, out, expect, limit, err);
 }
 
+/* An encoder's claim: in must be whole elements of the array's type, and out
+ * room for as many of `to` bytes each; *n is the element count. */
+static zf_code encode_claim(const zf_bbcodec *c, size_t inlen, size_t to,
+                            zf_buf *out, size_t *n, zf_err *err)
+{
+    *n = inlen / c->dtype.size;
+    if (inlen % c->dtype.size || zf_codec_reserve(out, *n * to, err))
+        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
+                          c->name, inlen);
+    return ZF_OK;
+}
+
 void zf_delta_undo(int is_float, size_t size, const uint8_t *in, uint8_t *out,
                    uint64_t n)
 {
@@ -215,10 +227,9 @@ static zf_code delta_decode(const zf_bbcodec *c, const uint8_t *in,
 static zf_code delta_encode(const zf_bbcodec *c, const uint8_t *in,
                             size_t inlen, zf_buf *out, zf_err *err)
 {
-    size_t n = inlen / c->dtype.size;
-    if (inlen % c->dtype.size || zf_codec_reserve(out, n * c->astype.size, err))
-        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
-                          c->name, inlen);
+    size_t n = 0;
+    if (encode_claim(c, inlen, c->astype.size, out, &n, err) != ZF_OK)
+        return ZF_EINVAL;
     double prev = 0;
     uint64_t iprev = 0;
     for (size_t i = 0; i < n; i++) {
@@ -257,10 +268,9 @@ static zf_code fso_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
 static zf_code fso_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                           zf_buf *out, zf_err *err)
 {
-    size_t n = inlen / c->dtype.size;
-    if (inlen % c->dtype.size || zf_codec_reserve(out, n * c->astype.size, err))
-        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
-                          c->name, inlen);
+    size_t n = 0;
+    if (encode_claim(c, inlen, c->astype.size, out, &n, err) != ZF_OK)
+        return ZF_EINVAL;
     for (size_t i = 0; i < n; i++) {
         double v = load_num(in + i * c->dtype.size, &c->dtype);
         store_num(out->p + i * c->astype.size, &c->astype,
@@ -288,9 +298,9 @@ static zf_code bitround_encode(const zf_bbcodec *c, const uint8_t *in,
 {
     size_t es = c->dtype.size;
     int mant = es == 2 ? 10 : es == 4 ? 23 : 52;
-    if (inlen % es || zf_codec_reserve(out, inlen, err) != ZF_OK)
-        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
-                          c->name, inlen);
+    size_t n = 0;
+    if (encode_claim(c, inlen, es, out, &n, err) != ZF_OK)
+        return ZF_EINVAL;
     int mask_bits = mant - c->keepbits;
     for (size_t i = 0; i < inlen; i += es) {
         uint64_t b = load_bits(in + i, &c->dtype);
@@ -327,10 +337,9 @@ static zf_code convert_decode(const zf_bbcodec *c, const uint8_t *in,
 static zf_code convert_encode(const zf_bbcodec *c, const uint8_t *in,
                               size_t inlen, zf_buf *out, zf_err *err)
 {
-    size_t n = inlen / c->dtype.size;
-    if (inlen % c->dtype.size || zf_codec_reserve(out, n * c->astype.size, err))
-        return zf_err_set(err, ZF_EINVAL, "%s: cannot encode %zu bytes",
-                          c->name, inlen);
+    size_t n = 0;
+    if (encode_claim(c, inlen, c->astype.size, out, &n, err) != ZF_OK)
+        return ZF_EINVAL;
     for (size_t i = 0; i < n; i++) {
         double v = load_num(in + i * c->dtype.size, &c->dtype);
         if (c->scale != 0) /* quantize: numpy's around rounds half to even */
