@@ -52,20 +52,8 @@ read -ra ZARRFS <<<"${ZF_ZARRFS:-$BIN/zarrfs}"
 [ -n "${ZF_ZARRFS:-}" ] || [ -x "$BIN/zarrfs" ] ||
     { echo "no $BIN/zarrfs: build first (or pass the bin folder)" >&2; exit 1; }
 [ -c /dev/fuse ] || { echo "no /dev/fuse: cannot mount" >&2; exit 1; }
-renice -n "${ZF_BENCH_NICE:--20}" -p $$ >/dev/null 2>&1 ||
-    echo "warning: cannot renice: other processes compete for the cores" >&2
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/zf_pq.XXXXXX")
-MNT=$W/m
-cleanup() {
-    set +e
-    mountpoint -q "$MNT" 2>/dev/null && { fusermount3 -u "$MNT" || fusermount3 -uz "$MNT"; }
-    wait 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
-mkdir -p "$MNT"
 source "$SRC/tools/bench/common.bash"
+bench_workdir pq
 PY=/usr/bin/python3
 OPTS=()
 [ -z "${ZF_PQ_OPTS:-}" ] || OPTS=(-o "$ZF_PQ_OPTS")

@@ -116,21 +116,9 @@ eval "$(bash "$SRC/tools/install-peers.sh" --env --bench)"
     { echo "the peers are not installed (tools/install-peers.sh said why): nothing to compare" >&2; exit 1; }
 ZARRS_REENCODE=$(dirname "$ZF_ZARRS_BENCH")/zarrs_reencode
 [ -x "$ZARRS_REENCODE" ] || { echo "no $ZARRS_REENCODE (zarrs_tools): zarrs's bytes cannot be checked" >&2; exit 1; }
-renice -n "${ZF_BENCH_NICE:--20}" -p $$ >/dev/null 2>&1 ||
-    echo "warning: cannot renice: other processes compete for the cores" >&2
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/zf_peers.XXXXXX")
-MNT=$W/m
-MPID=
-cleanup() {
-    set +e
-    mountpoint -q "$MNT" 2>/dev/null && { fusermount3 -u "$MNT" || fusermount3 -uz "$MNT"; }
-    wait 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
-mkdir -p "$MNT"
 source "$SRC/tools/bench/common.bash"
+bench_workdir peers
+MPID=
 
 # ---- the data, written once ---------------------------------------------------
 D=$DATA/n$N

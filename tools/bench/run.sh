@@ -58,25 +58,12 @@ done
 # On a machine shared with other work, everything measured here (both sides
 # of every ratio, the mounts' daemons included) runs at nice -20, so that
 # other processes do not take the cores a parallel reader needs.
-renice -n "${ZF_BENCH_NICE:--20}" -p $$ >/dev/null 2>&1 ||
-    echo "warning: cannot renice: other processes compete for the cores" >&2
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/zf_bench.XXXXXX")
-MNT=$W/m
+source "$SRC/tools/bench/common.bash"
+bench_workdir bench
 MPID=
-cleanup() {
-    set +e
-    for m in "$W/m" "$W/c"; do
-        mountpoint -q "$m" 2>/dev/null && { fusermount3 -u "$m" || fusermount3 -uz "$m"; }
-    done
-    wait 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
-mkdir -p "$W/m" "$W/c"
+mkdir -p "$W/c"
 
 # ---- helpers ------------------------------------------------------------------
-source "$SRC/tools/bench/common.bash"
 # busy: CPU seconds all processes of the machine have used since boot.
 busy() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.3f", ($2+$3+$4+$7+$8+$9) / hz }' /proc/stat; }
 # timed OUTVAR_WALL OUTVAR_CPU cmd...: wall and user+sys seconds of cmd;
