@@ -31,9 +31,9 @@ SRC=$(pwd)
 ROOT=${ZF_DEB13_ROOT:-$SRC/.debian13/root}
 MIRROR=${ZF_DEB13_MIRROR:-http://deb.debian.org/debian}
 BUILD=${ZF_DEB13_BUILD:-build-deb13} # (a folder of this checkout)
-# The Release build's mount, view, subarray, grid and fault tests (and the
-# corpus they read); the _shared variants need ../shared, not bound in.
-TESTS='^(corpus_generate|sh_mount_basic|sh_mount_tree|sh_mount_corpus|sh_mount_nc|sh_views|sh_subarray|sh_mount_grid|sh_mount_faults|sh_mount_readahead|sh_mount_push|sh_tiff)$'
+# The Release build's mount, view, subarray, grid, fault and mmap tests (and
+# the corpus they read); the _shared variants need ../shared, not bound in.
+TESTS='^(corpus_generate|sh_mount_basic|sh_mount_tree|sh_mount_corpus|sh_mount_nc|sh_views|sh_subarray|sh_mount_grid|sh_mount_faults|sh_mount_readahead|sh_mount_push|sh_mount_mmap|sh_tiff)$'
 # The tests and the corpus generator write Zarr v2 with zarr-python 2's API
 # (Debian 12's python3-zarr 2.13); Debian 13 ships zarr-python 3, so the
 # root gets zarr-python 2's last release, pinned, with the numcodecs it
