@@ -8,11 +8,19 @@
  * run.sh sets the mount's read_ahead_kb as for zarrfs.  It does nothing
  * else, so a cold `dd` of its file costs what the kernel and FUSE cost.
  *
- * usage: zf-bench-memfs SIZE MOUNTPOINT [-o readahead=BYTES] [libfuse
- *        options: -f, -d, ...]
+ * With -o passthrough=FILE (libfuse 3.16+, Linux 6.9+: tools/bench/
+ * passthrough.sh) "data" is FILE instead, each open handed to the kernel
+ * with FILE's fd as backing file (fuse_passthrough_open), so reads and
+ * mmap go to FILE without reaching this process: what zarrfs would cost
+ * if it passed through an array whose flat bytes are one store file's.
+ * Exits 1 when the kernel does not offer FUSE_CAP_PASSTHROUGH.
+ *
+ * usage: zf-bench-memfs SIZE MOUNTPOINT [-o readahead=BYTES]
+ *        [-o passthrough=FILE] [libfuse options: -f, -d, ...]
  */
 #define FUSE_USE_VERSION 314
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +33,18 @@
 static char *g_data;
 static size_t g_size;
 static unsigned g_readahead = 1u << 20;
+static int g_backing = -1; /* passthrough: FILE's fd */
 
 static void mf_init(void *userdata, struct fuse_conn_info *conn)
 {
     (void)userdata;
+#ifdef FUSE_CAP_PASSTHROUGH
+    if (g_backing >= 0 && (conn->capable & FUSE_CAP_PASSTHROUGH))
+        conn->want |= FUSE_CAP_PASSTHROUGH;
+    else if (g_backing >= 0) /* (opens then fail with EIO) */
+        fprintf(stderr, "zf-bench-memfs: the kernel does not offer "
+                        "FUSE_CAP_PASSTHROUGH\n");
+#endif
     conn->max_readahead = g_readahead;
     conn->max_background = 64;
     conn->congestion_threshold = 48;
@@ -82,8 +98,28 @@ static void mf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     fi->keep_cache = 1;
+#ifdef FUSE_CAP_PASSTHROUGH
+    if (g_backing >= 0) {
+        fi->backing_id = fuse_passthrough_open(req, g_backing);
+        if (fi->backing_id <= 0) {
+            fuse_reply_err(req, EIO);
+            return;
+        }
+        fi->keep_cache = 0;
+    }
+#endif
     fuse_reply_open(req, fi);
 }
+
+#ifdef FUSE_CAP_PASSTHROUGH
+static void mf_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    if (fi->backing_id > 0)
+        fuse_passthrough_close(req, fi->backing_id);
+    fuse_reply_err(req, 0);
+}
+#endif
 
 static void mf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
@@ -112,13 +148,16 @@ static const struct fuse_lowlevel_ops mf_ops = {
     .getattr = mf_getattr,
     .open = mf_open,
     .read = mf_read,
+#ifdef FUSE_CAP_PASSTHROUGH
+    .release = mf_release,
+#endif
 };
 
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: zf-bench-memfs SIZE MOUNTPOINT "
-                        "[-o readahead=BYTES] [libfuse options]\n");
+        fprintf(stderr, "usage: zf-bench-memfs SIZE MOUNTPOINT [-o readahead="
+                        "BYTES] [-o passthrough=FILE] [libfuse options]\n");
         return 2;
     }
     g_size = strtoull(argv[1], NULL, 10);
@@ -131,13 +170,31 @@ int main(int argc, char **argv)
             g_readahead = (unsigned)strtoul(argv[++i] + 10, NULL, 10);
             continue;
         }
+        if (!strcmp(argv[i], "-o") && i + 1 < argc &&
+            !strncmp(argv[i + 1], "passthrough=", 12)) {
+            const char *file = argv[++i] + 12;
+            struct stat st;
+            g_backing = open(file, O_RDONLY);
+            if (g_backing < 0 || fstat(g_backing, &st) != 0) {
+                perror(file);
+                return 1;
+            }
+            g_size = (size_t)st.st_size;
+            continue;
+        }
         fuse_opt_add_arg(&args, argv[i]);
     }
     fuse_opt_add_arg(&args, "-oro,fsname=zf-bench-memfs");
-    g_data = malloc(g_size ? g_size : 1);
+#ifndef FUSE_CAP_PASSTHROUGH
+    if (g_backing >= 0) {
+        fprintf(stderr, "zf-bench-memfs: passthrough= needs libfuse 3.16+\n");
+        return 1;
+    }
+#endif
+    g_data = malloc(g_size && g_backing < 0 ? g_size : 1);
     if (!g_data)
         return 1;
-    for (size_t i = 0; i < g_size; i++) /* touch every page: no faults later */
+    for (size_t i = 0; g_backing < 0 && i < g_size; i++) /* no faults later */
         g_data[i] = (char)(i * 2654435761u >> 24);
 
     struct fuse_cmdline_opts fo;
