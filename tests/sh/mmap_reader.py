@@ -6,8 +6,11 @@ Maps FILE once (MAP_SHARED, or MAP_PRIVATE writable) and reads it whole,
 pass after pass, until the store's replacement has shown; every pass copies
 the mapping and checks every byte by 4 KiB chunk (one chunk a page, see the
 test): each chunk must equal its bytes in OLD or in NEW, never a mix and
-never anything else.  CTRL is a folder the test writes to:
-  - before CTRL/replacing exists, every chunk must be OLD's;
+never anything else.  CTRL is a folder the test and the readers write to:
+  - before CTRL/replacing exists, every chunk must be OLD's; after its
+    first pass a reader writes CTRL/ready.PID, and once it has seen
+    CTRL/replacing (its passes of OLD alone are over) CTRL/ack.PID: the
+    test renames the shards over only after every reader's ack;
   - once CTRL/replaced exists, a pass must show all of NEW within
     4 * TTL + 10 s (the refresher drops the mapped pages), and no chunk may
     go back to OLD's after that;
@@ -44,6 +47,11 @@ else:
 if len(m) != old.size:
     fail("mapped %d bytes, expected %d" % (len(m), old.size))
 view = np.frombuffer(m, dtype=np.uint8).reshape(-1, CHUNK)
+
+
+def signal(what):
+    """Tells the test: CTRL/WHAT.PID."""
+    open(os.path.join(ctrl, "%s.%d" % (what, os.getpid())), "w").close()
 
 
 def runs(c, got):
@@ -97,6 +105,7 @@ def one_pass():
 differ = (old != new).any(axis=1)  # the chunks the replacement changes
 passes = before = 0
 seen_new_at = deadline = None
+acked = False
 tears = 0
 while True:
     replacing = os.path.exists(os.path.join(ctrl, "replacing"))
@@ -109,7 +118,12 @@ while True:
         if not is_old.all():
             fail("before the replacement, chunk %d is not the old one"
                  % int(np.flatnonzero(~is_old)[0]))
+        if before == 1:
+            signal("ready")
         continue
+    if not acked:  # (every pass of the old bytes alone is over)
+        signal("ack")
+        acked = True
     if seen_new_at is not None:
         back = differ & is_old
         if back.any():

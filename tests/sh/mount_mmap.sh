@@ -22,6 +22,7 @@
 # Exit 0 = pass, 77 = skip (no /dev/fuse, no numpy).
 source "$(dirname "$0")/mount_common.bash"
 zf_require
+READS_OPT=() # (this test picks the modes itself; ZF_READS does not apply)
 PY=/usr/bin/python3
 $PY -c 'import numpy' 2>/dev/null ||
     { echo "skip: $PY has no numpy (apt-get install python3-numpy)"; exit 77; }
@@ -60,6 +61,24 @@ else
     skip "drop_caches is not writable here (not root): the page cache is not dropped"
 fi
 
+# wait_signals CTRL WHAT PID...: until every reader wrote CTRL/WHAT.PID,
+# or exited; 1 after 120 s, or when one exited without writing it.
+wait_signals() {
+    local ctrl=$1 what=$2 p i
+    shift 2
+    for ((i = 0; i < 1200; i++)); do
+        local all=1
+        for p in "$@"; do
+            [ -e "$ctrl/$what.$p" ] && continue
+            zf_alive "$p" || return 1
+            all=0
+        done
+        [ "$all" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # run_mode MODE: one mount, 8 mappings, the replacement.
 run_mode() {
     local mode=$1 m=$T/m_$1 ctrl=$T/ctrl_$1 pids=() p s i rc=0
@@ -76,9 +95,13 @@ run_mode() {
             >"$T/$mode.r$i" 2>&1 &
         pids+=($!)
     done
-    sleep 3 # passes over the old bytes, the page cache dropped meanwhile
+    # passes over the old bytes, the page cache dropped meanwhile; then the
+    # shards are renamed over once no reader is in a pass that wants them
+    # old (mmap_reader.py: ready, ack)
+    wait_signals "$ctrl" ready "${pids[@]}" || bad "$mode: the readers did not all start"
+    sleep 2
     touch "$ctrl/replacing"
-    sleep 2 # (longer than a pass: no pass that began before sees new bytes)
+    wait_signals "$ctrl" ack "${pids[@]}" || bad "$mode: the readers did not all see the replacement coming"
     for s in "${REPLACE[@]}"; do
         cp "$T/v2.zarr/c/$s" "$S/c/.new$s" && mv "$S/c/.new$s" "$S/c/$s" ||
             bad "$mode: replacing shard c/$s"
