@@ -403,12 +403,14 @@ static void read_done(void *arg, zf_code code, size_t nread,
     struct zfs_read *r = arg;
     struct zfs_fs *fs = r->fs;
     if (code == ZF_OK) {
-        fuse_reply_buf(r->req, r->buf, r->head + nread);
         struct zfs_push_file f = {r->node->ino, r->node->array,
                                   r->node->kind == ZFS_KIND_VIEW
                                       ? r->node->header_len : 0,
                                   r->node->size, r->node->sel != NULL};
-        zfs_push_read(fs->pusher, &f, r->data_off, nread, r->changes);
+        int moved = zfs_push_read(fs->pusher, &f, r->data_off, nread, r->changes);
+        fuse_reply_buf(r->req, r->buf, r->head + nread);
+        if (moved)
+            zfs_push_inval(fs->pusher, f.ino);
     } else {
         const char *msg = err && err->msg[0] ? err->msg : zf_code_name(code);
         zfs_log_once(fs->errors, LOG_ERR, zfs_inode_label(r->node), msg);

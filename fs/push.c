@@ -140,8 +140,9 @@ static void run_job(struct zfs_pusher *p, const struct zfs_push_job *j,
      * another array, whose bytes these are not. */
     uint64_t changes = j->changes;
     int moved = zfs_push_changes(p->fs) != changes;
+    /* (ahead of the read first: a reader going on races these pages) */
     if (!j->invalidate && !moved)
-        for (int i = 0; i < 2; i++)
+        for (int i = 1; i >= 0; i--)
             push_range(p, j, j->lo[i], j->hi[i], buf, changes);
     if (j->invalidate || moved || zfs_push_changes(p->fs) != changes)
         send_inval(p, j->file.ino);
@@ -225,28 +226,37 @@ static void whole_pages(const struct zfs_push_file *f, uint64_t *lo,
     *hi = b > a ? b - f->head : *lo;
 }
 
-void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
-                   uint64_t off, uint64_t len, uint64_t changes)
+void zfs_push_inval(struct zfs_pusher *p, fuse_ino_t ino)
 {
-    if (!p->w.started || len == 0)
+    if (!p->w.started)
         return;
-    if (!f->selection)
-        note_file(p, f, changes);
     struct zfs_push_job *j = calloc(1, sizeof *j);
     if (!j)
         return;
+    j->file.ino = ino;
+    j->invalidate = 1;
+    enqueue(p, j);
+}
+
+int zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
+                  uint64_t off, uint64_t len, uint64_t changes)
+{
+    if (!p->w.started)
+        return 0;
+    if (zfs_push_changes(p->fs) != changes)
+        return 1; /* the reply may be older than what changed */
+    if (len == 0)
+        return 0;
+    if (!f->selection)
+        note_file(p, f, changes);
+    uint64_t lo, hi, end = off + len, isz = zf_array_get_info(f->array)->itemsize;
+    if (f->selection || f->head % isz) /* (npy pads its header to 64) */
+        return 0;
+    struct zfs_push_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return 0;
     j->file = *f;
     j->changes = changes;
-    if (zfs_push_changes(p->fs) != changes) {
-        j->invalidate = 1; /* the reply may be older than what changed */
-        enqueue(p, j);
-        return;
-    }
-    uint64_t lo, hi, end = off + len, isz = zf_array_get_info(f->array)->itemsize;
-    if (f->selection || f->head % isz) { /* (npy pads its header to 64) */
-        free(j);
-        return;
-    }
     zf_array_chunk_span(f->array, off, &lo, &hi);
     j->lo[0] = zfs_max_u64(lo, off > p->max ? off - p->max : 0);
     j->hi[0] = off;
@@ -262,6 +272,7 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
         free(j);
     else
         enqueue(p, j);
+    return 0;
 }
 
 /* The engine's prefetch hook: pushes what a sequential stream's prefetch

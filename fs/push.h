@@ -20,7 +20,7 @@
  * a prefetch, since the last read of the file began) is not sent, and the
  * file's pages are dropped (notify_inval_inode) after it, whatever was
  * sent, so what a reader sees next comes from the store.  The
- * same holds for a read's own reply: zfs_push_read drops the file's pages
+ * same holds for a read's own reply: its caller drops the file's pages (zfs_push_inval)
  * when a change was counted while the read was in flight.
  *
  * Contract:
@@ -98,11 +98,18 @@ void zfs_pusher_free(struct zfs_pusher *p);
 /* What a change count is now: zf_changes plus the refreshes (fs->epoch). */
 uint64_t zfs_push_changes(const struct zfs_fs *fs);
 
-/* A read of [off, off + len) of the array in file f was answered; it began
- * when the change count was `changes`.  Queues the push of the rest of the
- * chunks it decoded, or the invalidation of f's pages when that count
- * moved meanwhile. */
-void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
-                   uint64_t off, uint64_t len, uint64_t changes);
+/* A read of [off, off + len) of the array in file f is about to be
+ * answered; it began when the change count was `changes`.  Queues the push
+ * of the rest of the chunks it decoded; call it before replying, so that
+ * the pusher starts on the pages past the read before the reader, woken by
+ * the reply, asks for them itself (and its readahead runs past the read
+ * into chunks nobody asked for).  Returns 1, queueing nothing, when that
+ * count moved meanwhile: then call zfs_push_inval after replying (so that
+ * the reply's own pages are dropped too). */
+int zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
+                  uint64_t off, uint64_t len, uint64_t changes);
+
+/* Queues the invalidation of file ino's pages. */
+void zfs_push_inval(struct zfs_pusher *p, fuse_ino_t ino);
 
 #endif
