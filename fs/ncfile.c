@@ -134,7 +134,8 @@ static void start_pieces(struct nc_read *r, uint64_t off)
 }
 
 void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
-                     const zfs_inode *n, size_t size, off_t off)
+                     const zfs_inode *n, size_t size, off_t off,
+                     uint64_t changes)
 {
     if (off < 0 || (uint64_t)off >= n->size || size == 0) {
         zfs_tables_unpin(t);
@@ -162,7 +163,7 @@ void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
     r->node = n;
     r->buf = buf;
     r->len = len;
-    r->changes = zfs_push_changes(fs);
+    r->changes = changes;
     r->npieces = pieces(n, first, o, o + len, r);
     start_pieces(r, o);
 }

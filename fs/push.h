@@ -45,7 +45,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "ops.h"
+#include "fs.h"
 #include "worker.h"
 
 struct zfs_push_job;
