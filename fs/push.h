@@ -33,8 +33,12 @@
  *    (until then prefetches may still call the hook, which drops what they
  *    queue once stopped).
  *  - The zfs_push_* calls come from any thread (the engine's completions):
- *    they only queue, never block on the kernel.  The queue is bounded:
- *    what does not fit is dropped (a push is an optimisation).
+ *    they only queue, never block on the kernel.  The queue of pushes is
+ *    bounded: what does not fit is dropped (a push is an optimisation).
+ *    Invalidations are never dropped: they are kept apart, one per file
+ *    (a pending one covers the later ones), in a list that grows, and sent
+ *    before any push; without memory for the list, the pages of every
+ *    file of the current table are dropped instead, as a refresh does.
  *  - Notifications come from the pusher's thread only, under a lock no
  *    read path takes (a notify_store may wait for a page another read is
  *    filling), and never after zfs_pusher_detach.
@@ -45,6 +49,7 @@
 #define ZARRFS_FS_PUSH_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "fs.h"
@@ -76,10 +81,15 @@ struct zfs_pusher {
     struct zfs_worker w; /* its lock guards the queue, stop, files */
     struct zfs_push_job *head, *tail;
     size_t queued;
+    fuse_ino_t *inval;  /* files whose pages to drop, each once: served */
+    size_t ninval, capinval; /* before any push, never dropped */
+    int inval_all;      /* no memory for inval: drop every file's pages */
     struct zfs_push_file files[ZFS_PUSH_FILES]; /* most recent first */
     uint64_t file_changes[ZFS_PUSH_FILES]; /* the count when each was read */
     struct zfs_pushed done[ZFS_PUSH_DONE]; /* the thread's own: a ring */
     unsigned ndone;
+    atomic_uint_fast64_t invalidated; /* invalidations done (sent while
+                                         attached): the tests count them */
     pthread_mutex_t send_lock; /* guards se while a notification is sent */
     struct fuse_session *se;   /* NULL once detached */
 };
@@ -111,7 +121,8 @@ uint64_t zfs_push_changes(const struct zfs_fs *fs);
 int zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
                   uint64_t off, uint64_t len, uint64_t changes);
 
-/* Queues the invalidation of file ino's pages. */
+/* Queues the invalidation of file ino's pages (never dropped: see the
+ * contract). */
 void zfs_push_inval(struct zfs_pusher *p, fuse_ino_t ino);
 
 #endif
