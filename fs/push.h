@@ -11,9 +11,9 @@
  * stream, up to SIZE bytes past the read of what its prefetch decoded; and
  * after each piece of such a prefetch, the bytes it decoded.  It pushes only bytes the
  * cache holds decoded (zf_array_read_cached), and a piece that is not in
- * the cache any more is left out; it decodes no chunk of its own, but
- * planning a push stats keys and may load a shard index, and while another
- * read loads one the pusher helps run the pool's queued decodes.  Faults that come
+ * the cache any more is left out; it decodes no chunk of its own and uses
+ * only shard indexes the cache holds ready (it never waits for a load,
+ * which would run other reads' decodes), but planning a push stats keys.  Faults that come
  * before a push has landed ask again for bytes it is pushing: what was
  * pushed lately is remembered and not pushed again.
  *

@@ -75,6 +75,9 @@ typedef struct zf_plan {
                      follow): the reads after it will want the rest of its
                      chunks, so a raw chunk is read whole and kept, not
                      read in part */
+    int cached;   /* zf_array_read_cached: a shard index is used only when
+                     ready in its cache (no load, no wait: a wait would run
+                     other reads' queued decodes) */
     zf_task *tasks;
     size_t ntasks, cap;
     char **keys;  /* owned copies of the keys the tasks name */
