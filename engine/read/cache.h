@@ -8,9 +8,10 @@
  * times, remotely from its ETag or size and Last-Modified): an entry whose
  * tag differs is stale and is replaced, even while it is being loaded (its
  * loader and waiters keep their entry; the caller with the other tag gets
- * a new one to load).  Lookups never decode: zf_cache_acquire returns either a ready entry, an entry another
- * thread is loading (wait for it with zf_cache_wait), or a new entry the
- * caller must load and then zf_cache_publish.  So one chunk is never decoded
+ * a new one to load).  Lookups never decode: zf_cache_acquire returns
+ * either a ready entry, an entry another thread is loading (wait for it
+ * with zf_cache_wait), or a new entry the caller must load and then
+ * zf_cache_publish.  So one chunk is never decoded
  * twice at once.
  *
  * Waiting uses the pool's helping wait (pool.h): a waiter runs queued decode
