@@ -46,12 +46,15 @@ static void nc_read_finish(struct nc_read *r)
     struct zfs_fs *fs = r->fs;
     const zfs_inode *n = r->node;
     if (!atomic_load(&r->failed)) {
-        fuse_reply_buf(r->req, r->buf, r->len);
-        for (size_t i = 0; i < r->npieces; i++) {
+        int moved = 0; /* (pushes before the reply, see push.h) */
+        for (size_t i = 0; i < r->npieces && !moved; i++) {
             const struct nc_piece *p = &r->pieces[i];
             struct zfs_push_file f = {n->ino, p->array, p->part_off, n->size, 0};
-            zfs_push_read(fs->pusher, &f, p->off, p->nread, r->changes);
+            moved = zfs_push_read(fs->pusher, &f, p->off, p->nread, r->changes);
         }
+        fuse_reply_buf(r->req, r->buf, r->len);
+        if (moved)
+            zfs_push_inval(fs->pusher, n->ino);
     } else {
         zfs_log_once(fs->errors, LOG_ERR, zfs_inode_label(n),
                      r->err.msg[0] ? r->err.msg : zf_code_name(r->err.code));
@@ -131,7 +134,8 @@ static void start_pieces(struct nc_read *r, uint64_t off)
 }
 
 void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
-                     const zfs_inode *n, size_t size, off_t off)
+                     const zfs_inode *n, size_t size, off_t off,
+                     uint64_t changes)
 {
     if (off < 0 || (uint64_t)off >= n->size || size == 0) {
         zfs_tables_unpin(t);
@@ -159,7 +163,7 @@ void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
     r->node = n;
     r->buf = buf;
     r->len = len;
-    r->changes = zfs_push_changes(fs);
+    r->changes = changes;
     r->npieces = pieces(n, first, o, o + len, r);
     start_pieces(r, o);
 }

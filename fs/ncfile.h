@@ -18,10 +18,12 @@
 #ifndef ZARRFS_FS_NCFILE_H
 #define ZARRFS_FS_NCFILE_H
 
-#include "ops.h"
+#include "fs.h"
 
-/* Answers READ(off, size) of group file n of pinned table t. */
+/* Answers READ(off, size) of group file n of pinned table t; `changes` is
+ * zfs_push_changes taken before n was looked up (ops.h). */
 void zfs_ncfile_read(fuse_req_t req, struct zfs_fs *fs, const zfs_table *t,
-                     const zfs_inode *n, size_t size, off_t off);
+                     const zfs_inode *n, size_t size, off_t off,
+                     uint64_t changes);
 
 #endif

@@ -17,7 +17,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define ZFS_TIMEOUT 86400.0 /* without metadata_ttl the inode table never changes */
 #define ZFS_BLKSIZE 131072  /* the I/O size st_blksize suggests */
 
 /* One asynchronous read in flight: freed by its completion.  buf holds
@@ -51,65 +50,41 @@ static struct zfs_fs *fs_of(fuse_req_t req)
     return fuse_req_userdata(req);
 }
 
-/* ---- state ---------------------------------------------------------------- */
+/* ---- pins ------------------------------------------------------------------ */
 
-int zfs_fs_init(struct zfs_fs *fs, zf_zarr *z)
+/* An operation on one inode n of pinned table t; it replies.  It returns 1
+ * when it took the pin over (a read in flight, an open file); otherwise
+ * the pin is dropped after it returns, so after its reply (which may copy
+ * from the table). */
+typedef int (*node_op)(fuse_req_t req, const zfs_table *t, const zfs_inode *n,
+                       void *arg);
+
+#define KIND(k) (1u << (k))
+#define KINDS_ALL (~0u)
+#define KINDS_FILES (~KIND(ZFS_KIND_DIR))
+
+/* Runs op on inode ino, found and pinned (tables.h): by number (the
+ * current table, then the retired ones), or with `current`, in the
+ * current table alone (a lookup's parent).  When it is missing, or of no
+ * kind in `kinds`, replies ENOENT or `wrong` itself and op does not run:
+ * every path drops the pin or hands it on. */
+static void with_node(fuse_req_t req, fuse_ino_t ino, int current,
+                      unsigned kinds, int wrong, node_op op, void *arg)
 {
-    memset(fs, 0, sizeof *fs);
-    fs->errors = zfs_errset_new();
-    fs->notes = zfs_errset_new();
-    fs->virt = zfs_virt_new(ZFS_VIRT_MAX, 0);
-    if (!fs->errors || !fs->notes || !fs->virt) {
-        zfs_errset_free(fs->errors);
-        zfs_errset_free(fs->notes);
-        zfs_virt_free(fs->virt);
-        fs->errors = fs->notes = NULL;
-        fs->virt = NULL;
-        return -1;
+    struct zfs_tables *ts = &fs_of(req)->tables;
+    const zfs_table *t = NULL;
+    const zfs_inode *n;
+    if (current)
+        n = zfs_table_get(t = zfs_tables_current(ts), ino);
+    else
+        n = zfs_tables_find(ts, ino, &t);
+    if (!n || !(kinds & KIND(n->kind))) {
+        zfs_tables_unpin(t);
+        fuse_reply_err(req, n ? wrong : ENOENT);
+        return;
     }
-    fs->z = z;
-    zfs_tables_init(&fs->tables);
-    fs->tables.virt = fs->virt;
-    atomic_init(&fs->live, 0);
-    fs->uid = getuid();
-    fs->gid = getgid();
-    fs->timeout = ZFS_TIMEOUT;
-    pthread_mutex_init(&fs->lock, NULL);
-    pthread_cond_init(&fs->idle, NULL);
-    return 0;
-}
-
-void zfs_fs_wait_idle(struct zfs_fs *fs)
-{
-    pthread_mutex_lock(&fs->lock);
-    while (fs->inflight > 0)
-        pthread_cond_wait(&fs->idle, &fs->lock);
-    pthread_mutex_unlock(&fs->lock);
-}
-
-void zfs_fs_destroy(struct zfs_fs *fs)
-{
-    zfs_tables_free(&fs->tables);
-    zfs_virt_free(fs->virt);
-    zfs_errset_free(fs->errors);
-    zfs_errset_free(fs->notes);
-    pthread_cond_destroy(&fs->idle);
-    pthread_mutex_destroy(&fs->lock);
-}
-
-void zfs_fs_inflight_begin(struct zfs_fs *fs)
-{
-    pthread_mutex_lock(&fs->lock);
-    fs->inflight++;
-    pthread_mutex_unlock(&fs->lock);
-}
-
-void zfs_fs_inflight_end(struct zfs_fs *fs)
-{
-    pthread_mutex_lock(&fs->lock);
-    if (--fs->inflight == 0)
-        pthread_cond_broadcast(&fs->idle);
-    pthread_mutex_unlock(&fs->lock);
+    if (!op(req, t, n, arg))
+        zfs_tables_unpin(t);
 }
 
 /* ---- the connection --------------------------------------------------------- */
@@ -162,23 +137,18 @@ static double attr_timeout(const struct zfs_fs *fs, const zfs_inode *n)
     return n->kind == ZFS_KIND_STATS ? 0.0 : fs->timeout;
 }
 
-static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+static int lookup_in(fuse_req_t req, const zfs_table *t, const zfs_inode *dir,
+                     void *arg)
 {
+    const char *name = arg;
     struct zfs_fs *fs = fs_of(req);
-    const zfs_table *t = zfs_tables_current(&fs->tables);
-    const zfs_inode *dir = zfs_table_get(t, parent);
-    if (!dir || dir->kind != ZFS_KIND_DIR) {
-        fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
-        zfs_tables_unpin(t);
-        return;
-    }
     struct fuse_entry_param e;
     memset(&e, 0, sizeof e);
     e.entry_timeout = fs->timeout; /* a miss is cached too (ino 0) */
-    const zfs_inode *n = zfs_table_lookup(t, parent, name);
+    const zfs_inode *n = zfs_table_lookup(t, dir->ino, name);
     const zfs_table *vt = NULL;
     char why[600];
-    if (!n && !(n = zfs_virt_lookup(fs->virt, t, parent, name, &vt, why,
+    if (!n && !(n = zfs_virt_lookup(fs->virt, t, dir->ino, name, &vt, why,
                                     sizeof why)) && why[0])
         zfs_log(LOG_WARNING, "%s: %s", name, why);
     if (n) {
@@ -189,26 +159,32 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
             e.entry_timeout = 0;
     }
     zfs_tables_unpin(vt);
-    zfs_tables_unpin(t);
     fuse_reply_entry(req, &e);
+    return 0;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    with_node(req, parent, 1, KIND(ZFS_KIND_DIR), ENOTDIR, lookup_in,
+              (void *)name);
+}
+
+static int getattr_of(fuse_req_t req, const zfs_table *t, const zfs_inode *n,
+                      void *arg)
+{
+    (void)t;
+    (void)arg;
+    struct stat st;
+    fill_stat(fs_of(req), n, &st);
+    fuse_reply_attr(req, &st, attr_timeout(fs_of(req), n));
+    return 0;
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi)
 {
     (void)fi;
-    struct zfs_fs *fs = fs_of(req);
-    const zfs_table *t;
-    const zfs_inode *n = zfs_tables_find(&fs->tables, ino, &t);
-    if (!n) {
-        fuse_reply_err(req, ENOENT);
-        return;
-    }
-    struct stat st;
-    fill_stat(fs, n, &st);
-    double timeout = attr_timeout(fs, n);
-    zfs_tables_unpin(t);
-    fuse_reply_attr(req, &st, timeout);
+    with_node(req, ino, 0, KINDS_ALL, 0, getattr_of, NULL);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -228,20 +204,22 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 /* ---- directories ------------------------------------------------------------ */
 
-static void op_opendir(fuse_req_t req, fuse_ino_t ino,
-                       struct fuse_file_info *fi)
+static int opendir_of(fuse_req_t req, const zfs_table *t, const zfs_inode *n,
+                      void *arg)
 {
-    const zfs_table *t;
-    const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
-    int dir = n && n->kind == ZFS_KIND_DIR;
-    zfs_tables_unpin(t);
-    if (!dir) {
-        fuse_reply_err(req, n ? ENOTDIR : ENOENT);
-        return;
-    }
+    (void)t;
+    (void)n;
+    struct fuse_file_info *fi = arg;
     fi->cache_readdir = 1;
     fi->keep_cache = 1;
     fuse_reply_open(req, fi);
+    return 0;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino,
+                       struct fuse_file_info *fi)
+{
+    with_node(req, ino, 0, KIND(ZFS_KIND_DIR), ENOTDIR, opendir_of, fi);
 }
 
 /* Entry `i` of a directory listing: ".", "..", then the children.  Returns
@@ -263,38 +241,43 @@ static const char *dirent_at(const zfs_table *t, const zfs_inode *dir,
     return c->name;
 }
 
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-                       off_t off, struct fuse_file_info *fi)
+struct readdir_args {
+    size_t size;
+    off_t off;
+};
+
+static int readdir_of(fuse_req_t req, const zfs_table *t, const zfs_inode *dir,
+                      void *arg)
 {
-    (void)fi;
-    const zfs_table *t = NULL;
-    const zfs_inode *dir = zfs_tables_find(&fs_of(req)->tables, ino, &t);
-    if (!dir || dir->kind != ZFS_KIND_DIR) {
-        zfs_tables_unpin(t);
-        fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
-        return;
-    }
-    char *buf = malloc(size);
+    const struct readdir_args *a = arg;
+    char *buf = malloc(a->size);
     if (!buf) {
-        zfs_tables_unpin(t);
         fuse_reply_err(req, ENOMEM);
-        return;
+        return 0;
     }
     size_t used = 0;
-    for (size_t i = off < 0 ? 0 : (size_t)off; i < dir->nchildren + 2; i++) {
+    for (size_t i = a->off < 0 ? 0 : (size_t)a->off; i < dir->nchildren + 2; i++) {
         struct stat st;
         const char *name = dirent_at(t, dir, i, &st);
         if (!name)
             continue;
-        size_t need = fuse_add_direntry(req, buf + used, size - used, name,
+        size_t need = fuse_add_direntry(req, buf + used, a->size - used, name,
                                         &st, (off_t)i + 1);
-        if (need > size - used)
+        if (need > a->size - used)
             break;
         used += need;
     }
-    zfs_tables_unpin(t);
     fuse_reply_buf(req, buf, used);
     free(buf);
+    return 0;
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+                       off_t off, struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct readdir_args a = {size, off};
+    with_node(req, ino, 0, KIND(ZFS_KIND_DIR), ENOTDIR, readdir_of, &a);
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -325,41 +308,38 @@ static struct zfs_stats_text *stats_text_new(const struct zfs_fs *fs)
 /* An array file or view, open, keeps the table it was found in pinned
  * (fi->fh), so that it can still be read after a refresh removed it; the
  * stats file keeps its text there. */
-static void op_open(fuse_req_t req, fuse_ino_t ino,
-                    struct fuse_file_info *fi)
+static int open_of(fuse_req_t req, const zfs_table *t, const zfs_inode *n,
+                   void *arg)
 {
+    struct fuse_file_info *fi = arg;
     struct zfs_fs *fs = fs_of(req);
-    const zfs_table *t;
-    const zfs_inode *n = zfs_tables_find(&fs->tables, ino, &t);
-    if (!n || n->kind == ZFS_KIND_DIR) {
-        zfs_tables_unpin(t);
-        fuse_reply_err(req, n ? EISDIR : ENOENT);
-        return;
-    }
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-        zfs_tables_unpin(t);
         fuse_reply_err(req, EROFS);
-        return;
+        return 0;
     }
-    if (n->kind == ZFS_KIND_ARRAY || n->kind == ZFS_KIND_VIEW ||
-        n->kind == ZFS_KIND_NC) {
+    if (n->kind != ZFS_KIND_STATS) {
         fi->keep_cache = 1; /* (mmap's pages, with direct_io too) */
         fi->direct_io = fs->io.direct;
         fi->fh = (uint64_t)(uintptr_t)t;
-        if (fuse_reply_open(req, fi) != 0)
-            zfs_tables_unpin(t); /* interrupted: no release will come */
-        return;
+        /* interrupted: no release will come, the pin is dropped here */
+        return fuse_reply_open(req, fi) == 0;
     }
-    zfs_tables_unpin(t);
     struct zfs_stats_text *st = stats_text_new(fs);
     if (!st) {
         fuse_reply_err(req, ENOMEM);
-        return;
+        return 0;
     }
     fi->fh = (uint64_t)(uintptr_t)st;
     fi->direct_io = 1;
     if (fuse_reply_open(req, fi) != 0)
         free(st); /* the open was interrupted: no release will come */
+    return 0;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino,
+                    struct fuse_file_info *fi)
+{
+    with_node(req, ino, 0, KINDS_FILES, EISDIR, open_of, fi);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
@@ -403,12 +383,14 @@ static void read_done(void *arg, zf_code code, size_t nread,
     struct zfs_read *r = arg;
     struct zfs_fs *fs = r->fs;
     if (code == ZF_OK) {
-        fuse_reply_buf(r->req, r->buf, r->head + nread);
         struct zfs_push_file f = {r->node->ino, r->node->array,
                                   r->node->kind == ZFS_KIND_VIEW
                                       ? r->node->header_len : 0,
                                   r->node->size, r->node->sel != NULL};
-        zfs_push_read(fs->pusher, &f, r->data_off, nread, r->changes);
+        int moved = zfs_push_read(fs->pusher, &f, r->data_off, nread, r->changes);
+        fuse_reply_buf(r->req, r->buf, r->head + nread);
+        if (moved)
+            zfs_push_inval(fs->pusher, f.ino);
     } else {
         const char *msg = err && err->msg[0] ? err->msg : zf_code_name(code);
         zfs_log_once(fs->errors, LOG_ERR, zfs_inode_label(r->node), msg);
@@ -425,7 +407,8 @@ static void read_done(void *arg, zf_code code, size_t nread,
  * n's table t is the read's, until it replies. */
 static void read_start(fuse_req_t req, const zfs_table *t,
                        const zfs_inode *n, const char *head,
-                       size_t head_len, uint64_t data_off, size_t data_len)
+                       size_t head_len, uint64_t data_off, size_t data_len,
+                       uint64_t changes)
 {
     struct zfs_fs *fs = fs_of(req);
     struct zfs_read *r = n->array ? malloc(sizeof *r) : NULL;
@@ -440,7 +423,7 @@ static void read_start(fuse_req_t req, const zfs_table *t,
         memcpy(buf, head, head_len);
     *r = (struct zfs_read){.req = req, .fs = fs, .table = t, .node = n,
                            .buf = buf, .head = head_len, .data_off = data_off,
-                           .changes = zfs_push_changes(fs)};
+                           .changes = changes};
     zfs_fs_inflight_begin(fs);
     /* (read_done may run inline, and then r is gone: nothing after) */
     if (n->sel)
@@ -455,7 +438,8 @@ static void read_start(fuse_req_t req, const zfs_table *t,
  * tiff) the array's bytes at offsets shifted by the header's length.  Takes over
  * the pin of n's table t. */
 static void read_file(fuse_req_t req, const zfs_table *t,
-                      const zfs_inode *n, size_t size, off_t off)
+                      const zfs_inode *n, size_t size, off_t off,
+                      uint64_t changes)
 {
     if (off < 0 || (uint64_t)off >= n->size || size == 0) {
         zfs_tables_unpin(t);
@@ -472,27 +456,36 @@ static void read_file(fuse_req_t req, const zfs_table *t,
     }
     size_t head = (uint64_t)off < hlen ? hlen - (size_t)off : 0;
     read_start(req, t, n, head ? n->header + off : NULL, head,
-                   (uint64_t)off + head - hlen, len - head);
+                   (uint64_t)off + head - hlen, len - head, changes);
+}
+
+struct read_args {
+    size_t size;
+    off_t off;
+    const struct fuse_file_info *fi;
+    uint64_t changes; /* zfs_push_changes before the lookup (ops.h) */
+};
+
+static int read_of(fuse_req_t req, const zfs_table *t, const zfs_inode *n,
+                   void *arg)
+{
+    const struct read_args *a = arg;
+    if (n->kind == ZFS_KIND_STATS) {
+        read_stats(req, a->size, a->off, a->fi);
+        return 0;
+    }
+    if (n->kind == ZFS_KIND_NC)
+        zfs_ncfile_read(req, fs_of(req), t, n, a->size, a->off, a->changes);
+    else
+        read_file(req, t, n, a->size, a->off, a->changes);
+    return 1;
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size,
                     off_t off, struct fuse_file_info *fi)
 {
-    const zfs_table *t;
-    const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
-    if (n && n->kind == ZFS_KIND_NC) {
-        zfs_ncfile_read(req, fs_of(req), t, n, size, off);
-        return;
-    }
-    if (n && n->kind != ZFS_KIND_DIR && n->kind != ZFS_KIND_STATS) {
-        read_file(req, t, n, size, off);
-        return;
-    }
-    zfs_tables_unpin(t);
-    if (!n || n->kind == ZFS_KIND_DIR)
-        fuse_reply_err(req, n ? EISDIR : ENOENT);
-    else
-        read_stats(req, size, off, fi);
+    struct read_args a = {size, off, fi, zfs_push_changes(fs_of(req))};
+    with_node(req, ino, 0, KINDS_FILES, EISDIR, read_of, &a);
 }
 
 /* ---- extended attributes ---------------------------------------------------- */
@@ -511,6 +504,11 @@ static const char *xattr_value(const zfs_inode *n, const char *name)
     return NULL;
 }
 
+struct xattr_args {
+    const char *name; /* NULL: a listing */
+    size_t size;
+};
+
 /* Replies with `len` bytes of `data` the way (get|list)xattr wants: the size
  * alone when asked with size 0, ERANGE when the buffer is too small. */
 static void reply_xattr_data(fuse_req_t req, const char *data, size_t len,
@@ -524,27 +522,31 @@ static void reply_xattr_data(fuse_req_t req, const char *data, size_t len,
         fuse_reply_buf(req, data, len);
 }
 
+static int getxattr_of(fuse_req_t req, const zfs_table *t, const zfs_inode *n,
+                       void *arg)
+{
+    (void)t;
+    const struct xattr_args *a = arg;
+    const char *value = xattr_value(n, a->name);
+    if (!value)
+        fuse_reply_err(req, ENODATA);
+    else
+        reply_xattr_data(req, value, strlen(value), a->size);
+    return 0;
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                         size_t size)
 {
-    const zfs_table *t;
-    const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
-    const char *value = n ? xattr_value(n, name) : NULL;
-    if (!value)
-        fuse_reply_err(req, n ? ENODATA : ENOENT);
-    else
-        reply_xattr_data(req, value, strlen(value), size);
-    zfs_tables_unpin(t); /* (after the reply: it copies from the table) */
+    struct xattr_args a = {name, size};
+    with_node(req, ino, 0, KINDS_ALL, 0, getxattr_of, &a);
 }
 
-static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+static int listxattr_of(fuse_req_t req, const zfs_table *t, const zfs_inode *n,
+                        void *arg)
 {
-    const zfs_table *t;
-    const zfs_inode *n = zfs_tables_find(&fs_of(req)->tables, ino, &t);
-    if (!n) {
-        fuse_reply_err(req, ENOENT);
-        return;
-    }
+    (void)t;
+    const struct xattr_args *a = arg;
     char list[256];
     size_t len = 0;
     for (size_t i = 0; i < ZFS_NXATTRS; i++) {
@@ -554,8 +556,14 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
         memcpy(list + len, xattr_names[i], l);
         len += l;
     }
-    zfs_tables_unpin(t);
-    reply_xattr_data(req, list, len, size);
+    reply_xattr_data(req, list, len, a->size);
+    return 0;
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    struct xattr_args a = {NULL, size};
+    with_node(req, ino, 0, KINDS_ALL, 0, listxattr_of, &a);
 }
 
 /* ---- the table ---------------------------------------------------------------- */

@@ -16,7 +16,6 @@
 struct zfs_push_job {
     struct zfs_push_job *next;
     struct zfs_push_file file;
-    int invalidate;      /* drop the file's pages, push nothing */
     uint64_t changes;    /* zfs_push_changes when its bytes were asked for */
     uint64_t lo[2], hi[2]; /* array byte ranges to push (empty: lo == hi) */
 };
@@ -60,6 +59,7 @@ static void send_inval(struct zfs_pusher *p, fuse_ino_t ino)
     pthread_mutex_lock(&p->send_lock);
     if (p->se)
         fuse_lowlevel_notify_inval_inode(p->se, ino, 0, 0);
+    atomic_fetch_add(&p->invalidated, 1);
     pthread_mutex_unlock(&p->send_lock);
 }
 
@@ -140,11 +140,44 @@ static void run_job(struct zfs_pusher *p, const struct zfs_push_job *j,
      * another array, whose bytes these are not. */
     uint64_t changes = j->changes;
     int moved = zfs_push_changes(p->fs) != changes;
-    if (!j->invalidate && !moved)
-        for (int i = 0; i < 2; i++)
+    /* (ahead of the read first: a reader going on races these pages) */
+    if (!moved)
+        for (int i = 1; i >= 0; i--)
             push_range(p, j, j->lo[i], j->hi[i], buf, changes);
-    if (j->invalidate || moved || zfs_push_changes(p->fs) != changes)
+    if (moved || zfs_push_changes(p->fs) != changes)
         send_inval(p, j->file.ino);
+}
+
+/* Out of memory for the list of files to invalidate: drops the pages of
+ * every file of the current table, as a refresh does (refresh.c). */
+static void send_inval_all(struct zfs_pusher *p)
+{
+    const zfs_table *t = zfs_tables_current(&p->fs->tables);
+    for (size_t i = 0; t && i < t->count; i++)
+        if (t->nodes[i].kind == ZFS_KIND_ARRAY ||
+            t->nodes[i].kind == ZFS_KIND_VIEW || t->nodes[i].kind == ZFS_KIND_NC)
+            send_inval(p, t->nodes[i].ino);
+    if (t)
+        zfs_tables_unpin(t);
+}
+
+/* Sends the invalidations queued (under the lock, which it drops while
+ * sending), before any push. */
+static void run_invals(struct zfs_pusher *p)
+{
+    fuse_ino_t *list = p->inval;
+    size_t n = p->ninval;
+    int all = p->inval_all;
+    p->inval = NULL;
+    p->ninval = p->capinval = 0;
+    p->inval_all = 0;
+    pthread_mutex_unlock(&p->w.lock);
+    for (size_t i = 0; i < n; i++)
+        send_inval(p, list[i]);
+    free(list);
+    if (all)
+        send_inval_all(p);
+    pthread_mutex_lock(&p->w.lock);
 }
 
 static void *pusher_thread(void *arg)
@@ -153,17 +186,21 @@ static void *pusher_thread(void *arg)
     void *buf = malloc(ZFS_PUSH_PIECE);
     pthread_mutex_lock(&p->w.lock);
     for (;;) {
-        while (!p->w.stop && !p->head)
+        while (!p->w.stop && !p->head && !p->ninval && !p->inval_all)
             pthread_cond_wait(&p->w.wake, &p->w.lock);
         if (p->w.stop)
             break;
+        if (p->ninval || p->inval_all) {
+            run_invals(p);
+            continue;
+        }
         struct zfs_push_job *j = p->head;
         p->head = j->next;
         if (!p->head)
             p->tail = NULL;
         p->queued--;
         pthread_mutex_unlock(&p->w.lock);
-        if (buf || j->invalidate)
+        if (buf)
             run_job(p, j, buf);
         free(j);
         pthread_mutex_lock(&p->w.lock);
@@ -225,28 +262,58 @@ static void whole_pages(const struct zfs_push_file *f, uint64_t *lo,
     *hi = b > a ? b - f->head : *lo;
 }
 
-void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
-                   uint64_t off, uint64_t len, uint64_t changes)
+/* Adds ino to the files to invalidate (under the lock), once: one pending
+ * invalidation of a file covers every later one, since it has not run yet.
+ * Without memory for the list, every file's pages are dropped instead. */
+static void note_inval(struct zfs_pusher *p, fuse_ino_t ino)
 {
-    if (!p->w.started || len == 0)
+    for (size_t i = 0; i < p->ninval; i++)
+        if (p->inval[i] == ino)
+            return;
+    if (p->ninval == p->capinval) {
+        size_t cap = p->capinval ? p->capinval * 2 : 16;
+        fuse_ino_t *grown = realloc(p->inval, cap * sizeof *grown);
+        if (!grown) {
+            p->inval_all = 1;
+            return;
+        }
+        p->inval = grown;
+        p->capinval = cap;
+    }
+    p->inval[p->ninval++] = ino;
+}
+
+void zfs_push_inval(struct zfs_pusher *p, fuse_ino_t ino)
+{
+    if (!p->w.started)
         return;
+    pthread_mutex_lock(&p->w.lock);
+    if (!p->w.stop) {
+        note_inval(p, ino);
+        pthread_cond_signal(&p->w.wake);
+    }
+    pthread_mutex_unlock(&p->w.lock);
+}
+
+int zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
+                  uint64_t off, uint64_t len, uint64_t changes)
+{
+    if (!p->w.started)
+        return 0;
+    if (zfs_push_changes(p->fs) != changes)
+        return 1; /* the reply may be older than what changed */
+    if (len == 0)
+        return 0;
     if (!f->selection)
         note_file(p, f, changes);
+    uint64_t lo, hi, end = off + len, isz = zf_array_get_info(f->array)->itemsize;
+    if (f->selection || f->head % isz) /* (npy pads its header to 64) */
+        return 0;
     struct zfs_push_job *j = calloc(1, sizeof *j);
     if (!j)
-        return;
+        return 0;
     j->file = *f;
     j->changes = changes;
-    if (zfs_push_changes(p->fs) != changes) {
-        j->invalidate = 1; /* the reply may be older than what changed */
-        enqueue(p, j);
-        return;
-    }
-    uint64_t lo, hi, end = off + len, isz = zf_array_get_info(f->array)->itemsize;
-    if (f->selection || f->head % isz) { /* (npy pads its header to 64) */
-        free(j);
-        return;
-    }
     zf_array_chunk_span(f->array, off, &lo, &hi);
     j->lo[0] = zfs_max_u64(lo, off > p->max ? off - p->max : 0);
     j->hi[0] = off;
@@ -262,6 +329,7 @@ void zfs_push_read(struct zfs_pusher *p, const struct zfs_push_file *f,
         free(j);
     else
         enqueue(p, j);
+    return 0;
 }
 
 /* The engine's prefetch hook: pushes what a sequential stream's prefetch
@@ -332,6 +400,9 @@ void zfs_pusher_stop(struct zfs_pusher *p)
         free(j);
     }
     p->tail = NULL;
+    free(p->inval);
+    p->inval = NULL;
+    p->ninval = p->capinval = 0;
     pthread_mutex_unlock(&p->w.lock);
 }
 

@@ -40,7 +40,7 @@
 
 #include <pthread.h>
 
-#include "ops.h"
+#include "fs.h"
 #include "worker.h"
 
 struct zfs_refresher {

@@ -3,13 +3,15 @@
  * chunks (and, in a second instance, shard indexes).
  *
  * An entry is named by (owner, key, offset) — owner tells arrays and
- * pipelines apart — and carries a validity tag (e.g. a shard file's size and
- * mtime): an entry whose tag differs is stale and is replaced, even while
- * it is being loaded (its loader and waiters keep their entry; the caller
- * with the other tag gets a new one to load).  Lookups never
- * decode: zf_cache_acquire returns either a ready entry, an entry another
- * thread is loading (wait for it with zf_cache_wait), or a new entry the
- * caller must load and then zf_cache_publish.  So one chunk is never decoded
+ * pipelines apart — and carries a validity tag (the reads give the key's
+ * store version, zf_store_stat.version: locally from its inode, size and
+ * times, remotely from its ETag or size and Last-Modified): an entry whose
+ * tag differs is stale and is replaced, even while it is being loaded (its
+ * loader and waiters keep their entry; the caller with the other tag gets
+ * a new one to load).  Lookups never decode: zf_cache_acquire returns
+ * either a ready entry, an entry another thread is loading (wait for it
+ * with zf_cache_wait), or a new entry the caller must load and then
+ * zf_cache_publish.  So one chunk is never decoded
  * twice at once.
  *
  * Waiting uses the pool's helping wait (pool.h): a waiter runs queued decode

@@ -157,10 +157,13 @@ static zf_code index_decode(zf_array *a, const zf_pipeline *p, const char *key,
 
 /* Gets the index of the shard at key[off, off+len), through the index cache
  * (an entry is valid while the shard keeps its version: see zf_store_stat);
- * raw, when not NULL, is the index's bytes, read already. */
+ * raw, when not NULL, is the index's bytes, read already.  With `cached`
+ * (zf_plan.cached) only a ready entry is used: ZF_ENOTFOUND (no message)
+ * otherwise, without waiting for another read's load. */
 static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
                          uint64_t off, uint64_t len, uint64_t tag,
-                         const uint8_t *raw, shard_index *ix, zf_err *err)
+                         const uint8_t *raw, int cached, shard_index *ix,
+                         zf_err *err)
 {
     const zf_shard_conf *s = &p->shard;
     memset(ix, 0, sizeof *ix);
@@ -172,8 +175,14 @@ static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
                           (unsigned long long)s->index_bytes);
     size_t size = (size_t)s->ninner * 16;
     zf_centry *e;
-    switch (zf_cache_acquire(a->z->indexes, p, key, off, tag, size,
-                             ZF_CACHE_INSERT, &e)) {
+    zf_cache_result got = zf_cache_acquire(a->z->indexes, p, key, off, tag, size,
+                                           cached ? ZF_CACHE_LOOKUP : ZF_CACHE_INSERT, &e);
+    if (cached && got != ZF_CACHE_HIT) {
+        if (e)
+            zf_cache_release(a->z->indexes, e);
+        return ZF_ENOTFOUND;
+    }
+    switch (got) {
     case ZF_CACHE_HIT:
         break;
     case ZF_CACHE_BUSY:
@@ -348,7 +357,8 @@ zf_code zf_plan_chunk_step(zf_plan *pl, const zf_pipeline *p, const char *key,
     shard_index ix;
     zf_code c = fold_transposes(p, lo, count, step, &dst, err);
     if (c == ZF_OK)
-        c = index_get(pl->array, p, key, off, len, tag, raw, &ix, err);
+        c = index_get(pl->array, p, key, off, len, tag, raw, pl->cached, &ix,
+                      err);
     free(raw);
     if (c != ZF_OK)
         return c;

@@ -44,7 +44,9 @@ typedef struct zf_task {
     const zf_pipeline *pipe; /* not sharded */
     const char *key;
     uint64_t off, len;       /* byte range in key */
-    uint64_t tag; /* the key's version (never 0): cache validity, and what its reads check */
+    uint64_t tag; /* the key's version (zf_store_stat.version of the whole
+                     key, never 0): its cache entry's tag, and the version
+                     its store reads check (ZF_ECHANGED) */
     uint64_t lo[ZF_MAX_DIMS], count[ZF_MAX_DIMS];
     uint64_t step[ZF_MAX_DIMS]; /* every step-th element from lo (>= 1) */
     zf_strided dst;             /* unused when prefetching */
@@ -73,6 +75,9 @@ typedef struct zf_plan {
                      follow): the reads after it will want the rest of its
                      chunks, so a raw chunk is read whole and kept, not
                      read in part */
+    int cached;   /* zf_array_read_cached: a shard index is used only when
+                     ready in its cache (no load, no wait: a wait would run
+                     other reads' queued decodes) */
     zf_task *tasks;
     size_t ntasks, cap;
     char **keys;  /* owned copies of the keys the tasks name */
@@ -81,9 +86,9 @@ typedef struct zf_plan {
 
 /* Plans the box (lo, count) of the chunk stored at key[off, off+len) decoded
  * by p into dst; len ZF_WHOLE_KEY means the whole key, whatever its size.
- * `tag` identifies the version of the key's content (0 for a whole key:
- * its size and mtime are read here); cached decodes of another version are
- * not used. */
+ * `tag` is the version of the key's content (zf_store_stat.version; 0 for
+ * a whole key: its size and version are read here, a store stat); cached
+ * decodes and indexes of another version are not used. */
 zf_code zf_plan_chunk(zf_plan *pl, const zf_pipeline *p, const char *key,
                       uint64_t off, uint64_t len, uint64_t tag,
                       const uint64_t *lo, const uint64_t *count,
@@ -126,7 +131,11 @@ static inline void zf_task_range(const zf_task *t, uint64_t *off,
     *len = part ? t->part_len : t->len;
 }
 
-/* Releases what a task still holds after a failure elsewhere. */
+/* Frees the plan's tasks and its copies of their keys.  It releases no
+ * cache entry: those are released by whoever acquired them (each task as
+ * zf_plan_run runs it, even when it fails or another task has failed;
+ * zf_array_read_cached for the entries it holds), so a plan is freed only
+ * after it ran, or before zf_plan_lookup, when no task holds one. */
 void zf_plan_free(zf_plan *pl);
 
 #endif

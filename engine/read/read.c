@@ -484,7 +484,7 @@ zf_code zf_array_read_cached(zf_array *a, uint64_t offset, size_t length,
         return zf_err_set(err, ZF_EINVAL, "array '%s': cached read of %zu "
                           "bytes at %llu", a->info.path, length,
                           (unsigned long long)offset);
-    zf_plan plan = {.array = a};
+    zf_plan plan = {.array = a, .cached = 1};
     zf_code c = length ? plan_elements(&plan, offset / isz,
                                        (offset + length) / isz, buf, err)
                        : ZF_OK;
