@@ -4,7 +4,7 @@
  * types and shapes; lossy ones must say so, and still encode and decode
  * within their buffers (ASan).  Input layout:
  *   byte 0      the case (index into ZF_ENCODE_CASES, mod their number)
- *   byte 1      the data type (index into TYPES) unless the case forces one
+ *   byte 1      the data type (index into FUZZ_TYPES) unless the case forces one
  *   byte 2      ndim (mod 4) unless the case forces a shape
  *   ndim bytes  the chunk shape, each (b % 16) + 1
  *   the rest    the elements, repeated to fill the chunk
@@ -12,10 +12,6 @@
 #include "fuzz_util.h"
 #include "encode_cases.h"
 
-static const char *const TYPES[16] = {
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-    "uint64", "float16", "float32", "float64", "complex64", "complex128",
-    "uint8", "float32"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const zf_encode_case *k = &ZF_ENCODE_CASES[data[0] % ZF_ENCODE_NCASES];
     const zf_dtype *dt = zf_dtype_by_name(k->dtype ? k->dtype
-                                                   : TYPES[data[1] & 15]);
+                                                   : FUZZ_TYPES[data[1] & 15]);
     int ndim = k->ndim ? k->ndim : data[2] % 4;
     size_t at = 3;
     uint64_t shape[ZF_MAX_DIMS];
