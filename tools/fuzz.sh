@@ -7,7 +7,7 @@
 #
 #   ZF_FUZZ_BUILD  build folder (default build-fuzz)
 #   ZF_FUZZ_JOBS   targets run at once (default 1)
-#   ZF_FUZZ_ONLY   a space-separated subset of: meta_v3 meta_v2 shard chunk flat selexpr
+#   ZF_FUZZ_ONLY   a space-separated subset of: meta_v3 meta_v2 shard chunk flat selexpr encode
 #   ZF_CORPUS      an extra corpus of seeds (default ../shared/corpus; optional)
 #   ZF_FUZZ_SRC    the CMake source folder (default .; a wrapper project
 #                  that adds tests/fuzz works too)
@@ -23,7 +23,7 @@ secs=${1:-60}
 build=${ZF_FUZZ_BUILD:-build-fuzz}
 src=${ZF_FUZZ_SRC:-.}
 corpus=${ZF_CORPUS:-$(cd .. && pwd)/shared/corpus}
-targets=${ZF_FUZZ_ONLY:-meta_v3 meta_v2 shard chunk flat selexpr}
+targets=${ZF_FUZZ_ONLY:-meta_v3 meta_v2 shard chunk flat selexpr encode}
 jobs=${ZF_FUZZ_JOBS:-1}
 cc=${ZF_FUZZ_CC:-clang-14}
 command -v "$cc" >/dev/null || { echo "fuzz: $cc is not installed (tools/install-deps.sh)" >&2; exit 1; }
@@ -54,7 +54,11 @@ if [ ${#corpora[@]} -gt 0 ]; then
     /usr/bin/python3 tests/fuzz/make_seeds.py "${corpora[@]}" "$seeds" >/dev/null ||
         echo "fuzz: no seeds from ${corpora[*]}" >&2
 fi
-mkdir -p "$seeds/shard" "$seeds/meta_v3" "$seeds/meta_v2" "$seeds/chunk" "$seeds/flat" "$seeds/selexpr"
+mkdir -p "$seeds/shard" "$seeds/meta_v3" "$seeds/meta_v2" "$seeds/chunk" "$seeds/flat" "$seeds/selexpr" "$seeds/encode"
+# One seed per case of tests/fuzz/encode_cases.h (byte 0 picks it).
+for i in $(seq 0 63); do
+    { printf "\\x$(printf %02x "$i")\\x03\\x03\\x05\\x04\\x06"; head -c 64 /dev/urandom; } >"$seeds/encode/case_$i"
+done
 # Valid shards in the layout fuzz_shard.c declares (uint16 8x8, inner 2x4),
 # for each index location, crc32c or not and compressor (byte 0 says which).
 tmp=$(mktemp -d)

@@ -46,6 +46,9 @@ zf_code zf_bbcodec_new(zf_codec_dialect dialect, const char *name,
                        zf_bbcodec **out, zf_err *err);
 void zf_bbcodec_free(zf_bbcodec *c);
 
+/* The codec's name as the metadata gives it ("numcodecs.zstd", "blosc"). */
+const char *zf_bbcodec_name(const zf_bbcodec *c);
+
 /* A short description such as "zstd(level=3)" or "blosc(lz4,shuffle,5)". */
 const char *zf_bbcodec_describe(const zf_bbcodec *c);
 
@@ -65,10 +68,17 @@ zf_code zf_bbcodec_decode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
 zf_code zf_bbcodec_peel(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                         size_t *off, size_t *len, zf_err *err);
 
-/* Encodes in[0..inlen) into out (a growable buffer); used by zarrfs-pack and
- * the tests. */
+/* Encodes in[0..inlen) into out (a growable buffer); used by zarrfs-pack,
+ * the tests and the encoder fuzz target.  Every codec has one, lossy ones
+ * included (zf_bbcodec_lossless tells them apart). */
 zf_code zf_bbcodec_encode(const zf_bbcodec *c, const uint8_t *in, size_t inlen,
                           zf_buf *out, zf_err *err);
+
+/* 1 if decode(encode(x)) == x for every x: 0 for the codecs that round
+ * (fixedscaleoffset, bitround, quantize) and for delta and astype where
+ * their types make them round or wrap.  A write path refuses the others,
+ * naming the codec. */
+int zf_bbcodec_lossless(const zf_bbcodec *c);
 
 /* CRC-32C (Castagnoli) of data, as the crc32c codec and shard indexes use. */
 uint32_t zf_crc32c(const void *data, size_t len);

@@ -11,6 +11,8 @@
  *    overlap.  When expect is known, `limit` is not consulted.
  *  - encode replaces out's content (out->len = encoded size).
  *  - both are thread-safe on a shared codec: they only read *c.
+ *  - where encode loses information, the registry entry (codec.c) or init
+ *    (for some parameters only) sets c->lossy.
  */
 #ifndef ZF_CODEC_IMPL_H
 #define ZF_CODEC_IMPL_H
@@ -57,6 +59,8 @@ struct zf_bbcodec {
     zf_codec_dialect dialect;
     zf_codec_style style;
     char desc[96];        /* zf_bbcodec_describe */
+    int lossy;            /* zf_bbcodec_lossless: set from the registry,
+                             or by init where parameters decide */
     /* Parameters; each codec uses the few that concern it. */
     int level;            /* zstd, gzip, zlib, bz2; blosc's clevel; lzma's preset */
     int format, check;    /* lzma: the container, the integrity check (-1: default) */

@@ -393,6 +393,20 @@ static const zf_bbcodec_ops FSO_OPS = {.decode = fso_decode,
 static const zf_bbcodec_ops BITROUND_OPS = {.decode = bitround_decode,
                                             .encode = bitround_encode};
 
+/* 1 if every value of type d is exactly a value of type a. */
+static int widens(const zf_numtype *d, const zf_numtype *a)
+{
+    if (d->kind == a->kind)
+        return a->size >= d->size;
+    if (d->kind == 'b')
+        return 1;
+    if (d->kind == 'u' && a->kind == 'i')
+        return a->size > d->size;
+    if (a->kind == 'f') /* the mantissa holds every integer of d */
+        return d->size * 8 <= (a->size == 8 ? 53u : a->size == 4 ? 24u : 11u);
+    return 0;
+}
+
 zf_code zf_codec_delta_init(zf_bbcodec *c, struct json_object *cfg,
                             size_t typesize, zf_err *err)
 {
@@ -409,6 +423,9 @@ zf_code zf_codec_delta_init(zf_bbcodec *c, struct json_object *cfg,
     if (rc != ZF_OK)
         return rc;
     c->ops = &DELTA_OPS;
+    /* Float differences round; integer ones wrap back (whatever the
+     * signedness) only when the stored type is at least as wide. */
+    c->lossy = c->dtype.kind == 'f' || c->astype.size < c->dtype.size;
     snprintf(c->desc, sizeof c->desc, "delta(%c%zu)", c->astype.kind,
              c->astype.size);
     return ZF_OK;
@@ -505,6 +522,7 @@ zf_code zf_codec_astype_init(zf_bbcodec *c, struct json_object *cfg,
     if (rc != ZF_OK)
         return rc;
     c->scale = 0; /* no quantizing */
+    c->lossy = !widens(&c->dtype, &c->astype);
     c->ops = &CONVERT_OPS;
     snprintf(c->desc, sizeof c->desc, "astype(%c%zu)", c->astype.kind,
              c->astype.size);

@@ -103,10 +103,9 @@ static zf_code plan(const zf_pack_options *o, const char *out_dir,
     p->out_dir = out_dir;
     p->dt = zf_dtype_by_name(o->dtype);
     p->ndim = o->ndim;
-    /* The input is little endian; the chunks are in the requested order.
-     * Whatever this machine's order, they differ exactly when big endian
-     * was asked for (LE -> native -> requested composes to that). */
-    p->swap = o->big_endian != 0;
+    /* The input is little endian; the encoders take native order and their
+     * bytes codec writes the requested one. */
+    p->swap = !zf_native_little();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     p->threads = o->threads > 0 ? o->threads : (cores > 0 ? (int)cores : 1);
     if (p->threads > ZF_PACK_MAX_THREADS)

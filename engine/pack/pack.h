@@ -10,7 +10,7 @@
  *   pack_io.h    the file system and fd side: the output folder, creating
  *                files, reading the input
  * A plan is built once by zf_pack and read-only afterwards, so any number of
- * threads may read it.  The plan owns its codecs (freed by
+ * threads may read it.  The plan owns its pipeline (freed by
  * zf_pack_chain_free).  Errors: zf_code plus a message naming OUTPUT or the
  * key.
  */
@@ -20,11 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec/codec.h"
 #include "meta/dtype.h"
+#include "read/pipeline.h"
 #include "zarrfs/zarrfs.h"
 
-#define ZF_PACK_MAX_CHAIN 2 /* a compressor and crc32c */
+/* Scratch buffers per encoding thread: the raw chunk, its encoding, and
+ * zf_pipeline_encode's two. */
+#define ZF_PACK_BUFS 4
 
 typedef struct zf_pack_plan {
     const zf_pack_options *o;
@@ -41,11 +43,16 @@ typedef struct zf_pack_plan {
     size_t chunk_bytes;              /* decoded size of one inner chunk */
     uint64_t row_bytes;              /* bytes of one index along dim 0 */
     uint64_t total_bytes;            /* the whole input */
-    int swap;                        /* byte-swap before encoding */
+    int swap;                        /* byte-swap the input (little endian)
+                                        to native order before encoding */
     int threads;
     struct zf_pool *pool;            /* threads-1 encoders (the caller is one) */
-    zf_bbcodec *chain[ZF_PACK_MAX_CHAIN];
-    int nchain;
+    /* The codecs, built from the JSON zarr.json will list (pack_meta.c):
+     * pipe encodes an outer chunk (a shard: its index), chunk_pipe an inner
+     * one (== pipe unsharded).  The read path's own encoders (read/encode.h),
+     * so zarrfs-pack writes what zarrfs decodes, codec by codec. */
+    zf_pipeline *pipe;
+    const zf_pipeline *chunk_pipe;
 } zf_pack_plan;
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * pack_meta.c - the codec chain and zarr.json of a packed array (see pack_meta.h).
- * The codec configurations are built once as JSON and used both to create
- * the encoders and to write the metadata, so the two cannot disagree.
- * Thread safety: called by zf_pack's thread only.  Ownership: the chain's
- * codecs belong to the plan until zf_pack_chain_free.
+ * The codec list is built as JSON by one function (array_codecs) both to
+ * create the encoders (the read path's pipeline, read/encode.h) and to
+ * write the metadata, so the two cannot disagree.
+ * Thread safety: called by zf_pack's thread only.  Ownership: the pipeline
+ * belongs to the plan until zf_pack_chain_free.
  */
 #include "pack_meta.h"
 
@@ -64,7 +65,7 @@ static zf_code check_level(const zf_pack_options *o, int *level, zf_err *err)
 static zf_code bb_list(const zf_pack_options *o, json_object *list, int *ok,
                        zf_err *err)
 {
-    int level;
+    int level = 0;
     if (o->codec == ZF_PACK_ZSTD || o->codec == ZF_PACK_GZIP) {
         if (check_level(o, &level, err) != ZF_OK)
             return err ? err->code : ZF_EINVAL;
@@ -79,34 +80,6 @@ static zf_code bb_list(const zf_pack_options *o, json_object *list, int *ok,
     if (o->crc32c)
         zf_jadd(ok, list, NULL, named(ok, "crc32c", NULL));
     return *ok ? ZF_OK : zf_err_set(err, ZF_ENOMEM, "out of memory");
-}
-
-zf_code zf_pack_chain_new(zf_pack_plan *p, zf_err *err)
-{
-    int ok = 1;
-    json_object *list = json_object_new_array();
-    zf_code rc = bb_list(p->o, list, &ok, err);
-    p->nchain = 0;
-    for (size_t i = 0; rc == ZF_OK && i < json_object_array_length(list); i++) {
-        json_object *c = json_object_array_get_idx(list, i);
-        json_object *name = zf_json_get(c, "name"),
-                    *conf = zf_json_get(c, "configuration");
-        rc = zf_bbcodec_new(ZF_DIALECT_V3, json_object_get_string(name), conf,
-                            p->dt->size, &p->chain[p->nchain], err);
-        if (rc == ZF_OK)
-            p->nchain++;
-    }
-    json_object_put(list);
-    if (rc != ZF_OK)
-        zf_pack_chain_free(p);
-    return rc;
-}
-
-void zf_pack_chain_free(zf_pack_plan *p)
-{
-    for (int i = 0; i < p->nchain; i++)
-        zf_bbcodec_free(p->chain[i]);
-    p->nchain = 0;
 }
 
 /* The value 0 in the spelling the data type's fill_value wants. */
@@ -163,6 +136,41 @@ static json_object *sharding_codec(const zf_pack_plan *p, json_object *inner,
                    named(ok, "sharding_indexed", c));
 }
 
+/* The codec list of zarr.json: the chunk's codecs, inside sharding_indexed
+ * when sharded. */
+static zf_code array_codecs(const zf_pack_plan *p, int *ok, json_object **out,
+                            zf_err *err)
+{
+    zf_code rc = chunk_codecs(p, ok, out, err);
+    if (rc == ZF_OK && p->o->sharded)
+        *out = sharding_codec(p, *out, ok);
+    return rc;
+}
+
+zf_code zf_pack_chain_new(zf_pack_plan *p, zf_err *err)
+{
+    int ok = 1;
+    json_object *codecs = NULL;
+    uint8_t zero[16] = {0};
+    zf_code rc = array_codecs(p, &ok, &codecs, err);
+    if (rc == ZF_OK && !ok)
+        rc = zf_err_set(err, ZF_ENOMEM, "out of memory");
+    if (rc == ZF_OK)
+        rc = zf_pipeline_new(codecs, p->ndim, p->outer, p->dt, zero, 0,
+                             &p->pipe, err);
+    json_object_put(codecs);
+    if (rc == ZF_OK)
+        p->chunk_pipe = p->o->sharded ? p->pipe->shard.inner_pipe : p->pipe;
+    return rc;
+}
+
+void zf_pack_chain_free(zf_pack_plan *p)
+{
+    zf_pipeline_free(p->pipe);
+    p->pipe = NULL;
+    p->chunk_pipe = NULL;
+}
+
 static json_object *meta_doc(const zf_pack_plan *p, json_object *codecs, int *ok)
 {
     json_object *m = json_object_new_object();
@@ -209,11 +217,9 @@ zf_code zf_pack_write_meta(const zf_pack_plan *p, zf_err *err)
 {
     int ok = 1;
     json_object *codecs = NULL;
-    zf_code rc = chunk_codecs(p, &ok, &codecs, err);
+    zf_code rc = array_codecs(p, &ok, &codecs, err);
     if (rc != ZF_OK)
         return rc;
-    if (p->o->sharded)
-        codecs = sharding_codec(p, codecs, &ok);
     json_object *m = meta_doc(p, codecs, &ok);
     char *text = ok ? serialise(m) : NULL;
     if (!text) {

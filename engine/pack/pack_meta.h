@@ -1,5 +1,5 @@
 /*
- * pack_meta.h - the codec chain of a pack and its zarr.json (pack_meta.c),
+ * pack_meta.h - the codec pipeline of a pack and its zarr.json (pack_meta.c),
  * made from one source so that the metadata always describes what the
  * encoders did.  The codecs belong to the plan (pack.h) until
  * zf_pack_chain_free.  Errors name OUTPUT or the option.
@@ -9,7 +9,8 @@
 
 #include "pack.h"
 
-/* Creates the bytes->bytes codecs the options ask for. */
+/* Creates the pipeline of the codecs the options ask for (p->pipe,
+ * p->chunk_pipe). */
 zf_code zf_pack_chain_new(zf_pack_plan *p, zf_err *err);
 void zf_pack_chain_free(zf_pack_plan *p);
 

@@ -5,7 +5,8 @@
  * Work is split by inner chunk: workers (the caller and jobs on the plan's
  * pool) take job numbers from a shared atomic counter, in shard order, so shards complete one after another.  A
  * job copies its chunk out of the slab (padding edge chunks with the fill
- * value 0), byte-swaps it if asked, and runs the codec chain.  Unsharded, the
+ * value 0), in native order, and encodes it through the plan's pipeline
+ * (read/encode.h); a shard's index goes through its index codecs there too.  Unsharded, the
  * job writes the chunk file itself; sharded, it keeps the encoded bytes, and
  * the thread that encodes the last inner chunk of a shard writes the shard.
  * Ownership: everything allocated here is freed before zf_pack_slab returns.
@@ -14,8 +15,8 @@
  */
 #include "pack_io.h"
 #include "pack_slab.h"
+#include "read/encode.h"
 #include "read/box.h"
-#include "le.h"
 #include "pool.h"
 
 #include <errno.h>
@@ -113,61 +114,47 @@ static void gather(const zf_pack_plan *p, const uint8_t *slab_data,
     zf_box_copy(p->ndim, ext, isz, &to, &from);
 }
 
-/* Runs the codec chain over bufs[0] (the raw chunk); returns the buffer
- * holding the result (one of bufs). */
-static zf_code encode(const zf_pack_plan *p, zf_buf *bufs, zf_buf **res,
-                      zf_err *err)
-{
-    zf_buf *in = &bufs[0];
-    for (int i = 0; i < p->nchain; i++) { /* ZF_PACK_MAX_CHAIN + 1 buffers */
-        zf_buf *out = &bufs[1 + i];
-        out->len = 0;
-        zf_code rc = zf_bbcodec_encode(p->chain[i], in->p, in->len, out, err);
-        if (rc != ZF_OK)
-            return rc;
-        in = out;
-    }
-    *res = in;
-    return ZF_OK;
-}
-
 /* Writes shard `o` of the slab from its encoded inner chunks. */
 static zf_code write_shard(slab_work *w, uint64_t o, const uint64_t *oc,
                            const char *key, zf_err *err)
 {
     const zf_pack_plan *p = w->p;
     uint64_t n = p->inner_count;
-    size_t ilen = (size_t)n * 16 + (p->o->crc32c ? 4 : 0);
-    uint8_t *index = malloc(ilen);
+    size_t ilen = (size_t)p->pipe->shard.index_bytes;
+    uint64_t *ix = malloc((size_t)n * 16);
     const void **parts = malloc((n + 2) * sizeof *parts);
     size_t *lens = malloc((n + 2) * sizeof *lens);
+    zf_buf index = {0}, tmp[2] = {{0}};
     int np = 0;
     zf_code rc;
-    if (!index || !parts || !lens) {
+    if (!ix || !parts || !lens) {
         rc = zf_err_set(err, ZF_ENOMEM, "%s: out of memory", key);
         goto out;
     }
     uint64_t at = p->o->index_at_start ? ilen : 0, origin[ZF_MAX_DIMS];
     if (p->o->index_at_start)
-        parts[np] = index, lens[np++] = ilen;
+        np++; /* parts[0]: the index, once encoded */
     for (uint64_t k = 0; k < n; k++) {
         zf_buf *b = &w->enc[o * n + k];
         int in = inner_origin(p, oc, k, origin);
-        zf_put_le64(index + 16 * k, in ? at : ZF_EMPTY);
-        zf_put_le64(index + 16 * k + 8, in ? b->len : ZF_EMPTY);
+        ix[2 * k] = in ? at : ZF_EMPTY;
+        ix[2 * k + 1] = in ? b->len : ZF_EMPTY;
         if (in && b->len)
             parts[np] = b->p, lens[np++] = b->len;
         at += in ? b->len : 0;
     }
-    if (p->o->crc32c) {
-        uint32_t crc = zf_crc32c(index, (size_t)n * 16);
-        zf_put_le32(index + n * 16, crc);
-    }
-    if (!p->o->index_at_start)
-        parts[np] = index, lens[np++] = ilen;
+    /* The index through its own codecs (bytes, crc32c), as for any shard. */
+    rc = zf_shard_index_encode(p->pipe, ix, &index, tmp, err);
+    if (rc != ZF_OK)
+        goto out;
+    int slot = p->o->index_at_start ? 0 : np++;
+    parts[slot] = index.p, lens[slot] = index.len;
     rc = zf_pack_write_file(p->out_dir, key, parts, lens, np, err);
 out:
-    free(index);
+    free(ix);
+    zf_buf_free(&index);
+    zf_buf_free(&tmp[0]);
+    zf_buf_free(&tmp[1]);
     free(parts);
     free(lens);
     for (uint64_t k = 0; k < n; k++)
@@ -175,7 +162,8 @@ out:
     return rc;
 }
 
-/* Copies out, byte-swaps and encodes the inner chunk at origin. */
+/* Copies out the inner chunk at origin (in native order) and encodes it
+ * through the plan's pipeline into bufs[1] (*res). */
 static zf_code encode_at(const slab_work *w, const uint64_t *origin,
                          zf_buf *bufs, zf_buf **res, zf_err *err)
 {
@@ -187,7 +175,8 @@ static zf_code encode_at(const slab_work *w, const uint64_t *origin,
     bufs[0].len = p->chunk_bytes;
     if (p->swap)
         zf_dtype_byteswap(p->dt, bufs[0].p, p->chunk_bytes / p->dt->size);
-    return encode(p, bufs, res, err);
+    *res = &bufs[1];
+    return zf_pipeline_encode(p->chunk_pipe, bufs[0].p, &bufs[1], &bufs[2], err);
 }
 
 /* One job: inner chunk j of the slab. */
@@ -220,7 +209,7 @@ static zf_code run_job(slab_work *w, uint64_t j, zf_buf *bufs, zf_err *err)
 static void worker(void *arg)
 {
     slab_work *w = arg;
-    zf_buf bufs[ZF_PACK_MAX_CHAIN + 1] = {{0}};
+    zf_buf bufs[ZF_PACK_BUFS] = {{0}};
     zf_err e = {0};
     while (!atomic_load(&w->failed)) {
         uint64_t j = atomic_fetch_add(&w->next, 1);
@@ -229,7 +218,7 @@ static void worker(void *arg)
         if (run_job(w, j, bufs, &e) != ZF_OK)
             fail(w, &e);
     }
-    for (int i = 0; i < ZF_PACK_MAX_CHAIN + 1; i++)
+    for (int i = 0; i < ZF_PACK_BUFS; i++)
         zf_buf_free(&bufs[i]);
 }
 

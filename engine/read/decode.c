@@ -137,18 +137,17 @@ zf_code zf_shard_check_entry(const zf_shard_conf *s, const char *key,
     return ZF_OK;
 }
 
-/* The chunk's shape as its array->bytes codec sees it: after the
- * transposes. */
-static void aa_shape(const zf_pipeline *p, uint64_t *shape)
+/* The shape each array->array codec of p hands on: shape[0] is the chunk's,
+ * shape[p->naa] what the array->bytes codec sees. */
+static void aa_shapes(const zf_pipeline *p,
+                      uint64_t shape[ZF_MAX_CODECS + 1][ZF_MAX_DIMS])
 {
-    uint64_t cur[ZF_MAX_DIMS];
-    memcpy(shape, p->shape, sizeof(uint64_t) * (size_t)p->ndim);
+    memcpy(shape[0], p->shape, sizeof(uint64_t) * (size_t)p->ndim);
     for (int i = 0; i < p->naa; i++) {
-        if (p->aa[i].kind != ZF_AA_TRANSPOSE)
-            continue;
-        memcpy(cur, shape, sizeof cur);
+        const int *perm = p->aa[i].ops->view ? p->aa[i].ops->view(&p->aa[i])
+                                             : NULL;
         for (int d = 0; d < p->ndim; d++)
-            shape[d] = cur[p->aa[i].perm[d]];
+            shape[i + 1][d] = perm ? shape[i][perm[d]] : shape[i][d];
     }
 }
 
@@ -172,10 +171,11 @@ static zf_code cut_shard(const zf_pipeline *p, const uint8_t *shard,
                                         err);
     if (c != ZF_OK)
         zf_err_prefix(err, "shard index");
-    uint64_t shape[ZF_MAX_DIMS], g[ZF_MAX_DIMS] = {0}, lo[ZF_MAX_DIMS] = {0};
-    aa_shape(p, shape);
+    uint64_t shape[ZF_MAX_CODECS + 1][ZF_MAX_DIMS];
+    uint64_t g[ZF_MAX_DIMS] = {0}, lo[ZF_MAX_DIMS] = {0};
+    aa_shapes(p, shape);
     zf_strided all = {out, {0}};
-    zf_c_strides(nd, shape, p->dt->size, all.stride);
+    zf_c_strides(nd, shape[p->naa], p->dt->size, all.stride);
     zf_scratch inner = {0};
     for (uint64_t i = 0; c == ZF_OK && i < s->ninner; i++) {
         for (int d = 0; d < nd; d++)
@@ -222,30 +222,27 @@ static zf_code decode_shard(const zf_pipeline *p, const uint8_t *in,
     return c;
 }
 
-/* Undoes the array->array codecs.  Transposes cost nothing: they only change
- * the strides through which the decoded buffer is read.  A delta needs the
- * elements in its own order, so pending transposes are materialised first. */
+/* Undoes the array->array codecs.  Reorderings cost nothing: their views
+ * only change the strides through which the decoded buffer is read.  A
+ * codec that changes values needs its elements in its own order, so pending
+ * views are materialised first, then it decodes in place. */
 static zf_code undo_aa(const zf_pipeline *p, zf_strided *src, zf_scratch *s,
                        zf_err *err)
 {
     uint64_t shape[ZF_MAX_CODECS + 1][ZF_MAX_DIMS];
     int nd = p->ndim;
-    memcpy(shape[0], p->shape, sizeof(uint64_t) * (size_t)nd);
-    for (int i = 0; i < p->naa; i++)
-        for (int d = 0; d < nd; d++)
-            shape[i + 1][d] = p->aa[i].kind == ZF_AA_TRANSPOSE
-                                  ? shape[i][p->aa[i].perm[d]] : shape[i][d];
+    aa_shapes(p, shape);
     zf_c_strides(nd, shape[p->naa], p->dt->size, src->stride);
     for (int i = p->naa - 1; i >= 0; i--) {
-        const zf_aa_codec *c = &p->aa[i];
-        if (c->kind == ZF_AA_TRANSPOSE) {
+        const zf_aacodec *c = &p->aa[i];
+        const int *perm = c->ops->view ? c->ops->view(c) : NULL;
+        if (perm) {
             int64_t st[ZF_MAX_DIMS];
             for (int d = 0; d < nd; d++)
-                st[c->perm[d]] = src->stride[d];
+                st[perm[d]] = src->stride[d];
             memcpy(src->stride, st, sizeof st);
             continue;
         }
-        /* delta: make the layout C-contiguous for shape[i + 1] */
         zf_strided dense = {0};
         zf_c_strides(nd, shape[i + 1], p->dt->size, dense.stride);
         if (memcmp(dense.stride, src->stride, sizeof(int64_t) * (size_t)nd)) {
@@ -257,15 +254,14 @@ static zf_code undo_aa(const zf_pipeline *p, zf_strided *src, zf_scratch *s,
             zf_buf_swap(&s->a, &s->b);
             *src = dense;
         }
-        zf_delta_undo(p->dt->kind == ZF_KIND_FLOAT, p->dt->size, src->base,
-                      src->base, p->nbytes / p->dt->size);
+        c->ops->decode(c, src->base);
     }
     return ZF_OK;
 }
 
 /* 1 if a chunk's stored bytes are its elements as they are: no
  * bytes->bytes codec, native order, not a shard, and array->array codecs
- * that are all transposes (only strides: undo_aa writes nothing), so the box
+ * that are all reorderings (only strides: undo_aa writes nothing), so the box
  * can be copied straight out of the encoded bytes (which are never
  * written). */
 static int raw_as_stored(const zf_pipeline *p)
@@ -273,7 +269,7 @@ static int raw_as_stored(const zf_pipeline *p)
     if (p->nbb || p->sharded || p->whole_shard || zf_pipeline_swaps(p))
         return 0;
     for (int i = 0; i < p->naa; i++)
-        if (p->aa[i].kind != ZF_AA_TRANSPOSE)
+        if (!p->aa[i].ops->view)
             return 0;
     return 1;
 }

@@ -43,69 +43,18 @@ static void append(char **s, const char *piece)
     *s = n;
 }
 
-static zf_code parse_transpose(zf_pipeline *p, json_object *conf,
-                               uint64_t *shape, zf_err *err)
+/* An array->array codec of the table (codec/aa.h); `shape` becomes the shape
+ * it hands on. */
+static zf_code add_aa(zf_pipeline *p, const zf_aa_ops *ops, json_object *conf,
+                      uint64_t *shape, zf_err *err)
 {
-    zf_aa_codec *c = &p->aa[p->naa];
-    json_object *order = zf_json_get(conf, "order");
-    c->kind = ZF_AA_TRANSPOSE;
-    if (order && json_object_is_type(order, json_type_string)) {
-        /* the early v3 drafts' "C" and "F" spellings */
-        const char *s = json_object_get_string(order);
-        int rev = strcmp(s, "F") == 0;
-        if (!rev && strcmp(s, "C") != 0)
-            return zf_err_set(err, ZF_EMETA, "transpose: order \"%s\"", s);
-        for (int d = 0; d < p->ndim; d++)
-            c->perm[d] = rev ? p->ndim - 1 - d : d;
-    } else {
-        if (!order || !json_object_is_type(order, json_type_array) ||
-            (int)json_object_array_length(order) != p->ndim)
-            return zf_err_set(err, ZF_EMETA, "transpose: order must list %d "
-                              "dimensions", p->ndim);
-        int seen[ZF_MAX_DIMS] = {0};
-        for (int d = 0; d < p->ndim; d++) {
-            json_object *v = json_object_array_get_idx(order, d);
-            int64_t k = json_object_get_int64(v);
-            if (!json_object_is_type(v, json_type_int) || k < 0 ||
-                k >= p->ndim || seen[k]++)
-                return zf_err_set(err, ZF_EMETA, "transpose: order is not a "
-                                  "permutation of 0..%d", p->ndim - 1);
-            c->perm[d] = (int)k;
-        }
-    }
-    uint64_t tmp[ZF_MAX_DIMS];
-    char desc[256] = "transpose(";
-    for (int d = 0; d < p->ndim; d++) {
-        tmp[d] = shape[c->perm[d]];
-        snprintf(desc + strlen(desc), sizeof desc - strlen(desc), "%s%d",
-                 d ? "," : "", c->perm[d]);
-    }
-    memcpy(shape, tmp, sizeof(uint64_t) * (size_t)p->ndim);
-    strcat(desc, ")");
-    append(&p->describe, desc);
+    zf_aacodec *c = &p->aa[p->naa];
+    zf_code rc = zf_aacodec_init(c, ops, conf, p->ndim, shape, p->dt, err);
+    if (rc != ZF_OK)
+        return rc;
+    append(&p->describe, c->desc);
     p->naa++;
-    return ZF_OK;
-}
-
-/* numcodecs.delta as zarr-python 3 writes it: an array->array codec whose
- * decoding is a running sum over the chunk in C order.  Only the form where
- * the stored type is the array's own is supported. */
-static zf_code parse_delta(zf_pipeline *p, json_object *conf, zf_err *err)
-{
-    json_object *astype = zf_json_get(conf, "astype");
-    json_object *dtype = zf_json_get(conf, "dtype");
-    const char *a = astype ? json_object_get_string(astype) : NULL;
-    const char *d = dtype ? json_object_get_string(dtype) : NULL;
-    if (p->dt->kind == ZF_KIND_BOOL || p->dt->kind == ZF_KIND_COMPLEX)
-        return zf_err_set(err, ZF_EUNSUPPORTED, "numcodecs.delta on %s",
-                          p->dt->name);
-    if (a && d && strcmp(a, d) != 0)
-        return zf_err_set(err, ZF_EUNSUPPORTED, "numcodecs.delta with astype "
-                          "%s different from dtype %s", a, d);
-    p->aa[p->naa].kind = ZF_AA_DELTA;
-    p->naa++;
-    p->naa_delta++;
-    append(&p->describe, "delta");
+    p->naa_delta += ops->view == NULL;
     return ZF_OK;
 }
 
@@ -286,8 +235,8 @@ static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
     const char *name = json_object_get_string(namev);
     conf = zf_json_get(c, "configuration");
     const char *filter = elementwise_filter(name);
-    int is_aa = !strcmp(name, "transpose") || !strcmp(name, "numcodecs.delta") ||
-                filter;
+    const zf_aa_ops *aa = zf_aa_find(name);
+    int is_aa = aa || filter;
     int is_ab = !strcmp(name, "bytes") || !strcmp(name, "sharding_indexed");
     int is_bb = zf_bbcodec_known(ZF_DIALECT_V3, name);
     if (!is_aa && !is_ab && !is_bb)
@@ -316,10 +265,8 @@ static zf_code add_codec(zf_pipeline *p, json_object *c, uint64_t *shape,
     *stage = want == 1 ? 2 : want;
     if (filter)
         return add_filter(p, filter, conf, err);
-    if (!strcmp(name, "transpose"))
-        return parse_transpose(p, conf, shape, err);
-    if (!strcmp(name, "numcodecs.delta"))
-        return parse_delta(p, conf, err);
+    if (aa)
+        return add_aa(p, aa, conf, shape, err);
     if (!strcmp(name, "bytes"))
         return parse_bytes(p, conf, err);
     if (!strcmp(name, "sharding_indexed"))

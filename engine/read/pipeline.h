@@ -14,19 +14,13 @@
 #ifndef ZF_PIPELINE_H
 #define ZF_PIPELINE_H
 
+#include "codec/aa.h"
 #include "codec/codec.h"
 #include "meta/dtype.h"
 
 struct json_object;
 
 #define ZF_MAX_CODECS 16
-
-typedef enum zf_aa_kind { ZF_AA_TRANSPOSE, ZF_AA_DELTA } zf_aa_kind;
-
-typedef struct zf_aa_codec {
-    zf_aa_kind kind;
-    int perm[ZF_MAX_DIMS]; /* transpose: output dim i is input dim perm[i] */
-} zf_aa_codec;
 
 typedef struct zf_pipeline zf_pipeline;
 
@@ -48,7 +42,7 @@ struct zf_pipeline {
     uint64_t nbytes;             /* decoded chunk size in bytes */
 
     int naa;
-    zf_aa_codec aa[ZF_MAX_CODECS];
+    zf_aacodec aa[ZF_MAX_CODECS];  /* codec/aa.h */
     int sharded;                 /* array->bytes: sharding_indexed, read by its
                                     index (nothing after it), else bytes */
     int whole_shard;             /* sharding_indexed with bytes->bytes codecs
@@ -56,7 +50,8 @@ struct zf_pipeline {
                                     by its index in memory (decode.c) */
     int big_endian;              /* bytes: the stored byte order */
     zf_shard_conf shard;
-    int naa_delta;               /* of which numcodecs.delta */
+    int naa_delta;               /* of which change values (no view:
+                                    numcodecs.delta) */
     int nbb;
     zf_bbcodec *bb[ZF_MAX_CODECS]; /* the first nfilt: v3 numcodecs filters */
     int nfilt;

@@ -215,23 +215,26 @@ static zf_code index_get(zf_array *a, const zf_pipeline *p, const char *key,
     return ZF_OK;
 }
 
-/* The array->array codecs in front of sharding_indexed are transposes (a
- * delta there is refused): each permutes the box and the destination. */
+/* The array->array codecs in front of sharding_indexed must be reorderings
+ * (codec/aa.h: a view; a delta there is refused): each permutes the box and
+ * the destination. */
 static zf_code fold_transposes(const zf_pipeline *p, uint64_t *lo,
                                uint64_t *count, uint64_t *step, zf_strided *dst,
                                zf_err *err)
 {
     for (int i = 0; i < p->naa; i++) {
-        if (p->aa[i].kind != ZF_AA_TRANSPOSE)
-            return zf_err_set(err, ZF_EUNSUPPORTED, "delta before "
-                              "sharding_indexed");
+        const zf_aacodec *a = &p->aa[i];
+        const int *perm = a->ops->view ? a->ops->view(a) : NULL;
+        if (!perm)
+            return zf_err_set(err, ZF_EUNSUPPORTED, "%s before "
+                              "sharding_indexed", a->ops->name);
         uint64_t l[ZF_MAX_DIMS], c[ZF_MAX_DIMS], sp[ZF_MAX_DIMS];
         int64_t st[ZF_MAX_DIMS];
         for (int d = 0; d < p->ndim; d++) {
-            l[d] = lo[p->aa[i].perm[d]];
-            c[d] = count[p->aa[i].perm[d]];
-            sp[d] = step[p->aa[i].perm[d]];
-            st[d] = dst->stride[p->aa[i].perm[d]];
+            l[d] = lo[perm[d]];
+            c[d] = count[perm[d]];
+            sp[d] = step[perm[d]];
+            st[d] = dst->stride[perm[d]];
         }
         memcpy(lo, l, sizeof l);
         memcpy(count, c, sizeof c);

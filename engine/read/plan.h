@@ -7,7 +7,7 @@
  * shards), so a read never fetches chunk bytes it does not decode.  Empty
  * inner chunks and missing keys are filled right there.
  *
- * Then (zf_plan_run, read.h) each task is matched with the decoded-chunk
+ * Then (zf_plan_run, run.h) each task is matched with the decoded-chunk
  * cache (zf_plan_lookup, here), the bytes of the tasks that must decode are
  * fetched in coalesced range reads (fetch.h), and the tasks run on the pool
  * (task.h): copy from the cache, decode into a cache entry and copy, or

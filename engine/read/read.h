@@ -1,20 +1,13 @@
 /*
- * read.h - running a plan (plan.h) and reading bytes of a flat view: what
- * read.c offers the other readers of the engine (select.c); zf_array_read
- * itself is public (zarrfs.h).
- *
- * zf_plan_run looks the tasks up in the cache, groups their fetches
- * (fetch.h) and runs them (task.h) on the pool with the caller helping.
- * Thread-safe: all state is the plan's, which belongs to one read.
+ * read.h - reading bytes of a flat view: what read.c offers the other
+ * readers of the engine (select.c), with run.h's planning and running;
+ * zf_array_read itself is public (zarrfs.h).
+ * Thread-safe: all state is the read's.
  */
 #ifndef ZF_READ_H
 #define ZF_READ_H
 
-#include "plan.h"
-
-/* Looks up, fetches and runs the planned tasks on the pool, the caller
- * helping (read.c); the first task error wins. */
-zf_code zf_plan_run(zf_plan *pl, zf_err *err);
+#include "run.h"
 
 /* Reads elements [e0, e1) of some flat view into dst (read.c, select.c). */
 typedef zf_code (*zf_elements_fn)(void *arg, uint64_t e0, uint64_t e1,

@@ -2,7 +2,7 @@
  * fuzz_chunk.c - fuzz target: one chunk decoded through a pipeline built
  * from a fuzzed codec configuration.  Input layout:
  *   byte 0      bit 7: the list may hold numcodecs objects (Zarr v2);
- *               bits 0-3: the data type (index into TYPES)
+ *               bits 0-3: the data type (index into FUZZ_TYPES)
  *   byte 1      ndim (mod 5)
  *   ndim bytes  the chunk shape, each (b % 64) + 1; at most 1 MiB decoded
  *   JSON text   the codec list, up to the first NUL byte
@@ -19,17 +19,13 @@
 #include "fuzz_util.h"
 #include "meta/meta.h"
 
-static const char *const TYPES[16] = {
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-    "uint64", "float16", "float32", "float64", "complex64", "complex128",
-    "uint8", "float32"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
     int v2 = data[0] >> 7;
-    const zf_dtype *dt = zf_dtype_by_name(TYPES[data[0] & 15]);
+    const zf_dtype *dt = zf_dtype_by_name(FUZZ_TYPES[data[0] & 15]);
     int ndim = data[1] % 5;
     if (size < 2 + (size_t)ndim)
         return 0;

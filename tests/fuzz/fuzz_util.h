@@ -17,6 +17,8 @@
 
 /* A finding that is not a sanitizer report: print and abort, so libFuzzer
  * saves the input and the replay test fails. */
+#define FUZZ_UNUSED __attribute__((unused))
+
 #define FUZZ_CHECK(cond, ...)                                                \
     do {                                                                     \
         if (!(cond)) {                                                       \
@@ -26,6 +28,13 @@
             abort();                                                         \
         }                                                                    \
     } while (0)
+
+/* The data types a fuzzed byte picks (its low 4 bits), for the targets that
+ * build pipelines. */
+static const char *const FUZZ_TYPES[16] FUZZ_UNUSED = {
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+    "uint64", "float16", "float32", "float64", "complex64", "complex128",
+    "uint8", "float32"};
 
 static inline char *fuzz_strndup(const uint8_t *data, size_t size)
 {
