@@ -581,6 +581,11 @@ START_TEST(test_v3_numcodecs_filters)
                   "{\"encode_dtype\": \"<i2\", \"decode_dtype\": \"<i4\"}}, "
                   "{\"name\": \"numcodecs.delta\", \"configuration\": {\"dtype\": \"<i4\"}}, "
                   "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}]"});
+    /* float16 has no running sum here: refused, never the differences */
+    tu_write_array(g_dir, "h", &(tu_array){
+        .dtype = "\"float16\"",
+        .codecs = "[{\"name\": \"numcodecs.delta\", \"configuration\": {\"dtype\": \"<f2\"}}, "
+                  "{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}]"});
     zf_zarr *z = tu_open(g_dir, 1);
     size_t len;
     int32_t *v = (int32_t *)read_all(z, "a", &len);
@@ -593,6 +598,7 @@ START_TEST(test_v3_numcodecs_filters)
     tu_assert_has(tu_node(z, "big")->error, "big-endian bytes codec");
     tu_assert_has(tu_node(z, "big")->error, "bitround");
     tu_assert_has(tu_node(z, "d")->error, "numcodecs.delta");
+    tu_assert_has(tu_node(z, "h")->error, "numcodecs.delta on float16");
     zf_close(z);
 }
 END_TEST
