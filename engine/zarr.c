@@ -37,7 +37,7 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
                        : zf_store_open_local(path, 0, &z->store, err);
     int threads = opts && opts->threads > 0 ? opts->threads
                                             : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    int conns = zf_remote_io_threads(opts ? opts->remote : NULL);
+    int conns = opts && opts->remote ? opts->remote->connections : 16;
     if (c == ZF_OK)
         c = zf_pool_new(threads, remote ? conns : 0, &z->pool, err);
     size_t budget = opts && opts->cache_bytes ? opts->cache_bytes : ZF_DEFAULT_CACHE;

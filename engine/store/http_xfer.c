@@ -60,9 +60,6 @@ zf_code zf_http_conn_init(zf_http_conn *c, zf_err *err)
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&c->share_lock[i], NULL);
     c->nidle = c->nhandles = 0;
-    c->limit = c->adaptive && c->connections > ZF_HTTP_BASE_CONNS
-                   ? ZF_HTTP_BASE_CONNS : c->connections;
-    c->first_s = c->body_s = 0;
     c->idle = calloc((size_t)c->connections, sizeof *c->idle);
     c->share = c->idle ? curl_share_init() : NULL;
     if (!c->share)
@@ -97,8 +94,7 @@ static CURL *handle_get(zf_http_conn *c)
 {
     CURL *h = NULL;
     pthread_mutex_lock(&c->lock);
-    while (c->nhandles - c->nidle >= c->limit ||
-           (!c->nidle && c->nhandles >= c->connections))
+    while (!c->nidle && c->nhandles >= c->connections)
         pthread_cond_wait(&c->cond, &c->lock);
     if (c->nidle)
         h = c->idle[--c->nidle];
@@ -108,34 +104,10 @@ static CURL *handle_get(zf_http_conn *c)
     return h;
 }
 
-/* Adaptive: the limit from a reply that came (its first-byte and total
- * times, s).  A body under 100 us counts as 100 us, so that tiny replies
- * (4 KiB reads) do not each ask for the most. */
-static void adapt(zf_http_conn *c, double first, double total)
+static void handle_put(zf_http_conn *c, CURL *h)
 {
-    double body = total - first > 1e-4 ? total - first : 1e-4;
-    c->first_s = c->first_s > 0 ? c->first_s + (first - c->first_s) / 8 : first;
-    c->body_s = c->body_s > 0 ? c->body_s + (body - c->body_s) / 8 : body;
-    double want = ZF_HTTP_BASE_CONNS * (c->first_s + c->body_s) / c->body_s;
-    int old = c->limit;
-    c->limit = want >= c->connections ? c->connections
-               : want <= ZF_HTTP_BASE_CONNS ? ZF_HTTP_BASE_CONNS : (int)want;
-    if (c->limit > old)
-        pthread_cond_broadcast(&c->cond);
-}
-
-/* ok: the reply was a good one, its times feed the limit (adaptive). */
-static void handle_put(zf_http_conn *c, CURL *h, int ok)
-{
-    curl_off_t first = 0, total = 0;
-    if (ok && c->adaptive) {
-        curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME_T, &first);
-        curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total);
-    }
     pthread_mutex_lock(&c->lock);
     c->idle[c->nidle++] = h;
-    if (ok && c->adaptive && total > 0)
-        adapt(c, first / 1e6, total / 1e6);
     pthread_cond_signal(&c->cond);
     pthread_mutex_unlock(&c->lock);
 }
@@ -606,7 +578,7 @@ void zf_http_xfer_run(zf_http_conn *c, zf_http_xfer *x)
         zf_err_prefix(&x->err, "after %d attempts", x->attempt + 1);
     curl_slist_free_all(x->hdrs);
     x->hdrs = NULL;
-    handle_put(c, x->h, x->code == ZF_OK && !x->head);
+    handle_put(c, x->h);
     x->h = NULL;
 }
 

@@ -5,12 +5,7 @@
  *
  * A zf_http_conn owns at most `connections` easy handles (each keeps its
  * HTTP/1.1 connection alive; a caller waits for a free one) and a share
- * handle (DNS, TLS sessions).  It starts no thread.  With `adaptive` set,
- * fewer are in flight: `limit`, ZF_HTTP_BASE_CONNS at first, then
- * ZF_HTTP_BASE_CONNS x (first byte + body) / body of the replies' EWMAs
- * (1/8): as many as keep the bytes of ZF_HTTP_BASE_CONNS latency-free
- * requests moving when each waits for its first byte (bandwidth x
- * latency in flight), bounded by `connections`.  A request:
+ * handle (DNS, TLS sessions).  It starts no thread.  A request:
  *   - 206: the Content-Range must start where asked, end where asked or at
  *     the object's end, and the body must be exactly that long; the bytes go
  *     straight into the caller's buffer, never past it;
@@ -45,8 +40,6 @@
 #define ZF_HTTP_MAX_LIST ((size_t)16 << 20)   /* one collected reply */
 #define ZF_HTTP_ERRBODY 8192                  /* kept of an error reply */
 #define ZF_HTTP_ETAG_MAX 256 /* a longer ETag is hashed, never sent back */
-#define ZF_HTTP_BASE_CONNS 16 /* in flight without latency (adaptive) */
-#define ZF_HTTP_MAX_CONNS 64  /* adaptive: at most */
 
 /* Adds the headers that sign a request (Host included) to *hdrs. */
 typedef zf_code (*zf_http_sign_fn)(void *arg, const char *method,
@@ -57,7 +50,6 @@ typedef zf_code (*zf_http_sign_fn)(void *arg, const char *method,
 typedef struct zf_http_conn {
     /* settings, filled before zf_http_conn_init */
     int connections, retries;
-    int adaptive; /* in flight: `limit`, sized by the latency measured */
     long timeout_ms;
     int insecure;         /* no TLS verification */
     const char *cafile;   /* NULL: the system's */
@@ -69,8 +61,6 @@ typedef struct zf_http_conn {
     pthread_cond_t cond;
     CURL **idle;
     int nidle, nhandles;
-    int limit;              /* adaptive: in flight at most now */
-    double first_s, body_s; /* adaptive: EWMAs of a reply's times, s */
     CURLSH *share;
     pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
 } zf_http_conn;

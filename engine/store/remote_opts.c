@@ -19,7 +19,7 @@
 void zf_remote_options_init(zf_remote_options *r)
 {
     memset(r, 0, sizeof *r);
-    r->connections = 0; /* adaptive (http_xfer.h) */
+    r->connections = 16;
     r->retries = 5;
     r->timeout = 30;
     r->coalesce_gap = (uint64_t)64 << 10;

@@ -303,11 +303,6 @@ static zf_code setup_http(hstore *s, const char *url, const zf_remote_options *o
     return c == ZF_OK ? parse_arrays(s, o->arrays, err) : c;
 }
 
-int zf_remote_io_threads(const zf_remote_options *opts)
-{
-    return opts && opts->connections > 0 ? opts->connections : ZF_HTTP_MAX_CONNS;
-}
-
 /* The settings of the store and its transport from the options. */
 static zf_code settings(hstore *s, const char *url, const zf_remote_options *o,
                         zf_err *err)
@@ -317,8 +312,7 @@ static zf_code settings(hstore *s, const char *url, const zf_remote_options *o,
     s->base.coalesce_max = o->coalesce_max ? o->coalesce_max : (uint64_t)16 << 20;
     s->is_s3 = !strncasecmp(url, "s3://", 5);
     zf_http_conn *c = &s->conn;
-    c->connections = zf_remote_io_threads(o);
-    c->adaptive = o->connections <= 0;
+    c->connections = o->connections > 0 ? o->connections : 16;
     c->retries = o->retries >= 0 ? o->retries : 0;
     c->timeout_ms = (long)((o->timeout > 0 ? o->timeout : 30) * 1000);
     if (c->timeout_ms < 1)

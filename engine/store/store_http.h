@@ -48,9 +48,4 @@ int zf_store_is_remote(const char *path);
 zf_code zf_store_open_remote(const char *url, const zf_remote_options *opts,
                              zf_store **out, zf_err *err);
 
-/* The requests the store may have in flight at most, so the I/O threads
- * its reads need: `connections`, or ZF_HTTP_MAX_CONNS when adaptive (0,
- * the default; opts NULL too). */
-int zf_remote_io_threads(const zf_remote_options *opts);
-
 #endif

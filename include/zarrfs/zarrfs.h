@@ -81,8 +81,7 @@ typedef enum zf_s3_addressing {
 } zf_s3_addressing;
 
 typedef struct zf_remote_options {
-    int connections;       /* requests in flight at most; 0 (the default):
-                              adaptive, 16 to 64 by the latency measured */
+    int connections;       /* requests in flight at most (16) */
     int retries;           /* retries of a failed request (5) */
     double timeout;        /* seconds one request may take (30) */
     int insecure;          /* 1: TLS certificates are not verified */

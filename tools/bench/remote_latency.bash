@@ -10,8 +10,6 @@
 #  zarrfs dd     cold `dd bs=1M` of a 1 GiB sharded zstd array (512 x 1024 x
 #                1024 uint16 of gen_field, 64^3 inner chunks in 256^3
 #                shards, zstd:3 + crc32c), a fresh mount (median of RUNS)
-#  zarrfs-dd-c16 the same with -o connections=16: the fixed concurrency
-#                before it adapted to the latency (http_xfer.h)
 #  tensorstore   the same array read whole into numpy through its s3 kvstore
 #  zarr+obstore  the same with zarr-python 3 on obstore's S3Store
 #  zarrfs rand   NRAND random 4 KiB preads (fresh mount, fixed seed): the
@@ -100,15 +98,13 @@ row() {
 declare -A R
 for d in 0s "$LAT"; do
     latproxy_start "$T" "$S3_EP" "$d"
-    dd_runs=() c16_runs=() ts_runs=() zr_runs=()
+    dd_runs=() ts_runs=() zr_runs=()
     for ((r = 0; r < RUNS; r++)); do
         dd_runs+=("$(zfs_dd)")
-        c16_runs+=("$(zfs_dd connections=16)")
         ts_runs+=("$(peer tensorstore)")
         zr_runs+=("$(peer zarr)")
     done
     R[dd$d]=$(row zarrfs-dd "$d" "${dd_runs[@]}")
-    R[c16$d]=$(row zarrfs-dd-c16 "$d" "${c16_runs[@]}")
     R[ts$d]=$(row tensorstore "$d" "${ts_runs[@]}")
     R[zr$d]=$(row zarr+obstore "$d" "${zr_runs[@]}")
     R[rand$d]=$(rand)
@@ -118,7 +114,7 @@ echo
 echo "latency mode: 1 GiB 512x1024x1024 uint16, 64^3 chunks in 256^3 shards, zstd:3 + crc32c, on versitygw (loopback) through latproxy; $(nproc) cores; median of $RUNS; mount options: ${ZF_BENCH_REMOTE_OPTS:-none}"
 printf '%-14s %6s %9s %9s %12s %8s\n' reader delay MB/s GETs/MiB bytes/MiB RSS_MiB
 for d in 0s "$LAT"; do
-    for k in dd c16 ts zr; do echo "${R[$k$d]}"; done
+    for k in dd ts zr; do echo "${R[$k$d]}"; done
 done
 for d in 0s "$LAT"; do
     read -r p50 p99 b least g nsh rss <<<"${R[rand$d]}"
@@ -127,8 +123,7 @@ for d in 0s "$LAT"; do
         printf "zarrfs-rand   %6s %d x 4 KiB: latency median %.1f ms, p99 %.1f ms; fetched %.3f x the least (target <= 1.2); %d GETs, %.2f a read beyond one index GET per shard (%d shards; target <= 1); RSS %d MiB\n",
             d, n, a / 1000, b / 1000, by / l, g, (g - s) / n, s, r }'
 done
-awk -v a="${R[dd0s]}" -v b="${R[dd$LAT]}" -v t="${R[ts$LAT]}" -v z="${R[zr$LAT]}" \
-    -v c="${R[c16$LAT]}" 'BEGIN {
-    split(a, x, " "); split(b, y, " "); split(t, u, " "); split(z, v, " "); split(c, w, " ")
-    printf "targets: zarrfs dd at %s / at 0: %.2f (>= 0.7); over tensorstore %.2f, over zarr+obstore %.2f (> 1); adaptive over connections=16: %.2f\n",
-        y[2], y[3] / x[3], y[3] / u[3], y[3] / v[3], y[3] / w[3] }'
+awk -v a="${R[dd0s]}" -v b="${R[dd$LAT]}" -v t="${R[ts$LAT]}" -v z="${R[zr$LAT]}" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); split(t, u, " "); split(z, v, " ")
+    printf "targets: zarrfs dd at %s / at 0: %.2f (>= 0.7); over tensorstore %.2f, over zarr+obstore %.2f (> 1)\n",
+        y[2], y[3] / x[3], y[3] / u[3], y[3] / v[3] }'
