@@ -575,6 +575,47 @@ START_TEST(test_changed_after_plan)
 }
 END_TEST
 
+/* zf_read_bytes's fn for test_replans: ZF_ECHANGED for the first `changes`
+ * calls (a key replaced while each of those reads ran), then the bytes. */
+typedef struct flaky {
+    int changes, calls;
+} flaky;
+
+static zf_code flaky_elements(void *arg, uint64_t e0, uint64_t e1, void *dst,
+                              zf_err *err)
+{
+    flaky *f = arg;
+    if (f->calls++ < f->changes)
+        return zf_err_set(err, ZF_ECHANGED, "k: changed while being read");
+    memset(dst, 7, (size_t)(e1 - e0) * 4);
+    return ZF_OK;
+}
+
+/* A read that meets a key replaced again during its re-plan (a reader
+ * stalled under load longer than the writer's pause) is planned again, up
+ * to ZF_READ_TRIES runs in all; a key replaced during every one of them
+ * fails the read with ZF_ECHANGED, after exactly that many runs. */
+START_TEST(test_replans)
+{
+    uint8_t buf[64];
+    zf_err err;
+    flaky f = {.changes = 2};
+    ck_assert_msg(zf_read_bytes(4, 8, sizeof buf, buf, flaky_elements, &f,
+                                &err) == ZF_OK,
+                  "a key replaced during the read and its first re-plan: %s",
+                  err.msg);
+    ck_assert_int_eq(f.calls, 3);
+    ck_assert_uint_eq(buf[63], 7);
+    f = (flaky){.changes = ZF_READ_TRIES - 1};
+    ck_assert_int_eq(zf_read_bytes(4, 8, sizeof buf, buf, flaky_elements, &f,
+                                   &err), ZF_OK);
+    f = (flaky){.changes = 1000};
+    ck_assert_int_eq(zf_read_bytes(4, 8, sizeof buf, buf, flaky_elements, &f,
+                                   &err), ZF_ECHANGED);
+    ck_assert_int_eq(f.calls, ZF_READ_TRIES);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("partial");
@@ -590,6 +631,7 @@ int main(void)
     tcase_add_unchecked_fixture(changed, tu_base_setup, tu_base_teardown);
     tcase_add_checked_fixture(changed, tu_dir_setup, tu_dir_teardown);
     tcase_add_loop_test(changed, test_changed_after_plan, 0, 2);
+    tcase_add_test(changed, test_replans);
     suite_add_tcase(s, changed);
     return tu_run(s);
 }

@@ -59,13 +59,17 @@ static zf_code read_bytes_once(size_t isz, uint64_t offset, size_t length,
 /* A key that changed while the read was reading it (a shard renamed over:
  * ZF_ECHANGED, see zf_range_req.version) has been partly read at the old
  * version's offsets; the whole read runs again, planned on the new version,
- * so that the reader gets one version or the other, whole.  Once only: a
- * key replaced faster than it can be read fails the read. */
+ * so that the reader gets one version or the other, whole.  Up to
+ * ZF_READ_TRIES runs, not two: a reader stalled under load (a busy machine,
+ * a slow reply) can meet a second replacement during its re-plan although
+ * the key changes far slower than a read takes (remote_version.sh saw 5 EIO
+ * in 52 runs so); a key replaced during every run changes faster than it
+ * can be read, and fails the read. */
 zf_code zf_read_bytes(size_t isz, uint64_t offset, size_t length, void *buf,
                       zf_elements_fn fn, void *arg, zf_err *err)
 {
-    zf_code c = read_bytes_once(isz, offset, length, buf, fn, arg, err);
-    if (c == ZF_ECHANGED)
+    zf_code c = ZF_ECHANGED;
+    for (int i = 0; i < ZF_READ_TRIES && c == ZF_ECHANGED; i++)
         c = read_bytes_once(isz, offset, length, buf, fn, arg, err);
     return c;
 }

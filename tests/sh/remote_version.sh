@@ -8,8 +8,11 @@
 # version of the same size and layout, so that an index of one version fits
 # the chunks of the other and only a read that takes all its bytes from one
 # version is right.  Every read must be all v1 or all v2: 0 mixed; and 0 EIO,
-# since the writer pauses between rounds (a key replaced again while its read
-# runs the second time fails that read with EIO, by design).
+# since the writer pauses between rounds: a key changes slower than a read
+# takes.  A reader stalled under load can still meet a replacement during its
+# re-plan; the engine plans a read up to 4 times (ZF_READ_TRIES), so an EIO
+# needs a replacement during each of 4 runs in a row: a key that changes
+# faster than it can be read (test_partial's test_replans checks the bound).
 # Then, without the checks' help from the server: the same through
 # tests/remote/faultproxy.py, which strips If-Match from the requests (a
 # server that ignores it): the replies' ETags still catch every change.

@@ -72,3 +72,28 @@ zarrita_modules() {
     [ -e "$mods/.complete" ] && echo "$mods/node_modules"
     return 0
 }
+
+# latproxy_build DIR: builds tools/bench/latproxy (the delay proxy of the
+# latency benchmark) into DIR/latproxy with the first go found (the PATH's,
+# /usr/local/go's, or .peers/go, which tools/install-s3server.sh fetches).
+latproxy_build() {
+    local g go= src
+    src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    for g in "$(command -v go)" /usr/local/go/bin/go "$src/../../.peers/go/bin/go"; do
+        [ -x "$g" ] && go=$g && break
+    done
+    [ -n "$go" ] || { echo "no go to build latproxy (tools/install-s3server.sh fetches one)" >&2; return 1; }
+    (cd "$src/latproxy" && "$go" build -o "$1/latproxy" .)
+}
+# latproxy_start DIR UPSTREAM DELAY: (re)starts DIR/latproxy in front of
+# UPSTREAM (http://host:port); sets LP (its pid) and PX (its URL).
+LP=
+latproxy_start() {
+    local i
+    [ -n "$LP" ] && kill "$LP" 2>/dev/null && wait "$LP" 2>/dev/null
+    rm -f "$1/lp.port" # (the job truncates it only once started)
+    "$1/latproxy" -upstream "$2" -delay "$3" >"$1/lp.port" 2>"$1/lp.err" &
+    LP=$!
+    for ((i = 0; i < 200; i++)); do [ -s "$1/lp.port" ] && break; sleep 0.05; done
+    PX=http://127.0.0.1:$(awk '{ print $2 }' "$1/lp.port")
+}

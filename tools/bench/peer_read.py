@@ -17,6 +17,10 @@ usage: peer_read.py READER STORE PATTERN [--sha256] [--verify RAW]
                              the library's asynchronous API, each result
                              dropped when it arrives
            cols:A:B          a[:, A:B] of a 2-d array (the day query)
+STORE is a folder, or s3://BUCKET/PREFIX of a public bucket on the server
+at $AWS_ENDPOINT_URL (plain HTTP, path-style, unsigned): tensorstore through
+its s3 kvstore, zarr-python 3 through obstore (tools/bench/remote.sh's
+latency mode).
 With --sha256 (all, cols) the sha256 of the result (C order) follows,
 computed after the timing.  With --verify RAW (box) each box is compared
 with the same box of RAW, the array's raw bytes (C order, the array's
@@ -67,10 +71,41 @@ async def gather_sizes(reads, check):
     return sum(await asyncio.gather(*(one(s, c) for s, c in reads)))
 
 
+def s3_parts(store):
+    """s3://BUCKET/PREFIX: (bucket, prefix, endpoint); None for a folder."""
+    if not store.startswith("s3://"):
+        return None
+    bucket, _, prefix = store[5:].partition("/")
+    return bucket, prefix.strip("/"), os.environ["AWS_ENDPOINT_URL"]
+
+
+def ts_kvstore(store):
+    s3 = s3_parts(store)
+    if s3 is None:
+        return {"driver": "file", "path": store}
+    bucket, prefix, ep = s3
+    return {"driver": "s3", "bucket": bucket, "path": prefix + "/",
+            "endpoint": ep, "aws_region": "us-east-1",
+            "aws_credentials": {"type": "anonymous"}}
+
+
+def zarr_store(store):
+    s3 = s3_parts(store)
+    if s3 is None:
+        return store
+    import obstore.store
+    import zarr.storage
+    bucket, prefix, ep = s3
+    o = obstore.store.S3Store(bucket, prefix=prefix, endpoint=ep, region="us-east-1",
+                              skip_signature=True, virtual_hosted_style_request=False,
+                              client_options={"allow_http": True})
+    return zarr.storage.ObjectStore(o, read_only=True)
+
+
 def run_tensorstore(store, pattern, raw):
     import tensorstore as ts
     t0 = time.perf_counter()
-    a = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": store},
+    a = ts.open({"driver": "zarr3", "kvstore": ts_kvstore(store),
                  "open": True}, read=True).result()
     if pattern.startswith("box:"):
         box = [int(x) for x in pattern[4:].split(",")]
@@ -89,6 +124,7 @@ def run_zarr(store, pattern, zarrs, raw):
         import zarrs as _  # noqa: F401  (registers the pipeline)
         zarr.config.set({"codec_pipeline.path": "zarrs.ZarrsCodecPipeline"})
     t0 = time.perf_counter()
+    store = zarr_store(store)
     if pattern.startswith("box:"):
         box = [int(x) for x in pattern[4:].split(",")]
         async def go():

@@ -22,6 +22,11 @@
 #          read in part, the bytes fetched over the bytes asked (target
 #          <= 1.2), requests per read, latency median / p99.
 #
+# Latency mode (ZF_BENCH_LATENCY=25ms, for example): instead of the above,
+# the real S3 server (versitygw) behind a delay proxy, zarrfs against
+# tensorstore and zarr-python 3 (obstore) on the same 1 GiB array, with no
+# delay and with the delay, in one run: tools/bench/remote_latency.bash.
+#
 # usage: bash tools/bench/remote.sh [BIN]   (BIN: the build's bin folder;
 #   ZF_BENCH_RUNS (default 3), ZF_BENCH_RANDOM (default 300), ZF_BENCH_DIR (a
 #   folder for the 256 MiB volume and its store, and the 1 GiB raw store,
@@ -56,21 +61,6 @@ helper() { # NAME SOURCE
 }
 GEN=$(helper zf-gen-field gen_field.c) || exit 1
 RAND=$(helper zf-bench-randread randread.c) || exit 1
-
-STORE=$W/bench.zarr
-if [ ! -f "$STORE/zarr.json" ]; then
-    echo "packing the 256 MiB volume into $STORE ..."
-    rm -rf "$STORE"
-    "$GEN" --size 512 | "$BIN/zarrfs-pack" --shape 512,512,512 --dtype uint16 \
-        --chunks 64,64,64 --shards 256,256,256 --codec zstd:3 --crc32c - "$STORE" ||
-        exit 1
-fi
-cat "$STORE"/c/*/*/* >/dev/null # page cache
-
-zf_nginx_start "$W" "$T/ngx" || exit 1
-URL=http://127.0.0.1:$NGX_PORT/bench.zarr
-SIZE=$((512 * 512 * 512 * 2))
-
 mount_it() { # STORE [opts...]
     local s=$1 i
     shift
@@ -88,6 +78,25 @@ umount_it() {
     wait "$ZPID" 2>/dev/null
     ZPID=
 }
+if [ -n "${ZF_BENCH_LATENCY:-}" ]; then
+    source "$SRC/tools/bench/remote_latency.bash"
+    exit
+fi
+
+STORE=$W/bench.zarr
+if [ ! -f "$STORE/zarr.json" ]; then
+    echo "packing the 256 MiB volume into $STORE ..."
+    rm -rf "$STORE"
+    "$GEN" --size 512 | "$BIN/zarrfs-pack" --shape 512,512,512 --dtype uint16 \
+        --chunks 64,64,64 --shards 256,256,256 --codec zstd:3 --crc32c - "$STORE" ||
+        exit 1
+fi
+cat "$STORE"/c/*/*/* >/dev/null # page cache
+
+zf_nginx_start "$W" "$T/ngx" || exit 1
+URL=http://127.0.0.1:$NGX_PORT/bench.zarr
+SIZE=$((512 * 512 * 512 * 2))
+
 # seq STORE: seconds of a cold dd of the whole file
 seq_once() {
     mount_it "$@"

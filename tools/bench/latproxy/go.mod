@@ -1,0 +1,3 @@
+module zarrfs/latproxy
+
+go 1.21
