@@ -202,6 +202,7 @@ leg() {
         exit 0
     fi
     local log=${ROOT%/*}/root.log
+    mkdir -p "${ROOT%/*}" # (a fresh clone has no .debian13/)
     ( trap unbind EXIT; make_root ) >"$log" 2>&1 ||
         { tail -20 "$log" >&2; die "making the root failed (log: $log)"; }
     echo "debian13: root ready in $((SECONDS - t0)) s (log: $log)"
