@@ -12,6 +12,15 @@
 #                                   host paths under the root are given
 #                                   to it as the root's paths
 #   tools/debian13.sh unbind        undo binds a zarrfs command left
+#   tools/debian13.sh hostread      this machine's numpy reads a mount of
+#                                   build-deb13's zarrfs made in the root
+#                                   (tests/sh/decode_targets.sh from here)
+#   tools/debian13.sh leg           the CI leg (tools/run-tests.sh): all,
+#                                   hostread and the .deb in
+#                                   build-deb13/package; where the root must
+#                                   be made or updated and Debian's mirror
+#                                   cannot be reached, or not root: fails
+#                                   under CI=true, else skips in one line
 #
 # The root is made once with debootstrap from Debian's packages into
 # .debian13/root (git-ignored; $ZF_DEB13_ROOT elsewhere), and kept; the
@@ -32,8 +41,11 @@ ROOT=${ZF_DEB13_ROOT:-$SRC/.debian13/root}
 MIRROR=${ZF_DEB13_MIRROR:-http://deb.debian.org/debian}
 BUILD=${ZF_DEB13_BUILD:-build-deb13} # (a folder of this checkout)
 # The Release build's mount, view, subarray, grid, fault and mmap tests (and
-# the corpus they read); the _shared variants need ../shared, not bound in.
-TESTS='^(corpus_generate|sh_mount_basic|sh_mount_tree|sh_mount_corpus|sh_mount_nc|sh_views|sh_subarray|sh_mount_grid|sh_mount_faults|sh_mount_readahead|sh_mount_push|sh_mount_mmap|sh_tiff)$'
+# the corpus they read), issue 23's decode targets, and the .deb built,
+# installed in the root and mounted; the _shared variants need ../shared,
+# not bound in.  They must run in direct mode: ZF_EXPECT_READS=direct
+# (decode_targets.sh checks .zarrfs/stats' reads), unless ZF_READS=cached.
+TESTS='^(corpus_generate|sh_mount_basic|sh_mount_tree|sh_mount_corpus|sh_mount_nc|sh_views|sh_subarray|sh_mount_grid|sh_mount_faults|sh_mount_readahead|sh_mount_push|sh_mount_mmap|sh_tiff|sh_decode_targets|sh_deb_package)$'
 # The tests and the corpus generator write Zarr v2 with zarr-python 2's API
 # (Debian 12's python3-zarr 2.13); Debian 13 ships zarr-python 3, so the
 # root gets zarr-python 2's last release, pinned, with the numcodecs it
@@ -44,7 +56,8 @@ PY_PINS=(zarr==2.18.7 numcodecs==0.15.1) # (and Debian's asciitree, fasteners, d
 BOUND=()
 
 die() { echo "debian13: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "run as root (debootstrap, mount and chroot need it)"
+[ "$(id -u)" = 0 ] || [ "${1:-}" = leg ] || # (leg says it in its own way)
+    die "run as root (debootstrap, mount and chroot need it)"
 
 # Undoes this run's binds, innermost first.
 unbind() {
@@ -83,6 +96,7 @@ in_root() {
     $EXEC chroot "$ROOT" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         LANG=C.UTF-8 CI="${CI:-}" ZF_READS="${ZF_READS:-}" \
+        ZF_EXPECT_READS="${ZF_EXPECT_READS:-}" \
         bash -c 'cd "$1" && shift && exec "$@"' in_root "$SRC" "$@"
 }
 
@@ -99,6 +113,9 @@ exec_zarrfs() {
     in_root "$SRC/$BUILD/bin/zarrfs" "${args[@]}"
 }
 
+# deps_hash: the root's packages are up to date when its stamp has it.
+deps_hash() { cat tools/install-deps.sh tools/debian13.sh | sha256sum | cut -c1-16; }
+
 make_root() {
     if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
         command -v debootstrap >/dev/null ||
@@ -112,9 +129,7 @@ make_root() {
         mv "$new" "$ROOT"
         echo "debian13: root made in $((SECONDS - t0)) s"
     fi
-    local stamp
-    stamp=$ROOT/.zf-deps-$(cat tools/install-deps.sh tools/debian13.sh |
-                           sha256sum | cut -c1-16)
+    local stamp=$ROOT/.zf-deps-$(deps_hash)
     [ -e "$stamp" ] && return 0
     enter
     echo "== tools/install-deps.sh in the root"
@@ -142,9 +157,62 @@ build() {
 
 run_tests() {
     enter
+    [ "${ZF_READS:-}" = cached ] || export ZF_EXPECT_READS=${ZF_EXPECT_READS:-direct}
     echo "== tests in the root: ${1:-$TESTS}"
-    in_root bash -c 'cd "$1" && ctest --output-on-failure --timeout 900 -R "$2"' \
+    in_root bash -c 'cd "$1" && ctest --output-on-failure -j"$(nproc)" --timeout 900 -R "$2"' \
         x "$BUILD" "${1:-$TESTS}"
+}
+
+# hostread: decode_targets.sh run here, with this machine's numpy and
+# build/bin's helpers, against mounts that build-deb13's zarrfs makes in the
+# root (TMPDIR under it), so a host reader reads a Debian 13 mount.
+host_read() {
+    [ -x build/bin/zarrfs-pack ] || die "no build/bin: the host's Release build first"
+    enter
+    mkdir -p "$ROOT/tmp"
+    echo "== host reads of a Debian 13 mount (tests/sh/decode_targets.sh)"
+    ZF_ZARRFS="bash $SRC/tools/debian13.sh zarrfs" TMPDIR=$ROOT/tmp ZF_BIN=build/bin \
+        ZF_SRC=$SRC ZF_EXPECT_READS=${ZF_EXPECT_READS:-direct} bash tests/sh/decode_targets.sh
+}
+
+# package: the Debian 13 .deb, in $BUILD/package (the host's is
+# build/package: tools/run-tests.sh).
+package() {
+    enter
+    in_root bash -c 'cd "$1" && cpack -G DEB -B package >/dev/null && ls package/*.deb' \
+        x "$BUILD"
+}
+
+# leg: the CI leg.  Skipped (0) or failed (CI=true) in one line where it
+# cannot run here; the root's making is logged to .debian13/root.log.
+leg() {
+    local t0=$SECONDS why=
+    if [ "$(id -u)" != 0 ]; then
+        why="not root (debootstrap, mount and chroot need it)"
+    elif [ ! -e "$ROOT/.zf-deps-$(deps_hash)" ]; then
+        if ! command -v debootstrap >/dev/null; then
+            why="no debootstrap (tools/install-deps.sh installs it)"
+        elif ! curl -fsS --max-time 20 -o /dev/null "$MIRROR/dists/trixie/InRelease" 2>/dev/null; then
+            why="Debian's mirror $MIRROR cannot be reached to make the root"
+        fi
+    fi
+    if [ -n "$why" ]; then
+        [ "${CI:-}" = true ] && die "the Debian 13 leg cannot run: $why"
+        echo "debian13: $why: the Debian 13 leg is skipped"
+        exit 0
+    fi
+    local log=${ROOT%/*}/root.log
+    mkdir -p "${ROOT%/*}" # (a fresh clone has no .debian13/)
+    ( trap unbind EXIT; make_root ) >"$log" 2>&1 ||
+        { tail -20 "$log" >&2; die "making the root failed (log: $log)"; }
+    echo "debian13: root ready in $((SECONDS - t0)) s (log: $log)"
+    build Release
+    local rc=0 # (each step runs when another failed)
+    run_tests || rc=1
+    host_read || rc=1
+    package || rc=1
+    echo "debian13: the leg took $((SECONDS - t0)) s$([ $rc = 0 ] || echo ': FAILED')"
+    return $rc
 }
 
 case ${1:-all} in
@@ -155,8 +223,10 @@ build) shift; make_root; build "${1:-Release}" ;;
 test) shift; make_root; run_tests "${1:-}" ;;
 run) shift; make_root; enter; in_root "$@" ;;
 zarrfs) shift; enter; exec_zarrfs "$@" ;;
+hostread) host_read ;;
+leg) leg ;;
 unbind) for d in /dev /sys /proc "$SRC"; do
             mountpoint -q "$ROOT$d" && BOUND+=("$ROOT$d")
         done ;; # (undone at exit)
-*) die "unknown command '$1': give all, root, build, test, run, zarrfs or unbind" ;;
+*) die "unknown command '$1': give all, root, build, test, run, zarrfs, unbind, hostread or leg" ;;
 esac

@@ -22,7 +22,8 @@ PKGS=(build-essential cmake pkg-config
       default-jre-headless libij-java
       hdf5-tools netcdf-bin nco python3-h5py python3-netcdf4 python3-xarray
       "${CLANG[@]}"
-      dpkg-dev file man-db groff-base bsdutils) # cpack DEB, man -l, script(1)
+      dpkg-dev file man-db groff-base bsdutils # cpack DEB, man -l, script(1)
+      debootstrap) # the Debian 13 root of tools/debian13.sh
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -16,6 +16,11 @@ BIN=${ZF_BIN:-build/bin}
 export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 CORPUS=${ZF_CORPUS:-$BIN/../corpus}
 ZARRFS=$BIN/zarrfs
+# ZF_ZARRFS: the command that mounts in place of $ZARRFS, which must become
+# the zarrfs process (zf_mount_fg waits on its pid): e.g. "bash
+# tools/debian13.sh zarrfs", the Debian 13 build in its root, with TMPDIR
+# under the root so that the mount is seen here.
+read -ra ZARRFS_RUN <<<"${ZF_ZARRFS:-$ZARRFS}"
 CHECK=$BIN/zf_mount_check
 # ZF_READS=direct|cached runs the mounts in that mode (-o reads=, iomode.h);
 # unset, each mount gets its default (direct where it can be negotiated).
@@ -53,6 +58,19 @@ zf_require() {
         fi
     done
     command -v fusermount3 >/dev/null || { echo "FAIL: no fusermount3"; exit 1; }
+}
+
+# zf_require_py MODULE...: sets PY to Debian's python3 (the tests' numpy,
+# zstandard, ...); fails when it lacks a module.
+zf_require_py() {
+    PY=/usr/bin/python3
+    local m
+    for m in "$@"; do
+        "$PY" -c "import $m" 2>/dev/null && continue
+        echo "FAIL: $PY lacks $m (tools/install-deps.sh)"
+        echo "0 passed, 1 failed"
+        exit 1
+    done
 }
 
 # zf_require_corpus: CORPUS has an index; when it is the extra corpus and
@@ -112,7 +130,7 @@ zf_mount_fg() {
     shift 3
     mkdir -p "$mnt"
     MOUNTS+=("$mnt")
-    "$ZARRFS" -f "${READS_OPT[@]}" "$@" "$store" "$mnt" 2>"$log" &
+    "${ZARRFS_RUN[@]}" -f "${READS_OPT[@]}" "$@" "$store" "$mnt" 2>"$log" &
     ZF_PID=$!
     PIDS+=("$ZF_PID")
     for ((i = 0; i < 400; i++)); do
@@ -155,7 +173,7 @@ zf_reads() {
 zf_reads_expected() {
     local v
     v=$(uname -r | sed -E 's/^([0-9]+)\.([0-9]+).*/\1 \2/')
-    if [ "${ZF_READS:-}" = cached ] || ! "$ZARRFS" --version | grep -q '^reads: direct' ||
+    if [ "${ZF_READS:-}" = cached ] || ! "${ZARRFS_RUN[@]}" --version | grep -q '^reads: direct' ||
         [ "${v% *}" -lt 6 ] || { [ "${v% *}" -eq 6 ] && [ "${v#* }" -lt 6 ]; }; then
         echo cached
     else
@@ -219,5 +237,5 @@ zf_finish() {
     exit $?
 }
 
-T=$(mktemp -d /tmp/zf_mount.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/zf_mount.XXXXXX")
 trap zf_cleanup EXIT

@@ -28,9 +28,7 @@
 source "$(dirname "$0")/mount_common.bash"
 zf_require
 SRC=${ZF_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-PY=/usr/bin/python3
-"$PY" -c 'import numpy, zstandard' 2>/dev/null ||
-    { echo "FAIL: $PY lacks numpy or zstandard (tools/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
+zf_require_py numpy zstandard
 
 S=16 DAYS=4 DAY=10000
 N=$((DAYS * DAY))
