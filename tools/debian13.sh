@@ -113,8 +113,13 @@ exec_zarrfs() {
     in_root "$SRC/$BUILD/bin/zarrfs" "${args[@]}"
 }
 
-# deps_hash: the root's packages are up to date when its stamp has it.
-deps_hash() { cat tools/install-deps.sh tools/debian13.sh | sha256sum | cut -c1-16; }
+# deps_hash: the root's packages are up to date when its stamp has it.  It
+# hashes only what installs them (install-deps.sh, the pins, make_root
+# itself), so that editing a test list here does not reinstall the root.
+deps_hash() {
+    { cat tools/install-deps.sh; echo "${PY_PINS[*]}"; declare -f make_root; } |
+        sha256sum | cut -c1-16
+}
 
 make_root() {
     if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
