@@ -55,6 +55,16 @@ zf_require() {
     command -v fusermount3 >/dev/null || { echo "FAIL: no fusermount3"; exit 1; }
 }
 
+# zf_require_numpy_zstd: sets SRC (the source tree) and PY (the system
+# Python, which writes the test data from the spec) and fails the test when
+# PY lacks numpy or zstandard.
+zf_require_numpy_zstd() {
+    SRC=${ZF_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+    PY=/usr/bin/python3
+    "$PY" -c 'import numpy, zstandard' 2>/dev/null ||
+        { echo "FAIL: $PY lacks numpy or zstandard (tools/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
+}
+
 # zf_require_corpus: CORPUS has an index; when it is the extra corpus and
 # absent, the test is skipped with one line.
 zf_require_corpus() {

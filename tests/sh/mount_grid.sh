@@ -27,10 +27,7 @@
 # Exit 0 = pass, 77 = skip (no /dev/fuse).
 source "$(dirname "$0")/mount_common.bash"
 zf_require
-SRC=${ZF_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-PY=/usr/bin/python3
-"$PY" -c 'import numpy, zstandard' 2>/dev/null ||
-    { echo "FAIL: $PY lacks numpy or zstandard (tools/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
+zf_require_numpy_zstd
 
 S=16 DAYS=4 DAY=10000
 N=$((DAYS * DAY))
