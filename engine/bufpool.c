@@ -19,6 +19,17 @@ void *zf_big_alloc(size_t size)
     return p;
 }
 
+/* Takes slot i out of the pool (under its lock); returns its buffer. */
+static void *take_slot(zf_bufpool *p, int i)
+{
+    void *b = p->buf[i];
+    p->kept -= p->cap[i];
+    p->n--;
+    p->buf[i] = p->buf[p->n];
+    p->cap[i] = p->cap[p->n];
+    return b;
+}
+
 void zf_bufpool_init(zf_bufpool *p, size_t keep)
 {
     pthread_mutex_init(&p->lock, NULL);
@@ -45,12 +56,8 @@ void *zf_bufpool_get(zf_bufpool *p, size_t size, size_t *cap)
         if (p->cap[i] >= size && (best < 0 || p->cap[i] < p->cap[best]))
             best = i;
     if (best >= 0) {
-        void *b = p->buf[best];
         *cap = p->cap[best];
-        p->kept -= p->cap[best];
-        p->n--;
-        p->buf[best] = p->buf[p->n];
-        p->cap[best] = p->cap[p->n];
+        void *b = take_slot(p, best);
         pthread_mutex_unlock(&p->lock);
         return b;
     }
@@ -72,11 +79,7 @@ void zf_bufpool_put(zf_bufpool *p, void *buf, size_t cap)
                 s = i;
         if (p->cap[s] >= cap)
             break;
-        free(p->buf[s]);
-        p->kept -= p->cap[s];
-        p->n--;
-        p->buf[s] = p->buf[p->n];
-        p->cap[s] = p->cap[p->n];
+        free(take_slot(p, s));
     }
     if (p->n < ZF_BUFPOOL_SLOTS && p->kept + cap <= p->keep) {
         p->buf[p->n] = buf;
@@ -86,4 +89,28 @@ void zf_bufpool_put(zf_bufpool *p, void *buf, size_t cap)
     }
     pthread_mutex_unlock(&p->lock);
     free(buf);
+}
+
+size_t zf_bufpool_kept(zf_bufpool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    size_t k = p->kept;
+    pthread_mutex_unlock(&p->lock);
+    return k;
+}
+
+size_t zf_bufpool_trim(zf_bufpool *p, size_t want)
+{
+    size_t freed = 0;
+    pthread_mutex_lock(&p->lock);
+    while (p->n > 0 && freed < want) {
+        int l = 0;
+        for (int i = 1; i < p->n; i++)
+            if (p->cap[i] > p->cap[l])
+                l = i;
+        freed += p->cap[l];
+        free(take_slot(p, l));
+    }
+    pthread_mutex_unlock(&p->lock);
+    return freed;
 }

@@ -4,7 +4,10 @@
  * a page fault per 4 KiB (the kernel zeroes every page), which measured as
  * much as the decoding itself.  Returned buffers are kept, up to `keep`
  * bytes in all, and handed out again to requests they are large enough for.
- * Thread-safe (one mutex).  Ownership: zf_bufpool_get's buffer goes back
+ * The kept bytes count against the chunk cache's budget (cache.h,
+ * zf_cache_share), which trims the pool when it needs the room.
+ * Thread-safe (one mutex, never held while another lock is taken, so a
+ * cache may call in under its own).  Ownership: zf_bufpool_get's buffer goes back
  * with zf_bufpool_put (or is freed with free() by whoever holds it).
  */
 #ifndef ZF_BUFPOOL_H
@@ -38,5 +41,12 @@ void zf_bufpool_destroy(zf_bufpool *p);
  * one comes from zf_big_alloc. */
 void *zf_bufpool_get(zf_bufpool *p, size_t size, size_t *cap);
 void zf_bufpool_put(zf_bufpool *p, void *buf, size_t cap);
+
+/* The bytes kept now. */
+size_t zf_bufpool_kept(zf_bufpool *p);
+
+/* Frees kept buffers, the largest first, until `want` bytes are freed or
+ * none is left; returns the bytes freed. */
+size_t zf_bufpool_trim(zf_bufpool *p, size_t want);
 
 #endif

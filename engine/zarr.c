@@ -48,6 +48,8 @@ zf_code zf_open(const char *path, const zf_options *opts, zf_zarr **out,
     z->prefetch = !(opts && opts->no_prefetch);
     z->attributes = opts && opts->attributes;
     zf_bufpool_init(&z->fetch_bufs, (size_t)64 << 20);
+    if (c == ZF_OK) /* its kept buffers count against the chunk budget */
+        zf_cache_share(z->chunks, &z->fetch_bufs);
     /* Half the budget at most, so what is ahead never pushes out what a
      * read is using now. */
     z->prefetch_cap = budget / 2;

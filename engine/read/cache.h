@@ -28,7 +28,15 @@
  * can decode the next one meanwhile; the least recently used unreferenced
  * one makes way for the next.  So the bytes held stay within budget +
  * ZF_CACHE_OVERSIZE chunks + what readers hold at the moment.
- * Thread-safe: one mutex.
+ *
+ * One budget for all the daemon's large memory: besides the entries, the
+ * scratch of the decodes in flight (zf_cache_charge) and the kept buffers
+ * of a shared buffer pool (zf_cache_share) count against it.  Room is made
+ * by evicting entries, then trimming the pool; a decode that finds no
+ * room waits for another in flight to end, so decode parallelism is capped
+ * by memory as well as by threads.  (Issue 22's benchmark measured the
+ * daemon at 1,402 MiB with cache_size=1G when only entries were counted.)
+ * Thread-safe: one mutex (taken before the pool's, never after).
  * Ownership: every acquired entry is released once with zf_cache_release.
  */
 #ifndef ZF_CACHE_H
@@ -38,6 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bufpool.h"
 #include "pool.h"
 
 typedef struct zf_cache zf_cache;
@@ -93,6 +102,24 @@ int zf_cache_wait(zf_cache *c, zf_centry *e);
 void zf_cache_publish(zf_cache *c, zf_centry *e, int ok);
 
 void zf_cache_release(zf_cache *c, zf_centry *e);
+
+/* Charges the pool's kept bytes to this cache's budget (set once, before
+ * use; bufs outlives the cache). */
+void zf_cache_share(zf_cache *c, zf_bufpool *bufs);
+
+/* Charges n bytes of a decode's scratch to the budget, making room or
+ * waiting for another decode charged so to end; uncharge (decode = 1)
+ * when it ends.  Such a charge is held by one job from start to end, and
+ * that job waits for nothing else meanwhile, so a wait always ends. */
+void zf_cache_charge(zf_cache *c, size_t n);
+
+/* Charges n bytes that live across jobs (a fetch run's buffer, held until
+ * the decode jobs of its tasks end): only into room that eviction can
+ * make, never waiting, since the jobs that would end it may be queued
+ * behind the waiter.  Returns 0 without room; uncharge with decode = 0. */
+int zf_cache_charge_try(zf_cache *c, size_t n);
+
+void zf_cache_uncharge(zf_cache *c, size_t n, int decode);
 
 /* Bytes held now (for tests and stats). */
 size_t zf_cache_bytes(zf_cache *c);

@@ -1,6 +1,8 @@
 /* fetch.c - coalesced reads of a plan's encoded bytes; see fetch.h. */
 #include "fetch.h"
 
+#include "cache.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,8 +111,12 @@ zf_fetch_run *zf_fetch_get(zf_fetch *f, size_t i)
 
 static void give_back(zf_fetch_run *r)
 {
-    zf_bufpool_put(&r->fetch->plan->array->z->fetch_bufs, r->buf, r->cap);
+    zf_zarr *z = r->fetch->plan->array->z;
+    zf_bufpool_put(&z->fetch_bufs, r->buf, r->cap);
     r->buf = NULL;
+    if (r->charged)
+        zf_cache_uncharge(z->chunks, r->charged, 0);
+    r->charged = 0;
 }
 
 void zf_fetch_task_done(zf_fetch_run *r)
@@ -132,6 +138,9 @@ void zf_fetch_read(zf_fetch_run *r)
     zf_array *a = r->fetch->plan->array;
     size_t len = (size_t)(r->end - r->off);
     zf_err err;
+    if (r->buf || !zf_cache_charge_try(a->z->chunks, len))
+        return; /* (read already, or no room: the tasks read their own) */
+    r->charged = len;
     if (!(r->buf = zf_bufpool_get(&a->z->fetch_bufs, len, &r->cap))) {
         zf_err_set(&err, ZF_ENOMEM, "%s: out of memory for %zu bytes", r->key, len);
         fail(r, 0, ZF_ENOMEM, &err);

@@ -28,6 +28,7 @@ typedef struct zf_fetch_run {
     size_t ntasks;
     uint8_t *buf;
     size_t cap;            /* buf's size (from the zarr's buffer pool) */
+    size_t charged;        /* bytes charged to the chunk cache's budget */
     atomic_size_t pending; /* tasks not yet done with buf */
 } zf_fetch_run;
 
@@ -40,7 +41,10 @@ typedef struct zf_fetch_run {
 zf_fetch *zf_fetch_new(zf_plan *pl);
 size_t zf_fetch_count(const zf_fetch *f);
 zf_fetch_run *zf_fetch_get(zf_fetch *f, size_t i);
-/* Reads one run and hands each of its tasks its slice (or its error). */
+/* Reads one run and hands each of its tasks its slice (or its error).
+ * The run's buffer is charged to the chunk cache's budget (cache.h) while
+ * it lives; when there is no room, the run is not read and its tasks read
+ * their own bytes, each within its decode's charge. */
 void zf_fetch_read(zf_fetch_run *r);
 
 /* A task of the run is done with its bytes; the last one frees the buffer,

@@ -188,19 +188,41 @@ static int loads_in_place(const zf_task *t)
            !p->sharded && !p->whole_shard && t->len == p->nbytes;
 }
 
-/* Fetches (if needed), decodes and copies; returns the task's code. */
-static zf_code run(zf_task *t)
+/* The scratch bytes a decode of t takes beyond a thread's own small
+ * buffers (decode.h: ZF_SCRATCH_KEEP), charged to the cache's budget while
+ * it runs: the encoded bytes when it reads them itself, the decoded box
+ * when it does not land in its destination, and the intermediate stages of
+ * a pipeline with more than one bytes->bytes codec. */
+static size_t scratch_need(const zf_task *t)
 {
-    if (loads_in_place(t)) {
-        const zf_pipeline *p = t->pipe;
-        zf_code c = zf_plan_read_range(t->array, t->key, t->off, (size_t)t->len,
-                                       t->tag, t->entry->data, &t->err);
-        if (c == ZF_OK && zf_pipeline_swaps(p))
-            zf_dtype_byteswap(p->dt, t->entry->data, p->nbytes / p->dt->size);
-        if (c == ZF_OK)
-            count_decoded(t, 0);
-        return c;
-    }
+    const zf_pipeline *p = t->pipe;
+    size_t in = t->src ? 0 : (size_t)t->len;
+    zf_strided v = t->mode == ZF_TASK_LOAD ? entry_view(p, t->entry) : t->dst;
+    size_t a = zf_decode_box_scratch(p, t->mode == ZF_TASK_LOAD ? p->shape : t->count, &v);
+    size_t bc = p->nbb > 1 ? 2 * (size_t)zf_pipeline_max_encoded(p) : 0;
+    size_t n = 0;
+    n += in > ZF_SCRATCH_KEEP ? in : 0;
+    n += a > ZF_SCRATCH_KEEP ? a : 0;
+    n += bc > ZF_SCRATCH_KEEP ? bc : 0;
+    return n;
+}
+
+/* A raw chunk's bytes straight into its cache entry (loads_in_place). */
+static zf_code load_raw(zf_task *t)
+{
+    const zf_pipeline *p = t->pipe;
+    zf_code c = zf_plan_read_range(t->array, t->key, t->off, (size_t)t->len,
+                                   t->tag, t->entry->data, &t->err);
+    if (c == ZF_OK && zf_pipeline_swaps(p))
+        zf_dtype_byteswap(p->dt, t->entry->data, p->nbytes / p->dt->size);
+    if (c == ZF_OK)
+        count_decoded(t, 0);
+    return c;
+}
+
+/* Fetches (if needed) and decodes through the thread's scratch. */
+static zf_code decode_task(zf_task *t)
+{
     zf_bufpool *pool = &t->array->z->fetch_bufs;
     zf_scratch spare = {0};
     zf_scratch *s = zf_scratch_get(&spare);
@@ -219,6 +241,25 @@ static zf_code run(zf_task *t)
     zf_scratch_free(&spare);
     if (c == ZF_OK)
         count_decoded(t, in_place);
+    return c;
+}
+
+/* Fetches (if needed), decodes and copies; returns the task's code.  A
+ * decode that fills a large entry or takes large scratch holds a charge
+ * on the cache's budget meanwhile (cache.h): the entry was counted when
+ * claimed, but its pages are only touched now, so when entries in use
+ * have pushed the cache past its budget such decodes run one at a time. */
+static zf_code run(zf_task *t)
+{
+    zf_cache *cache = t->array->z->chunks;
+    int raw = loads_in_place(t);
+    size_t need = raw ? 0 : scratch_need(t);
+    int charge = need || (t->mode == ZF_TASK_LOAD && t->entry->size > ZF_SCRATCH_KEEP);
+    if (charge)
+        zf_cache_charge(cache, need);
+    zf_code c = raw ? load_raw(t) : decode_task(t);
+    if (charge)
+        zf_cache_uncharge(cache, need, 1);
     return c;
 }
 
