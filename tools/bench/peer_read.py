@@ -7,6 +7,10 @@ usage: peer_read.py READER STORE PATTERN [--sha256] [--verify RAW]
   READER   tensorstore       tensorstore's zarr3 driver
            zarr              zarr-python 3, its default codec pipeline
            zarr-zarrs        zarr-python 3 with the zarrs codec pipeline
+           gdal              GDAL's Zarr driver (v2 stores: GDAL 3.6 reads
+                             no v3 sharding), its multidimensional API;
+                             run by the system's Python (python3-gdal),
+                             not the peers'
            memmap            zarrfs's flat file (STORE is the file; SHAPE
                              and the dtype are given as memmap:SHAPE:DTYPE,
                              e.g. memmap:1024,1024,1024:<u2): numpy.memmap
@@ -19,8 +23,8 @@ usage: peer_read.py READER STORE PATTERN [--sha256] [--verify RAW]
            cols:A:B          a[:, A:B] of a 2-d array (the day query)
 STORE is a folder, or s3://BUCKET/PREFIX of a public bucket on the server
 at $AWS_ENDPOINT_URL (plain HTTP, path-style, unsigned): tensorstore through
-its s3 kvstore, zarr-python 3 through obstore (tools/bench/remote.sh's
-latency mode).
+its s3 kvstore, zarr-python 3 through obstore, GDAL through /vsis3/
+(tools/bench/remote.sh's latency mode).
 With --sha256 (all, cols) the sha256 of the result (C order) follows,
 computed after the timing.  With --verify RAW (box) each box is compared
 with the same box of RAW, the array's raw bytes (C order, the array's
@@ -138,6 +142,31 @@ def run_zarr(store, pattern, zarrs, raw):
     return time.perf_counter() - t0, out.nbytes, out
 
 
+def run_gdal(store, pattern):
+    from osgeo import gdal
+    gdal.UseExceptions()
+    s3 = s3_parts(store)
+    if s3 is not None:
+        bucket, prefix, ep = s3
+        for k, v in (("AWS_S3_ENDPOINT", ep.split("://", 1)[-1]), ("AWS_HTTPS", "NO"),
+                     ("AWS_VIRTUAL_HOSTING", "FALSE"), ("AWS_NO_SIGN_REQUEST", "YES"),
+                     ("AWS_REGION", "us-east-1"),
+                     # the keys are known (.zarray, chunks): no listing on open
+                     ("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")):
+            gdal.SetConfigOption(k, v)
+        store = f"/vsis3/{bucket}/{prefix}"
+    t0 = time.perf_counter()
+    ds = gdal.OpenEx(store, gdal.OF_MULTIDIM_RASTER)
+    rg = ds.GetRootGroup()
+    a = rg.OpenMDArray(rg.GetMDArrayNames()[0])  # a root array: the only one
+    shape = [d.GetSize() for d in a.GetDimensions()]
+    sel = sel_of(shape, pattern)
+    start = [s.start or 0 for s in sel]
+    count = [(s.stop if s.stop is not None else n) - b for s, n, b in zip(sel, shape, start)]
+    out = a.ReadAsArray(array_start_idx=start, count=count)
+    return time.perf_counter() - t0, out.nbytes, out
+
+
 def run_memmap(path, spec, pattern):
     _, shape, dtype = spec.split(":")
     shape = tuple(int(x) for x in shape.split(","))
@@ -155,6 +184,8 @@ def main():
         secs, n, out = run_tensorstore(store, pattern, raw)
     elif reader in ("zarr", "zarr-zarrs"):
         secs, n, out = run_zarr(store, pattern, reader == "zarr-zarrs", raw)
+    elif reader == "gdal":
+        secs, n, out = run_gdal(store, pattern)
     elif reader.startswith("memmap:"):
         secs, n, out = run_memmap(store, reader, pattern)
     else:
