@@ -24,8 +24,12 @@
 #
 # Latency mode (ZF_BENCH_LATENCY=25ms, for example): instead of the above,
 # the real S3 server (versitygw) behind a delay proxy, zarrfs against
-# tensorstore and zarr-python 3 (obstore) on the same 1 GiB array, with no
-# delay and with the delay, in one run: tools/bench/remote_latency.bash.
+# tensorstore, zarr-python 3 (obstore) and GDAL's /vsis3/ (on a Zarr v2
+# copy) on the same 1 GiB array and the seed's day query, and zarrfs's
+# random reads with the default cache and with 2G, with no delay and with
+# the delay, in one run: tools/bench/remote_latency.bash.  It also needs
+# the peers (tools/install-peers.sh), versitygw and go
+# (tools/install-s3server.sh), and python3-gdal.
 #
 # usage: bash tools/bench/remote.sh [BIN]   (BIN: the build's bin folder;
 #   ZF_BENCH_RUNS (default 3), ZF_BENCH_RANDOM (default 300), ZF_BENCH_DIR (a
