@@ -83,7 +83,7 @@ TICKS=$W/ticks.zarr
 if [ ! -f "$TICKS/zarr.json" ]; then
     echo "writing the tick archive into $TICKS ..."
     rm -rf "$TICKS"
-    /usr/bin/python3 "$SRC/tools/bench/tick_archive.py" ticks "$TICKS" $SYMBOLS 8 >/dev/null || exit 1
+    /usr/bin/python3 "$SRC/tools/bench/tick_archive.py" ticks "$TICKS" 64 8 >/dev/null || exit 1
 fi
 # v2_copy V3 V2 CHUNKS: the v2 copy for GDAL, once (.complete: whole)
 v2_copy() {
