@@ -44,11 +44,12 @@
 # chunk touched once plus one index per shard.  With the default 256 MiB
 # cache, 300 reads of this 1 GiB array make 4,800 touches (16 inner chunks
 # a read) of its 2,048 decoded chunks of 512 KiB; the distinct chunks they
-# touch are several times what the cache holds, so chunks are evicted before
-# later reads reuse them and fetched again: that measures the cache's size,
-# not the read path (with 20 reads nothing is evicted: 1.000x).  So the row that checks the
-# target (<= 1.2x) is the one with cache_size=2G, where every chunk touched
-# stays; the default's figure is printed beside it.  Requests: a 4 KiB read
+# touch are several times what the cache holds (at 278142d: 1,840 chunks,
+# 920 MiB decoded, 1.876x the least), so chunks are evicted before later
+# reads reuse them and fetched again: that measures the cache's size, not
+# the read path (with 20 reads nothing is evicted: 1.000x).  So the row
+# that checks the target (<= 1.2x) is the one with cache_size=2G, where
+# every chunk touched stays (1.000x); the default's is printed beside it.  Requests: a 4 KiB read
 # of this array is 2 rows of 1,024 values, so it crosses the 16 inner
 # chunks of a row, which lie in 4 shard objects (1,024 / 256).  S3 has no
 # multi-object GET, so with cold chunks 4 GETs a read is the least any
