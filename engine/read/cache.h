@@ -116,7 +116,8 @@ void zf_cache_charge(zf_cache *c, size_t n);
 /* Charges n bytes that live across jobs (a fetch run's buffer, held until
  * the decode jobs of its tasks end): only into room that eviction can
  * make, never waiting, since the jobs that would end it may be queued
- * behind the waiter.  Returns 0 without room; uncharge with decode = 0. */
+ * behind the waiter.  Returns 0 without room (fetch.c then reads the run
+ * uncharged); uncharge with decode = 0. */
 int zf_cache_charge_try(zf_cache *c, size_t n);
 
 void zf_cache_uncharge(zf_cache *c, size_t n, int decode);

@@ -138,9 +138,14 @@ void zf_fetch_read(zf_fetch_run *r)
     zf_array *a = r->fetch->plan->array;
     size_t len = (size_t)(r->end - r->off);
     zf_err err;
-    if (r->buf || !zf_cache_charge_try(a->z->chunks, len))
-        return; /* (read already, or no room: the tasks read their own) */
-    r->charged = len;
+    if (r->buf)
+        return; /* (read already) */
+    /* Charged when there is room; read all the same when there is not: a
+     * run left to its tasks' own reads cost a remote dd 6-8x the GETs and,
+     * at 25 ms a reply, 5.6x the time (tools/bench/remote.sh, 902cd5b
+     * against ebd2a00), for at most the runs in flight over the budget. */
+    if (zf_cache_charge_try(a->z->chunks, len))
+        r->charged = len;
     if (!(r->buf = zf_bufpool_get(&a->z->fetch_bufs, len, &r->cap))) {
         zf_err_set(&err, ZF_ENOMEM, "%s: out of memory for %zu bytes", r->key, len);
         fail(r, 0, ZF_ENOMEM, &err);

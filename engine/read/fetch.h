@@ -43,8 +43,8 @@ size_t zf_fetch_count(const zf_fetch *f);
 zf_fetch_run *zf_fetch_get(zf_fetch *f, size_t i);
 /* Reads one run and hands each of its tasks its slice (or its error).
  * The run's buffer is charged to the chunk cache's budget (cache.h) while
- * it lives; when there is no room, the run is not read and its tasks read
- * their own bytes, each within its decode's charge. */
+ * it lives when there is room; when there is none it is read uncharged
+ * (splitting it into its tasks' own reads multiplied remote GETs). */
 void zf_fetch_read(zf_fetch_run *r);
 
 /* A task of the run is done with its bytes; the last one frees the buffer,
