@@ -41,6 +41,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${1:-${ZF_BIN:-$SRC/build/bin}}
 RUNS=${ZF_BENCH_RUNS:-3}
 NRAND=${ZF_BENCH_RANDOM:-300}
+source "$SRC/tools/bench/common.bash" # median
 source "$SRC/tests/remote/nginx.bash"
 T=$(mktemp -d /tmp/zf_bench_remote.XXXXXX)
 W=${ZF_BENCH_DIR:-$T}
@@ -111,7 +112,6 @@ seq_once() {
     umount_it
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 : >"$T/local" && : >"$T/http"
 : >"$NGX_LOG"

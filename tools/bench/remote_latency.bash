@@ -57,7 +57,6 @@
 # layout lifts it: shards spanning the last axis (e.g. 64 x 64 x 1024 of
 # 64^3 chunks) hold a row's 16 chunks next to each other in one object, one
 # ranged GET.
-source "$SRC/tools/bench/common.bash"
 ZF_SRC=$SRC
 source "$SRC/tests/remote/s3gw.bash"
 zf_require_s3gw
